@@ -1,0 +1,80 @@
+//! Finds or builds LuaJIT for the target, links it statically and generates bindings.
+//!
+//! `LUAJIT_SYS_DIR` (or `<TARGET>_LUAJIT_SYS_DIR`, e.g.
+//! `AARCH64_UNKNOWN_LINUX_GNU_LUAJIT_SYS_DIR`) names a LuaJIT tree already
+//! built by `make`: its `src/` holds `libluajit.a` and the public headers.
+//! The xtask sets it to each prepared variant. Without it, the tree vendored
+//! by the `luajit-src` crate is built for the target.
+
+use std::env;
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let target = env::var("TARGET").expect("cargo sets TARGET");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
+
+    let (include_dir, lib_dir) = match prebuilt_dir(&target) {
+        Some(dir) => {
+            let src = dir.join("src");
+            if !src.join("libluajit.a").is_file() {
+                panic!(
+                    "luajit-sys: {} has no src/libluajit.a; build the tree with `make` first \
+                     (or unset LUAJIT_SYS_DIR to build the vendored tree)",
+                    dir.display()
+                );
+            }
+            println!("luajit-sys: linking the prebuilt tree at {}", dir.display());
+            (src.clone(), src)
+        }
+        None => {
+            println!("luajit-sys: LUAJIT_SYS_DIR unset, building the vendored luajit-src tree for {target}");
+            let artifacts = luajit_src::Build::new().build();
+            (artifacts.include_dir().to_owned(), artifacts.lib_dir().to_owned())
+        }
+    };
+    println!("luajit-sys: include dir {}", include_dir.display());
+
+    println!("cargo:rustc-link-search=native={}", lib_dir.display());
+    println!("cargo:rustc-link-lib=static=luajit");
+    if target.contains("linux") {
+        println!("cargo:rustc-link-lib=dylib=m");
+        println!("cargo:rustc-link-lib=dylib=dl");
+    }
+    // Dependent build scripts (DEP_LUAJIT_INCLUDE) can compile against the same headers.
+    println!("cargo:include={}", include_dir.display());
+    println!("cargo:rerun-if-changed=wrapper.h");
+    println!("cargo:rerun-if-changed={}", include_dir.join("luaconf.h").display());
+    println!("cargo:rerun-if-changed={}", lib_dir.join("libluajit.a").display());
+
+    generate_bindings(&include_dir, &out_dir.join("bindings.rs"));
+}
+
+/// The prebuilt tree named by the environment, the target-specific name first.
+fn prebuilt_dir(target: &str) -> Option<PathBuf> {
+    let specific = format!("{}_LUAJIT_SYS_DIR", target.to_uppercase().replace('-', "_"));
+    for name in [specific.as_str(), "LUAJIT_SYS_DIR"] {
+        println!("cargo:rerun-if-env-changed={name}");
+    }
+    for name in [specific.as_str(), "LUAJIT_SYS_DIR"] {
+        if let Some(value) = env::var_os(name).filter(|v| !v.is_empty()) {
+            println!("luajit-sys: {name}={}", Path::new(&value).display());
+            return Some(PathBuf::from(value));
+        }
+    }
+    None
+}
+
+/// bindgen passes the cargo target to clang, so the layouts are the target's.
+fn generate_bindings(include_dir: &Path, out: &Path) {
+    bindgen::Builder::default()
+        .header("wrapper.h")
+        .clang_arg(format!("-I{}", include_dir.display()))
+        .allowlist_function("lua_.*|luaL_.*|luaopen_.*|luaJIT_.*")
+        .allowlist_type("lua_.*|luaL_.*")
+        .allowlist_var("LUA_.*|LUAJIT_.*")
+        .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
+        .generate()
+        .expect("luajit-sys: bindgen could not generate bindings for the LuaJIT headers")
+        .write_to_file(out)
+        .expect("luajit-sys: could not write bindings.rs");
+}

@@ -1,0 +1,71 @@
+//! A fresh `lua_State` with the standard libraries, driven through luajit-sys.
+
+use std::ffi::{CStr, CString, c_int};
+use std::ptr::NonNull;
+
+use luajit_sys as sys;
+
+pub struct Lua {
+    state: NonNull<sys::lua_State>,
+}
+
+impl Lua {
+    pub fn new() -> Lua {
+        // SAFETY: luaL_newstate has no preconditions; a null return means out of memory.
+        let state = unsafe { sys::luaL_newstate() };
+        let state = NonNull::new(state).expect("luaL_newstate: out of memory");
+        // SAFETY: a fresh, valid state.
+        unsafe { sys::luaL_openlibs(state.as_ptr()) };
+        Lua { state }
+    }
+
+    /// Loads and runs `source` as a chunk; an uncaught error comes back as its message.
+    pub fn exec(&self, source: &[u8], chunk_name: &str) -> Result<(), String> {
+        let l = self.state.as_ptr();
+        let name = CString::new(format!("@{chunk_name}")).expect("chunk name has no NUL");
+        // SAFETY: `l` is valid; buffer and name outlive the calls; the stack is
+        // left as it was found on every path.
+        unsafe {
+            let status = sys::luaL_loadbuffer(l, source.as_ptr().cast(), source.len(), name.as_ptr());
+            if status != 0 {
+                return Err(self.pop_error());
+            }
+            if sys::lua_pcall(l, 0, 0, 0) != 0 {
+                return Err(self.pop_error());
+            }
+        }
+        Ok(())
+    }
+
+    /// The error value on top of the stack, as Lua's `tostring` would print it.
+    unsafe fn pop_error(&self) -> String {
+        let l = self.state.as_ptr();
+        // SAFETY: the caller leaves an error value on top of a valid stack.
+        unsafe {
+            let mut len = 0usize;
+            let ptr = sys::lua_tolstring(l, -1, &mut len);
+            let message = if ptr.is_null() {
+                let type_name = CStr::from_ptr(sys::lua_typename(l, sys::lua_type(l, -1)));
+                format!("(error object is a {} value)", type_name.to_string_lossy())
+            } else {
+                let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), len);
+                String::from_utf8_lossy(bytes).into_owned()
+            };
+            sys::lua_settop(l, -2 as c_int);
+            message
+        }
+    }
+}
+
+impl Default for Lua {
+    fn default() -> Lua {
+        Lua::new()
+    }
+}
+
+impl Drop for Lua {
+    fn drop(&mut self) {
+        // SAFETY: the state is valid and not used after this.
+        unsafe { sys::lua_close(self.state.as_ptr()) };
+    }
+}

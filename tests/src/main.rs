@@ -1,0 +1,69 @@
+//! The suite's command line, spoken by the xtask: runs cases or a script and prints JSON.
+//!
+//! ```text
+//! suite cases DIR [--timeout SECS]    JSON array of case results on stdout
+//! suite script FILE [--timeout SECS]  JSON outcome on stdout
+//! ```
+//! Progress goes to stderr. Exit status 0 when the run happened (whatever its
+//! verdict), 2 when it could not.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use suite::case::Case;
+
+const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS]";
+
+fn main() -> ExitCode {
+    match run(std::env::args().skip(1).collect()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("suite: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(args: Vec<String>) -> Result<(), String> {
+    let (command, path, timeout) = parse(&args)?;
+    match command.as_str() {
+        "cases" => {
+            let cases = Case::load_dir(&path)?;
+            let mut results = Vec::new();
+            for case in &cases {
+                let result = suite::run_case(case, timeout).map_err(|e| format!("{}: {e}", case.name))?;
+                eprintln!("  {:<40} {}", case.name, result.outcome.summary());
+                results.push(result);
+            }
+            println!("{}", serde_json::to_string(&results).map_err(|e| e.to_string())?);
+        }
+        "script" => {
+            let source = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let outcome = suite::run_chunk(&source, &path.display().to_string(), timeout)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            println!("{}", serde_json::to_string(&outcome).map_err(|e| e.to_string())?);
+        }
+        other => return Err(format!("unknown command `{other}`\n{USAGE}")),
+    }
+    Ok(())
+}
+
+fn parse(args: &[String]) -> Result<(String, PathBuf, Duration), String> {
+    let mut positional = Vec::new();
+    let mut timeout = Duration::from_secs(60);
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--timeout" {
+            let value = iter.next().ok_or_else(|| format!("--timeout needs a value\n{USAGE}"))?;
+            let secs: f64 = value.parse().map_err(|_| format!("--timeout {value}: not a number of seconds"))?;
+            timeout = Duration::from_secs_f64(secs);
+        } else {
+            positional.push(arg.clone());
+        }
+    }
+    match positional.as_slice() {
+        [command, path] => Ok((command.clone(), PathBuf::from(path), timeout)),
+        _ => Err(USAGE.to_owned()),
+    }
+}

@@ -1,0 +1,74 @@
+//! What one Lua run ended in, as exchanged between the suite binary and the xtask.
+//!
+//! The xtask runs on the host and cannot link LuaJIT for the target, so it
+//! includes this file by path instead of depending on the suite crate.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Ran to completion (or `os.exit(0)`).
+    Pass,
+    /// Raised an uncaught error or exited with a non-zero status.
+    Fail,
+    /// Killed by a signal (SIGSEGV, SIGILL, ...).
+    Crash,
+    /// Still running when the time limit ran out; killed.
+    Timeout,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub status: Status,
+    /// The process exit status, when it exited.
+    pub exit_code: Option<i32>,
+    /// The signal that ended the process, when one did.
+    pub signal: Option<i32>,
+    /// The uncaught Lua error, when there was one.
+    pub error: Option<String>,
+    /// Everything the script wrote to stdout and stderr.
+    pub output: String,
+    pub millis: u64,
+}
+
+impl Outcome {
+    /// One line for tables: the status and, for failures, why.
+    pub fn summary(&self) -> String {
+        match self.status {
+            Status::Pass => "pass".to_owned(),
+            Status::Fail => match (&self.error, self.exit_code) {
+                (Some(error), _) => format!("fail: {error}"),
+                (None, Some(code)) => format!("fail: exit status {code}"),
+                (None, None) => "fail".to_owned(),
+            },
+            Status::Crash => format!("crash: {}", signal_name(self.signal.unwrap_or(0))),
+            Status::Timeout => format!("timeout after {} ms", self.millis),
+        }
+    }
+}
+
+/// A regression case and how it ended on one build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseResult {
+    pub name: String,
+    /// Upstream issues the case pins, e.g. `LuaJIT#1075`.
+    pub pins: Vec<String>,
+    /// Text the error must contain on a tree that carries the pinned defect.
+    pub fails_with: Option<String>,
+    pub outcome: Outcome,
+}
+
+pub fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        4 => "SIGILL",
+        5 => "SIGTRAP",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        _ => return format!("signal {signal}"),
+    };
+    name.to_owned()
+}
