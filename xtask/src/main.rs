@@ -1,1 +1,40 @@
-fn main() {}
+//! `cargo xtask`: builds LuaJIT with and without the patch series, runs the
+//! suite on both and reports. This file only dispatches; each subcommand has
+//! its own module and the pipeline steps live in `pipeline/`.
+
+mod check;
+mod flags;
+mod pipeline;
+mod run;
+mod test;
+mod verify;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+/// What a command found, for the exit status.
+pub enum Verdict {
+    /// Exit 0: everything held.
+    Sound,
+    /// Exit 1: the command ran and found defects (or the verdict did not hold).
+    Defects,
+}
+
+fn main() -> ExitCode {
+    let flags = flags::Xtask::parse();
+    let result = match flags.command {
+        flags::Command::Verify(args) => verify::run(args),
+        flags::Command::Check(args) => check::run(args),
+        flags::Command::Run(args) => run::run(args),
+        flags::Command::Test(args) => test::run(args),
+    };
+    match result {
+        Ok(Verdict::Sound) => ExitCode::SUCCESS,
+        Ok(Verdict::Defects) => ExitCode::from(1),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! The command line, in one place; doc comments are the help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Turn a LuaJIT ARM64 backend patch into evidence: build LuaJIT as published
+/// and with patches/ applied, run the suite on both (natively on aarch64,
+/// under QEMU elsewhere) and report.
+///
+/// Exit status: 0 all good, 1 defects found (or the verdict failed), 2 the
+/// tool could not do its job.
+#[derive(Parser)]
+#[command(name = "cargo xtask", bin_name = "cargo xtask")]
+pub struct Xtask {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Build the baseline and the patched variant, run the suite on both and
+    /// write target/evidence/report.md and report.json.
+    Verify(Verify),
+    /// Build one LuaJIT tree as it is and run the whole suite on it.
+    Check(Check),
+    /// Run a Lua script on both variants and show the outcomes side by side.
+    Run(Run),
+    /// The project's own tests: unit tests, then the suite on both variants
+    /// against its expectations.
+    Test(Test),
+}
+
+#[derive(Args)]
+pub struct Verify {}
+
+#[derive(Args)]
+pub struct Check {
+    /// LuaJIT tree to check (the folder holding src/ and Makefile);
+    /// default: the vendored baseline as published.
+    #[arg(long, value_name = "DIR")]
+    pub luajit_dir: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Run {
+    /// The Lua script to run.
+    pub script: PathBuf,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Seconds a run may take before it is killed and reported as a timeout.
+    #[arg(long, default_value_t = 60.0, value_name = "SECS")]
+    pub timeout: f64,
+}
+
+#[derive(Args)]
+pub struct Test {}

@@ -1,0 +1,171 @@
+//! Prepares a variant (copy the pristine tree, apply patches) and builds it
+//! for aarch64 with LuaJIT's own Makefile. A variant is rebuilt only when
+//! its source, its patches or the build settings change.
+
+use std::fs;
+use std::io::{BufRead, BufReader, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use anyhow::{Context as _, Result, bail};
+use sha2::{Digest, Sha256};
+
+use super::fetch::Source;
+use super::patch::{Series, copy_tree};
+use super::{Context, step};
+
+/// The security macros that randomise machine code and addresses. With them
+/// off, two runs of one script give the same traces and the same bytes.
+const DETERMINISM_FLAGS: &str =
+    "-DLUAJIT_SECURITY_PRNG=0 -DLUAJIT_SECURITY_STRHASH=0 -DLUAJIT_SECURITY_STRID=0 -DLUAJIT_SECURITY_MCODE=0";
+
+/// A variant to build: a tree and the patches applied on top of it.
+pub struct VariantSpec<'a> {
+    pub name: String,
+    pub source: &'a Source,
+    /// The series to apply, if any.
+    pub series: Option<&'a Series>,
+}
+
+/// A built variant: `dir` is a LuaJIT tree with `src/libluajit.a` and `src/luajit`.
+pub struct Built {
+    pub name: String,
+    pub dir: PathBuf,
+    pub rebuilt: bool,
+    pub seconds: f64,
+}
+
+pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> {
+    let home = cx.variant_dir(&spec.name);
+    let tree = home.join("tree");
+    let stamp_file = home.join("stamp");
+    let stamp = fingerprint(cx, spec)?;
+    if fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) && tree.join("src/libluajit.a").is_file() {
+        eprintln!("==> {}: up to date ({})", spec.name, tree.display());
+        return Ok(Built { name: spec.name.clone(), dir: tree, rebuilt: false, seconds: 0.0 });
+    }
+
+    let timer = step(format!("{}: preparing {} from {}", spec.name, tree.display(), spec.source.label));
+    let staging = home.join("tree.staging");
+    copy_tree(&spec.source.dir, &staging)?;
+    if let Some(series) = spec.series {
+        for patch in &series.patches {
+            eprintln!("    applying {}", patch.name);
+        }
+        if let Err(error) = series.apply(&cx.sh, &staging, false) {
+            let _ = fs::remove_dir_all(&staging);
+            return Err(error);
+        }
+        cx.record(format!("git apply {}  # in {}", series.patches.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(" "), tree.display()));
+    }
+    let _ = fs::remove_file(&stamp_file);
+    if tree.exists() {
+        fs::remove_dir_all(&tree).with_context(|| format!("cannot remove the old {}", tree.display()))?;
+    }
+    fs::rename(&staging, &tree)?;
+
+    make(cx, &spec.name, &tree, &home.join("build.log"))?;
+    fs::write(&stamp_file, &stamp)?;
+    let seconds = timer.done();
+    Ok(Built { name: spec.name.clone(), dir: tree, rebuilt: true, seconds })
+}
+
+fn make_args(cx: &Context) -> Vec<String> {
+    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
+    let mut args = vec![format!("-j{jobs}"), "BUILDMODE=static".to_owned(), "TARGET_SYS=Linux".to_owned()];
+    if !cx.toolchain.cross_prefix.is_empty() {
+        args.push("HOST_CC=gcc".to_owned());
+        args.push(format!("CROSS={}", cx.toolchain.cross_prefix));
+    }
+    args.push(format!("XCFLAGS={DETERMINISM_FLAGS}"));
+    args
+}
+
+/// Runs make, showing progress and keeping the full output in `log`.
+fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
+    let args = make_args(cx);
+    // A tree that was built in place elsewhere brings objects for another target.
+    let clean = Command::new("make").arg("-C").arg(tree.join("src")).arg("clean").output().context("cannot start make")?;
+    if !clean.status.success() {
+        bail!("`make clean` failed in {}: {}", tree.display(), String::from_utf8_lossy(&clean.stderr).trim());
+    }
+    cx.record(format!("make -C {} {}", tree.join("src").display(), args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")));
+    let mut child = Command::new("make")
+        .arg("-C")
+        .arg(tree.join("src"))
+        .args(&args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .context("cannot start make")?;
+    let stderr = child.stderr.take().expect("piped");
+    let stderr_lines = std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let mut log_text = String::new();
+    let tty = std::io::stderr().is_terminal();
+    let mut compiled = 0;
+    for line in BufReader::new(child.stdout.take().expect("piped")).lines() {
+        let line = line?;
+        if line.trim_start().starts_with("CC ") || line.trim_start().starts_with("HOSTCC ") {
+            compiled += 1;
+            if tty {
+                eprint!("\r    {name}: compiled {compiled} files, {:<40}", line.split_whitespace().last().unwrap_or(""));
+                let _ = std::io::stderr().flush();
+            } else if compiled % 20 == 0 {
+                eprintln!("    {name}: compiled {compiled} files");
+            }
+        }
+        log_text.push_str(&line);
+        log_text.push('\n');
+    }
+    if tty {
+        eprintln!();
+    }
+    let status = child.wait()?;
+    for line in stderr_lines.join().unwrap_or_default() {
+        log_text.push_str(&line);
+        log_text.push('\n');
+    }
+    fs::write(log, &log_text)?;
+    if !status.success() {
+        let tail: Vec<&str> = log_text.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
+        bail!("building {name} failed ({status}); the end of {}:\n{}", log.display(), tail.join("\n"));
+    }
+    Ok(())
+}
+
+/// A hash of everything the build's result depends on.
+fn fingerprint(cx: &Context, spec: &VariantSpec) -> Result<String> {
+    let mut hasher = Sha256::new();
+    hash_tree(&spec.source.dir, &spec.source.dir, &mut hasher)?;
+    if let Some(series) = spec.series {
+        for patch in &series.patches {
+            hasher.update(patch.name.as_bytes());
+            hasher.update(patch.sha256.as_bytes());
+        }
+    }
+    hasher.update(make_args(cx).join(" ").as_bytes());
+    Ok(format!("{:x}\n", hasher.finalize()))
+}
+
+fn hash_tree(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            hash_tree(root, &path, hasher)?;
+        } else if kind.is_file() {
+            hasher.update(path.strip_prefix(root).unwrap_or(&path).to_string_lossy().as_bytes());
+            hasher.update(fs::read(&path)?);
+        }
+    }
+    Ok(())
+}
+
+fn shell_quote(arg: &str) -> String {
+    if arg.contains(' ') { format!("'{arg}'") } else { arg.to_owned() }
+}

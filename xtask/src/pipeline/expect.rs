@@ -1,0 +1,105 @@
+//! What each regression case should do on each variant, derived from the
+//! case headers and from what the patch series says it fixes.
+//!
+//! A baseline carries the defect of a `Fixes:` trailer when the series
+//! applies to it forward (the fix is not in it yet). On such a baseline a
+//! case pinning that defect must fail, with its `fails-with` text when it
+//! has one; every other case must pass. On the patched variant every case
+//! must pass.
+
+use super::suite::outcome::{CaseResult, Status};
+
+/// One expectation and whether it held.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Check {
+    pub case: String,
+    pub variant: String,
+    pub expected: String,
+    pub observed: String,
+    pub held: bool,
+}
+
+pub fn baseline_checks(results: &[CaseResult], carried: &[String], variant: &str) -> Vec<Check> {
+    results
+        .iter()
+        .map(|result| {
+            let pinned: Vec<&String> = result.pins.iter().filter(|pin| carried.contains(pin)).collect();
+            let observed = result.outcome.summary();
+            if pinned.is_empty() {
+                return Check {
+                    case: result.name.clone(),
+                    variant: variant.to_owned(),
+                    expected: "pass (the defects it pins are fixed in this tree)".to_owned(),
+                    held: result.outcome.status == Status::Pass,
+                    observed,
+                };
+            }
+            let carried_list = pinned.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ");
+            match &result.fails_with {
+                Some(text) => Check {
+                    case: result.name.clone(),
+                    variant: variant.to_owned(),
+                    expected: format!("fail with \"{text}\" ({carried_list} present)"),
+                    held: result.outcome.error.as_deref().is_some_and(|e| e.contains(text.as_str())),
+                    observed,
+                },
+                None => Check {
+                    case: result.name.clone(),
+                    variant: variant.to_owned(),
+                    expected: format!("fail ({carried_list} present)"),
+                    held: result.outcome.status != Status::Pass,
+                    observed,
+                },
+            }
+        })
+        .collect()
+}
+
+pub fn patched_checks(results: &[CaseResult], variant: &str) -> Vec<Check> {
+    results
+        .iter()
+        .map(|result| Check {
+            case: result.name.clone(),
+            variant: variant.to_owned(),
+            expected: "pass".to_owned(),
+            observed: result.outcome.summary(),
+            held: result.outcome.status == Status::Pass,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::suite::outcome::Outcome;
+
+    fn result(name: &str, pins: &[&str], fails_with: Option<&str>, status: Status, error: Option<&str>) -> CaseResult {
+        CaseResult {
+            name: name.to_owned(),
+            pins: pins.iter().map(|p| p.to_string()).collect(),
+            fails_with: fails_with.map(str::to_owned),
+            outcome: Outcome { status, exit_code: Some(1), signal: None, error: error.map(str::to_owned), output: String::new(), millis: 1 },
+        }
+    }
+
+    #[test]
+    fn baseline_must_fail_carried_defects_with_the_named_text() {
+        let carried = vec!["LuaJIT#1075".to_owned()];
+        let results = [
+            result("a", &["LuaJIT#1075"], Some("a function value"), Status::Fail, Some("x: a function value")),
+            result("b", &["LuaJIT#1075"], Some("a function value"), Status::Fail, Some("other error")),
+            result("c", &["LuaJIT#1075"], None, Status::Pass, None),
+            result("d", &["LuaJIT#1028"], None, Status::Pass, None),
+            result("e", &["LuaJIT#1028"], None, Status::Crash, None),
+        ];
+        let held: Vec<bool> = baseline_checks(&results, &carried, "baseline").iter().map(|c| c.held).collect();
+        assert_eq!(held, [true, false, false, true, false]);
+    }
+
+    #[test]
+    fn patched_must_pass_everything() {
+        let results = [result("a", &["LuaJIT#1075"], None, Status::Pass, None), result("b", &["LuaJIT#1056"], None, Status::Timeout, None)];
+        let held: Vec<bool> = patched_checks(&results, "patched").iter().map(|c| c.held).collect();
+        assert_eq!(held, [true, false]);
+    }
+}

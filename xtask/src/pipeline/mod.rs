@@ -1,0 +1,91 @@
+//! The steps every command is made of, in pipeline order:
+//! toolchain → fetch (find the LuaJIT tree) → patch → build → suite → report.
+
+pub mod build;
+pub mod expect;
+pub mod fetch;
+pub mod patch;
+pub mod report;
+pub mod suite;
+pub mod toolchain;
+pub mod variants;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Result;
+use xshell::Shell;
+
+/// The Rust target the suite is built for.
+pub const TARGET: &str = "aarch64-unknown-linux-gnu";
+
+/// What every step needs: a shell at the project root, the toolchain, and a
+/// log of the commands run, for the report.
+pub struct Context {
+    pub sh: Shell,
+    pub root: PathBuf,
+    pub toolchain: toolchain::Toolchain,
+    pub commands: Vec<String>,
+}
+
+impl Context {
+    /// Checks (and as root installs) the toolchain, then sets up the shell.
+    pub fn new() -> Result<Context> {
+        let root = project_root();
+        let sh = Shell::new()?;
+        sh.change_dir(&root);
+        let toolchain = toolchain::Toolchain::ensure(&sh)?;
+        Ok(Context { sh, root, toolchain, commands: Vec::new() })
+    }
+
+    pub fn target_dir(&self) -> PathBuf {
+        self.root.join("target")
+    }
+
+    /// Where prepared LuaJIT variants live: target/luajit/NAME.
+    pub fn variant_dir(&self, name: &str) -> PathBuf {
+        self.target_dir().join("luajit").join(name)
+    }
+
+    pub fn cases_dir(&self) -> PathBuf {
+        self.root.join("tests").join("cases")
+    }
+
+    pub fn patches_dir(&self) -> PathBuf {
+        self.root.join("patches")
+    }
+
+    pub fn record(&mut self, command: impl Into<String>) {
+        self.commands.push(command.into());
+    }
+}
+
+/// The workspace root, one level above this crate.
+pub fn project_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+}
+
+/// `$CARGO` when run through cargo, so the same toolchain builds everything.
+pub fn cargo() -> String {
+    std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned())
+}
+
+/// Prints a step's start and returns a guard that prints its duration.
+pub fn step(what: impl Into<String>) -> Step {
+    let what = what.into();
+    eprintln!("==> {what}");
+    Step { what, started: Instant::now() }
+}
+
+pub struct Step {
+    what: String,
+    started: Instant,
+}
+
+impl Step {
+    pub fn done(self) -> f64 {
+        let secs = self.started.elapsed().as_secs_f64();
+        eprintln!("    {} done in {secs:.1} s", self.what);
+        secs
+    }
+}

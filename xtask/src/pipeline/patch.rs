@@ -1,0 +1,216 @@
+//! The patch series: `patches/series` lists `git format-patch` files in
+//! order. Applying checks every path first and maps a failing hunk back to
+//! its header, so a bad series is an error that names patch, file and hunk.
+
+use std::fs;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use sha2::{Digest, Sha256};
+use xshell::{Shell, cmd};
+
+pub struct Patch {
+    /// File name inside the series folder.
+    pub name: String,
+    pub path: PathBuf,
+    pub subject: String,
+    pub sha256: String,
+    /// Upstream issues named by `Fixes:` trailers, as `LuaJIT#NNNN`.
+    pub fixes: Vec<String>,
+    pub files: Vec<FilePatch>,
+}
+
+pub struct FilePatch {
+    pub path: String,
+    /// Each hunk's `@@ -a,b +c,d @@` header with its old and new start lines.
+    pub hunks: Vec<(String, u32, u32)>,
+}
+
+pub struct Series {
+    pub dir: PathBuf,
+    pub patches: Vec<Patch>,
+}
+
+impl Series {
+    pub fn load(dir: &Path) -> Result<Series> {
+        let series_file = dir.join("series");
+        let listing = fs::read_to_string(&series_file)
+            .with_context(|| format!("cannot read {}; a series folder lists its patches, in order, in a file named `series`", series_file.display()))?;
+        let mut patches = Vec::new();
+        for name in listing.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+            let path = dir.join(name);
+            let bytes = fs::read(&path).with_context(|| format!("{} lists {name}, which cannot be read", series_file.display()))?;
+            let text = String::from_utf8(bytes.clone()).with_context(|| format!("{name} is not UTF-8"))?;
+            patches.push(Patch::parse(name, &path, &text, &bytes)?);
+        }
+        if patches.is_empty() {
+            bail!("{} lists no patches", series_file.display());
+        }
+        Ok(Series { dir: dir.to_owned(), patches })
+    }
+
+    /// Every upstream issue the series says it fixes.
+    pub fn fixes(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.patches.iter().flat_map(|p| p.fixes.clone()).collect();
+        all.sort();
+        all.dedup();
+        all
+    }
+
+    /// Applies every patch in order (last first when reversing). `git apply`
+    /// checks a whole patch before writing, and callers apply to a staging
+    /// copy, so a failure leaves nothing half applied.
+    pub fn apply(&self, sh: &Shell, tree: &Path, reverse: bool) -> Result<()> {
+        for patch in &self.patches {
+            patch.check_paths(tree)?;
+        }
+        let ordered: Vec<&Patch> =
+            if reverse { self.patches.iter().rev().collect() } else { self.patches.iter().collect() };
+        let reverse_flag: &[&str] = if reverse { &["--reverse"] } else { &[] };
+        let parent = tree.parent().unwrap_or(tree).to_owned();
+        for patch in ordered {
+            let _dir = sh.push_dir(tree);
+            let path = &patch.path;
+            // The ceiling keeps git from treating an enclosing repository
+            // (this project's own) as the tree to patch.
+            let output = cmd!(sh, "git apply --verbose {reverse_flag...} {path}")
+                .env("GIT_CEILING_DIRECTORIES", &parent)
+                .quiet()
+                .ignore_status()
+                .output()?;
+            if !output.status.success() {
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                bail!("{}", patch.explain_failure(&stderr, reverse));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Patch {
+    fn parse(name: &str, path: &Path, text: &str, bytes: &[u8]) -> Result<Patch> {
+        let subject = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Subject: "))
+            .map(|s| s.trim_start_matches(|c| c != ']').trim_start_matches(']').trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| name.to_owned());
+        let fixes = text
+            .lines()
+            .filter_map(|l| l.strip_prefix("Fixes:"))
+            .filter_map(|url| url.trim().rsplit('/').next().map(|n| format!("LuaJIT#{n}")))
+            .collect();
+        let mut files: Vec<FilePatch> = Vec::new();
+        for line in text.lines() {
+            if let Some(rest) = line.strip_prefix("+++ ") {
+                let target = rest.split('\t').next().unwrap_or(rest);
+                let target = target.strip_prefix("b/").unwrap_or(target);
+                files.push(FilePatch { path: target.to_owned(), hunks: Vec::new() });
+            } else if line.starts_with("@@ ") {
+                let file = files.last_mut().with_context(|| format!("{name}: hunk `{line}` comes before any `+++` file header"))?;
+                let (old, new) = hunk_starts(line).with_context(|| format!("{name}: malformed hunk header `{line}`"))?;
+                file.hunks.push((line.split(" @@").next().unwrap_or(line).to_owned() + " @@", old, new));
+            }
+        }
+        if files.is_empty() {
+            bail!("{name} changes no file; is it a `git format-patch` file?");
+        }
+        let sha256 = format!("{:x}", Sha256::digest(bytes));
+        Ok(Patch { name: name.to_owned(), path: path.to_owned(), subject, sha256, fixes, files })
+    }
+
+    fn check_paths(&self, tree: &Path) -> Result<()> {
+        for file in &self.files {
+            let path = Path::new(&file.path);
+            let escapes = path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir));
+            if escapes {
+                bail!("{} touches {}, which is outside the LuaJIT tree; nothing was applied", self.name, file.path);
+            }
+            if file.path != "/dev/null" && !tree.join(path).exists() && !self.creates(&file.path) {
+                bail!("{} changes {}, which the tree {} does not have; nothing was applied", self.name, file.path, tree.display());
+            }
+        }
+        Ok(())
+    }
+
+    fn creates(&self, path: &str) -> bool {
+        fs::read_to_string(&self.path)
+            .map(|text| text.contains(&format!("--- /dev/null\n+++ b/{path}")))
+            .unwrap_or(false)
+    }
+
+    /// Turns git's `error: patch failed: FILE:LINE` into the hunk it means.
+    fn explain_failure(&self, stderr: &str, reverse: bool) -> String {
+        let direction = if reverse { "in reverse " } else { "" };
+        for line in stderr.lines() {
+            let Some(place) = line.strip_prefix("error: patch failed: ") else { continue };
+            let Some((file, line_no)) = place.rsplit_once(':') else { continue };
+            let line_no: u32 = line_no.trim().parse().unwrap_or(0);
+            if let Some(fp) = self.files.iter().find(|f| f.path == file) {
+                let found = fp.hunks.iter().enumerate().find(|(_, (_, old, new))| (if reverse { *new } else { *old }) == line_no);
+                if let Some((index, (header, _, _))) = found {
+                    return format!(
+                        "patch {} does not apply {direction}to {file}: hunk #{} `{header}` does not match the tree; nothing was applied",
+                        self.name,
+                        index + 1
+                    );
+                }
+            }
+            return format!("patch {} does not apply {direction}to {file} at line {line_no}; nothing was applied", self.name);
+        }
+        format!("patch {} does not apply {direction}: {}; nothing was applied", self.name, stderr.trim())
+    }
+}
+
+fn hunk_starts(header: &str) -> Option<(u32, u32)> {
+    let mut parts = header.split_whitespace().skip(1);
+    let old = parts.next()?.strip_prefix('-')?.split(',').next()?.parse().ok()?;
+    let new = parts.next()?.strip_prefix('+')?.split(',').next()?.parse().ok()?;
+    Some((old, new))
+}
+
+/// Copies a LuaJIT tree, leaving out version control and build products.
+pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        fs::remove_dir_all(to).with_context(|| format!("cannot remove {}", to.display()))?;
+    }
+    fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for entry in fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+        let entry = entry?;
+        let name = entry.file_name();
+        if name == ".git" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if entry.file_type()?.is_dir() {
+            copy_tree(&src, &dst)?;
+        } else if entry.file_type()?.is_file() {
+            fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
+            // Registry sources are read-only; the copy is patched and built in place.
+            let mut perms = fs::metadata(&dst)?.permissions();
+            #[allow(clippy::permissions_set_readonly_false)]
+            perms.set_readonly(false);
+            fs::set_permissions(&dst, perms)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hunk_header_gives_both_start_lines() {
+        assert_eq!(hunk_starts("@@ -132,17 +135,15 @@ static void emit_lso("), Some((132, 135)));
+        assert_eq!(hunk_starts("@@ -1 +1 @@"), Some((1, 1)));
+        assert_eq!(hunk_starts("@@ nonsense"), None);
+    }
+
+    #[test]
+    fn project_series_names_what_it_fixes() {
+        let series = Series::load(&crate::pipeline::project_root().join("patches")).unwrap();
+        assert_eq!(series.fixes(), ["LuaJIT#1056", "LuaJIT#1075"]);
+        assert!(series.patches.iter().all(|p| p.files.iter().all(|f| f.path == "src/lj_emit_arm64.h")));
+    }
+}

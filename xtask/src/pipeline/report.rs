@@ -1,0 +1,161 @@
+//! The evidence: a case × variant table for the terminal, and
+//! target/evidence/report.md and report.json for an upstream pull request.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use super::expect::Check;
+use super::suite::outcome::{CaseResult, Outcome};
+
+#[derive(Serialize)]
+pub struct Report {
+    pub verdict: Verdict,
+    pub tree: Tree,
+    pub patches: Vec<PatchInfo>,
+    pub toolchain: Vec<(String, String)>,
+    pub variants: Vec<VariantInfo>,
+    pub cases: Vec<CaseRow>,
+    pub checks: Vec<Check>,
+    pub timings: Vec<(String, f64)>,
+    pub commands: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct Verdict {
+    pub ok: bool,
+    pub summary: String,
+}
+
+#[derive(Serialize)]
+pub struct Tree {
+    pub label: String,
+    pub crate_version: Option<String>,
+    pub dir: PathBuf,
+}
+
+#[derive(Serialize)]
+pub struct PatchInfo {
+    pub name: String,
+    pub subject: String,
+    pub sha256: String,
+    pub fixes: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct VariantInfo {
+    pub name: String,
+    pub dir: PathBuf,
+    pub rebuilt: bool,
+    pub build_seconds: f64,
+}
+
+#[derive(Serialize)]
+pub struct CaseRow {
+    pub name: String,
+    pub pins: Vec<String>,
+    pub outcomes: Vec<(String, Outcome)>,
+}
+
+/// Rows of case × variant from per-variant results (same cases, same order).
+pub fn case_rows(variants: &[(&str, &[CaseResult])]) -> Vec<CaseRow> {
+    let Some((_, first)) = variants.first() else { return Vec::new() };
+    first
+        .iter()
+        .map(|case| CaseRow {
+            name: case.name.clone(),
+            pins: case.pins.clone(),
+            outcomes: variants
+                .iter()
+                .filter_map(|(variant, results)| {
+                    results.iter().find(|r| r.name == case.name).map(|r| (variant.to_string(), r.outcome.clone()))
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// A plain-text table for the terminal.
+pub fn print_table(rows: &[CaseRow]) {
+    let Some(first) = rows.first() else { return };
+    let mut lines: Vec<Vec<String>> = vec![std::iter::once("case".to_owned()).chain(first.outcomes.iter().map(|(v, _)| v.clone())).collect()];
+    for row in rows {
+        lines.push(std::iter::once(row.name.clone()).chain(row.outcomes.iter().map(|(_, o)| o.summary())).collect());
+    }
+    let columns = lines[0].len();
+    let widths: Vec<usize> = (0..columns).map(|c| lines.iter().map(|l| l.get(c).map_or(0, String::len)).max().unwrap_or(0)).collect();
+    for line in &lines {
+        let cells: Vec<String> = line.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        println!("{}", cells.join("  ").trim_end());
+    }
+}
+
+impl Report {
+    /// Writes report.md and report.json into `dir`, each through a temporary
+    /// file and a rename so an interrupted run keeps the previous report.
+    pub fn write(&self, dir: &Path) -> Result<(PathBuf, PathBuf)> {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let md = dir.join("report.md");
+        let json = dir.join("report.json");
+        write_atomically(&md, self.markdown().as_bytes())?;
+        write_atomically(&json, serde_json::to_string_pretty(self)?.as_bytes())?;
+        Ok((md, json))
+    }
+
+    pub fn markdown(&self) -> String {
+        let mut md = String::new();
+        let mark = if self.verdict.ok { "✅" } else { "❌" };
+        md.push_str(&format!("# LuaJIT ARM64 patch verification\n\n{mark} **{}**\n\n", self.verdict.summary));
+
+        md.push_str("## Regression cases\n\n");
+        let variants: Vec<&str> = self.cases.first().map(|r| r.outcomes.iter().map(|(v, _)| v.as_str()).collect()).unwrap_or_default();
+        md.push_str(&format!("| case | pins | {} |\n", variants.join(" | ")));
+        md.push_str(&format!("|---|---|{}\n", "---|".repeat(variants.len())));
+        for row in &self.cases {
+            let cells: Vec<String> = row.outcomes.iter().map(|(_, o)| markdown_cell(o)).collect();
+            md.push_str(&format!("| `{}` | {} | {} |\n", row.name, row.pins.join(", "), cells.join(" | ")));
+        }
+        let failed: Vec<&Check> = self.checks.iter().filter(|c| !c.held).collect();
+        if failed.is_empty() {
+            md.push_str(&format!("\nAll {} expectations held.\n", self.checks.len()));
+        } else {
+            md.push_str(&format!("\n{} of {} expectations did not hold:\n\n", failed.len(), self.checks.len()));
+            for check in failed {
+                md.push_str(&format!("- `{}` on {}: expected {}, got {}\n", check.case, check.variant, check.expected, check.observed));
+            }
+        }
+
+        md.push_str("\n## What was verified\n\n");
+        md.push_str(&format!("- LuaJIT tree: {}\n", self.tree.label));
+        for (name, value) in &self.toolchain {
+            md.push_str(&format!("- {name}: {value}\n"));
+        }
+        md.push_str("\n| patch | fixes | sha256 |\n|---|---|---|\n");
+        for patch in &self.patches {
+            md.push_str(&format!("| {} (`{}`) | {} | `{}` |\n", patch.subject, patch.name, patch.fixes.join(", "), &patch.sha256[..16]));
+        }
+        md.push_str("\n| step | seconds |\n|---|---|\n");
+        for (step, secs) in &self.timings {
+            md.push_str(&format!("| {step} | {secs:.1} |\n"));
+        }
+        md.push_str("\n<details><summary>Commands run</summary>\n\n```sh\n");
+        for command in &self.commands {
+            md.push_str(command);
+            md.push('\n');
+        }
+        md.push_str("```\n\n</details>\n");
+        md
+    }
+}
+
+fn markdown_cell(outcome: &Outcome) -> String {
+    outcome.summary().replace('|', "\\|").replace('\n', " ")
+}
+
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = path.with_extension("tmp");
+    fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", tmp.display()))
+}

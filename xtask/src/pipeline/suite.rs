@@ -1,0 +1,65 @@
+//! Builds the suite binary against one variant and runs it: natively on
+//! aarch64, under QEMU elsewhere.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use xshell::cmd;
+
+use super::build::Built;
+use super::{Context, TARGET, cargo};
+
+#[path = "../../../tests/src/outcome.rs"]
+pub mod outcome;
+
+use outcome::{CaseResult, Outcome};
+
+/// Links the suite against `built` and copies it next to the variant: two
+/// LuaJIT builds export the same symbols, so each variant gets its own binary.
+pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
+    let cargo = cargo();
+    let dir = &built.dir;
+    cx.record(format!("LUAJIT_SYS_DIR={} {cargo} build --package suite --target {TARGET}", dir.display()));
+    cmd!(cx.sh, "{cargo} build --quiet --package suite --target {TARGET}")
+        .env("LUAJIT_SYS_DIR", dir)
+        .run()
+        .with_context(|| format!("building the suite against {} failed", built.name))?;
+    let binary = cx.target_dir().join(TARGET).join("debug").join("suite");
+    let copy = dir.parent().unwrap_or(dir).join("suite");
+    fs::copy(&binary, &copy).with_context(|| format!("cannot copy {} to {}", binary.display(), copy.display()))?;
+    Ok(copy)
+}
+
+/// Runs every case in `cases_dir`; each runs in its own process, so a crash
+/// or a hang is that case's outcome.
+pub fn run_cases(cx: &mut Context, name: &str, suite: &Path, cases_dir: &Path) -> Result<Vec<CaseResult>> {
+    eprintln!("==> {name}: running the cases in {}", cases_dir.display());
+    let json = run_suite(cx, suite, &["cases".as_ref(), cases_dir.as_os_str()])?;
+    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not case results: {json}"))
+}
+
+pub fn run_script(cx: &mut Context, suite: &Path, script: &Path, timeout_secs: f64) -> Result<Outcome> {
+    let timeout = timeout_secs.to_string();
+    let json = run_suite(cx, suite, &["script".as_ref(), script.as_os_str(), "--timeout".as_ref(), timeout.as_ref()])?;
+    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not an outcome: {json}"))
+}
+
+fn run_suite(cx: &mut Context, suite: &Path, args: &[&std::ffi::OsStr]) -> Result<String> {
+    let mut argv: Vec<std::ffi::OsString> = cx.toolchain.runner.iter().map(Into::into).collect();
+    argv.push(suite.into());
+    argv.extend(args.iter().map(|a| a.to_os_string()));
+    let shown: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    cx.record(shown.join(" "));
+    let (program, rest) = argv.split_first().expect("argv has the suite");
+    // stdout carries the JSON; stderr (per-case progress) goes to the terminal.
+    let output = std::process::Command::new(program)
+        .args(rest)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .with_context(|| format!("cannot start `{}`", shown.join(" ")))?;
+    if !output.status.success() {
+        bail!("`{}` failed ({})", shown.join(" "), output.status);
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}

@@ -1,0 +1,154 @@
+//! Checks what building for aarch64 and running there needs, and installs
+//! what is missing when running as root on a Debian-like system.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use xshell::{Shell, cmd};
+
+use super::TARGET;
+
+/// How aarch64 code gets built and run on this host.
+pub struct Toolchain {
+    /// True on an aarch64 host: no emulator needed.
+    pub native: bool,
+    /// `CROSS=` prefix for LuaJIT's Makefile (empty when native).
+    pub cross_prefix: String,
+    /// Program and arguments to prefix an aarch64 binary with (empty when native).
+    pub runner: Vec<String>,
+    /// Versions of the tools used, for the report.
+    pub versions: Vec<(String, String)>,
+}
+
+/// One requirement, how to tell it is there and how to get it.
+struct Requirement {
+    what: &'static str,
+    present: bool,
+    apt: &'static [&'static str],
+    rustup_target: bool,
+}
+
+impl Toolchain {
+    pub fn ensure(sh: &Shell) -> Result<Toolchain> {
+        let native = std::env::consts::ARCH == "aarch64";
+        let missing: Vec<Requirement> = requirements(sh, native).into_iter().filter(|r| !r.present).collect();
+        if !missing.is_empty() {
+            install_or_explain(sh, &missing)?;
+            let still: Vec<&str> =
+                requirements(sh, native).into_iter().filter(|r| !r.present).map(|r| r.what).collect();
+            if !still.is_empty() {
+                bail!("still missing after installing: {}", still.join(", "));
+            }
+        }
+        let mut versions = vec![
+            ("host".to_owned(), format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)),
+            ("rustc".to_owned(), first_line(cmd!(sh, "rustc -V").read().ok())),
+            ("aarch64 gcc".to_owned(), first_line(cmd!(sh, "aarch64-linux-gnu-gcc --version").read().ok())),
+        ];
+        let runner = if native {
+            versions.push(("execution".to_owned(), "native aarch64".to_owned()));
+            Vec::new()
+        } else {
+            let qemu = first_line(cmd!(sh, "qemu-aarch64 --version").read().ok());
+            versions.push(("execution".to_owned(), format!("user-mode QEMU ({qemu})")));
+            ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"].map(String::from).to_vec()
+        };
+        Ok(Toolchain {
+            native,
+            cross_prefix: if native { String::new() } else { "aarch64-linux-gnu-".to_owned() },
+            runner,
+            versions,
+        })
+    }
+
+    /// The runner as cargo's `CARGO_TARGET_..._RUNNER` wants it. `env` runs
+    /// the binary as it is, overriding the QEMU runner of .cargo/config.toml.
+    pub fn cargo_runner(&self) -> String {
+        if self.native { "env".to_owned() } else { self.runner.join(" ") }
+    }
+}
+
+fn requirements(sh: &Shell, native: bool) -> Vec<Requirement> {
+    let mut list = vec![
+        Requirement { what: "the Rust target aarch64-unknown-linux-gnu", present: rust_target_installed(sh), apt: &[], rustup_target: true },
+        Requirement { what: "make", present: in_path("make"), apt: &["make"], rustup_target: false },
+        Requirement { what: "git (applies the patch series)", present: in_path("git"), apt: &["git"], rustup_target: false },
+        Requirement { what: "libclang (for bindgen)", present: libclang_present(), apt: &["libclang-dev", "clang"], rustup_target: false },
+        Requirement { what: "aarch64-linux-gnu-gcc", present: in_path("aarch64-linux-gnu-gcc"), apt: if native { &["gcc"] } else { &["gcc-aarch64-linux-gnu"] }, rustup_target: false },
+    ];
+    if !native {
+        list.push(Requirement {
+            what: "the aarch64 C library (/usr/aarch64-linux-gnu)",
+            present: Path::new("/usr/aarch64-linux-gnu/lib/libc.so.6").exists(),
+            apt: &["libc6-dev-arm64-cross"],
+            rustup_target: false,
+        });
+        list.push(Requirement { what: "qemu-aarch64", present: in_path("qemu-aarch64"), apt: &["qemu-user"], rustup_target: false });
+    }
+    list
+}
+
+fn install_or_explain(sh: &Shell, missing: &[Requirement]) -> Result<()> {
+    let mut packages: Vec<&str> = missing.iter().flat_map(|r| r.apt.iter().copied()).collect();
+    packages.dedup();
+    let needs_target = missing.iter().any(|r| r.rustup_target);
+    let mut commands = Vec::new();
+    if !packages.is_empty() {
+        commands.push(format!("apt-get update && apt-get install -y {}", packages.join(" ")));
+    }
+    if needs_target {
+        commands.push(format!("rustup target add {TARGET}"));
+    }
+    let names: Vec<&str> = missing.iter().map(|r| r.what).collect();
+    let is_root = cmd!(sh, "id -u").read().map(|uid| uid.trim() == "0").unwrap_or(false);
+    let can_apt = packages.is_empty() || (is_root && in_path("apt-get"));
+    if !can_apt {
+        bail!("missing: {}\ninstall with:\n  {}", names.join(", "), commands.join("\n  "));
+    }
+    eprintln!("==> installing missing tools: {}", names.join(", "));
+    let packages_list = packages.join(" ");
+    if !packages.is_empty() {
+        cmd!(sh, "apt-get update -qq").run().context("apt-get update failed")?;
+        cmd!(sh, "apt-get install -y -qq {packages...}")
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .run()
+            .with_context(|| format!("could not install {}", packages_list))?;
+    }
+    if needs_target {
+        cmd!(sh, "rustup target add {TARGET}").run().with_context(|| format!("could not add the Rust target; run `rustup target add {TARGET}`"))?;
+    }
+    Ok(())
+}
+
+fn rust_target_installed(sh: &Shell) -> bool {
+    cmd!(sh, "rustc --print sysroot")
+        .read()
+        .map(|sysroot| Path::new(sysroot.trim()).join("lib/rustlib").join(TARGET).join("lib").is_dir())
+        .unwrap_or(false)
+}
+
+fn libclang_present() -> bool {
+    if std::env::var_os("LIBCLANG_PATH").is_some() {
+        return true;
+    }
+    let mut dirs: Vec<PathBuf> = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
+        .iter()
+        .map(PathBuf::from)
+        .collect();
+    if let Ok(entries) = std::fs::read_dir("/usr/lib") {
+        dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().contains("llvm")).map(|p| p.join("lib")));
+    }
+    dirs.iter().any(|dir| {
+        std::fs::read_dir(dir).map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libclang") && e.file_name().to_string_lossy().contains(".so"))).unwrap_or(false)
+    })
+}
+
+fn in_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+        .unwrap_or(false)
+}
+
+fn first_line(text: Option<String>) -> String {
+    text.and_then(|t| t.lines().next().map(str::to_owned)).unwrap_or_else(|| "unknown".to_owned())
+}

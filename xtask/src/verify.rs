@@ -1,0 +1,71 @@
+//! `cargo xtask verify`: the main job. Baseline and patched variant, the
+//! suite on both, a verdict and the report.
+
+use anyhow::Result;
+
+use crate::Verdict;
+use crate::flags;
+use crate::pipeline::expect::{self, Check};
+use crate::pipeline::report::{self, PatchInfo, Report, Tree, VariantInfo};
+use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
+use crate::pipeline::{Context, step, suite};
+
+pub fn run(_args: flags::Verify) -> Result<Verdict> {
+    let mut cx = Context::new()?;
+    let mut pair = prepare_pair(&mut cx)?;
+    let cases_dir = cx.cases_dir();
+
+    let timer = step("running the suite on both variants");
+    let baseline = suite::run_cases(&mut cx, BASELINE, &pair.baseline.suite, &cases_dir)?;
+    let patched = suite::run_cases(&mut cx, PATCHED, &pair.patched.suite, &cases_dir)?;
+    pair.timings.push(("suite (both variants)".to_owned(), timer.done()));
+
+    let mut checks: Vec<Check> = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
+    checks.extend(expect::patched_checks(&patched, PATCHED));
+    let patched_clean = checks.iter().filter(|c| c.variant == PATCHED).all(|c| c.held);
+    let baseline_failures = baseline.iter().filter(|r| r.outcome.status != suite::outcome::Status::Pass).count();
+    let ok = patched_clean && baseline_failures > 0;
+    let summary = verdict_text(&pair, patched_clean, baseline_failures, baseline.len());
+
+    let rows = report::case_rows(&[(BASELINE, &baseline), (PATCHED, &patched)]);
+    println!();
+    report::print_table(&rows);
+    let report = Report {
+        verdict: report::Verdict { ok, summary: summary.clone() },
+        tree: Tree { label: pair.source.label.clone(), crate_version: pair.source.crate_version.clone(), dir: pair.source.dir.clone() },
+        patches: pair
+            .series
+            .patches
+            .iter()
+            .map(|p| PatchInfo { name: p.name.clone(), subject: p.subject.clone(), sha256: p.sha256.clone(), fixes: p.fixes.clone() })
+            .collect(),
+        toolchain: cx.toolchain.versions.clone(),
+        variants: [&pair.baseline, &pair.patched]
+            .iter()
+            .map(|v| VariantInfo { name: v.built.name.clone(), dir: v.built.dir.clone(), rebuilt: v.built.rebuilt, build_seconds: v.built.seconds })
+            .collect(),
+        cases: rows,
+        checks,
+        timings: pair.timings.clone(),
+        commands: cx.commands.clone(),
+    };
+    let (md, json) = report.write(&cx.target_dir().join("evidence"))?;
+    println!("\n{summary}\nreport: {}\n        {}", md.display(), json.display());
+    Ok(if ok { Verdict::Sound } else { Verdict::Defects })
+}
+
+fn verdict_text(pair: &crate::pipeline::variants::Pair, patched_clean: bool, baseline_failures: usize, total: usize) -> String {
+    let patches = pair.series.patches.len();
+    let fixes = pair.carried.join(", ");
+    match (patched_clean, baseline_failures > 0) {
+        (true, true) => format!(
+            "The series ({patches} patches, fixing {fixes}) is verified on {}: the published tree fails {baseline_failures} of {total} regression cases and the patched tree passes all of them.",
+            pair.source.label
+        ),
+        (false, _) => format!("The patched tree still fails regression cases on {}: the series does not fix everything the suite checks.", pair.source.label),
+        (true, false) => format!(
+            "Not verified: the published tree {} passes every regression case, so the suite shows no defect for the series to fix.",
+            pair.source.label
+        ),
+    }
+}
