@@ -50,8 +50,12 @@ pub fn local(dir: &Path) -> Result<Source> {
 }
 
 fn check_is_luajit(dir: &Path) -> Result<()> {
-    let needed = ["Makefile", "src/Makefile", "src/luajit.h", "src/lua.h", "src/lj_emit_arm64.h"];
-    let absent: Vec<&str> = needed.iter().copied().filter(|f| !dir.join(f).is_file()).collect();
+    let needed = ["Makefile", "src/Makefile", "src/lua.h", "src/lj_emit_arm64.h"];
+    let mut absent: Vec<&str> = needed.iter().copied().filter(|f| !dir.join(f).is_file()).collect();
+    // Upstream's rolling releases generate luajit.h from luajit_rolling.h.
+    if !dir.join("src/luajit.h").is_file() && !dir.join("src/luajit_rolling.h").is_file() {
+        absent.push("src/luajit.h");
+    }
     if !absent.is_empty() {
         bail!(
             "{} is not a LuaJIT 2.1 tree with an ARM64 backend (missing {}); pass the folder that holds src/ and Makefile",
