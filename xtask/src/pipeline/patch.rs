@@ -213,4 +213,54 @@ mod tests {
         assert_eq!(series.fixes(), ["LuaJIT#1056", "LuaJIT#1075"]);
         assert!(series.patches.iter().all(|p| p.files.iter().all(|f| f.path == "src/lj_emit_arm64.h")));
     }
+
+    /// A scratch tree with one file, and a series folder holding `patch`.
+    fn scratch(test: &str, patch: &str) -> (PathBuf, Series) {
+        let root = std::env::temp_dir().join(format!("xtask-patch-{test}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("tree/src")).unwrap();
+        fs::create_dir_all(root.join("series")).unwrap();
+        fs::write(root.join("tree/src/a.c"), "one\ntwo\nthree\nfour\nfive\nsix\nseven\n").unwrap();
+        fs::write(root.join("series/0001-change.patch"), patch).unwrap();
+        fs::write(root.join("series/series"), "0001-change.patch\n").unwrap();
+        let series = Series::load(&root.join("series")).unwrap();
+        (root, series)
+    }
+
+    const GOOD: &str = "Subject: [PATCH] Change\n\nFixes: https://github.com/LuaJIT/LuaJIT/issues/42\n---\ndiff --git a/src/a.c b/src/a.c\n--- a/src/a.c\n+++ b/src/a.c\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n@@ -5,3 +5,3 @@\n five\n-six\n+SIX\n seven\n";
+
+    #[test]
+    fn good_patch_applies_and_reverses() {
+        let (root, series) = scratch("good", GOOD);
+        let sh = Shell::new().unwrap();
+        let tree = root.join("tree");
+        series.apply(&sh, &tree, false).unwrap();
+        assert_eq!(fs::read_to_string(tree.join("src/a.c")).unwrap(), "one\nTWO\nthree\nfour\nfive\nSIX\nseven\n");
+        series.apply(&sh, &tree, true).unwrap();
+        assert_eq!(fs::read_to_string(tree.join("src/a.c")).unwrap(), "one\ntwo\nthree\nfour\nfive\nsix\nseven\n");
+        assert_eq!(series.fixes(), ["LuaJIT#42"]);
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn failing_hunk_is_named_and_nothing_is_applied() {
+        let broken = GOOD.replace(" five\n-six", " FIVE\n-six");
+        let (root, series) = scratch("broken", &broken);
+        let sh = Shell::new().unwrap();
+        let error = series.apply(&sh, &root.join("tree"), false).unwrap_err().to_string();
+        assert!(error.contains("0001-change.patch") && error.contains("src/a.c") && error.contains("hunk #2 `@@ -5,3 +5,3 @@`"), "{error}");
+        // The first hunk would have applied; git apply checks the whole patch first.
+        assert_eq!(fs::read_to_string(root.join("tree/src/a.c")).unwrap(), "one\ntwo\nthree\nfour\nfive\nsix\nseven\n");
+        fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn path_outside_the_tree_is_refused() {
+        let escaping = GOOD.replace("a/src/a.c", "a/../a.c").replace("b/src/a.c", "b/../a.c");
+        let (root, series) = scratch("escape", &escaping);
+        let sh = Shell::new().unwrap();
+        let error = series.apply(&sh, &root.join("tree"), false).unwrap_err().to_string();
+        assert!(error.contains("outside the LuaJIT tree") && error.contains("../a.c"), "{error}");
+        fs::remove_dir_all(root).unwrap();
+    }
 }
