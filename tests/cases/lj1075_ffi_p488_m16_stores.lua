@@ -15,11 +15,12 @@ local function reset()
   for k = 0, 67 do buf[k] = 1000 + k end
 end
 
-local function expect(what, idx, want)
+local wrong = {}
+local function expect(loop, what, idx, want)
   local got = buf[idx + 2]
   if got ~= want then
-    error(("int64 store to %s landed elsewhere: p[%d] holds %s, expected %s"):format(
-      what, idx, tostring(got), tostring(want)), 2)
+    wrong[#wrong + 1] = ("int64 store to %s landed elsewhere (%s loop): p[%d] holds %s, expected %s"):format(
+      what, loop, idx, tostring(got), tostring(want))
   end
 end
 
@@ -41,12 +42,13 @@ end
 
 reset()
 store_488(p, 100, 5000LL, 7000LL)
-expect("p-16", -2, 6900LL)
-expect("p+488", 61, 5100LL)
-expect("p+496 (not a target)", 62, 1064LL)
+expect("+488", "p-16", -2, 6900LL)
+expect("+488", "p+488", 61, 5100LL)
+expect("+488", "p+496 (not a target)", 62, 1064LL)
 
 reset()
 store_504(p, 100, 5000LL, 7000LL)
-expect("p-16", -2, 6900LL)
-expect("p+504", 63, 5100LL)
-expect("p+496 (not a target)", 62, 1064LL)
+expect("+504", "p-16", -2, 6900LL)
+expect("+504", "p+504", 63, 5100LL)
+expect("+504", "p+496 (not a target)", 62, 1064LL)
+if #wrong > 0 then error(table.concat(wrong, "; ")) end

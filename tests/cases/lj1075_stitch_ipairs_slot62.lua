@@ -1,11 +1,10 @@
 -- pins: LuaJIT#1075
 -- fails-with: attempt to perform arithmetic on local 'i' (a function value)
--- Kong's symptom. 59 locals put the ipairs control variable in slot 61 and 'i'
--- in slot 62 (BASE+496); the call to the upvalue 'clock' (os.clock) lands in
--- slot 63. Reading the immutable upvalue specialises the frame's function, so
--- the stitch snapshot of the loop trace stores the function at BASE-16 right
--- after the call slot at BASE+504; the faulty emit_lso fuses the two into one
--- STP at BASE+496, which writes the function value into 'i'.
+-- Kong's symptom: 59 locals put the ipairs variable 'i' in slot 62 (BASE+496)
+-- and the call to the upvalue 'clock' (os.clock, not compiled) in slot 63, so the
+-- loop trace ends in a stitch. Reading the immutable upvalue pins the frame's
+-- function, so the stitch snapshot stores it at BASE-16 right after the call
+-- slot at BASE+504; the faulty fusion makes one STP at +496, clobbering 'i'.
 jit.opt.start("hotloop=1")
 local clock = os.clock
 

@@ -1,11 +1,10 @@
 -- pins: LuaJIT#1075
 -- fails-with: tail call returned a function
--- A hot call of 'outer' becomes a root trace: it tail-calls 'inner', which sets
--- the frame's function slot (BASE-16) to a constant, and 'inner' (63-slot frame)
--- returns two values staged in slots 61/62 (BASE+488/+496). The trace ends by
--- returning to the interpreter, so its last snapshot stores BASE-16 right after
--- BASE+488; the faulty emit_lso fuses them into one STP at BASE+488, which puts
--- the function 'inner' into the second return value.
+-- A hot call of 'outer' gets its own root trace: its tail call sets the frame's
+-- function slot (BASE-16) to the constant 'inner', whose 63-slot frame returns
+-- two values staged in slots 61/62 (BASE+488/+496). The trace returns to the
+-- interpreter and its last snapshot stores +488 next to BASE-16; the faulty
+-- fusion makes one STP at +488, so 'inner' lands in the second result.
 jit.opt.start("hotloop=1")
 
 local function inner(n)
