@@ -42,6 +42,7 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     let stamp = fingerprint(cx, spec)?;
     if fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) && tree.join("src/libluajit.a").is_file() {
         eprintln!("==> {}: up to date ({})", spec.name, tree.display());
+        record_build(cx, spec, &tree, "  # up to date, not rerun");
         return Ok(Built { name: spec.name.clone(), dir: tree, rebuilt: false, seconds: 0.0 });
     }
 
@@ -56,7 +57,6 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
             let _ = fs::remove_dir_all(&staging);
             return Err(error);
         }
-        cx.record(format!("git apply {}  # in {}", series.patches.iter().map(|p| p.name.as_str()).collect::<Vec<_>>().join(" "), tree.display()));
     }
     let _ = fs::remove_file(&stamp_file);
     if tree.exists() {
@@ -64,6 +64,7 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     }
     fs::rename(&staging, &tree)?;
 
+    record_build(cx, spec, &tree, "");
     make(cx, &spec.name, &tree, &home.join("build.log"))?;
     fs::write(&stamp_file, &stamp)?;
     let seconds = timer.done();
@@ -89,7 +90,6 @@ fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
     if !clean.status.success() {
         bail!("`make clean` failed in {}: {}", tree.display(), String::from_utf8_lossy(&clean.stderr).trim());
     }
-    cx.record(format!("make -C {} {}", tree.join("src").display(), args.iter().map(|a| shell_quote(a)).collect::<Vec<_>>().join(" ")));
     let mut child = Command::new("make")
         .arg("-C")
         .arg(tree.join("src"))
@@ -131,6 +131,18 @@ fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
         bail!("building {name} failed ({status}); the end of {}:\n{}", log.display(), tail.join("\n"));
     }
     Ok(())
+}
+
+/// Logs how the variant's tree is made, for the report.
+fn record_build(cx: &mut Context, spec: &VariantSpec, tree: &Path, note: &str) {
+    cx.record(format!("cp -r {} {}{note}", spec.source.dir.display(), tree.display()));
+    if let Some(series) = spec.series {
+        for patch in &series.patches {
+            cx.record(format!("git -C {} apply {}{note}", tree.display(), patch.path.display()));
+        }
+    }
+    let args: Vec<String> = make_args(cx).iter().map(|a| shell_quote(a)).collect();
+    cx.record(format!("make -C {} clean && make -C {} {}{note}", tree.join("src").display(), tree.join("src").display(), args.join(" ")));
 }
 
 /// A hash of everything the build's result depends on.

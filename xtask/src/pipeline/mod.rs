@@ -55,8 +55,12 @@ impl Context {
         self.root.join("patches")
     }
 
+    /// Logs a command for the report, relative to the project root so that
+    /// it can be rerun from a clone.
     pub fn record(&mut self, command: impl Into<String>) {
-        self.commands.push(command.into());
+        let root = format!("{}/", self.root.display());
+        let command = command.into().replace(&cargo(), "cargo").replace(&root, "");
+        self.commands.push(command);
     }
 }
 

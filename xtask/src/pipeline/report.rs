@@ -128,6 +128,7 @@ impl Report {
         }
 
         md.push_str("\n## What was verified\n\n");
+        md.push_str("- reproduce: `cargo xtask verify` in a clone of luajit-arm64-verify; the exact steps are under *Commands run*\n");
         md.push_str(&format!("- LuaJIT tree: {}\n", self.tree.label));
         for (name, value) in &self.toolchain {
             md.push_str(&format!("- {name}: {value}\n"));
@@ -138,7 +139,8 @@ impl Report {
         }
         md.push_str("\n| step | seconds |\n|---|---|\n");
         for (step, secs) in &self.timings {
-            md.push_str(&format!("| {step} | {secs:.1} |\n"));
+            let shown = if *secs == 0.0 { "up to date".to_owned() } else { format!("{secs:.1}") };
+            md.push_str(&format!("| {step} | {shown} |\n"));
         }
         md.push_str("\n<details><summary>Commands run</summary>\n\n```sh\n");
         for command in &self.commands {
