@@ -13,7 +13,9 @@ fn main() {
     let target = env::var("TARGET").expect("cargo sets TARGET");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"));
 
-    let (include_dir, lib_dir) = match prebuilt_dir(&target) {
+    // The build's own src/ (internal headers, generated files) is passed on to
+    // dependents as DEP_LUAJIT_SRC: the suite compiles its emit_lso harness there.
+    let (include_dir, lib_dir, lib_name, src_dir) = match prebuilt_dir(&target) {
         Some(dir) => {
             let src = dir.join("src");
             if !src.join("libluajit.a").is_file() {
@@ -24,27 +26,30 @@ fn main() {
                 );
             }
             println!("luajit-sys: linking the prebuilt tree at {}", dir.display());
-            (src.clone(), src)
+            (src.clone(), src.clone(), "luajit".to_owned(), src)
         }
         None => {
             println!("luajit-sys: LUAJIT_SYS_DIR unset, building the vendored luajit-src tree for {target}");
-            let artifacts = luajit_src::Build::new().build();
-            (artifacts.include_dir().to_owned(), artifacts.lib_dir().to_owned())
+            let build_root = out_dir.join("luajit-build");
+            let artifacts = luajit_src::Build::new().out_dir(&build_root).build();
+            let lib_name = artifacts.libs().first().cloned().unwrap_or_else(|| "luajit".to_owned());
+            (artifacts.include_dir().to_owned(), artifacts.lib_dir().to_owned(), lib_name, build_root.join("build").join("src"))
         }
     };
     println!("luajit-sys: include dir {}", include_dir.display());
 
     println!("cargo:rustc-link-search=native={}", lib_dir.display());
-    println!("cargo:rustc-link-lib=static=luajit");
+    println!("cargo:rustc-link-lib=static={lib_name}");
     if target.contains("linux") {
         println!("cargo:rustc-link-lib=dylib=m");
         println!("cargo:rustc-link-lib=dylib=dl");
     }
     // Dependent build scripts (DEP_LUAJIT_INCLUDE) can compile against the same headers.
     println!("cargo:include={}", include_dir.display());
+    println!("cargo:src={}", src_dir.display());
     println!("cargo:rerun-if-changed=wrapper.h");
     println!("cargo:rerun-if-changed={}", include_dir.join("luaconf.h").display());
-    println!("cargo:rerun-if-changed={}", lib_dir.join("libluajit.a").display());
+    println!("cargo:rerun-if-changed={}", lib_dir.join(format!("lib{lib_name}.a")).display());
 
     generate_bindings(&include_dir, &out_dir.join("bindings.rs"));
 }
