@@ -3,6 +3,8 @@
 
 pub mod case;
 pub mod isolate;
+#[cfg(lso_harness)]
+pub mod lso;
 pub mod lua;
 pub mod outcome;
 

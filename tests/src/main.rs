@@ -3,6 +3,7 @@
 //! ```text
 //! suite cases DIR [--timeout SECS]    JSON array of case results on stdout
 //! suite script FILE [--timeout SECS]  JSON outcome on stdout
+//! suite lso full|window               JSON report of the exhaustive emit_lso check
 //! ```
 //! Progress goes to stderr. Exit status 0 when the run happened (whatever its
 //! verdict), 2 when it could not.
@@ -13,7 +14,7 @@ use std::time::Duration;
 
 use suite::case::Case;
 
-const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS]";
+const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
@@ -44,6 +45,7 @@ fn run(args: Vec<String>) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             println!("{}", serde_json::to_string(&outcome).map_err(|e| e.to_string())?);
         }
+        "lso" => println!("{}", serde_json::to_string(&lso(&path)?).map_err(|e| e.to_string())?),
         other => return Err(format!("unknown command `{other}`\n{USAGE}")),
     }
     Ok(())
@@ -66,4 +68,20 @@ fn parse(args: &[String]) -> Result<(String, PathBuf, Duration), String> {
         [command, path] => Ok((command.clone(), PathBuf::from(path), timeout)),
         _ => Err(USAGE.to_owned()),
     }
+}
+
+#[cfg(lso_harness)]
+fn lso(domain: &std::path::Path) -> Result<suite::outcome::LsoReport, String> {
+    use suite::lso::{Domain, check};
+    let domain = match domain.to_str() {
+        Some("full") => Domain::Full,
+        Some("window") => Domain::Window,
+        _ => return Err(format!("lso takes `full` or `window`, not `{}`", domain.display())),
+    };
+    check(domain, |kind| eprintln!("  emit_lso: {kind}"))
+}
+
+#[cfg(not(lso_harness))]
+fn lso(_: &std::path::Path) -> Result<suite::outcome::LsoReport, String> {
+    Err("the emit_lso harness is only built for aarch64 targets".to_owned())
 }

@@ -1,0 +1,29 @@
+//! Compiles the emit_lso harness (src/lso/harness.c) against the LuaJIT tree
+//! luajit-sys links, whose src/ folder luajit-sys passes on as DEP_LUAJIT_SRC.
+//! Only an aarch64 build has the ARM64 backend; elsewhere the harness is left
+//! out and the `lso_harness` cfg stays unset.
+
+use std::env;
+use std::path::PathBuf;
+
+fn main() {
+    println!("cargo::rustc-check-cfg=cfg(lso_harness)");
+    println!("cargo:rerun-if-changed=src/lso/harness.c");
+    if env::var("CARGO_CFG_TARGET_ARCH").as_deref() != Ok("aarch64") {
+        println!("suite: not an aarch64 target, the emit_lso harness is not built");
+        return;
+    }
+    let src = PathBuf::from(env::var_os("DEP_LUAJIT_SRC").expect("luajit-sys passes DEP_LUAJIT_SRC"));
+    println!("suite: compiling the emit_lso harness against {}", src.display());
+    for header in ["lj_emit_arm64.h", "lj_asm.c", "lj_asm_arm64.h", "lj_target_arm64.h"] {
+        println!("cargo:rerun-if-changed={}", src.join(header).display());
+    }
+    cc::Build::new()
+        .file("src/lso/harness.c")
+        .include(&src)
+        .opt_level(2)
+        .warnings(false)
+        .flag_if_supported("-w")
+        .compile("lso_harness");
+    println!("cargo:rustc-cfg=lso_harness");
+}

@@ -1,0 +1,87 @@
+/*
+** The emit_lso() harness: calls the load/store emitter of the LuaJIT tree
+** under test, as that tree compiles it.
+**
+** emit_lso() is a static function in src/lj_emit_arm64.h, which only the
+** assembler translation unit src/lj_asm.c includes, after defining ASMState
+** and the macros the emitters need. So this file includes lj_asm.c itself:
+** the function below is compiled from the tree's own sources, with the
+** tree's own instruction encodings, in the same context as in LuaJIT, and
+** the wrappers here can call it. The two functions lj_asm.c exports are
+** renamed so this private copy of the assembler does not clash with the one
+** in libluajit.a; everything else it refers to resolves against libluajit.a.
+**
+** A wrapper sets up the emitter's state the way the assembler has it midway
+** through a trace: machine code grows downwards, *mcp is the instruction
+** emitted just before (the next one in program order), and mcloop marks the
+** loop label.
+*/
+
+#define lj_asm_trace lso_harness_unused_asm_trace
+#define lj_asm_patchexit lso_harness_unused_asm_patchexit
+#include "lj_asm.c"
+
+#if !LJ_TARGET_ARM64
+#error "the emit_lso harness needs a build for the ARM64 backend"
+#endif
+
+/* The kinds emit_lso() can be asked to emit, in the order the Rust side lists them. */
+static const A64Ins lso_kinds[] = {
+  A64I_LDRB, A64I_STRB, A64I_LDRH, A64I_STRH, A64I_LDRw, A64I_STRw,
+  A64I_LDRx, A64I_STRx, A64I_LDRs, A64I_STRs, A64I_LDRd, A64I_STRd
+};
+
+int lso_harness_kind_count(void)
+{
+  return (int)(sizeof(lso_kinds) / sizeof(lso_kinds[0]));
+}
+
+uint32_t lso_harness_kind(int kind)
+{
+  return lso_kinds[kind];
+}
+
+/*
+** One call: emits kind/rd/rn/ofs after `prev`, with the loop label at prev
+** when at_loop is set. Writes the resulting words in program order to out
+** and returns how many there are (2: emitted separately, 1: fused).
+*/
+int lso_harness_emit(int kind, uint32_t rd, uint32_t rn, int64_t ofs,
+		     uint32_t prev, int at_loop, uint32_t out[2])
+{
+  ASMState state;
+  MCode code[3];
+  int n, i;
+  memset(&state, 0, sizeof(state));
+  code[0] = 0;
+  code[1] = 0;
+  code[2] = prev;
+  state.mcp = &code[2];
+  state.mcloop = at_loop ? &code[2] : NULL;
+  emit_lso(&state, lso_kinds[kind], (Reg)rd, (Reg)rn, ofs);
+  n = (int)(&code[3] - state.mcp);
+  for (i = 0; i < n && i < 2; i++) out[i] = state.mcp[i];
+  return n;
+}
+
+typedef void (*lso_report_fn)(void *ctx, size_t index, int n, const uint32_t *out);
+
+/*
+** The inner loop of the exhaustive check, kept in C so that it runs at
+** native speed under emulation: emits kind/rd/rn/ofs after each word of
+** prevs and reports, through `report`, every result other than the plain
+** one (`lone` followed by the untouched previous word). `lone` is what
+** emit_lso produced after `unrelated`; the caller checks it separately.
+*/
+void lso_harness_sweep(int kind, uint32_t rd, uint32_t rn, int64_t ofs,
+		       uint32_t lone, const uint32_t *prevs, size_t count,
+		       int at_loop, lso_report_fn report, void *ctx)
+{
+  size_t i;
+  for (i = 0; i < count; i++) {
+    uint32_t out[2];
+    int n = lso_harness_emit(kind, rd, rn, ofs, prevs[i], at_loop, out);
+    if (n != 2 || out[0] != lone || out[1] != prevs[i])
+      report(ctx, i, n, out);
+  }
+}
