@@ -82,8 +82,9 @@ pub struct LsoReport {
     pub fused: u64,
     /// Wrong results, by class. Empty when the emitter is right everywhere.
     pub defects: Vec<LsoClass>,
-    /// Results the architecture leaves CONSTRAINED UNPREDICTABLE, for inputs
-    /// no well-formed caller produces (see `hazard` in the checker).
+    /// Results the architecture leaves CONSTRAINED UNPREDICTABLE for inputs
+    /// whose first access is dead (two loads into one register): kept apart
+    /// from the defects because they need such a caller to matter.
     pub hazards: Vec<LsoClass>,
     /// Legal pairs left as two instructions: information, not a defect.
     pub missed_fusions: LsoClass,

@@ -1,23 +1,22 @@
 //! `cargo xtask check`: is this LuaJIT tree sound? Builds it as it is and
-//! runs the whole suite on it.
+//! runs the whole suite on it: the regression cases and the exhaustive
+//! emit_lso check.
 
 use anyhow::Result;
-use sha2::{Digest, Sha256};
 
 use crate::Verdict;
 use crate::flags;
 use crate::pipeline::suite::outcome::Status;
 use crate::pipeline::variants::{BASELINE, build_variant};
-use crate::pipeline::{Context, fetch, report, suite};
+use crate::pipeline::{Context, fetch, lso, report, suite};
 
 pub fn run(args: flags::Check) -> Result<Verdict> {
     let mut cx = Context::new()?;
     let (source, name) = match &args.luajit_dir {
         Some(dir) => {
             let source = fetch::local(dir)?;
-            // One build folder per checked tree, so checking two trees in turn rebuilds neither.
-            let tag = format!("{:x}", Sha256::digest(source.dir.to_string_lossy().as_bytes()));
-            (source, format!("checked-{}", &tag[..12]))
+            let name = fetch::checked_variant_name(&source);
+            (source, name)
         }
         None => (fetch::vendored(&mut cx)?, BASELINE.to_owned()),
     };
@@ -28,15 +27,21 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
     println!();
     report::print_table(&report::case_rows(&[(name.as_str(), &results)]));
 
+    let lso_report = suite::run_lso(&mut cx, &name, &variant.suite, "full")?;
+    lso::print(&source.label, &lso_report);
+
     let failed: Vec<_> = results.iter().filter(|r| r.outcome.status != Status::Pass).collect();
     println!();
-    if failed.is_empty() {
-        println!("{}: all {} cases pass", source.label, results.len());
+    if failed.is_empty() && lso_report.defects.is_empty() {
+        println!("{}: all {} cases pass and emit_lso has no defects", source.label, results.len());
         return Ok(Verdict::Sound);
     }
-    println!("{}: {} of {} cases fail:", source.label, failed.len(), results.len());
+    println!("{}: {} of {} cases fail, emit_lso has {} defect classes", source.label, failed.len(), results.len(), lso_report.defects.len());
     for result in failed {
-        println!("  {} ({}): {}", result.name, result.pins.join(", "), result.outcome.summary());
+        println!("  case {} ({}): {}", result.name, result.pins.join(", "), result.outcome.summary());
+    }
+    for class in &lso_report.defects {
+        println!("  emit_lso: {}: {} inputs", class.class, class.count);
     }
     Ok(Verdict::Defects)
 }

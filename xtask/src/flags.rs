@@ -26,6 +26,8 @@ pub enum Command {
     Check(Check),
     /// Run a Lua script on both variants and show the outcomes side by side.
     Run(Run),
+    /// Check emit_lso of one LuaJIT tree over its whole input domain.
+    Lso(Lso),
     /// The project's own tests: unit tests, then the suite on both variants
     /// against its expectations.
     Test(Test),
@@ -52,6 +54,18 @@ pub struct Run {
     /// Seconds a run may take before it is killed and reported as a timeout.
     #[arg(long, default_value_t = 60.0, value_name = "SECS")]
     pub timeout: f64,
+}
+
+#[derive(Args)]
+pub struct Lso {
+    /// LuaJIT tree to check (the folder holding src/ and Makefile);
+    /// default: the vendored baseline as published.
+    #[arg(long, value_name = "DIR")]
+    pub luajit_dir: Option<PathBuf>,
+    /// Only offsets in [-264, 520], where every known defect shows: seconds
+    /// instead of half a minute.
+    #[arg(long)]
+    pub window: bool,
 }
 
 #[derive(Args)]

@@ -4,6 +4,7 @@
 
 mod check;
 mod flags;
+mod lso;
 mod pipeline;
 mod run;
 mod test;
@@ -27,6 +28,7 @@ fn main() -> ExitCode {
         flags::Command::Verify(args) => verify::run(args),
         flags::Command::Check(args) => check::run(args),
         flags::Command::Run(args) => run::run(args),
+        flags::Command::Lso(args) => lso::run(args),
         flags::Command::Test(args) => test::run(args),
     };
     match result {

@@ -7,7 +7,7 @@ use xshell::cmd;
 
 use crate::Verdict;
 use crate::flags;
-use crate::pipeline::expect;
+use crate::pipeline::{expect, lso, mutants};
 use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
 use crate::pipeline::{Context, TARGET, cargo, step, suite};
 
@@ -36,15 +36,43 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
     let mut checks = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
     checks.extend(expect::patched_checks(&patched, PATCHED));
 
-    println!("\nregression cases against their expectations (baseline carries {}):", pair.carried.join(", "));
-    for check in &checks {
-        let mark = if check.held { "ok" } else { "FAILED" };
-        println!("  {mark:<6} {} on {}: expected {}", check.case, check.variant, check.expected);
-        if !check.held {
-            println!("         got {}", check.observed);
-        }
+    let baseline_lso = suite::run_lso(&mut cx, BASELINE, &pair.baseline.suite, "full")?;
+    let patched_lso = suite::run_lso(&mut cx, PATCHED, &pair.patched.suite, "full")?;
+    let mutants = mutants::load(&cx.root.join("tests/lso_mutants.txt"))?;
+    let mut mutant_results = Vec::new();
+    for (index, mutant) in mutants.iter().enumerate() {
+        let report = mutants::check(&mut cx, &pair.patched.built, index, mutant)?;
+        let found: Vec<String> = report.defects.iter().map(|c| format!("{} ({})", c.class, c.count)).collect();
+        let held = report.defects.iter().any(|c| c.class == mutant.class);
+        mutant_results.push((mutant, held, found));
     }
-    let failed = checks.iter().filter(|c| !c.held).count();
-    println!("\n{} passed, {} failed", checks.len() - failed, failed);
+
+    println!("\nregression cases against their expectations (baseline carries {}):", pair.carried.join(", "));
+    let mut passed = 0;
+    let mut failed = 0;
+    let mut tally = |held: bool, line: String, detail: String| {
+        println!("  {:<6} {line}", if held { "ok" } else { "FAILED" });
+        if !held {
+            println!("         {detail}");
+        }
+        if held { passed += 1 } else { failed += 1 }
+    };
+    for check in &checks {
+        tally(check.held, format!("{} on {}: expected {}", check.case, check.variant, check.expected), format!("got {}", check.observed));
+    }
+    println!("\nemit_lso over its whole input domain:");
+    for (issue, shown) in lso::carried_shown(&baseline_lso, &pair.carried) {
+        tally(shown, format!("baseline: a defect class of {issue} is reported"), format!("reported: {:?}", class_names(&baseline_lso)));
+    }
+    tally(patched_lso.defects.is_empty(), "patched: no defects".to_owned(), format!("reported: {:?}", class_names(&patched_lso)));
+    println!("\nseeded defects (tests/lso_mutants.txt), each must be reported in its class:");
+    for (mutant, held, found) in &mutant_results {
+        tally(*held, format!("{}: reported as {}", mutant.description, mutant.class), format!("reported: {found:?}"));
+    }
+    println!("\n{passed} passed, {failed} failed");
     Ok(if failed == 0 { Verdict::Sound } else { Verdict::Defects })
+}
+
+fn class_names(report: &crate::pipeline::suite::outcome::LsoReport) -> Vec<String> {
+    report.defects.iter().map(|c| format!("{} ({})", c.class, c.count)).collect()
 }

@@ -8,7 +8,7 @@ use crate::flags;
 use crate::pipeline::expect::{self, Check};
 use crate::pipeline::report::{self, PatchInfo, Report, Tree, VariantInfo};
 use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
-use crate::pipeline::{Context, step, suite};
+use crate::pipeline::{Context, lso, step, suite};
 
 pub fn run(_args: flags::Verify) -> Result<Verdict> {
     let mut cx = Context::new()?;
@@ -20,9 +20,14 @@ pub fn run(_args: flags::Verify) -> Result<Verdict> {
     let patched = suite::run_cases(&mut cx, PATCHED, &pair.patched.suite, &cases_dir)?;
     pair.timings.push(("suite (both variants)".to_owned(), timer.done()));
 
+    let timer = step("checking emit_lso over its whole input domain on both variants");
+    let baseline_lso = suite::run_lso(&mut cx, BASELINE, &pair.baseline.suite, "full")?;
+    let patched_lso = suite::run_lso(&mut cx, PATCHED, &pair.patched.suite, "full")?;
+    pair.timings.push(("exhaustive emit_lso check (both variants)".to_owned(), timer.done()));
+
     let mut checks: Vec<Check> = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
     checks.extend(expect::patched_checks(&patched, PATCHED));
-    let patched_clean = checks.iter().filter(|c| c.variant == PATCHED).all(|c| c.held);
+    let patched_clean = checks.iter().filter(|c| c.variant == PATCHED).all(|c| c.held) && patched_lso.defects.is_empty();
     let baseline_failures = baseline.iter().filter(|r| r.outcome.status != suite::outcome::Status::Pass).count();
     let ok = patched_clean && baseline_failures > 0;
     let summary = verdict_text(&pair, patched_clean, baseline_failures, baseline.len());
@@ -30,6 +35,8 @@ pub fn run(_args: flags::Verify) -> Result<Verdict> {
     let rows = report::case_rows(&[(BASELINE, &baseline), (PATCHED, &patched)]);
     println!();
     report::print_table(&rows);
+    lso::print(&format!("{BASELINE} ({})", pair.source.label), &baseline_lso);
+    lso::print(&format!("{PATCHED} ({} + patches/)", pair.source.label), &patched_lso);
     let report = Report {
         verdict: report::Verdict { ok, summary: summary.clone() },
         tree: Tree { label: pair.source.label.clone(), crate_version: pair.source.crate_version.clone(), dir: pair.source.dir.clone() },
@@ -45,6 +52,7 @@ pub fn run(_args: flags::Verify) -> Result<Verdict> {
             .map(|v| VariantInfo { name: v.built.name.clone(), dir: v.built.dir.clone(), rebuilt: v.built.rebuilt, build_seconds: v.built.seconds })
             .collect(),
         cases: rows,
+        lso: vec![(BASELINE.to_owned(), baseline_lso), (PATCHED.to_owned(), patched_lso)],
         checks,
         timings: pair.timings.clone(),
         commands: cx.commands.clone(),
@@ -59,10 +67,13 @@ fn verdict_text(pair: &crate::pipeline::variants::Pair, patched_clean: bool, bas
     let fixes = pair.carried.join(", ");
     match (patched_clean, baseline_failures > 0) {
         (true, true) => format!(
-            "The series ({patches} patches, fixing {fixes}) is verified on {}: the published tree fails {baseline_failures} of {total} regression cases and the patched tree passes all of them.",
+            "The series ({patches} patches, fixing {fixes}) is verified on {}: the published tree fails {baseline_failures} of {total} regression cases; the patched tree passes all of them, and its emit_lso is right for every input.",
             pair.source.label
         ),
-        (false, _) => format!("The patched tree still fails regression cases on {}: the series does not fix everything the suite checks.", pair.source.label),
+        (false, _) => format!(
+            "The patched tree still fails on {}: a regression case fails or emit_lso has defects, so the series does not fix everything the suite checks.",
+            pair.source.label
+        ),
         (true, false) => format!(
             "Not verified: the published tree {} passes every regression case, so the suite shows no defect for the series to fix.",
             pair.source.label

@@ -11,10 +11,6 @@
 ** renamed so this private copy of the assembler does not clash with the one
 ** in libluajit.a; everything else it refers to resolves against libluajit.a.
 **
-** A wrapper sets up the emitter's state the way the assembler has it midway
-** through a trace: machine code grows downwards, *mcp is the instruction
-** emitted just before (the next one in program order), and mcloop marks the
-** loop label.
 */
 
 #define lj_asm_trace lso_harness_unused_asm_trace
@@ -42,6 +38,25 @@ uint32_t lso_harness_kind(int kind)
 }
 
 /*
+** The emitter's state, as the assembler has it midway through a trace:
+** machine code grows downwards, *mcp is the word emitted just before (the
+** next one in program order), and mcloop marks the loop label. Only mcp
+** and mcloop are read by emit_lso, so the rest stays cleared. One state
+** per thread: the check runs kinds in parallel.
+*/
+static __thread ASMState lso_state;
+static __thread MCode lso_code[3];
+
+static int emit_after(A64Ins ai, Reg rd, Reg rn, int64_t ofs, uint32_t prev, int at_loop)
+{
+  lso_code[2] = prev;
+  lso_state.mcp = &lso_code[2];
+  lso_state.mcloop = at_loop ? &lso_code[2] : NULL;
+  emit_lso(&lso_state, ai, rd, rn, ofs);
+  return (int)(&lso_code[3] - lso_state.mcp);
+}
+
+/*
 ** One call: emits kind/rd/rn/ofs after `prev`, with the loop label at prev
 ** when at_loop is set. Writes the resulting words in program order to out
 ** and returns how many there are (2: emitted separately, 1: fused).
@@ -49,18 +64,9 @@ uint32_t lso_harness_kind(int kind)
 int lso_harness_emit(int kind, uint32_t rd, uint32_t rn, int64_t ofs,
 		     uint32_t prev, int at_loop, uint32_t out[2])
 {
-  ASMState state;
-  MCode code[3];
-  int n, i;
-  memset(&state, 0, sizeof(state));
-  code[0] = 0;
-  code[1] = 0;
-  code[2] = prev;
-  state.mcp = &code[2];
-  state.mcloop = at_loop ? &code[2] : NULL;
-  emit_lso(&state, lso_kinds[kind], (Reg)rd, (Reg)rn, ofs);
-  n = (int)(&code[3] - state.mcp);
-  for (i = 0; i < n && i < 2; i++) out[i] = state.mcp[i];
+  int n = emit_after(lso_kinds[kind], (Reg)rd, (Reg)rn, ofs, prev, at_loop);
+  int i;
+  for (i = 0; i < n && i < 2; i++) out[i] = lso_state.mcp[i];
   return n;
 }
 
@@ -71,17 +77,19 @@ typedef void (*lso_report_fn)(void *ctx, size_t index, int n, const uint32_t *ou
 ** native speed under emulation: emits kind/rd/rn/ofs after each word of
 ** prevs and reports, through `report`, every result other than the plain
 ** one (`lone` followed by the untouched previous word). `lone` is what
-** emit_lso produced after `unrelated`; the caller checks it separately.
+** emit_lso produced after an unrelated word; the caller checks it.
 */
 void lso_harness_sweep(int kind, uint32_t rd, uint32_t rn, int64_t ofs,
 		       uint32_t lone, const uint32_t *prevs, size_t count,
 		       int at_loop, lso_report_fn report, void *ctx)
 {
+  A64Ins ai = lso_kinds[kind];
   size_t i;
   for (i = 0; i < count; i++) {
-    uint32_t out[2];
-    int n = lso_harness_emit(kind, rd, rn, ofs, prevs[i], at_loop, out);
-    if (n != 2 || out[0] != lone || out[1] != prevs[i])
+    int n = emit_after(ai, (Reg)rd, (Reg)rn, ofs, prevs[i], at_loop);
+    if (n != 2 || lso_code[1] != lone || lso_code[2] != prevs[i]) {
+      uint32_t out[2] = { lso_state.mcp[0], n > 1 ? lso_state.mcp[1] : 0 };
       report(ctx, i, n, out);
+    }
   }
 }

@@ -56,7 +56,7 @@ const PINNED: [(&str, i64, i64); 3] = [("str x", 488, -16), ("str x", 504, -16),
 /// `nop`: a previous word that is no load or store at all.
 const UNRELATED: u32 = 0xd503_201f;
 
-pub fn check(domain: Domain, mut progress: impl FnMut(&str)) -> Result<LsoReport, String> {
+pub fn check(domain: Domain, progress: impl Fn(&str) + Sync) -> Result<LsoReport, String> {
     let started = Instant::now();
     let tree_kinds = harness::tree_kinds();
     let architecture: Vec<u32> = KINDS.iter().map(|k| k.opcode).collect();
@@ -65,53 +65,82 @@ pub fn check(domain: Domain, mut progress: impl FnMut(&str)) -> Result<LsoReport
             "the tree's load/store encodings {tree_kinds:08x?} differ from the architecture's {architecture:08x?}; the harness table is out of step with the tree"
         ));
     }
+    // Kinds are independent: spread them over the cores, then merge in kind
+    // order so the report does not depend on scheduling.
+    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(KINDS.len());
+    let mut per_kind: Vec<(usize, Tally)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|worker| {
+                let progress = &progress;
+                scope.spawn(move || {
+                    (worker..KINDS.len())
+                        .step_by(workers)
+                        .map(|index| {
+                            progress(KINDS[index].name);
+                            (index, check_kind(index, domain))
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().expect("a check worker panicked")).collect()
+    });
+    per_kind.sort_by_key(|(index, _)| *index);
     let mut tally = Tally::default();
-    for (index, kind) in KINDS.iter().enumerate() {
-        progress(kind.name);
-        let offsets: Vec<i64> = kind.offsets().into_iter().filter(|&o| domain.covers(o)).collect();
-        for &(_, rd, rn, prev_reg) in &RELATIONS {
-            let prevs = previous_words(kind, rn, prev_reg, &offsets);
-            for &offset in &offsets {
-                let first = kind.access(rd, rn, offset);
-                let mut extra = vec![UNRELATED];
-                for neighbour in [offset - kind.size as i64, offset + kind.size as i64] {
-                    extra.extend(encodings(kind, prev_reg, OTHER_BASE, neighbour));
+    for (_, part) in per_kind {
+        tally.merge(part);
+    }
+    Ok(tally.into_report(started.elapsed().as_millis() as u64))
+}
+
+/// Every input of one kind.
+fn check_kind(index: usize, domain: Domain) -> Tally {
+    let kind = &KINDS[index];
+    let mut tally = Tally::default();
+    let offsets: Vec<i64> = kind.offsets().into_iter().filter(|&o| domain.covers(o)).collect();
+    for &(_, rd, rn, prev_reg) in &RELATIONS {
+        let prevs = previous_words(kind, rn, prev_reg, &offsets);
+        for &offset in &offsets {
+            let first = kind.access(rd, rn, offset);
+            let mut extra = vec![UNRELATED];
+            for neighbour in [offset - kind.size as i64, offset + kind.size as i64] {
+                extra.extend(encodings(kind, prev_reg, OTHER_BASE, neighbour));
+            }
+            for at_loop in [false, true] {
+                let lone = harness::emit(index, rd, rn, offset, UNRELATED, at_loop);
+                tally.cases += 1;
+                tally.judge(first, UNRELATED, at_loop, lone);
+                let lone_right = lone.len == 2 && matches!(decode(lone.words[0]), Decoded::Single(a) if a.same_effect(&first));
+                let found = harness::sweep(index, rd, rn, offset, lone.words[0], &prevs.words, at_loop);
+                tally.cases += prevs.words.len() as u64;
+                if !lone_right {
+                    // Every unreported call produced the same wrong lone word.
+                    let unreported = (prevs.words.len() - found.len()) as u64;
+                    tally.add_defect("wrong single access", unreported);
                 }
-                for at_loop in [false, true] {
-                    let lone = harness::emit(index, rd, rn, offset, UNRELATED, at_loop);
-                    tally.judge(first, UNRELATED, at_loop, lone);
-                    let lone_right = lone.len == 2 && matches!(decode(lone.words[0]), Decoded::Single(a) if a.same_effect(&first));
-                    let found = harness::sweep(index, rd, rn, offset, lone.words[0], &prevs.words, at_loop);
-                    tally.cases += prevs.words.len() as u64;
-                    if !lone_right {
-                        // Every unreported call produced the same wrong lone word.
-                        let unreported = (prevs.words.len() - found.len()) as u64;
-                        tally.add_defect("wrong single access", None, unreported, None);
-                    }
-                    for &(i, emitted) in &found {
-                        tally.judge(first, prevs.words[i], at_loop, emitted);
-                    }
-                    if !at_loop {
-                        for i in prevs.neighbours(kind, offset) {
-                            if !found.iter().any(|&(f, _)| f == i) {
-                                tally.unfused(first, prevs.words[i]);
-                            }
+                for &(i, emitted) in &found {
+                    tally.judge(first, prevs.words[i], at_loop, emitted);
+                }
+                if !at_loop {
+                    for i in prevs.neighbours(kind, offset) {
+                        if !found.iter().any(|&(f, _)| f == i) {
+                            tally.unfused(first, prevs.words[i]);
                         }
                     }
-                    for &word in &extra[1..] {
-                        let emitted = harness::emit(index, rd, rn, offset, word, at_loop);
-                        tally.cases += 1;
-                        if emitted.words() != [lone.words[0], word] {
-                            tally.judge(first, word, at_loop, emitted);
-                        } else if !at_loop {
-                            tally.unfused(first, word);
-                        }
+                }
+                for &word in &extra[1..] {
+                    let emitted = harness::emit(index, rd, rn, offset, word, at_loop);
+                    tally.cases += 1;
+                    if emitted.words() != [lone.words[0], word] {
+                        tally.judge(first, word, at_loop, emitted);
+                    } else if !at_loop {
+                        tally.unfused(first, word);
                     }
                 }
             }
         }
     }
-    Ok(tally.into_report(started.elapsed().as_millis() as u64))
+    tally
 }
 
 /// The same-kind, same-base previous words, indexed by offset and form.
@@ -192,7 +221,7 @@ fn judge(first: Access, prev: u32, at_loop: bool, emitted: Emitted) -> Verdict {
             let (low, high) = match fused {
                 Decoded::Pair { first, second } => (first, second),
                 Decoded::Invalid => return defect("invalid encoding", "the fused word is no valid instruction".to_owned()),
-                other => return defect("invalid encoding", format!("the fused word is `{other}`, not a load/store pair")),
+                other => return defect("wrong instruction", format!("the fused word is `{other}`, not a load/store pair")),
             };
             let Decoded::Single(second) = decode(prev) else {
                 return defect("fused with an unrelated instruction", "the previous word is no load or store".to_owned());
@@ -317,82 +346,107 @@ fn fusable(first: &Access, second: &Access) -> bool {
         && !(first.load && (first.reg == first.base || first.reg == second.reg))
 }
 
+/// Counts and examples of one class while the check runs. Examples of
+/// pinned inputs are kept in full; others only while there is room.
 #[derive(Default)]
-struct Tally {
-    cases: u64,
-    fused: u64,
-    defects: BTreeMap<&'static str, LsoClass>,
-    hazards: BTreeMap<&'static str, LsoClass>,
-    missed: Option<LsoClass>,
+struct ClassTally {
+    count: u64,
+    examples: Vec<(bool, String)>,
 }
 
-impl Tally {
-    fn judge(&mut self, first: Access, prev: u32, at_loop: bool, emitted: Emitted) {
-        self.cases += 1;
-        let example = || {
-            let output: Vec<String> = emitted.words().iter().map(|&w| decode(w).to_string()).collect();
-            let label = if at_loop { " (loop label)" } else { "" };
-            format!("{first} ; {}{label}  ->  {}", decode(prev), output.join(" ; "))
-        };
-        match judge(first, prev, at_loop, emitted) {
-            Verdict::Separate => {}
-            Verdict::Fused => self.fused += 1,
-            Verdict::Defect { class, why } => {
-                let text = format!("{}  ({why})", example());
-                let entry = self.defects.entry(class).or_insert_with(|| new_class(class, upstream(class)));
-                entry.count += 1;
-                if pinned(&first, prev) {
-                    entry.examples.insert(0, text);
-                    entry.examples.truncate(3);
-                } else if entry.examples.len() < 3 {
-                    entry.examples.push(text);
-                }
-            }
-            Verdict::Hazard { class, why } => {
-                let entry = self.hazards.entry(class).or_insert_with(|| new_class(class, None));
-                entry.count += 1;
-                if entry.examples.len() < 3 {
-                    entry.examples.push(format!("{}  ({why})", example()));
-                }
+impl ClassTally {
+    fn add(&mut self, count: u64, example: Option<(bool, String)>) {
+        self.count += count;
+        if let Some((pinned, text)) = example {
+            if pinned || self.examples.iter().filter(|(p, _)| !p).count() < 3 {
+                self.examples.push((pinned, text));
             }
         }
     }
 
-    fn add_defect(&mut self, class: &'static str, upstream: Option<&str>, count: u64, example: Option<String>) {
-        if count == 0 {
-            return;
+    fn merge(&mut self, other: ClassTally) {
+        self.count += other.count;
+        for example in other.examples {
+            self.add(0, Some(example));
         }
-        let entry = self.defects.entry(class).or_insert_with(|| new_class(class, upstream));
-        entry.count += count;
-        if let Some(example) = example.filter(|_| entry.examples.len() < 3) {
-            entry.examples.push(example);
+    }
+
+    fn finish(mut self, class: &str) -> LsoClass {
+        // Pinned inputs lead; otherwise the order the inputs were checked in.
+        self.examples.sort_by_key(|(pinned, _)| !pinned);
+        LsoClass {
+            class: class.to_owned(),
+            upstream: upstream(class).map(str::to_owned),
+            count: self.count,
+            examples: self.examples.into_iter().take(3).map(|(_, text)| text).collect(),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    cases: u64,
+    fused: u64,
+    defects: BTreeMap<&'static str, ClassTally>,
+    hazards: BTreeMap<&'static str, ClassTally>,
+    missed: ClassTally,
+}
+
+impl Tally {
+    /// Judges one result; the caller counts the call in `cases`.
+    fn judge(&mut self, first: Access, prev: u32, at_loop: bool, emitted: Emitted) {
+        let example = |why: &str| {
+            let output: Vec<String> = emitted.words().iter().map(|&w| decode(w).to_string()).collect();
+            let label = if at_loop { " (loop label)" } else { "" };
+            let text = format!("{first} ; {}{label}  ->  {}  ({why})", decode(prev), output.join(" ; "));
+            Some((pinned(&first, prev), text))
+        };
+        match judge(first, prev, at_loop, emitted) {
+            Verdict::Separate => {}
+            Verdict::Fused => self.fused += 1,
+            Verdict::Defect { class, why } => self.defects.entry(class).or_default().add(1, example(&why)),
+            Verdict::Hazard { class, why } => self.hazards.entry(class).or_default().add(1, example(&why)),
+        }
+    }
+
+    fn add_defect(&mut self, class: &'static str, count: u64) {
+        if count > 0 {
+            self.defects.entry(class).or_default().add(count, None);
         }
     }
 
     /// Called for results left as two instructions: counts legal pairs.
     fn unfused(&mut self, first: Access, prev: u32) {
         let Decoded::Single(second) = decode(prev) else { return };
-        if !fusable(&first, &second) {
-            return;
-        }
-        let missed = self.missed.get_or_insert_with(|| new_class("missed fusion", None));
-        missed.count += 1;
-        if missed.examples.len() < 3 {
-            missed.examples.push(format!("{first} ; {second}  left as two instructions"));
+        if fusable(&first, &second) {
+            self.missed.add(1, Some((false, format!("{first} ; {second}  left as two instructions"))));
         }
     }
 
+    fn merge(&mut self, other: Tally) {
+        self.cases += other.cases;
+        self.fused += other.fused;
+        for (class, part) in other.defects {
+            self.defects.entry(class).or_default().merge(part);
+        }
+        for (class, part) in other.hazards {
+            self.hazards.entry(class).or_default().merge(part);
+        }
+        self.missed.merge(other.missed);
+    }
+
     fn into_report(self, millis: u64) -> LsoReport {
-        let order = |mut classes: Vec<LsoClass>| {
+        let order = |classes: BTreeMap<&'static str, ClassTally>| {
+            let mut classes: Vec<LsoClass> = classes.into_iter().map(|(class, t)| t.finish(class)).collect();
             classes.sort_by(|a, b| b.count.cmp(&a.count).then(a.class.cmp(&b.class)));
             classes
         };
         LsoReport {
             cases: self.cases,
             fused: self.fused,
-            defects: order(self.defects.into_values().collect()),
-            hazards: order(self.hazards.into_values().collect()),
-            missed_fusions: self.missed.unwrap_or_else(|| new_class("missed fusion", None)),
+            defects: order(self.defects),
+            hazards: order(self.hazards),
+            missed_fusions: self.missed.finish("missed fusion"),
             millis,
         }
     }
@@ -407,10 +461,6 @@ fn pinned(first: &Access, prev: u32) -> bool {
             && first.reg != second.reg
             && first.reg != first.base
     })
-}
-
-fn new_class(class: &str, upstream: Option<&str>) -> LsoClass {
-    LsoClass { class: class.to_owned(), upstream: upstream.map(str::to_owned), count: 0, examples: Vec::new() }
 }
 
 /// The upstream issue whose defect a class is.

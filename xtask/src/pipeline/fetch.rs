@@ -49,6 +49,14 @@ pub fn local(dir: &Path) -> Result<Source> {
     Ok(Source { label: format!("directory {}", dir.display()), crate_version: None, dir })
 }
 
+/// The build folder name for a local tree: one per tree, so checking two
+/// trees in turn rebuilds neither.
+pub fn checked_variant_name(source: &Source) -> String {
+    use sha2::{Digest, Sha256};
+    let tag = format!("{:x}", Sha256::digest(source.dir.to_string_lossy().as_bytes()));
+    format!("checked-{}", &tag[..12])
+}
+
 fn check_is_luajit(dir: &Path) -> Result<()> {
     let needed = ["Makefile", "src/Makefile", "src/lua.h", "src/lj_emit_arm64.h"];
     let mut absent: Vec<&str> = needed.iter().copied().filter(|f| !dir.join(f).is_file()).collect();

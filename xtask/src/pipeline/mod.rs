@@ -4,6 +4,8 @@
 pub mod build;
 pub mod expect;
 pub mod fetch;
+pub mod lso;
+pub mod mutants;
 pub mod patch;
 pub mod report;
 pub mod suite;

@@ -8,7 +8,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::expect::Check;
-use super::suite::outcome::{CaseResult, Outcome};
+use super::suite::outcome::{CaseResult, LsoReport, Outcome};
 
 #[derive(Serialize)]
 pub struct Report {
@@ -18,6 +18,8 @@ pub struct Report {
     pub toolchain: Vec<(String, String)>,
     pub variants: Vec<VariantInfo>,
     pub cases: Vec<CaseRow>,
+    /// The exhaustive emit_lso check, per variant.
+    pub lso: Vec<(String, LsoReport)>,
     pub checks: Vec<Check>,
     pub timings: Vec<(String, f64)>,
     pub commands: Vec<String>,
@@ -127,6 +129,7 @@ impl Report {
             }
         }
 
+        md.push_str(&self.lso_markdown());
         md.push_str("\n## What was verified\n\n");
         md.push_str("- reproduce: `cargo xtask verify` in a clone of luajit-arm64-verify; the exact steps are under *Commands run*\n");
         md.push_str(&format!("- LuaJIT tree: {}\n", self.tree.label));
@@ -148,6 +151,61 @@ impl Report {
             md.push('\n');
         }
         md.push_str("```\n\n</details>\n");
+        md
+    }
+}
+
+impl Report {
+    fn lso_markdown(&self) -> String {
+        let mut md = String::from("\n## Exhaustive check of `emit_lso`\n\n");
+        md.push_str(
+            "Every input that decides what `emit_lso` emits (12 load/store kinds, every offset they accept, \
+             every same-kind access at every encodable offset as the previous word, another base, an unrelated \
+             word, three register relations, with and without the loop label), run through the tree's own \
+             function and judged by decoding the words with yaxpeax-arm.\n\n",
+        );
+        let variants: Vec<&str> = self.lso.iter().map(|(v, _)| v.as_str()).collect();
+        md.push_str(&format!("| | {} |\n|---|{}\n", variants.join(" | "), "---|".repeat(variants.len())));
+        let row = |label: &str, value: &dyn Fn(&LsoReport) -> String| {
+            format!("| {label} | {} |\n", self.lso.iter().map(|(_, r)| value(r)).collect::<Vec<_>>().join(" | "))
+        };
+        md.push_str(&row("inputs checked", &|r| r.cases.to_string()));
+        md.push_str(&row("fused correctly", &|r| r.fused.to_string()));
+        let mut classes: Vec<(String, Option<String>, &str)> = Vec::new();
+        for (_, report) in &self.lso {
+            for (class, kind) in report.defects.iter().map(|c| (c, "defect")).chain(report.hazards.iter().map(|c| (c, "hazard"))) {
+                if !classes.iter().any(|(name, _, _)| *name == class.class) {
+                    classes.push((class.class.clone(), class.upstream.clone(), kind));
+                }
+            }
+        }
+        for (name, upstream, kind) in &classes {
+            let label = match upstream {
+                Some(issue) => format!("{kind}: {name} ({issue})"),
+                None => format!("{kind}: {name}"),
+            };
+            md.push_str(&row(&label, &|r| {
+                r.defects.iter().chain(&r.hazards).find(|c| &c.class == name).map_or("0".to_owned(), |c| c.count.to_string())
+            }));
+        }
+        md.push_str(&row("missed fusions (information)", &|r| r.missed_fusions.count.to_string()));
+        md.push_str(&row("seconds", &|r| format!("{:.1}", r.millis as f64 / 1000.0)));
+        for (variant, report) in &self.lso {
+            let shown: Vec<_> = report.defects.iter().chain(&report.hazards).filter(|c| !c.examples.is_empty()).collect();
+            if shown.is_empty() {
+                continue;
+            }
+            md.push_str(&format!("\n<details><summary>Counterexamples on {variant}</summary>\n\n"));
+            for class in shown {
+                md.push_str(&format!("**{}** ({} inputs)\n\n```text\n{}\n```\n\n", class.class, class.count, class.examples.join("\n")));
+            }
+            md.push_str("</details>\n");
+        }
+        md.push_str(
+            "\nA *hazard* is a result the architecture leaves CONSTRAINED UNPREDICTABLE (an LDP whose two destinations are \
+             equal). It arises only when the first of two loads into one register is dead; whether any caller in LuaJIT \
+             emits such a pair is not established here, so it is shown apart from the defects.\n",
+        );
         md
     }
 }

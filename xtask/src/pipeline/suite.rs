@@ -13,7 +13,7 @@ use super::{Context, TARGET, cargo};
 #[path = "../../../tests/src/outcome.rs"]
 pub mod outcome;
 
-use outcome::{CaseResult, Outcome};
+use outcome::{CaseResult, LsoReport, Outcome};
 
 /// Links the suite against `built` and copies it next to the variant: two
 /// LuaJIT builds export the same symbols, so each variant gets its own binary.
@@ -43,6 +43,13 @@ pub fn run_script(cx: &mut Context, suite: &Path, script: &Path, timeout_secs: f
     let timeout = timeout_secs.to_string();
     let json = run_suite(cx, suite, &["script".as_ref(), script.as_os_str(), "--timeout".as_ref(), timeout.as_ref()])?;
     serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not an outcome: {json}"))
+}
+
+/// Runs the exhaustive emit_lso check; `domain` is `full` or `window`.
+pub fn run_lso(cx: &mut Context, name: &str, suite: &Path, domain: &str) -> Result<LsoReport> {
+    eprintln!("==> {name}: checking emit_lso over the {domain} input domain");
+    let json = run_suite(cx, suite, &["lso".as_ref(), domain.as_ref()])?;
+    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not an emit_lso report: {json}"))
 }
 
 fn run_suite(cx: &mut Context, suite: &Path, args: &[&std::ffi::OsStr]) -> Result<String> {
