@@ -18,8 +18,15 @@ const OUTPUT_LIMIT: usize = 1 << 20;
 const REPORT_PASS: u8 = b'P';
 const REPORT_ERROR: u8 = b'E';
 
+/// What the work hands back on success: the chunk's value and trace count.
+#[derive(Debug, Default)]
+pub struct Finished {
+    pub value: Option<String>,
+    pub traces: Option<u64>,
+}
+
 /// Runs `work` in a child process, killing it after `timeout`.
-pub fn run_isolated(timeout: Duration, work: impl FnOnce() -> Result<(), String>) -> io::Result<Outcome> {
+pub fn run_isolated(timeout: Duration, work: impl FnOnce() -> Result<Finished, String>) -> io::Result<Outcome> {
     let (report_read, report_write) = pipe()?;
     let (output_read, output_write) = pipe()?;
     let started = Instant::now();
@@ -53,10 +60,18 @@ pub fn run_isolated(timeout: Duration, work: impl FnOnce() -> Result<(), String>
     let exited = libc::WIFEXITED(wait_status);
     let exit_code = exited.then(|| libc::WEXITSTATUS(wait_status));
     let signal = libc::WIFSIGNALED(wait_status).then(|| libc::WTERMSIG(wait_status));
-    let error = match report.split_first() {
-        Some((&REPORT_ERROR, message)) => Some(String::from_utf8_lossy(message).into_owned()),
-        _ => None,
-    };
+    let (mut error, mut value, mut traces) = (None, None, None);
+    match report.split_first() {
+        Some((&REPORT_ERROR, message)) => error = Some(String::from_utf8_lossy(message).into_owned()),
+        Some((&REPORT_PASS, payload)) => {
+            // payload: traces, a newline, then the value (absent when there is none)
+            let text = String::from_utf8_lossy(payload);
+            let (count, rest) = text.split_once('\n').unwrap_or((&text, ""));
+            traces = count.parse().ok();
+            value = rest.strip_prefix('=').map(str::to_owned);
+        }
+        _ => {}
+    }
     let status = if timed_out {
         Status::Timeout
     } else if signal.is_some() {
@@ -66,10 +81,10 @@ pub fn run_isolated(timeout: Duration, work: impl FnOnce() -> Result<(), String>
     } else {
         Status::Pass
     };
-    Ok(Outcome { status, exit_code, signal: if timed_out { None } else { signal }, error, output, millis })
+    Ok(Outcome { status, exit_code, signal: if timed_out { None } else { signal }, error, output, millis, value, traces })
 }
 
-fn run_child(report: OwnedFd, output: OwnedFd, work: impl FnOnce() -> Result<(), String>) -> ! {
+fn run_child(report: OwnedFd, output: OwnedFd, work: impl FnOnce() -> Result<Finished, String>) -> ! {
     // SAFETY: plain fd duplication in the child; fds 1 and 2 stay open.
     unsafe {
         libc::dup2(output.as_raw_fd(), 1);
@@ -79,7 +94,11 @@ fn run_child(report: OwnedFd, output: OwnedFd, work: impl FnOnce() -> Result<(),
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(work))
         .unwrap_or_else(|_| Err("the harness panicked while running the case".to_owned()));
     let (message, code) = match result {
-        Ok(()) => (vec![REPORT_PASS], 0),
+        Ok(finished) => {
+            let traces = finished.traces.map(|n| n.to_string()).unwrap_or_default();
+            let value = finished.value.map(|v| format!("={v}")).unwrap_or_default();
+            (format!("{}{traces}\n{value}", REPORT_PASS as char).into_bytes(), 0)
+        }
         Err(error) => ([&[REPORT_ERROR][..], error.as_bytes()].concat(), 1),
     };
     write_all(report.as_raw_fd(), &message);

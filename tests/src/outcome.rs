@@ -30,6 +30,13 @@ pub struct Outcome {
     /// Everything the script wrote to stdout and stderr.
     pub output: String,
     pub millis: u64,
+    /// What the chunk returned, rendered with `tostring` and joined by tabs
+    /// (stress programs return their checksums).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+    /// Traces alive in the JIT when the chunk finished.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traces: Option<u64>,
 }
 
 impl Outcome {
@@ -45,6 +52,35 @@ impl Outcome {
             Status::Crash => format!("crash: {}", signal_name(self.signal.unwrap_or(0))),
             Status::Timeout => format!("timeout after {} ms", self.millis),
         }
+    }
+}
+
+/// One stress program run with the JIT on and with it off, in one build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Comparison {
+    pub name: String,
+    pub jit: Outcome,
+    pub interpreter: Outcome,
+}
+
+impl Comparison {
+    /// Why the JIT run differs from the interpreter run, if it does.
+    pub fn difference(&self) -> Option<String> {
+        let (jit, interp) = (&self.jit, &self.interpreter);
+        if interp.status != Status::Pass {
+            return Some(format!("the program itself fails without the JIT: {}", interp.summary()));
+        }
+        if jit.status != Status::Pass {
+            return Some(format!("with the JIT: {}", jit.summary()));
+        }
+        if jit.value != interp.value {
+            return Some(format!(
+                "with the JIT it returns {}, without it {}",
+                jit.value.as_deref().unwrap_or("nothing"),
+                interp.value.as_deref().unwrap_or("nothing")
+            ));
+        }
+        None
     }
 }
 

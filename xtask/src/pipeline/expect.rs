@@ -78,7 +78,7 @@ mod tests {
             name: name.to_owned(),
             pins: pins.iter().map(|p| p.to_string()).collect(),
             fails_with: fails_with.map(str::to_owned),
-            outcome: Outcome { status, exit_code: Some(1), signal: None, error: error.map(str::to_owned), output: String::new(), millis: 1 },
+            outcome: Outcome { status, exit_code: Some(1), signal: None, error: error.map(str::to_owned), output: String::new(), millis: 1, value: None, traces: None },
         }
     }
 

@@ -7,6 +7,7 @@ pub mod fetch;
 pub mod lso;
 pub mod mutants;
 pub mod patch;
+pub mod stress;
 pub mod report;
 pub mod suite;
 pub mod toolchain;

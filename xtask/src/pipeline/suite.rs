@@ -13,7 +13,7 @@ use super::{Context, TARGET, cargo};
 #[path = "../../../tests/src/outcome.rs"]
 pub mod outcome;
 
-use outcome::{CaseResult, LsoReport, Outcome};
+use outcome::{CaseResult, Comparison, LsoReport, Outcome};
 
 /// Links the suite against `built` and copies it next to the variant: two
 /// LuaJIT builds export the same symbols, so each variant gets its own binary.
@@ -43,6 +43,12 @@ pub fn run_script(cx: &mut Context, suite: &Path, script: &Path, timeout_secs: f
     let timeout = timeout_secs.to_string();
     let json = run_suite(cx, suite, &["script".as_ref(), script.as_os_str(), "--timeout".as_ref(), timeout.as_ref()])?;
     serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not an outcome: {json}"))
+}
+
+/// Runs every program in `dir` with the JIT on and off.
+pub fn run_compare(cx: &mut Context, suite: &Path, dir: &Path) -> Result<Vec<Comparison>> {
+    let json = run_suite(cx, suite, &["compare".as_ref(), dir.as_os_str(), "--timeout".as_ref(), "20".as_ref()])?;
+    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not a list of comparisons: {json}"))
 }
 
 /// Runs the exhaustive emit_lso check; `domain` is `full` or `window`.

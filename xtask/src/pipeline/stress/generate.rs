@@ -1,0 +1,319 @@
+//! Seeded generator of Lua programs that make the JIT emit loads and stores
+//! near the LDP/STP fusion hazards: loop variables and call slots on every
+//! stack slot up to about 130, loops that stitch, tail calls returning
+//! several values into the top slots, FFI accesses of every width at aligned
+//! and misaligned offsets around one pointer, in adjacent and aliasing pairs.
+//!
+//! A program returns one checksum of everything it computed and wrote; run
+//! with the JIT on and off in one build, the two must agree.
+
+use std::fmt::Write as _;
+
+/// SplitMix64: small, and the same sequence on every platform and version,
+/// so a seed names the same programs forever.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `low..=high`.
+    pub fn range(&mut self, low: i64, high: i64) -> i64 {
+        low + (self.next() % (high - low + 1) as u64) as i64
+    }
+
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next() % 100 < percent
+    }
+
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[(self.next() % items.len() as u64) as usize]
+    }
+}
+
+/// A whole program: JIT settings and independent blocks, each a function
+/// plus its call from the driver loop.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Program {
+    pub seed: u64,
+    /// `jit.opt.start` parameters, e.g. `hotloop=1`.
+    pub settings: Vec<String>,
+    pub blocks: Vec<Block>,
+    /// How often the driver calls every block.
+    pub rounds: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Block {
+    /// A function with `locals` numbered locals below a loop over `items` elements.
+    Loop { locals: u32, kind: LoopKind, items: u32, body: Vec<Stmt> },
+    /// A function whose callee, with `locals` locals, tail-returns `values` values.
+    TailCall { locals: u32, values: u32 },
+    /// A loop making two FFI accesses of one type at byte offsets from the buffer's middle.
+    Ffi { ty: FfiType, first: i64, second: i64, load: bool },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LoopKind {
+    Ipairs,
+    IpairsIndexOnly,
+    Pairs,
+    Numeric,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Stmt {
+    /// `s = s + i`: arithmetic on the loop variable.
+    AddIndex,
+    /// `clock()`: a call the JIT does not compile, so the trace stitches.
+    Stitch,
+    /// A branch taken every `n`-th iteration: a hot side exit.
+    SideExit(u32),
+    /// A small nested loop.
+    Inner,
+    /// Updates an upvalue.
+    Upvalue,
+    /// Calls a vararg function.
+    Vararg,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum FfiType {
+    I8,
+    I16,
+    I32,
+    I64,
+    F32,
+    F64,
+}
+
+impl FfiType {
+    pub fn size(self) -> i64 {
+        match self {
+            FfiType::I8 => 1,
+            FfiType::I16 => 2,
+            FfiType::I32 | FfiType::F32 => 4,
+            FfiType::I64 | FfiType::F64 => 8,
+        }
+    }
+
+    fn c_name(self) -> &'static str {
+        match self {
+            FfiType::I8 => "int8_t",
+            FfiType::I16 => "int16_t",
+            FfiType::I32 => "int32_t",
+            FfiType::I64 => "int64_t",
+            FfiType::F32 => "float",
+            FfiType::F64 => "double",
+        }
+    }
+}
+
+/// Bytes of the FFI buffer on each side of the pointer the accesses use.
+pub const FFI_REACH: i64 = 1024;
+
+/// The program for `seed`: the same seed gives the same program.
+pub fn program(seed: u64) -> Program {
+    let mut rng = Rng::new(seed);
+    let hotloop = *rng.pick(&[1, 1, 2, 3, 7, 56]);
+    let hotexit = *rng.pick(&[1, 2, 3, 10]);
+    let mut settings = vec![format!("hotloop={hotloop}"), format!("hotexit={hotexit}")];
+    if rng.chance(20) {
+        settings.push(format!("loopunroll={}", rng.pick(&[0, 1, 15])));
+    }
+    let count = rng.range(2, 6);
+    let blocks = (0..count).map(|_| block(&mut rng)).collect();
+    Program { seed, settings, blocks, rounds: rng.range(3, 40) as u32 }
+}
+
+fn block(rng: &mut Rng) -> Block {
+    match rng.range(0, 9) {
+        0..=4 => {
+            let kind = *rng.pick(&[LoopKind::Ipairs, LoopKind::IpairsIndexOnly, LoopKind::Pairs, LoopKind::Numeric]);
+            let statements = rng.range(1, 4);
+            let mut body: Vec<Stmt> = (0..statements)
+                .map(|_| match rng.range(0, 9) {
+                    0..=2 => Stmt::AddIndex,
+                    3..=5 => Stmt::Stitch,
+                    6 => Stmt::SideExit(rng.range(2, 9) as u32),
+                    7 => Stmt::Inner,
+                    8 => Stmt::Upvalue,
+                    _ => Stmt::Vararg,
+                })
+                .collect();
+            if !body.contains(&Stmt::AddIndex) && rng.chance(60) {
+                body.push(Stmt::AddIndex);
+            }
+            Block::Loop { locals: rng.range(0, 126) as u32, kind, items: rng.range(1, 40) as u32, body }
+        }
+        5 | 6 => Block::TailCall { locals: rng.range(0, 126) as u32, values: rng.range(1, 4) as u32 },
+        _ => {
+            let ty = *rng.pick(&[FfiType::I8, FfiType::I16, FfiType::I32, FfiType::I32, FfiType::I64, FfiType::I64, FfiType::F32, FfiType::F64]);
+            let size = ty.size();
+            // Around the pointer, both ends of the imm7 range, the 9-bit range.
+            let anchor = *rng.pick(&[0, 8, -16, 248, 256, -256, 488, 496, 504, 512, -512]);
+            let misalign = if size > 1 && rng.chance(30) { rng.range(1, size - 1) } else { 0 };
+            let first = anchor + size * rng.range(-2, 2) + misalign;
+            let second = match rng.range(0, 5) {
+                0 | 1 => first + size,
+                2 => first - size,
+                3 => first + size - 512,
+                4 => first - size + 512,
+                _ => rng.range(-520, 520),
+            };
+            let clamp = |o: i64| o.clamp(-FFI_REACH, FFI_REACH - 8);
+            Block::Ffi { ty, first: clamp(first), second: clamp(second), load: rng.chance(50) }
+        }
+    }
+}
+
+impl Program {
+    /// The Lua source. Only the checksum it returns is compared.
+    pub fn render(&self) -> String {
+        let mut lua = String::new();
+        let settings: Vec<String> = self.settings.iter().map(|s| format!("{s:?}")).collect();
+        let _ = writeln!(lua, "-- stress program, seed {}", self.seed);
+        let _ = writeln!(lua, "jit.opt.start({})", settings.join(", "));
+        lua.push_str(PRELUDE);
+        for (index, block) in self.blocks.iter().enumerate() {
+            block.render(index, &mut lua);
+        }
+        let _ = writeln!(lua, "for round = 1, {} do", self.rounds);
+        for (index, block) in self.blocks.iter().enumerate() {
+            let call = match block {
+                Block::Loop { .. } => format!("b{index}(t)"),
+                Block::TailCall { .. } => format!("b{index}(round)"),
+                Block::Ffi { .. } => format!("b{index}(round)"),
+            };
+            let _ = writeln!(lua, "  mix({call})");
+        }
+        lua.push_str("end\nfor k = 0, 2 * REACH - 1 do mix(buf[k]) end\nreturn acc, up\n".replace("REACH", &FFI_REACH.to_string()).as_str());
+        lua
+    }
+}
+
+/// Shared by every program: checksum, buffer, helpers.
+const PRELUDE: &str = r#"local ffi = require("ffi")
+local clock = os.clock
+local acc, up = 0, 0
+local function mix(x) acc = (acc * 31 + (tonumber(x) or -1)) % 4294967296 end
+local buf = ffi.new("uint8_t[2048]")
+for k = 0, 2047 do buf[k] = (k * 7) % 251 end
+local p = buf + 1024
+local function va(...) local a, b, c = ... return a + (b or 0) + (c or 0) end
+local t = {}
+for k = 1, 40 do t[k] = k end
+"#;
+
+impl Block {
+    fn render(&self, index: usize, lua: &mut String) {
+        match self {
+            Block::Loop { locals, kind, items, body } => {
+                let _ = writeln!(lua, "local function b{index}(t)");
+                if *locals > 0 {
+                    let names: Vec<String> = (1..=*locals).map(|k| format!("v{k}")).collect();
+                    let values: Vec<String> = (1..=*locals).map(|k| k.to_string()).collect();
+                    let _ = writeln!(lua, "  local {} = {}", names.join(", "), values.join(", "));
+                }
+                let _ = writeln!(lua, "  local s = 0");
+                let head = match kind {
+                    LoopKind::Ipairs => "for i, x in ipairs(t) do".to_owned(),
+                    LoopKind::IpairsIndexOnly => "for i in ipairs(t) do".to_owned(),
+                    LoopKind::Pairs => "for i, x in pairs(t) do".to_owned(),
+                    LoopKind::Numeric => format!("for i = 1, {items} do"),
+                };
+                let _ = writeln!(lua, "  {head}");
+                if !matches!(kind, LoopKind::Numeric) {
+                    let _ = writeln!(lua, "    if i > {items} then break end");
+                }
+                for stmt in body {
+                    let line = match stmt {
+                        Stmt::AddIndex => "s = s + i".to_owned(),
+                        Stmt::Stitch => "clock()".to_owned(),
+                        Stmt::SideExit(n) => format!("if i % {n} == 0 then s = s + {n} end"),
+                        Stmt::Inner => "for j = 1, 3 do s = s + j end".to_owned(),
+                        Stmt::Upvalue => "up = up + 1".to_owned(),
+                        Stmt::Vararg => "s = s + va(i, 2, 3)".to_owned(),
+                    };
+                    let _ = writeln!(lua, "    {line}");
+                }
+                let _ = writeln!(lua, "  end");
+                // The top locals are where a misplaced store would land.
+                let watched: Vec<String> = (locals.saturating_sub(3) + 1..=*locals).map(|k| format!("v{k}")).collect();
+                if watched.is_empty() {
+                    let _ = writeln!(lua, "  return s\nend");
+                } else {
+                    let _ = writeln!(lua, "  return s + {}\nend", watched.join(" + "));
+                }
+            }
+            Block::TailCall { locals, values } => {
+                let args: Vec<String> = (1..=*values).map(|k| format!("a{k}")).collect();
+                let _ = writeln!(lua, "local function b{index}_inner({})", args.join(", "));
+                if *locals > 0 {
+                    let names: Vec<String> = (1..=*locals).map(|k| format!("w{k}")).collect();
+                    let _ = writeln!(lua, "  local {}", names.join(", "));
+                }
+                let _ = writeln!(lua, "  return {}\nend", args.join(", "));
+                let passed: Vec<String> = (1..=*values).map(|k| format!("n + {k}")).collect();
+                let _ = writeln!(lua, "local function b{index}_outer(n) return b{index}_inner({}) end", passed.join(", "));
+                let _ = writeln!(lua, "local function b{index}(n)");
+                let _ = writeln!(lua, "  local s = 0");
+                let _ = writeln!(lua, "  for i = 1, 30 do");
+                let _ = writeln!(lua, "    local {} = b{index}_outer(i)", args.join(", "));
+                let _ = writeln!(lua, "    s = s + {}", args.join(" + "));
+                let _ = writeln!(lua, "  end\n  return s\nend");
+            }
+            Block::Ffi { ty, first, second, load } => {
+                let c = ty.c_name();
+                let _ = writeln!(lua, "local function b{index}(n)");
+                let _ = writeln!(lua, "  local s = 0");
+                let _ = writeln!(lua, "  for i = 1, 30 do");
+                if *load {
+                    let _ = writeln!(
+                        lua,
+                        "    s = s + tonumber(ffi.cast(\"{c}*\", p + {first})[0]) + tonumber(ffi.cast(\"{c}*\", p + {second})[0])"
+                    );
+                } else {
+                    let value = if matches!(ty, FfiType::F32 | FfiType::F64) { "i + n + 0.5" } else { "i + n" };
+                    let _ = writeln!(lua, "    ffi.cast(\"{c}*\", p + {first})[0] = {value}");
+                    let _ = writeln!(lua, "    ffi.cast(\"{c}*\", p + {second})[0] = {value} + 1");
+                }
+                let _ = writeln!(lua, "  end\n  return s\nend");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_seed_names_one_program() {
+        assert_eq!(program(42), program(42));
+        assert_ne!(program(42).render(), program(43).render());
+    }
+
+    #[test]
+    fn rng_sequence_is_fixed() {
+        let mut rng = Rng::new(1);
+        // SplitMix64's published first output for seed 1.
+        assert_eq!(rng.next(), 0x910a_2dec_8902_5cc1);
+    }
+
+    #[test]
+    fn rendered_program_returns_the_checksum() {
+        let source = program(7).render();
+        assert!(source.starts_with("-- stress program, seed 7\njit.opt.start("));
+        assert!(source.trim_end().ends_with("return acc, up"));
+    }
+}

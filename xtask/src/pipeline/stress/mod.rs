@@ -1,0 +1,153 @@
+//! Stress runs: seeded programs run with the JIT on and off in one build,
+//! every difference a finding, saved with its seed and shrunk to a small
+//! reproducer.
+
+pub mod generate;
+pub mod shrink;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+use serde::Serialize;
+
+use super::suite::outcome::{Comparison, Status};
+use super::{Context, suite};
+use generate::{Program, Rng};
+
+/// Programs in a default run: enough for about 2,000 traces per build.
+pub const DEFAULT_COUNT: u32 = 300;
+pub const DEFAULT_SEED: u64 = 1;
+/// Findings shrunk per run; the rest are saved as found.
+const SHRINK_LIMIT: usize = 4;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StressReport {
+    pub variant: String,
+    pub seed: u64,
+    pub programs: u32,
+    /// Traces the JIT compiled over all programs, as it reports them.
+    pub traces: u64,
+    pub findings: Vec<Finding>,
+    /// Running the programs (JIT on and off), without saving and shrinking.
+    pub run_seconds: f64,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Finding {
+    /// The program's own seed: `generate::program(seed)` rebuilds it.
+    pub program_seed: u64,
+    /// crash, timeout, error or mismatch (of the JIT run against the interpreter).
+    pub kind: &'static str,
+    pub difference: String,
+    pub jit_settings: Vec<String>,
+    /// Where program.lua, finding.json and (if shrunk) shrunk.lua are.
+    pub dir: PathBuf,
+    pub shrunk: Option<Shrunk>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Shrunk {
+    pub path: PathBuf,
+    pub lines: usize,
+    pub difference: String,
+    pub source: String,
+}
+
+/// The seeds of a run's programs, drawn from the run's seed.
+pub fn program_seeds(seed: u64, count: u32) -> Vec<u64> {
+    let mut rng = Rng::new(seed);
+    (0..count).map(|_| rng.next()).collect()
+}
+
+/// What kind of difference a comparison shows, if any.
+pub fn difference_kind(comparison: &Comparison) -> Option<&'static str> {
+    comparison.difference()?;
+    Some(match comparison.jit.status {
+        _ if comparison.interpreter.status != Status::Pass => "program fails without the JIT",
+        Status::Crash => "crash",
+        Status::Timeout => "timeout",
+        Status::Fail => "error",
+        Status::Pass => "mismatch",
+    })
+}
+
+/// Generates, runs, saves and shrinks one run on one build.
+pub fn run(cx: &mut Context, variant: &str, suite_bin: &Path, seed: u64, count: u32) -> Result<StressReport> {
+    let started = Instant::now();
+    let home = cx.target_dir().join("stress").join(variant).join(format!("seed-{seed}-count-{count}"));
+    let programs_dir = home.join("programs");
+    reset_dir(&programs_dir)?;
+    let programs: Vec<Program> = program_seeds(seed, count).into_iter().map(generate::program).collect();
+    for (index, program) in programs.iter().enumerate() {
+        fs::write(programs_dir.join(format!("p{index:05}.lua")), program.render())?;
+    }
+    eprintln!("==> {variant}: running {count} stress programs (seed {seed}) with the JIT on and off");
+    let run_started = Instant::now();
+    let comparisons = suite::run_compare(cx, suite_bin, &programs_dir)?;
+    let run_seconds = run_started.elapsed().as_secs_f64();
+    let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
+
+    let findings_dir = home.join("findings");
+    reset_dir(&findings_dir)?;
+    let mut findings = Vec::new();
+    for (index, comparison) in comparisons.iter().enumerate() {
+        let (Some(kind), Some(difference)) = (difference_kind(comparison), comparison.difference()) else { continue };
+        let program = &programs[index];
+        let dir = findings_dir.join(format!("program-{:016x}", program.seed));
+        fs::create_dir_all(&dir)?;
+        fs::write(dir.join("program.lua"), program.render())?;
+        fs::write(dir.join("finding.json"), serde_json::to_string_pretty(comparison)?)?;
+        let shrunk = if findings.len() < SHRINK_LIMIT && kind != "program fails without the JIT" {
+            Some(shrink_finding(cx, suite_bin, program, kind, &dir)?)
+        } else {
+            None
+        };
+        eprintln!("    finding: program seed {:#x}: {difference}", program.seed);
+        findings.push(Finding {
+            program_seed: program.seed,
+            kind,
+            difference,
+            jit_settings: program.settings.clone(),
+            dir,
+            shrunk,
+        });
+    }
+    Ok(StressReport { variant: variant.to_owned(), seed, programs: count, traces, findings, run_seconds, seconds: started.elapsed().as_secs_f64() })
+}
+
+fn shrink_finding(cx: &mut Context, suite_bin: &Path, program: &Program, kind: &str, dir: &Path) -> Result<Shrunk> {
+    let work = dir.join("shrinking");
+    let mut round = 0;
+    let small = shrink::shrink(program, |candidates| {
+        round += 1;
+        let batch = work.join(format!("round-{round:02}"));
+        reset_dir(&batch)?;
+        for (index, candidate) in candidates.iter().enumerate() {
+            fs::write(batch.join(format!("c{index:03}.lua")), candidate.render())?;
+        }
+        let results = suite::run_compare(cx, suite_bin, &batch)?;
+        Ok(results.iter().map(|c| difference_kind(c) == Some(kind)).collect())
+    })?;
+    let _ = fs::remove_dir_all(&work);
+    let source = small.render();
+    let path = dir.join("shrunk.lua");
+    fs::write(&path, &source)?;
+    // Run the result once more on its own, for the difference it shows.
+    let single = dir.join("shrunk-check");
+    reset_dir(&single)?;
+    fs::write(single.join("shrunk.lua"), &source)?;
+    let check = suite::run_compare(cx, suite_bin, &single)?;
+    let _ = fs::remove_dir_all(&single);
+    let difference = check.first().and_then(Comparison::difference).unwrap_or_else(|| "no longer differs".to_owned());
+    Ok(Shrunk { path, lines: source.lines().count(), difference, source })
+}
+
+fn reset_dir(dir: &Path) -> Result<()> {
+    if dir.exists() {
+        fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
+    }
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}

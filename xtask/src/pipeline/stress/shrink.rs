@@ -1,0 +1,128 @@
+//! Delta debugging of a stress finding: drop blocks, statements, settings,
+//! rounds and loop lengths, one at a time, while the program still shows
+//! the same kind of difference.
+
+use anyhow::Result;
+
+use super::generate::{Block, Program, Stmt};
+
+/// Smallest program found that `still_fails` accepts. `still_fails` gets a
+/// batch of candidates (run together to spare process starts) and says,
+/// for each, whether it still shows the difference.
+pub fn shrink(program: &Program, mut still_fails: impl FnMut(&[Program]) -> Result<Vec<bool>>) -> Result<Program> {
+    let mut current = program.clone();
+    for _ in 0..64 {
+        let candidates = smaller(&current);
+        if candidates.is_empty() {
+            break;
+        }
+        let verdicts = still_fails(&candidates)?;
+        match candidates.into_iter().zip(verdicts).find(|(_, fails)| *fails) {
+            Some((candidate, _)) => current = candidate,
+            None => break,
+        }
+    }
+    Ok(current)
+}
+
+/// Every program one step smaller than `program`.
+pub fn smaller(program: &Program) -> Vec<Program> {
+    let mut out = Vec::new();
+    let with = |change: &dyn Fn(&mut Program)| {
+        let mut next = program.clone();
+        change(&mut next);
+        next
+    };
+    let blocks = program.blocks.len();
+    if blocks > 1 {
+        // Big steps first: one block alone, then either half, then one block less.
+        for keep in 0..blocks {
+            out.push(with(&|p| p.blocks = vec![p.blocks[keep].clone()]));
+        }
+        if blocks > 3 {
+            out.push(with(&|p| p.blocks.truncate(blocks / 2)));
+            out.push(with(&|p| {
+                p.blocks.drain(..blocks / 2);
+            }));
+        }
+        for index in 0..blocks {
+            out.push(with(&|p| {
+                p.blocks.remove(index);
+            }));
+        }
+    }
+    for (index, block) in program.blocks.iter().enumerate() {
+        match block {
+            Block::Loop { body, items, .. } => {
+                for stmt in 0..body.len() {
+                    out.push(with(&|p| {
+                        if let Block::Loop { body, .. } = &mut p.blocks[index] {
+                            body.remove(stmt);
+                        }
+                    }));
+                }
+                for fewer in [1, items / 2] {
+                    if fewer >= 1 && fewer < *items {
+                        out.push(with(&|p| {
+                            if let Block::Loop { items, .. } = &mut p.blocks[index] {
+                                *items = fewer;
+                            }
+                        }));
+                    }
+                }
+                // A stitch can stand in for a side exit or a nested loop.
+                for (stmt, kind) in body.iter().enumerate() {
+                    if matches!(kind, Stmt::SideExit(_) | Stmt::Inner | Stmt::Vararg) {
+                        out.push(with(&|p| {
+                            if let Block::Loop { body, .. } = &mut p.blocks[index] {
+                                body[stmt] = Stmt::AddIndex;
+                            }
+                        }));
+                    }
+                }
+            }
+            Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
+                if let Block::TailCall { values, .. } = &mut p.blocks[index] {
+                    *values -= 1;
+                }
+            })),
+            _ => {}
+        }
+    }
+    for setting in 0..program.settings.len() {
+        if !program.settings[setting].starts_with("hotloop") {
+            out.push(with(&|p| {
+                p.settings.remove(setting);
+            }));
+        }
+    }
+    for rounds in [1, 2, program.rounds / 2] {
+        if rounds >= 1 && rounds < program.rounds {
+            out.push(with(&|p| p.rounds = rounds));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::stress::generate::program;
+
+    #[test]
+    fn shrinks_to_the_block_that_matters() {
+        // A stand-in oracle: "fails" while some loop block keeps a stitch.
+        let start = (0..200).map(program).find(|p| {
+            p.blocks.len() > 2 && p.blocks.iter().any(|b| matches!(b, Block::Loop { body, .. } if body.contains(&Stmt::Stitch)))
+        });
+        let start = start.expect("some seed has a stitching loop among several blocks");
+        let has_stitch = |p: &Program| p.blocks.iter().any(|b| matches!(b, Block::Loop { body, .. } if body.contains(&Stmt::Stitch)));
+        let small = shrink(&start, |batch| Ok(batch.iter().map(has_stitch).collect())).unwrap();
+        assert!(has_stitch(&small));
+        assert_eq!(small.blocks.len(), 1);
+        assert_eq!(small.rounds, 1);
+        let Block::Loop { body, items, .. } = &small.blocks[0] else { panic!("kept a loop block") };
+        assert_eq!((body.as_slice(), *items), (&[Stmt::Stitch][..], 1));
+        assert!(small.render().lines().count() <= 40, "{}", small.render());
+    }
+}

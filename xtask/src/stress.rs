@@ -1,0 +1,93 @@
+//! `cargo xtask stress`: seeded programs, the JIT against the interpreter,
+//! on the baseline and the patched variant (or one tree), findings shrunk.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result};
+
+use crate::Verdict;
+use crate::flags;
+use crate::pipeline::stress::{self, StressReport};
+use crate::pipeline::variants::{BASELINE, PATCHED, Variant, build_variant, prepare_pair};
+use crate::pipeline::{Context, fetch};
+
+pub fn run(args: flags::Stress) -> Result<Verdict> {
+    let mut cx = Context::new()?;
+    let variants: Vec<(String, Variant)> = match &args.luajit_dir {
+        Some(dir) => {
+            let source = fetch::local(dir)?;
+            let name = fetch::checked_variant_name(&source);
+            let variant = build_variant(&mut cx, &name, &source, None, &mut Vec::new())?;
+            vec![(name, variant)]
+        }
+        None => {
+            let pair = prepare_pair(&mut cx)?;
+            vec![(BASELINE.to_owned(), pair.baseline), (PATCHED.to_owned(), pair.patched)]
+        }
+    };
+    let mut any = false;
+    for (name, variant) in &variants {
+        let report = stress::run(&mut cx, name, &variant.suite, args.seed, args.count)?;
+        print(&report);
+        if args.time_raw {
+            time_raw(&cx, name, &variant.built.dir, &report)?;
+        }
+        any |= !report.findings.is_empty();
+    }
+    Ok(if any { Verdict::Defects } else { Verdict::Sound })
+}
+
+pub fn print(report: &StressReport) {
+    println!(
+        "\nstress on {}: seed {}, {} programs, {} traces, {} findings; programs ran in {:.1} s ({:.1} programs/s, {:.0} traces/s), {:.1} s in all",
+        report.variant,
+        report.seed,
+        report.programs,
+        report.traces,
+        report.findings.len(),
+        report.run_seconds,
+        report.programs as f64 / report.run_seconds,
+        report.traces as f64 / report.run_seconds,
+        report.seconds
+    );
+    for finding in &report.findings {
+        println!("  {} (program seed {:#x}): {}", finding.kind, finding.program_seed, finding.difference);
+        println!("      saved in {}", finding.dir.display());
+        if let Some(shrunk) = &finding.shrunk {
+            println!("      shrunk to {} lines ({}): {}", shrunk.lines, shrunk.difference, shrunk.path.display());
+        }
+    }
+}
+
+/// Times the tree's own `luajit` binary on the same programs, JIT on and
+/// off, one process per run as the harness does, for the overhead figure.
+fn time_raw(cx: &Context, name: &str, tree: &Path, report: &StressReport) -> Result<()> {
+    let programs = cx.target_dir().join("stress").join(name).join(format!("seed-{}-count-{}", report.seed, report.programs)).join("programs");
+    let luajit = tree.join("src/luajit");
+    let mut paths: Vec<_> = std::fs::read_dir(&programs)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    let started = Instant::now();
+    for path in &paths {
+        for jit in ["-jon", "-joff"] {
+            let mut command = match cx.toolchain.runner.split_first() {
+                Some((program, args)) => {
+                    let mut c = Command::new(program);
+                    c.args(args).arg(&luajit);
+                    c
+                }
+                None => Command::new(&luajit),
+            };
+            command.arg(jit).arg(path).current_dir(tree.join("src")).output().with_context(|| format!("cannot run {}", luajit.display()))?;
+        }
+    }
+    let raw = started.elapsed().as_secs_f64();
+    println!(
+        "  raw luajit on the same {} programs (JIT on and off): {raw:.1} s; the harness took {:.1} s ({:.2}x)",
+        paths.len(),
+        report.run_seconds,
+        report.run_seconds / raw
+    );
+    Ok(())
+}
