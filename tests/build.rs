@@ -1,4 +1,5 @@
-//! Compiles the emit_lso harness (src/lso/harness.c) against the LuaJIT tree
+//! Compiles the emit_lso harness (src/lso/harness.c) and the trace-start
+//! helper of the machine-code capture (src/capture.c) against the LuaJIT tree
 //! luajit-sys links, whose src/ folder luajit-sys passes on as DEP_LUAJIT_SRC.
 //! Only an aarch64 build has the ARM64 backend; elsewhere the harness is left
 //! out and the `lso_harness` cfg stays unset.
@@ -9,6 +10,11 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(lso_harness)");
     println!("cargo:rerun-if-changed=src/lso/harness.c");
+    // The trace-start helper of the machine-code capture reads LuaJIT's
+    // internal structures, so it is compiled against the same tree.
+    println!("cargo:rerun-if-changed=src/capture.c");
+    let tree_src = PathBuf::from(env::var_os("DEP_LUAJIT_SRC").expect("luajit-sys passes DEP_LUAJIT_SRC"));
+    cc::Build::new().file("src/capture.c").include(&tree_src).warnings(false).flag_if_supported("-w").compile("capture_helper");
     if env::var("CARGO_CFG_TARGET_ARCH").as_deref() != Ok("aarch64") {
         println!("suite: not an aarch64 target, the emit_lso harness is not built");
         return;

@@ -1,6 +1,7 @@
 //! The Lua case suite: runs regression cases and scripts on the LuaJIT build
 //! luajit-sys was linked against, each in a fresh `lua_State` in its own process.
 
+pub mod capture;
 pub mod case;
 pub mod isolate;
 #[cfg(lso_harness)]
@@ -9,15 +10,50 @@ pub mod lua;
 pub mod outcome;
 
 use std::io;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use case::Case;
 use lua::Lua;
-use outcome::{CaseResult, Outcome};
+use isolate::Finished;
+use outcome::{CaseResult, Comparison, Outcome};
 
 /// Runs a chunk in a fresh state in a child process.
 pub fn run_chunk(source: &[u8], chunk_name: &str, timeout: Duration) -> io::Result<Outcome> {
-    isolate::run_isolated(timeout, || Lua::new().exec(source, chunk_name))
+    isolate::run_isolated(timeout, || Lua::new().exec(source, chunk_name).map(|()| Finished::default()))
+}
+
+/// Runs a stress program in a fresh state in a child process, with the JIT
+/// on or off, keeping what it returns and how many traces it left.
+pub fn run_program(source: &[u8], chunk_name: &str, jit: bool, timeout: Duration) -> io::Result<Outcome> {
+    isolate::run_isolated(timeout, || {
+        let lua = Lua::new();
+        lua.set_jit(jit);
+        let value = lua.eval(source, chunk_name)?;
+        let traces = if jit { lua.trace_count() } else { Some(0) };
+        Ok(Finished { value, traces })
+    })
+}
+
+/// Runs every `*.lua` program in `dir` with the JIT on and off.
+pub fn compare_dir(dir: &Path, timeout: Duration) -> Result<Vec<Comparison>, String> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "lua"))
+        .collect();
+    paths.sort();
+    let mut comparisons = Vec::new();
+    for path in paths {
+        let source = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let chunk = format!("{name}.lua");
+        let io = |e: io::Error| format!("{}: {e}", path.display());
+        let jit = run_program(&source, &chunk, true, timeout).map_err(io)?;
+        let interpreter = run_program(&source, &chunk, false, timeout).map_err(io)?;
+        comparisons.push(Comparison { name, jit, interpreter });
+    }
+    Ok(comparisons)
 }
 
 pub fn run_case(case: &Case, timeout: Duration) -> io::Result<CaseResult> {
@@ -67,6 +103,16 @@ mod tests {
         let outcome = run_chunk(source, "t.lua", LIMIT).unwrap();
         assert_eq!((outcome.status, outcome.signal), (Status::Crash, Some(libc::SIGSEGV)), "{outcome:?}");
         assert_eq!(run_chunk(b"", "t.lua", LIMIT).unwrap().status, Status::Pass);
+    }
+
+    #[test]
+    fn program_value_and_traces_are_reported() {
+        let source = b"local s = 0 for i = 1, 1000 do s = s + i end return s, 'x'";
+        let jit = run_program(source, "p.lua", true, LIMIT).unwrap();
+        assert_eq!(jit.value.as_deref(), Some("500500\tx"), "{jit:?}");
+        assert!(jit.traces.unwrap() >= 1, "{jit:?}");
+        let interpreted = run_program(source, "p.lua", false, LIMIT).unwrap();
+        assert_eq!((interpreted.value.as_deref(), interpreted.traces), (Some("500500\tx"), Some(0)));
     }
 
     #[test]

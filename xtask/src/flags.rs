@@ -28,6 +28,9 @@ pub enum Command {
     Run(Run),
     /// Check emit_lso of one LuaJIT tree over its whole input domain.
     Lso(Lso),
+    /// Run seeded programs with the JIT on and off and shrink every
+    /// difference to a small reproducer (both variants, or one tree).
+    Stress(Stress),
     /// The project's own tests: unit tests, then the suite on both variants
     /// against its expectations.
     Test(Test),
@@ -66,6 +69,22 @@ pub struct Lso {
     /// instead of half a minute.
     #[arg(long)]
     pub window: bool,
+}
+
+#[derive(Args)]
+pub struct Stress {
+    /// Seed of the run: the same seed gives the same programs.
+    #[arg(long, default_value_t = crate::pipeline::stress::DEFAULT_SEED)]
+    pub seed: u64,
+    /// Number of programs.
+    #[arg(long, default_value_t = crate::pipeline::stress::DEFAULT_COUNT)]
+    pub count: u32,
+    /// Run on this LuaJIT tree only, instead of the baseline and the patched variant.
+    #[arg(long, value_name = "DIR")]
+    pub luajit_dir: Option<PathBuf>,
+    /// Also time raw `luajit` (under QEMU when emulated) on the same programs.
+    #[arg(long)]
+    pub time_raw: bool,
 }
 
 #[derive(Args)]

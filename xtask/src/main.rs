@@ -7,6 +7,7 @@ mod flags;
 mod lso;
 mod pipeline;
 mod run;
+mod stress;
 mod test;
 mod verify;
 
@@ -29,6 +30,7 @@ fn main() -> ExitCode {
         flags::Command::Check(args) => check::run(args),
         flags::Command::Run(args) => run::run(args),
         flags::Command::Lso(args) => lso::run(args),
+        flags::Command::Stress(args) => stress::run(args),
         flags::Command::Test(args) => test::run(args),
     };
     match result {
