@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result, bail};
 use sha2::{Digest, Sha256};
 use xshell::{Shell, cmd};
 
+#[derive(Clone)]
 pub struct Patch {
     /// File name inside the series folder.
     pub name: String,
@@ -20,12 +21,14 @@ pub struct Patch {
     pub files: Vec<FilePatch>,
 }
 
+#[derive(Clone)]
 pub struct FilePatch {
     pub path: String,
     /// Each hunk's `@@ -a,b +c,d @@` header with its old and new start lines.
     pub hunks: Vec<(String, u32, u32)>,
 }
 
+#[derive(Clone)]
 pub struct Series {
     pub dir: PathBuf,
     pub patches: Vec<Patch>,
@@ -47,6 +50,11 @@ impl Series {
             bail!("{} lists no patches", series_file.display());
         }
         Ok(Series { dir: dir.to_owned(), patches })
+    }
+
+    /// The first `count` patches, as a series of their own.
+    pub fn prefix(&self, count: usize) -> Series {
+        Series { dir: self.dir.clone(), patches: self.patches[..count.min(self.patches.len())].to_vec() }
     }
 
     /// Every upstream issue the series says it fixes.

@@ -43,6 +43,20 @@ pub fn prepare_pair(cx: &mut Context) -> Result<Pair> {
     Ok(Pair { source, series, baseline, patched, carried, timings })
 }
 
+/// The tree after each patch but the last, in series order, named
+/// `after-NNNN` by the patch's number: with the baseline and the patched
+/// variant they show what each patch changes.
+pub fn build_steps(cx: &mut Context, pair: &Pair, timings: &mut Vec<(String, f64)>) -> Result<Vec<(String, Variant)>> {
+    let mut steps = Vec::new();
+    for count in 1..pair.series.patches.len() {
+        let name = format!("after-{:04}", count);
+        let series = pair.series.prefix(count);
+        let variant = build_variant(cx, &name, &pair.source, Some(&series), timings)?;
+        steps.push((name, variant));
+    }
+    Ok(steps)
+}
+
 pub fn build_variant(
     cx: &mut Context,
     name: &str,

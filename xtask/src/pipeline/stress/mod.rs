@@ -46,6 +46,8 @@ pub struct Finding {
     /// Where program.lua, finding.json and (if shrunk) shrunk.lua are.
     pub dir: PathBuf,
     pub shrunk: Option<Shrunk>,
+    /// Which patch makes the reproducer pass, when the series was checked.
+    pub attribution: Option<Attribution>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,6 +115,7 @@ pub fn run(cx: &mut Context, variant: &str, suite_bin: &Path, seed: u64, count: 
             jit_settings: program.settings.clone(),
             dir,
             shrunk,
+            attribution: None,
         });
     }
     Ok(StressReport { variant: variant.to_owned(), seed, programs: count, traces, findings, run_seconds, seconds: started.elapsed().as_secs_f64() })
@@ -150,4 +153,60 @@ fn reset_dir(dir: &Path) -> Result<()> {
         fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
     }
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
+}
+
+/// Which patch of the series makes a reproducer pass: it is run on every
+/// step from the baseline to the patched variant, and the first step where
+/// the JIT agrees with the interpreter names the patch.
+#[derive(Debug, Clone, Serialize)]
+pub struct Attribution {
+    /// Outcome per variant, in series order: (variant, difference or None).
+    pub steps: Vec<(String, Option<String>)>,
+    /// The patch (file name) after which it passes, if any.
+    pub fixed_by: Option<String>,
+    /// The upstream issues that patch names.
+    pub fixes: Vec<String>,
+}
+
+/// Attributes every finding of `report` (its shrunk reproducer, or the whole
+/// program) along `chain`: the baseline, each step, the patched variant.
+pub fn attribute_all(
+    cx: &mut Context,
+    report: &mut StressReport,
+    chain: &[(String, &Path)],
+    patches: &[(String, Vec<String>)],
+) -> Result<()> {
+    for finding in &mut report.findings {
+        let source = match &finding.shrunk {
+            Some(shrunk) => shrunk.source.clone(),
+            None => generate::program(finding.program_seed).render(),
+        };
+        let work = finding.dir.join("attribution");
+        finding.attribution = Some(attribute(cx, &source, chain, patches, &work)?);
+    }
+    Ok(())
+}
+
+fn attribute(
+    cx: &mut Context,
+    source: &str,
+    variants: &[(String, &Path)],
+    patches: &[(String, Vec<String>)],
+    work: &Path,
+) -> Result<Attribution> {
+    reset_dir(work)?;
+    fs::write(work.join("reproducer.lua"), source)?;
+    let mut steps = Vec::new();
+    for (name, suite_bin) in variants {
+        let result = suite::run_compare(cx, suite_bin, work)?;
+        steps.push((name.clone(), result.first().and_then(Comparison::difference)));
+    }
+    let _ = fs::remove_dir_all(work);
+    // Step k (k >= 1) is the tree after patch k.
+    let fixed_at = steps.iter().position(|(_, difference)| difference.is_none()).filter(|&k| k > 0);
+    let (fixed_by, fixes) = match fixed_at.and_then(|k| patches.get(k - 1)) {
+        Some((name, fixes)) => (Some(name.clone()), fixes.clone()),
+        None => (None, Vec::new()),
+    };
+    Ok(Attribution { steps, fixed_by, fixes })
 }
