@@ -7,10 +7,7 @@
 -- name, and its uncaught error (or nil).
 local tracestart, script_name, script_error = ...
 
--- Stop compiling first, so that the loops below add no traces. Switching the
--- engine off keeps the traces that exist.
-jit.off()
-
+-- The caller has switched the JIT off: the loops below add no traces.
 local jutil = require("jit.util")
 local ffi = require("ffi")
 local bit = require("bit")
@@ -53,7 +50,9 @@ local function constant_text(tr, ref)
   local k, t, slot = jutil.tracek(tr, ref)
   local kind = type(k)
   local text
-  if kind == "number" then
+  if t == 3 or t == 5 or t == 9 then
+    text = "ptr"                             -- lightuserdata, p32, p64: an address
+  elseif kind == "number" then
     text = format("%.17g", k)
   elseif kind == "string" then
     text = format("%q", k)
@@ -102,7 +101,7 @@ local function ir_lines(tr, nins)
   local lines = {}
   for ref = 1, nins do
     local m, ot, op1, op2 = jutil.traceir(tr, ref)
-    if not m then error(format("traceir(%d, %d) returned nothing (nins %d)", tr, ref, nins)) end
+    if not m then error(format("trace %d has no IR instruction %d", tr, ref)) end
     local text = format("%04d op%-3d t%-3d %s %s", ref, bit.rshift(ot, 8), bit.band(ot, 255),
       operand_text(tr, bit.band(m, 3), op1), operand_text(tr, bit.band(bit.rshift(m, 2), 3), op2))
     lines[#lines + 1] = jstr(text)

@@ -4,11 +4,15 @@
 //! rerunning anything.
 //!
 //! Nothing is attached to the JIT while the workload runs (no `jit.dump`, no
-//! `jit.v`: their own code would change what gets compiled). After the
-//! workload, in the same state, `capture.lua` switches the JIT off (existing
-//! traces stay) and reads `traceinfo`, `traceir`, `tracek`, `tracemc` and
-//! `traceexitstub`; where a trace starts comes from `capture.c`, which reads
-//! the trace's start prototype and pc (not exposed by `jit.util`).
+//! `jit.v`: their own code would change what gets compiled). Afterwards, in
+//! the same state, the workload's main function stays referenced and the
+//! collector is stopped (a trace is freed with the prototype it starts in),
+//! the JIT is switched off (which aborts a recording left in progress;
+//! finished traces stay), and `capture.lua` reads `traceinfo`, `traceir`,
+//! `tracek`, `tracemc` (the machine code itself) and `traceexitstub`. Where a
+//! trace starts comes from `capture.c`, which reads the trace's start
+//! prototype and pc (not exposed by `jit.util`); its parent and exit from the
+//! parent's exit stub, which LuaJIT patches into a branch to the side trace.
 //!
 //! # The capture file
 //!
@@ -31,7 +35,8 @@
 //!     "link":       linked trace, "linktype": "loop", "stitch", "interpreter", ...,
 //!     "nexit":      number of snapshots,
 //!     "ir":         ["0001 op19  t14  0003 K[t14 1]", ...]  one line per IR instruction:
-//!                   number, opcode and type as numbers, operands (refs as numbers, constants as K[type value]),
+//!                   number, opcode and type as numbers, operands (refs as numbers, constants as
+//!                   K[type value], with addresses as `ptr` and GC objects by kind),
 //!     "address":    "0xADDR" of the machine code (null when the trace has none),
 //!     "loop":       byte offset of the loop label (0 when there is none),
 //!     "mcode":      the machine code, lowercase hex, in memory order,
@@ -42,8 +47,8 @@
 //! ```
 //!
 //! Two runs of one build give the same IR, and machine code that differs
-//! only in the heap addresses it embeds. A workload that crashes, times out
-//! or calls `os.exit` leaves no capture.
+//! only in the heap and code addresses it embeds. A workload that crashes,
+//! times out or calls `os.exit` leaves no capture.
 
 use std::ffi::{CString, c_int};
 use std::io;
@@ -72,12 +77,35 @@ pub fn capture(source: &[u8], chunk_name: &str, out: &Path, timeout: Duration) -
     }
     run_isolated(timeout, || {
         let lua = Lua::new();
-        let result = lua.exec(source, chunk_name);
-        let document = traces(&lua, chunk_name, result.as_ref().err().map(String::as_str))
-            .map_err(|error| format!("capture failed: {error}"))?;
+        let (result, document) = run_and_capture(&lua, source, chunk_name)?;
         std::fs::write(out, document).map_err(|error| format!("cannot write {}: {error}", out.display()))?;
         result.map(|()| Finished::default())
     })
+}
+
+/// Runs the workload, then captures its traces while its main function is
+/// still referenced: a trace lives as long as the prototype it starts in, and
+/// the collector would free the main chunk's traces as soon as the chunk is
+/// garbage. Returns the workload's result and the capture document.
+pub fn run_and_capture(lua: &Lua, source: &[u8], chunk_name: &str) -> Result<(Result<(), String>, Vec<u8>), String> {
+    let l = lua.as_ptr();
+    let name = CString::new(format!("@{chunk_name}")).map_err(|_| "chunk name has a NUL".to_owned())?;
+    // SAFETY: `l` is a valid state; buffer and name outlive the calls; the
+    // stack is back where it was on every path.
+    unsafe {
+        let top = sys::lua_gettop(l);
+        if sys::luaL_loadbuffer(l, source.as_ptr().cast(), source.len(), name.as_ptr()) != 0 {
+            let error = lua.pop_error();
+            return Ok((Err(error.clone()), traces(lua, chunk_name, Some(&error))?));
+        }
+        sys::lua_pushvalue(l, -1);
+        let result = if sys::lua_pcall(l, 0, 0, 0) != 0 { Err(lua.pop_error()) } else { Ok(()) };
+        // The workload is over: the capture must not free what it left.
+        sys::lua_gc(l, sys::LUA_GCSTOP as c_int, 0);
+        let document = traces(lua, chunk_name, result.as_ref().err().map(String::as_str));
+        sys::lua_settop(l, top);
+        Ok((result, document?))
+    }
 }
 
 /// Runs `capture.lua` in `lua`, after the workload, and returns its document.
@@ -86,6 +114,10 @@ pub fn traces(lua: &Lua, chunk_name: &str, script_error: Option<&str>) -> Result
     let name = CString::new("@capture.lua").expect("no NUL");
     // SAFETY: `l` is a valid state; every pushed value is popped again on all paths.
     unsafe {
+        // Switching the engine off aborts a recording the workload left in
+        // progress and keeps the capture's own loops from being compiled;
+        // finished traces stay.
+        sys::luaJIT_setmode(l, 0, (sys::LUAJIT_MODE_ENGINE | sys::LUAJIT_MODE_OFF) as c_int);
         if sys::luaL_loadbuffer(l, CAPTURE_LUA.as_ptr().cast(), CAPTURE_LUA.len(), name.as_ptr()) != 0 {
             return Err(lua.pop_error());
         }

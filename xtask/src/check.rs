@@ -1,6 +1,6 @@
 //! `cargo xtask check`: is this LuaJIT tree sound? Builds it as it is and
-//! runs the whole suite on it: the regression cases and the exhaustive
-//! emit_lso check.
+//! runs the whole suite on it: the regression cases, the exhaustive
+//! emit_lso check and a default-size stress run.
 
 use anyhow::Result;
 
@@ -8,7 +8,7 @@ use crate::Verdict;
 use crate::flags;
 use crate::pipeline::suite::outcome::Status;
 use crate::pipeline::variants::{BASELINE, build_variant};
-use crate::pipeline::{Context, fetch, lso, report, suite};
+use crate::pipeline::{Context, fetch, lso, report, stress, suite};
 
 pub fn run(args: flags::Check) -> Result<Verdict> {
     let mut cx = Context::new()?;
@@ -29,19 +29,37 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
 
     let lso_report = suite::run_lso(&mut cx, &name, &variant.suite, "full")?;
     lso::print(&source.label, &lso_report);
+    let stress_report = stress::run(&mut cx, &name, &variant.suite, stress::DEFAULT_SEED, stress::DEFAULT_COUNT)?;
+    crate::stress::print(&stress_report);
 
     let failed: Vec<_> = results.iter().filter(|r| r.outcome.status != Status::Pass).collect();
     println!();
-    if failed.is_empty() && lso_report.defects.is_empty() {
-        println!("{}: all {} cases pass and emit_lso has no defects", source.label, results.len());
+    if failed.is_empty() && lso_report.defects.is_empty() && stress_report.findings.is_empty() {
+        println!(
+            "{}: all {} cases pass, emit_lso has no defects, {} stress programs ({} traces) agree with the interpreter",
+            source.label,
+            results.len(),
+            stress_report.programs,
+            stress_report.traces
+        );
         return Ok(Verdict::Sound);
     }
-    println!("{}: {} of {} cases fail, emit_lso has {} defect classes", source.label, failed.len(), results.len(), lso_report.defects.len());
+    println!(
+        "{}: {} of {} cases fail, emit_lso has {} defect classes, stress found {} differences",
+        source.label,
+        failed.len(),
+        results.len(),
+        lso_report.defects.len(),
+        stress_report.findings.len()
+    );
     for result in failed {
         println!("  case {} ({}): {}", result.name, result.pins.join(", "), result.outcome.summary());
     }
     for class in &lso_report.defects {
         println!("  emit_lso: {}: {} inputs", class.class, class.count);
+    }
+    for finding in &stress_report.findings {
+        println!("  stress: {} ({})", finding.difference, finding.dir.display());
     }
     Ok(Verdict::Defects)
 }

@@ -28,6 +28,10 @@ pub enum Command {
     Run(Run),
     /// Check emit_lso of one LuaJIT tree over its whole input domain.
     Lso(Lso),
+    /// Diff the machine code of every trace a workload leaves on the baseline
+    /// and on the patched build; exit 1 when a difference is not a changed
+    /// LDP/STP fusion.
+    McodeDiff(McodeDiff),
     /// Run seeded programs with the JIT on and off and shrink every
     /// difference to a small reproducer (both variants, or one tree).
     Stress(Stress),
@@ -69,6 +73,24 @@ pub struct Lso {
     /// instead of half a minute.
     #[arg(long)]
     pub window: bool,
+}
+
+#[derive(Args)]
+pub struct McodeDiff {
+    /// Lua scripts to run as the workload; default: every case in tests/cases/.
+    #[arg(value_name = "SCRIPT.lua")]
+    pub scripts: Vec<PathBuf>,
+    /// Print one JSON object (totals, every trace, the text) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Diff the captures an earlier run left in target/mcode/ again, without
+    /// building or running anything.
+    #[arg(long)]
+    pub no_run: bool,
+    /// Only check the tool: capture one case twice on the baseline and
+    /// require an empty diff.
+    #[arg(long, conflicts_with_all = ["scripts", "no_run", "json"])]
+    pub self_check: bool,
 }
 
 #[derive(Args)]

@@ -5,6 +5,7 @@
 mod check;
 mod flags;
 mod lso;
+mod mcode_diff;
 mod pipeline;
 mod run;
 mod stress;
@@ -30,6 +31,7 @@ fn main() -> ExitCode {
         flags::Command::Check(args) => check::run(args),
         flags::Command::Run(args) => run::run(args),
         flags::Command::Lso(args) => lso::run(args),
+        flags::Command::McodeDiff(args) => mcode_diff::run(args),
         flags::Command::Stress(args) => stress::run(args),
         flags::Command::Test(args) => test::run(args),
     };

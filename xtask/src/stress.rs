@@ -10,39 +10,33 @@ use anyhow::{Context as _, Result};
 use crate::Verdict;
 use crate::flags;
 use crate::pipeline::stress::{self, StressReport};
-use crate::pipeline::variants::{BASELINE, PATCHED, Variant, build_steps, build_variant, prepare_pair};
+use crate::pipeline::variants::{build_steps, build_variant, prepare_pair};
 use crate::pipeline::{Context, fetch};
 
 pub fn run(args: flags::Stress) -> Result<Verdict> {
     let mut cx = Context::new()?;
-    // With the series, every step from the baseline to the patched variant,
-    // so each finding can be traced to the patch that fixes it.
-    let (variants, chain, patches): (Vec<(String, Variant)>, Vec<(String, Variant)>, Vec<(String, Vec<String>)>) = match &args.luajit_dir {
+    let reports = match &args.luajit_dir {
         Some(dir) => {
             let source = fetch::local(dir)?;
             let name = fetch::checked_variant_name(&source);
             let variant = build_variant(&mut cx, &name, &source, None, &mut Vec::new())?;
-            (vec![(name, variant)], Vec::new(), Vec::new())
+            let report = stress::run(&mut cx, &name, &variant.suite, args.seed, args.count)?;
+            vec![(report, variant)]
         }
         None => {
+            // Every step from the baseline to the patched variant, so each
+            // finding can be traced to the patch that fixes it.
             let pair = prepare_pair(&mut cx)?;
             let steps = build_steps(&mut cx, &pair, &mut Vec::new())?;
-            let patches = pair.series.patches.iter().map(|p| (p.name.clone(), p.fixes.clone())).collect();
-            (vec![(BASELINE.to_owned(), pair.baseline), (PATCHED.to_owned(), pair.patched)], steps, patches)
+            let (baseline, patched) = stress::run_pair(&mut cx, &pair, &steps, args.seed, args.count)?;
+            vec![(baseline, pair.baseline), (patched, pair.patched)]
         }
     };
     let mut any = false;
-    for (name, variant) in &variants {
-        let mut report = stress::run(&mut cx, name, &variant.suite, args.seed, args.count)?;
-        if !chain.is_empty() || !patches.is_empty() {
-            let mut path: Vec<(String, &Path)> = vec![(BASELINE.to_owned(), variants[0].1.suite.as_path())];
-            path.extend(chain.iter().map(|(n, v)| (n.clone(), v.suite.as_path())));
-            path.push((PATCHED.to_owned(), variants[1].1.suite.as_path()));
-            stress::attribute_all(&mut cx, &mut report, &path, &patches)?;
-        }
-        print(&report);
+    for (report, variant) in &reports {
+        print(report);
         if args.time_raw {
-            time_raw(&cx, name, &variant.built.dir, &report)?;
+            time_raw(&cx, &report.variant, &variant.built.dir, report)?;
         }
         any |= !report.findings.is_empty();
     }

@@ -7,8 +7,8 @@ use crate::Verdict;
 use crate::flags;
 use crate::pipeline::expect::{self, Check};
 use crate::pipeline::report::{self, PatchInfo, Report, Tree, VariantInfo};
-use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
-use crate::pipeline::{Context, lso, step, suite};
+use crate::pipeline::variants::{BASELINE, PATCHED, build_steps, prepare_pair};
+use crate::pipeline::{Context, lso, step, stress, suite};
 
 pub fn run(_args: flags::Verify) -> Result<Verdict> {
     let mut cx = Context::new()?;
@@ -25,9 +25,24 @@ pub fn run(_args: flags::Verify) -> Result<Verdict> {
     let patched_lso = suite::run_lso(&mut cx, PATCHED, &pair.patched.suite, "full")?;
     pair.timings.push(("exhaustive emit_lso check (both variants)".to_owned(), timer.done()));
 
+    let timer = step("stress: the JIT against the interpreter on both variants");
+    let mut step_timings = Vec::new();
+    let steps = build_steps(&mut cx, &pair, &mut step_timings)?;
+    pair.timings.extend(step_timings);
+    let (baseline_stress, patched_stress) =
+        stress::run_pair(&mut cx, &pair, &steps, stress::DEFAULT_SEED, stress::DEFAULT_COUNT)?;
+    pair.timings.push(("stress (both variants, shrinking, attribution)".to_owned(), timer.done()));
+
+    let timer = step("machine code of every trace, with and without the patch");
+    let workload = crate::mcode_diff::workload(&cases_dir, &[])?;
+    let mcode = crate::mcode_diff::diff_workload(&mut cx, &pair, &workload)?;
+    pair.timings.push(("capture and machine-code diff".to_owned(), timer.done()));
+
     let mut checks: Vec<Check> = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
     checks.extend(expect::patched_checks(&patched, PATCHED));
-    let patched_clean = checks.iter().filter(|c| c.variant == PATCHED).all(|c| c.held) && patched_lso.defects.is_empty();
+    let patched_clean = checks.iter().filter(|c| c.variant == PATCHED).all(|c| c.held) && patched_lso.defects.is_empty()
+        && patched_stress.findings.is_empty()
+        && mcode.clean();
     let baseline_failures = baseline.iter().filter(|r| r.outcome.status != suite::outcome::Status::Pass).count();
     let ok = patched_clean && baseline_failures > 0;
     let summary = verdict_text(&pair, patched_clean, baseline_failures, baseline.len());
@@ -37,6 +52,9 @@ pub fn run(_args: flags::Verify) -> Result<Verdict> {
     report::print_table(&rows);
     lso::print(&format!("{BASELINE} ({})", pair.source.label), &baseline_lso);
     lso::print(&format!("{PATCHED} ({} + patches/)", pair.source.label), &patched_lso);
+    crate::stress::print(&baseline_stress);
+    crate::stress::print(&patched_stress);
+    println!("\nmachine code: {}", mcode_summary(&mcode));
     let report = Report {
         verdict: report::Verdict { ok, summary: summary.clone() },
         tree: Tree { label: pair.source.label.clone(), crate_version: pair.source.crate_version.clone(), dir: pair.source.dir.clone() },
@@ -53,6 +71,8 @@ pub fn run(_args: flags::Verify) -> Result<Verdict> {
             .collect(),
         cases: rows,
         lso: vec![(BASELINE.to_owned(), baseline_lso), (PATCHED.to_owned(), patched_lso)],
+        stress: vec![baseline_stress, patched_stress],
+        mcode: Some(mcode),
         checks,
         timings: pair.timings.clone(),
         commands: cx.commands.clone(),
@@ -67,11 +87,11 @@ fn verdict_text(pair: &crate::pipeline::variants::Pair, patched_clean: bool, bas
     let fixes = pair.carried.join(", ");
     match (patched_clean, baseline_failures > 0) {
         (true, true) => format!(
-            "The series ({patches} patches, fixing {fixes}) is verified on {}: the published tree fails {baseline_failures} of {total} regression cases; the patched tree passes all of them, and its emit_lso is right for every input.",
+            "The series ({patches} patches, fixing {fixes}) is verified on {}: the published tree fails {baseline_failures} of {total} regression cases; the patched tree passes all of them, its emit_lso is right for every input, and its JIT agrees with its interpreter on every stress program.",
             pair.source.label
         ),
         (false, _) => format!(
-            "The patched tree still fails on {}: a regression case fails or emit_lso has defects, so the series does not fix everything the suite checks.",
+            "The patched tree still fails on {}: a regression case fails, emit_lso has defects, stress finds differences or the machine code changes in a way the series does not explain, so the series does not fix everything the suite checks.",
             pair.source.label
         ),
         (true, false) => format!(
@@ -79,4 +99,12 @@ fn verdict_text(pair: &crate::pipeline::variants::Pair, patched_clean: bool, bas
             pair.source.label
         ),
     }
+}
+
+pub fn mcode_summary(diff: &crate::mcode_diff::McodeDiff) -> String {
+    let t = &diff.totals;
+    format!(
+        "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites, {} explained, {} unexplained",
+        t.scripts, t.compared, t.identical, t.different, t.ir_different, t.sites, t.explained_sites, t.unexplained_sites
+    )
 }

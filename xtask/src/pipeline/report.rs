@@ -8,6 +8,7 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::expect::Check;
+use super::stress::StressReport;
 use super::suite::outcome::{CaseResult, LsoReport, Outcome};
 
 #[derive(Serialize)]
@@ -20,6 +21,10 @@ pub struct Report {
     pub cases: Vec<CaseRow>,
     /// The exhaustive emit_lso check, per variant.
     pub lso: Vec<(String, LsoReport)>,
+    /// The stress runs, per variant.
+    pub stress: Vec<StressReport>,
+    /// The machine-code diff of the default workload.
+    pub mcode: Option<crate::mcode_diff::McodeDiff>,
     pub checks: Vec<Check>,
     pub timings: Vec<(String, f64)>,
     pub commands: Vec<String>,
@@ -130,6 +135,8 @@ impl Report {
         }
 
         md.push_str(&self.lso_markdown());
+        md.push_str(&self.stress_markdown());
+        md.push_str(&self.mcode_markdown());
         md.push_str("\n## What was verified\n\n");
         md.push_str("- reproduce: `cargo xtask verify` in a clone of luajit-arm64-verify; the exact steps are under *Commands run*\n");
         md.push_str(&format!("- LuaJIT tree: {}\n", self.tree.label));
@@ -206,6 +213,70 @@ impl Report {
              equal). It arises only when the first of two loads into one register is dead; whether any caller in LuaJIT \
              emits such a pair is not established here, so it is shown apart from the defects.\n",
         );
+        md
+    }
+}
+
+impl Report {
+    fn mcode_markdown(&self) -> String {
+        let Some(diff) = &self.mcode else { return String::new() };
+        let t = &diff.totals;
+        let mut md = String::from("\n## Machine code with and without the patch\n\n");
+        md.push_str(
+            "Every trace of the regression cases and a stress sample, captured after the run on both builds, \
+             decoded with yaxpeax-arm and normalised (offsets from the trace start, labels, exit numbers, symbolic \
+             constants), matched by trace number and IR.\n\n",
+        );
+        md.push_str("| scripts | traces (baseline / patched) | compared | identical | different | IR differs | sites explained | unexplained |\n");
+        md.push_str("|---|---|---|---|---|---|---|---|\n");
+        md.push_str(&format!(
+            "| {} | {} / {} | {} | {} | {} | {} | {} of {} | {} |\n",
+            t.scripts, t.baseline_traces, t.patched_traces, t.compared, t.identical, t.different, t.ir_different, t.explained_sites, t.sites, t.unexplained
+        ));
+        md.push_str(&format!("\n<details><summary>The diff</summary>\n\n```diff\n{}\n```\n\n</details>\n", diff.text.trim_end()));
+        md
+    }
+
+    fn stress_markdown(&self) -> String {
+        let mut md = String::from("\n## Stress: the JIT against the interpreter\n\n");
+        md.push_str(
+            "Seeded programs that put loop variables and call slots on every stack slot up to about 130, stitch, \
+             tail-call and access memory through the FFI near the fusion hazards; each runs with the JIT on and off \
+             in the same build, and any difference is a finding, shrunk to a small reproducer and traced to the \
+             patch that fixes it.\n\n| variant | seed | programs | traces | findings | seconds |\n|---|---|---|---|---|---|\n",
+        );
+        for report in &self.stress {
+            md.push_str(&format!(
+                "| {} | {} | {} | {} | {} | {:.1} |\n",
+                report.variant,
+                report.seed,
+                report.programs,
+                report.traces,
+                report.findings.len(),
+                report.seconds
+            ));
+        }
+        for report in self.stress.iter().filter(|r| !r.findings.is_empty()) {
+            md.push_str(&format!("\nFindings on {}:\n\n| program seed | difference | fixed by |\n|---|---|---|\n", report.variant));
+            for finding in &report.findings {
+                let fixed = match finding.attribution.as_ref() {
+                    Some(a) => a.fixed_by.as_ref().map_or("not fixed".to_owned(), |p| format!("`{p}` ({})", a.fixes.join(", "))),
+                    None => "-".to_owned(),
+                };
+                md.push_str(&format!("| `{:#x}` | {} | {fixed} |\n", finding.program_seed, finding.difference.replace('|', "\\|").replace('\t', " ")));
+            }
+            for finding in &report.findings {
+                if let Some(shrunk) = &finding.shrunk {
+                    md.push_str(&format!(
+                        "\n<details><summary>Reproducer for {:#x} ({} lines): {}</summary>\n\n```lua\n{}```\n\n</details>\n",
+                        finding.program_seed,
+                        shrunk.lines,
+                        shrunk.difference.replace('\t', " "),
+                        shrunk.source
+                    ));
+                }
+            }
+        }
         md
     }
 }

@@ -27,7 +27,11 @@ pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
         .with_context(|| format!("building the suite against {} failed", built.name))?;
     let binary = cx.target_dir().join(TARGET).join("debug").join("suite");
     let copy = dir.parent().unwrap_or(dir).join("suite");
-    fs::copy(&binary, &copy).with_context(|| format!("cannot copy {} to {}", binary.display(), copy.display()))?;
+    // Copy and rename: a suite still running from the old file (another
+    // xtask run) keeps its own inode instead of seeing its code rewritten.
+    let staging = copy.with_extension("new");
+    fs::copy(&binary, &staging).with_context(|| format!("cannot copy {} to {}", binary.display(), staging.display()))?;
+    fs::rename(&staging, &copy).with_context(|| format!("cannot move {} into place", copy.display()))?;
     Ok(copy)
 }
 
@@ -49,6 +53,25 @@ pub fn run_script(cx: &mut Context, suite: &Path, script: &Path, timeout_secs: f
 pub fn run_compare(cx: &mut Context, suite: &Path, dir: &Path) -> Result<Vec<Comparison>> {
     let json = run_suite(cx, suite, &["compare".as_ref(), dir.as_os_str(), "--timeout".as_ref(), "20".as_ref()])?;
     serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not a list of comparisons: {json}"))
+}
+
+/// Runs `script` and captures the traces it leaves into `out` (`suite
+/// capture`, format in tests/src/capture.rs), naming it `chunk_name`. The
+/// outcome is the script's; `out` exists afterwards only when the capture worked.
+pub fn run_capture(cx: &mut Context, suite: &Path, script: &Path, chunk_name: &str, out: &Path, timeout_secs: f64) -> Result<Outcome> {
+    let timeout = timeout_secs.to_string();
+    let args: [&std::ffi::OsStr; 8] = [
+        "capture".as_ref(),
+        script.as_os_str(),
+        "--out".as_ref(),
+        out.as_os_str(),
+        "--name".as_ref(),
+        chunk_name.as_ref(),
+        "--timeout".as_ref(),
+        timeout.as_ref(),
+    ];
+    let json = run_suite(cx, suite, &args)?;
+    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not an outcome: {json}"))
 }
 
 /// Runs the exhaustive emit_lso check; `domain` is `full` or `window`.

@@ -210,3 +210,54 @@ fn attribute(
     };
     Ok(Attribution { steps, fixed_by, fixes })
 }
+
+/// A default-size run on the baseline and the patched variant, with the
+/// baseline's findings traced through `steps` to the patch that fixes them.
+pub fn run_pair(
+    cx: &mut Context,
+    pair: &super::variants::Pair,
+    steps: &[(String, super::variants::Variant)],
+    seed: u64,
+    count: u32,
+) -> Result<(StressReport, StressReport)> {
+    let mut baseline = run(cx, super::variants::BASELINE, &pair.baseline.suite, seed, count)?;
+    let patched = run(cx, super::variants::PATCHED, &pair.patched.suite, seed, count)?;
+    let mut chain: Vec<(String, &Path)> = vec![(super::variants::BASELINE.to_owned(), pair.baseline.suite.as_path())];
+    chain.extend(steps.iter().map(|(name, variant)| (name.clone(), variant.suite.as_path())));
+    chain.push((super::variants::PATCHED.to_owned(), pair.patched.suite.as_path()));
+    let patches: Vec<(String, Vec<String>)> = pair.series.patches.iter().map(|p| (p.name.clone(), p.fixes.clone())).collect();
+    attribute_all(cx, &mut baseline, &chain, &patches)?;
+    Ok((baseline, patched))
+}
+
+/// For each upstream issue, whether some finding is fixed by the patch naming it.
+pub fn carried_found(report: &StressReport, carried: &[String]) -> Vec<(String, bool)> {
+    carried
+        .iter()
+        .map(|issue| {
+            let found = report.findings.iter().any(|f| f.attribution.as_ref().is_some_and(|a| a.fixes.contains(issue)));
+            (issue.clone(), found)
+        })
+        .collect()
+}
+
+/// Runs the first `count` programs of `seed` twice on one build and tells
+/// whether both runs agree in everything but timing: statuses, values,
+/// errors and traces compiled.
+pub fn deterministic(cx: &mut Context, variant: &str, suite_bin: &Path, seed: u64, count: u32) -> Result<bool> {
+    let dir = cx.target_dir().join("stress").join(variant).join("determinism");
+    reset_dir(&dir)?;
+    for (index, program_seed) in program_seeds(seed, count).into_iter().enumerate() {
+        fs::write(dir.join(format!("p{index:05}.lua")), generate::program(program_seed).render())?;
+    }
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let mut comparisons = suite::run_compare(cx, suite_bin, &dir)?;
+        for comparison in &mut comparisons {
+            comparison.jit.millis = 0;
+            comparison.interpreter.millis = 0;
+        }
+        runs.push(comparisons);
+    }
+    Ok(runs[0] == runs[1])
+}

@@ -1,0 +1,487 @@
+//! `cargo xtask mcode-diff [SCRIPT.lua ...]`: the machine code of every trace
+//! a workload leaves, on the baseline and on the patched build, side by side.
+//!
+//! Each script runs once per build under `suite capture` (nothing attached to
+//! the JIT; the traces are read afterwards), the captures are kept in
+//! target/mcode/<variant>/<script>.json, and the traces are matched by number
+//! and IR, normalised (see `normalise`) and diffed. Every differing site is
+//! explained (the same loads/stores, fused into LDP/STP differently: what
+//! the series changes) or listed as unexplained.
+
+mod capture;
+mod compare;
+mod normalise;
+
+use std::fmt::Write as _;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
+
+pub use compare::{Site, TraceResult, TraceStatus};
+
+use crate::Verdict;
+use crate::flags;
+use crate::pipeline::Context;
+use crate::pipeline::suite::{self, outcome::Outcome};
+use crate::pipeline::variants::{BASELINE, PATCHED, Pair, prepare_pair};
+use capture::Capture;
+
+/// Seconds a script may run on one build.
+const TIMEOUT: f64 = 60.0;
+
+/// The case the self-check captures twice.
+const SELF_CHECK_CASE: &str = "lj1075_stitch_ipairs_slot62.lua";
+
+/// The comparison of one workload on both builds.
+#[derive(Debug, Clone, Serialize)]
+pub struct McodeDiff {
+    pub totals: Totals,
+    pub scripts: Vec<ScriptDiff>,
+    /// Everything above as plain text: what the command prints.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Totals {
+    pub scripts: usize,
+    /// Scripts a build left no capture of (crash, timeout, os.exit).
+    pub not_captured: usize,
+    pub baseline_traces: usize,
+    pub patched_traces: usize,
+    /// Trace numbers both builds have.
+    pub compared: usize,
+    pub identical: usize,
+    /// Same IR, different machine code.
+    pub different: usize,
+    pub ir_different: usize,
+    pub only_baseline: usize,
+    pub only_patched: usize,
+    pub sites: usize,
+    pub explained_sites: usize,
+    pub unexplained_sites: usize,
+    /// What is not accounted for: unexplained sites, IR differences and
+    /// missing traces where the runs did not diverge, and missing captures.
+    pub unexplained: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ScriptDiff {
+    pub script: String,
+    /// How the script ended on each build.
+    pub baseline: String,
+    pub patched: String,
+    /// The script ended differently on the two builds.
+    pub diverged: bool,
+    /// Builds that left no capture, and why.
+    pub not_captured: Vec<String>,
+    pub traces: Vec<TraceResult>,
+}
+
+impl McodeDiff {
+    /// Every difference is explained.
+    pub fn clean(&self) -> bool {
+        self.totals.unexplained == 0
+    }
+}
+
+pub fn run(args: flags::McodeDiff) -> Result<Verdict> {
+    for script in &args.scripts {
+        if !script.is_file() {
+            bail!("{}: no such file; pass the path of a Lua script", script.display());
+        }
+    }
+    if args.self_check {
+        let mut cx = Context::new()?;
+        let pair = prepare_pair(&mut cx)?;
+        let held = self_check(&mut cx, &pair)?;
+        println!("self-check: two captures of {SELF_CHECK_CASE} on the baseline {}", if held { "diff empty" } else { "DIFFER" });
+        return Ok(if held { Verdict::Sound } else { Verdict::Defects });
+    }
+    let diff = if args.no_run {
+        let root = crate::pipeline::project_root();
+        let scripts = workload(&root.join("tests").join("cases"), &args.scripts)?;
+        diff_saved(&root.join("target"), &root, &scripts)?
+    } else {
+        let mut cx = Context::new()?;
+        let scripts = workload(&cx.cases_dir(), &args.scripts)?;
+        let pair = prepare_pair(&mut cx)?;
+        diff_workload(&mut cx, &pair, &scripts)?
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&diff)?);
+    } else {
+        print!("{}", render(&diff, std::io::stdout().is_terminal()));
+    }
+    Ok(if diff.clean() { Verdict::Sound } else { Verdict::Defects })
+}
+
+/// Stress programs in the default workload: the first ones of the default seed.
+const STRESS_SAMPLE: u32 = 12;
+
+/// The scripts given, or the default workload: every case in `cases_dir`
+/// and a sample of stress programs (written under target/mcode/stress-sample).
+pub fn workload(cases_dir: &Path, scripts: &[PathBuf]) -> Result<Vec<PathBuf>> {
+    if !scripts.is_empty() {
+        return Ok(scripts.to_vec());
+    }
+    let mut cases = regression_cases(cases_dir)?;
+    let sample_dir = crate::pipeline::project_root().join("target/mcode/stress-sample");
+    std::fs::create_dir_all(&sample_dir).with_context(|| format!("cannot create {}", sample_dir.display()))?;
+    let seeds = crate::pipeline::stress::program_seeds(crate::pipeline::stress::DEFAULT_SEED, STRESS_SAMPLE);
+    for (index, seed) in seeds.into_iter().enumerate() {
+        let path = sample_dir.join(format!("stress-{index:02}.lua"));
+        std::fs::write(&path, crate::pipeline::stress::generate::program(seed).render())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        cases.push(path);
+    }
+    Ok(cases)
+}
+
+fn regression_cases(cases_dir: &Path) -> Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(cases_dir).with_context(|| format!("cannot read {}", cases_dir.display()))?;
+    let mut cases = Vec::new();
+    for entry in entries {
+        let path = entry?.path();
+        if path.extension().is_some_and(|ext| ext == "lua") {
+            cases.push(path);
+        }
+    }
+    cases.sort();
+    if cases.is_empty() {
+        bail!("no *.lua cases in {}", cases_dir.display());
+    }
+    Ok(cases)
+}
+
+/// Runs each script on both builds of `pair` (at most TIMEOUT seconds each),
+/// captures its traces and diffs them.
+pub fn diff_workload(cx: &mut Context, pair: &Pair, scripts: &[PathBuf]) -> Result<McodeDiff> {
+    let mut diffs = Vec::new();
+    for script in scripts {
+        let script = script.canonicalize().with_context(|| format!("{}: no such script", script.display()))?;
+        let chunk_name = chunk_name(&cx.root, &script);
+        eprintln!("==> capturing the traces of {chunk_name} on both builds");
+        let mut sides = Vec::new();
+        for (name, variant) in [(BASELINE, &pair.baseline), (PATCHED, &pair.patched)] {
+            let out = capture_path(&cx.target_dir(), name, &script);
+            let dir = out.parent().expect("a capture lives in a folder");
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            let outcome = suite::run_capture(cx, &variant.suite, &script, &chunk_name, &out, TIMEOUT)?;
+            let capture = if out.is_file() { Some(Capture::load(&out)?) } else { None };
+            sides.push((name, outcome.summary(), why_not_captured(&outcome, capture.is_some()), capture));
+        }
+        let patched = sides.pop().expect("two sides");
+        let baseline = sides.pop().expect("two sides");
+        diffs.push(script_diff(chunk_name, baseline, patched)?);
+    }
+    Ok(finish(diffs))
+}
+
+/// Diffs the captures an earlier run left under `target/mcode`, without
+/// building or running anything.
+pub fn diff_saved(target_dir: &Path, root: &Path, scripts: &[PathBuf]) -> Result<McodeDiff> {
+    let mut diffs = Vec::new();
+    for script in scripts {
+        let script = script.canonicalize().with_context(|| format!("{}: no such script", script.display()))?;
+        let mut sides = Vec::new();
+        for name in [BASELINE, PATCHED] {
+            let path = capture_path(target_dir, name, &script);
+            let capture = Capture::load(&path).with_context(|| format!("no saved capture of {} on {name}", script.display()))?;
+            let summary = match &capture.error {
+                Some(error) => format!("fail: {error}"),
+                None => "pass".to_owned(),
+            };
+            sides.push((name, summary, None, Some(capture)));
+        }
+        let patched = sides.pop().expect("two sides");
+        let baseline = sides.pop().expect("two sides");
+        diffs.push(script_diff(chunk_name(root, &script), baseline, patched)?);
+    }
+    Ok(finish(diffs))
+}
+
+/// Captures one case twice on the baseline and checks that the normalised
+/// machine code of a capture against itself, and of the two runs, is the same
+/// for every trace. Under QEMU the second run gets a smaller guest address
+/// space (`-R`), which moves every heap and code address, so that the check
+/// also shows the normalisation at work. For `cargo xtask test`; prints what
+/// differs.
+pub fn self_check(cx: &mut Context, pair: &Pair) -> Result<bool> {
+    let case = cx.cases_dir().join(SELF_CHECK_CASE);
+    let chunk_name = chunk_name(&cx.root, &case);
+    let dir = cx.target_dir().join("mcode").join("self-check");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut captures = Vec::new();
+    for (run, moved) in [("first", false), ("second", true)] {
+        let out = dir.join(format!("{run}.json"));
+        let runner = cx.toolchain.runner.clone();
+        if moved && !runner.is_empty() {
+            cx.toolchain.runner.extend(["-R", "0x6000000000"].map(String::from));
+        }
+        let outcome = suite::run_capture(cx, &pair.baseline.suite, &case, &chunk_name, &out, TIMEOUT);
+        cx.toolchain.runner = runner;
+        let outcome = outcome?;
+        if !out.is_file() {
+            bail!("the {run} capture of {chunk_name} on the baseline failed: {}", outcome.summary());
+        }
+        captures.push(Capture::load(&out)?);
+    }
+    let mut held = !captures[0].traces.is_empty();
+    if !held {
+        eprintln!("mcode-diff self-check: {chunk_name} left no traces on the baseline");
+    }
+    let raw = |c: &Capture| c.traces.iter().map(|t| (t.address.clone(), t.mcode.clone())).collect::<Vec<_>>();
+    let moved = if raw(&captures[0]) == raw(&captures[1]) { "the same raw machine code" } else { "raw machine code at other addresses" };
+    eprintln!("mcode-diff self-check: {} traces; the second run has {moved}", captures[0].traces.len());
+    for (what, other) in [("against itself", &captures[0]), ("against a second run", &captures[1])] {
+        let results = compare::compare(&captures[0], other, false)?;
+        for result in results.iter().filter(|r| r.status != TraceStatus::Identical) {
+            held = false;
+            eprintln!("mcode-diff self-check, {chunk_name} {what}: {} is {:?}\n{}", result.heading, result.status, result.diff);
+        }
+    }
+    Ok(held)
+}
+
+/// `target/mcode/<variant>/<script stem>.json`
+fn capture_path(target_dir: &Path, variant: &str, script: &Path) -> PathBuf {
+    let stem = script.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "script".to_owned());
+    target_dir.join("mcode").join(variant).join(format!("{stem}.json"))
+}
+
+/// The script's path relative to the project root when it is inside it.
+fn chunk_name(root: &Path, script: &Path) -> String {
+    script.strip_prefix(root).unwrap_or(script).display().to_string()
+}
+
+fn why_not_captured(outcome: &Outcome, captured: bool) -> Option<String> {
+    (!captured).then(|| match &outcome.error {
+        Some(error) if error.starts_with("capture failed") => error.clone(),
+        _ => format!("no capture: {}", outcome.summary()),
+    })
+}
+
+/// One build's side: name, how the script ended, why there is no capture, the capture.
+type Side<'a> = (&'a str, String, Option<String>, Option<Capture>);
+
+fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDiff> {
+    let diverged = baseline.1 != patched.1;
+    let not_captured: Vec<String> =
+        [&baseline, &patched].iter().filter_map(|side| side.2.as_ref().map(|why| format!("{}: {why}", side.0))).collect();
+    let traces = match (&baseline.3, &patched.3) {
+        (Some(base), Some(patch)) => compare::compare(base, patch, diverged).with_context(|| format!("comparing the traces of {script}"))?,
+        _ => Vec::new(),
+    };
+    Ok(ScriptDiff { script, baseline: baseline.1, patched: patched.1, diverged, not_captured, traces })
+}
+
+fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
+    let mut totals = Totals { scripts: scripts.len(), ..Totals::default() };
+    for script in &scripts {
+        if !script.not_captured.is_empty() {
+            totals.not_captured += 1;
+            totals.unexplained += script.not_captured.len();
+        }
+        for trace in &script.traces {
+            match trace.status {
+                TraceStatus::OnlyBaseline => totals.only_baseline += 1,
+                TraceStatus::OnlyPatched => totals.only_patched += 1,
+                status => {
+                    totals.compared += 1;
+                    match status {
+                        TraceStatus::Identical => totals.identical += 1,
+                        TraceStatus::Different => totals.different += 1,
+                        _ => totals.ir_different += 1,
+                    }
+                }
+            }
+            if trace.status != TraceStatus::OnlyPatched {
+                totals.baseline_traces += 1;
+            }
+            if trace.status != TraceStatus::OnlyBaseline {
+                totals.patched_traces += 1;
+            }
+            totals.sites += trace.sites.len();
+            let explained = trace.sites.iter().filter(|site| site.explained).count();
+            totals.explained_sites += explained;
+            totals.unexplained_sites += trace.sites.len() - explained;
+            if trace.sites.is_empty() && !trace.explained {
+                totals.unexplained += 1;
+            }
+            totals.unexplained += trace.sites.len() - explained;
+        }
+    }
+    let mut diff = McodeDiff { totals, scripts, text: String::new() };
+    diff.text = render(&diff, false);
+    diff
+}
+
+/// ANSI styles, or nothing when the output is not a terminal.
+struct Style {
+    colour: bool,
+}
+
+impl Style {
+    fn paint(&self, code: &str, text: &str) -> String {
+        if self.colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+    }
+
+    fn diff_line(&self, line: &str) -> String {
+        match line.as_bytes().first() {
+            Some(b'-') if !line.starts_with("---") => self.paint("31", line),
+            Some(b'+') if !line.starts_with("+++") => self.paint("32", line),
+            Some(b'@') => self.paint("36", line),
+            _ => line.to_owned(),
+        }
+    }
+
+    fn verdict(&self, explained: bool) -> String {
+        if explained { self.paint("32", "explained") } else { self.paint("1;31", "UNEXPLAINED") }
+    }
+}
+
+/// The report: per script, per trace, then the totals and every unexplained item.
+pub fn render(diff: &McodeDiff, colour: bool) -> String {
+    let style = Style { colour };
+    let mut out = String::new();
+    let mut unexplained = Vec::new();
+    let mut ir_different = Vec::new();
+    for script in &diff.scripts {
+        let _ = writeln!(out, "{}", style.paint("1", &format!("== {}", script.script)));
+        let _ = writeln!(out, "   baseline: {}", script.baseline);
+        let _ = writeln!(out, "   patched:  {}", script.patched);
+        for why in &script.not_captured {
+            let _ = writeln!(out, "   {}: {why}", style.verdict(false));
+            unexplained.push(format!("{}: {why}", script.script));
+        }
+        for trace in &script.traces {
+            let status = match trace.status {
+                TraceStatus::Identical => "identical".to_owned(),
+                TraceStatus::Different => {
+                    let plural = if trace.sites.len() == 1 { "" } else { "s" };
+                    format!("different, {} site{plural}", trace.sites.len())
+                }
+                TraceStatus::IrDifferent => "IR differs".to_owned(),
+                TraceStatus::OnlyBaseline => "only on the baseline".to_owned(),
+                TraceStatus::OnlyPatched => "only on the patched build".to_owned(),
+            };
+            if trace.status == TraceStatus::IrDifferent {
+                ir_different.push(format!("{} {}", script.script, trace.heading));
+            }
+            let mut line = format!("   {}: {status}", trace.heading);
+            if trace.status != TraceStatus::Identical {
+                line.push_str(&format!(", {}", style.verdict(trace.explained)));
+            }
+            if let Some(note) = &trace.note {
+                line.push_str(&format!(" ({note})"));
+                if !trace.explained {
+                    unexplained.push(format!("{} {}: {note}", script.script, trace.heading));
+                }
+            }
+            let _ = writeln!(out, "{line}");
+            for diff_line in trace.diff.lines() {
+                let _ = writeln!(out, "      {}", style.diff_line(diff_line));
+            }
+            for (index, site) in trace.sites.iter().enumerate() {
+                let _ = writeln!(out, "      site {}, {}: {}", index + 1, style.verdict(site.explained), site.reason);
+                let pairs = site_lines(site);
+                for line in &pairs {
+                    let _ = writeln!(out, "        {line}");
+                }
+                if !site.explained {
+                    unexplained.push(format!(
+                        "{} trace {} site {}: {} | {}",
+                        script.script,
+                        trace.trace,
+                        index + 1,
+                        site.baseline.join("; "),
+                        site.patched.join("; ")
+                    ));
+                }
+            }
+        }
+        out.push('\n');
+    }
+    let t = &diff.totals;
+    let _ = writeln!(
+        out,
+        "{}",
+        style.paint("1", &format!("summary: {} script{}, {} without a capture", t.scripts, if t.scripts == 1 { "" } else { "s" }, t.not_captured))
+    );
+    let _ = writeln!(out, "  traces: {} on the baseline, {} on the patched build", t.baseline_traces, t.patched_traces);
+    let _ = writeln!(
+        out,
+        "  compared {}: {} identical, {} different, {} with different IR; {} only on the baseline, {} only on the patched build",
+        t.compared, t.identical, t.different, t.ir_different, t.only_baseline, t.only_patched
+    );
+    let _ = writeln!(out, "  differing sites: {} ({} explained, {} unexplained)", t.sites, t.explained_sites, t.unexplained_sites);
+    if !ir_different.is_empty() {
+        let _ = writeln!(out, "IR differs (machine code not compared):");
+        for item in &ir_different {
+            let _ = writeln!(out, "  {item}");
+        }
+    }
+    if unexplained.is_empty() {
+        let _ = writeln!(out, "unexplained: none");
+    } else {
+        let _ = writeln!(out, "{}", style.paint("1;31", &format!("unexplained: {}", unexplained.len())));
+        for item in &unexplained {
+            let _ = writeln!(out, "  {item}");
+        }
+    }
+    out
+}
+
+/// A site as two columns: `baseline: ...` then `patched:  ...`.
+fn site_lines(site: &Site) -> Vec<String> {
+    let mut lines = Vec::new();
+    for (label, side) in [("baseline:", &site.baseline), ("patched: ", &site.patched)] {
+        if side.is_empty() {
+            lines.push(format!("{label} (nothing)"));
+        }
+        for (index, line) in side.iter().enumerate() {
+            let label = if index == 0 { label } else { "         " };
+            lines.push(format!("{label} {line}"));
+        }
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trace_result(trace: u32, status: TraceStatus, sites: Vec<Site>, explained: bool) -> TraceResult {
+        TraceResult { trace, heading: format!("trace {trace}"), status, diff: String::new(), sites, explained, note: None }
+    }
+
+    #[test]
+    fn totals_count_every_trace_and_every_unexplained_item() {
+        let split = Site { baseline: vec!["stp x1, x2, [x19, #496]".to_owned()], patched: vec!["str x1, [x19, #496]".to_owned(), "str x2, [x19, #504]".to_owned()], explained: true, reason: "split".to_owned() };
+        let other = Site { baseline: vec!["add x1, x1, #0x1".to_owned()], patched: vec!["add x1, x1, #0x2".to_owned()], explained: false, reason: "not only plain loads and stores".to_owned() };
+        let script = ScriptDiff {
+            script: "t.lua".to_owned(),
+            baseline: "pass".to_owned(),
+            patched: "pass".to_owned(),
+            diverged: false,
+            not_captured: Vec::new(),
+            traces: vec![
+                trace_result(1, TraceStatus::Identical, Vec::new(), true),
+                trace_result(2, TraceStatus::Different, vec![split.clone()], true),
+                trace_result(3, TraceStatus::Different, vec![split, other], false),
+                trace_result(4, TraceStatus::OnlyPatched, Vec::new(), false),
+            ],
+        };
+        let diff = finish(vec![script]);
+        let t = &diff.totals;
+        assert_eq!((t.baseline_traces, t.patched_traces, t.compared, t.identical, t.different), (3, 4, 3, 1, 2));
+        assert_eq!((t.sites, t.explained_sites, t.unexplained_sites, t.only_patched), (3, 2, 1, 1));
+        assert_eq!(t.unexplained, 2);
+        assert!(!diff.clean());
+        assert!(diff.text.contains("t.lua trace 3 site 2: add x1, x1, #0x1 | add x1, x1, #0x2"), "{}", diff.text);
+        assert!(!diff.text.contains('\x1b'));
+        assert!(render(&diff, true).contains("\x1b[1;31mUNEXPLAINED\x1b[0m"));
+    }
+}
