@@ -7,21 +7,12 @@ use anyhow::Result;
 use crate::Verdict;
 use crate::flags;
 use crate::pipeline::suite::outcome::Status;
-use crate::pipeline::variants::{BASELINE, build_variant};
-use crate::pipeline::{Context, fetch, lso, report, stress, suite};
+use crate::pipeline::variants::single;
+use crate::pipeline::{Context, lso, report, stress, suite};
 
 pub fn run(args: flags::Check) -> Result<Verdict> {
     let mut cx = Context::new()?;
-    let (source, name) = match &args.luajit_dir {
-        Some(dir) => {
-            let source = fetch::local(dir)?;
-            let name = fetch::checked_variant_name(&source);
-            (source, name)
-        }
-        None => (fetch::vendored(&mut cx)?, BASELINE.to_owned()),
-    };
-    let mut timings = Vec::new();
-    let variant = build_variant(&mut cx, &name, &source, None, &mut timings)?;
+    let (source, name, variant) = single(&mut cx, &args.tree)?;
     let cases_dir = cx.cases_dir();
     let results = suite::run_cases(&mut cx, &name, &variant.suite, &cases_dir)?;
     println!();

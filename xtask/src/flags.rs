@@ -40,15 +40,39 @@ pub enum Command {
     Test(Test),
 }
 
+/// Which LuaJIT tree to work on.
+#[derive(Args, Clone, Default)]
+pub struct TreeArgs {
+    /// A local LuaJIT tree (the folder holding src/ and Makefile), e.g. an
+    /// upstream git checkout; default: the tree of the pinned luajit-src.
+    #[arg(long, value_name = "DIR", conflicts_with = "luajit_src")]
+    pub luajit_dir: Option<PathBuf>,
+    /// A published luajit-src version (fetched through cargo), e.g. 210.7.4+c6ffc14.
+    #[arg(long, value_name = "VERSION")]
+    pub luajit_src: Option<String>,
+}
+
+/// A tree and the patch series to verify on it.
+#[derive(Args, Clone, Default)]
+pub struct PairArgs {
+    #[command(flatten)]
+    pub tree: TreeArgs,
+    /// The patch series: a folder with `git format-patch` files and a
+    /// `series` file listing them in order; default: patches/.
+    #[arg(long, value_name = "DIR")]
+    pub patches: Option<PathBuf>,
+}
+
 #[derive(Args)]
-pub struct Verify {}
+pub struct Verify {
+    #[command(flatten)]
+    pub pair: PairArgs,
+}
 
 #[derive(Args)]
 pub struct Check {
-    /// LuaJIT tree to check (the folder holding src/ and Makefile);
-    /// default: the vendored baseline as published.
-    #[arg(long, value_name = "DIR")]
-    pub luajit_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub tree: TreeArgs,
 }
 
 #[derive(Args)]
@@ -61,14 +85,14 @@ pub struct Run {
     /// Seconds a run may take before it is killed and reported as a timeout.
     #[arg(long, default_value_t = 60.0, value_name = "SECS")]
     pub timeout: f64,
+    #[command(flatten)]
+    pub pair: PairArgs,
 }
 
 #[derive(Args)]
 pub struct Lso {
-    /// LuaJIT tree to check (the folder holding src/ and Makefile);
-    /// default: the vendored baseline as published.
-    #[arg(long, value_name = "DIR")]
-    pub luajit_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub tree: TreeArgs,
     /// Only offsets in [-264, 520], where every known defect shows: seconds
     /// instead of half a minute.
     #[arg(long)]
@@ -91,6 +115,8 @@ pub struct McodeDiff {
     /// require an empty diff.
     #[arg(long, conflicts_with_all = ["scripts", "no_run", "json"])]
     pub self_check: bool,
+    #[command(flatten)]
+    pub pair: PairArgs,
 }
 
 #[derive(Args)]
@@ -101,9 +127,10 @@ pub struct Stress {
     /// Number of programs.
     #[arg(long, default_value_t = crate::pipeline::stress::DEFAULT_COUNT)]
     pub count: u32,
-    /// Run on this LuaJIT tree only, instead of the baseline and the patched variant.
-    #[arg(long, value_name = "DIR")]
-    pub luajit_dir: Option<PathBuf>,
+    /// With --luajit-dir or --luajit-src: run on that tree only, instead of
+    /// the baseline and the patched variant.
+    #[command(flatten)]
+    pub tree: TreeArgs,
     /// Also time raw `luajit` (under QEMU when emulated) on the same programs.
     #[arg(long)]
     pub time_raw: bool,

@@ -4,20 +4,12 @@ use anyhow::Result;
 
 use crate::Verdict;
 use crate::flags;
-use crate::pipeline::variants::{BASELINE, build_variant};
-use crate::pipeline::{Context, fetch, lso, suite};
+use crate::pipeline::variants::single;
+use crate::pipeline::{Context, lso, suite};
 
 pub fn run(args: flags::Lso) -> Result<Verdict> {
     let mut cx = Context::new()?;
-    let (source, name) = match &args.luajit_dir {
-        Some(dir) => {
-            let source = fetch::local(dir)?;
-            let name = fetch::checked_variant_name(&source);
-            (source, name)
-        }
-        None => (fetch::vendored(&mut cx)?, BASELINE.to_owned()),
-    };
-    let variant = build_variant(&mut cx, &name, &source, None, &mut Vec::new())?;
+    let (source, name, variant) = single(&mut cx, &args.tree)?;
     let domain = if args.window { "window" } else { "full" };
     let report = suite::run_lso(&mut cx, &name, &variant.suite, domain)?;
     lso::print(&source.label, &report);

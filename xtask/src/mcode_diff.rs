@@ -94,7 +94,7 @@ pub fn run(args: flags::McodeDiff) -> Result<Verdict> {
     }
     if args.self_check {
         let mut cx = Context::new()?;
-        let pair = prepare_pair(&mut cx)?;
+        let pair = prepare_pair(&mut cx, &args.pair)?;
         let held = self_check(&mut cx, &pair)?;
         println!("self-check: two captures of {SELF_CHECK_CASE} on the baseline {}", if held { "diff empty" } else { "DIFFER" });
         return Ok(if held { Verdict::Sound } else { Verdict::Defects });
@@ -106,7 +106,7 @@ pub fn run(args: flags::McodeDiff) -> Result<Verdict> {
     } else {
         let mut cx = Context::new()?;
         let scripts = workload(&cx.cases_dir(), &args.scripts)?;
-        let pair = prepare_pair(&mut cx)?;
+        let pair = prepare_pair(&mut cx, &args.pair)?;
         diff_workload(&mut cx, &pair, &scripts)?
     };
     if args.json {

@@ -10,23 +10,23 @@ use anyhow::{Context as _, Result};
 use crate::Verdict;
 use crate::flags;
 use crate::pipeline::stress::{self, StressReport};
-use crate::pipeline::variants::{build_steps, build_variant, prepare_pair};
-use crate::pipeline::{Context, fetch};
+use crate::flags::PairArgs;
+use crate::pipeline::variants::{build_steps, prepare_pair, single};
+use crate::pipeline::Context;
 
 pub fn run(args: flags::Stress) -> Result<Verdict> {
     let mut cx = Context::new()?;
-    let reports = match &args.luajit_dir {
-        Some(dir) => {
-            let source = fetch::local(dir)?;
-            let name = fetch::checked_variant_name(&source);
-            let variant = build_variant(&mut cx, &name, &source, None, &mut Vec::new())?;
+    let single_tree = args.tree.luajit_dir.is_some() || args.tree.luajit_src.is_some();
+    let reports = match single_tree {
+        true => {
+            let (_, name, variant) = single(&mut cx, &args.tree)?;
             let report = stress::run(&mut cx, &name, &variant.suite, args.seed, args.count)?;
             vec![(report, variant)]
         }
-        None => {
+        false => {
             // Every step from the baseline to the patched variant, so each
             // finding can be traced to the patch that fixes it.
-            let pair = prepare_pair(&mut cx)?;
+            let pair = prepare_pair(&mut cx, &PairArgs::default())?;
             let steps = build_steps(&mut cx, &pair, &mut Vec::new())?;
             let (baseline, patched) = stress::run_pair(&mut cx, &pair, &steps, args.seed, args.count)?;
             vec![(baseline, pair.baseline), (patched, pair.patched)]

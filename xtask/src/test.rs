@@ -19,7 +19,7 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
     cmd!(cx.sh, "{cargo} test --package xtask").run().context("the xtask's unit tests failed")?;
     timer.done();
 
-    let pair = prepare_pair(&mut cx)?;
+    let pair = prepare_pair(&mut cx, &crate::flags::PairArgs::default())?;
 
     let timer = step(format!("unit tests of the suite ({TARGET}, linked against the patched build)"));
     let runner_var = format!("CARGO_TARGET_{}_RUNNER", TARGET.to_uppercase().replace('-', "_"));

@@ -8,11 +8,11 @@ use crate::flags;
 use crate::pipeline::expect::{self, Check};
 use crate::pipeline::report::{self, PatchInfo, Report, Tree, VariantInfo};
 use crate::pipeline::variants::{BASELINE, PATCHED, build_steps, prepare_pair};
-use crate::pipeline::{Context, lso, step, stress, suite};
+use crate::pipeline::{Context, attribution, lso, step, stress, suite};
 
-pub fn run(_args: flags::Verify) -> Result<Verdict> {
+pub fn run(args: flags::Verify) -> Result<Verdict> {
     let mut cx = Context::new()?;
-    let mut pair = prepare_pair(&mut cx)?;
+    let mut pair = prepare_pair(&mut cx, &args.pair)?;
     let cases_dir = cx.cases_dir();
 
     let timer = step("running the suite on both variants");
@@ -32,6 +32,17 @@ pub fn run(_args: flags::Verify) -> Result<Verdict> {
     let (baseline_stress, patched_stress) =
         stress::run_pair(&mut cx, &pair, &steps, stress::DEFAULT_SEED, stress::DEFAULT_COUNT)?;
     pair.timings.push(("stress (both variants, shrinking, attribution)".to_owned(), timer.done()));
+
+    let timer = step("per-patch attribution: the checks after each patch in turn");
+    let attribution = attribution::attribute(
+        &mut cx,
+        &pair,
+        &steps,
+        (&baseline, &patched),
+        (&baseline_lso, &patched_lso),
+        &baseline_stress,
+    )?;
+    pair.timings.push(("per-patch attribution".to_owned(), timer.done()));
 
     let timer = step("machine code of every trace, with and without the patch");
     let workload = crate::mcode_diff::workload(&cases_dir, &[])?;
@@ -57,7 +68,13 @@ pub fn run(_args: flags::Verify) -> Result<Verdict> {
     println!("\nmachine code: {}", mcode_summary(&mcode));
     let report = Report {
         verdict: report::Verdict { ok, summary: summary.clone() },
-        tree: Tree { label: pair.source.label.clone(), crate_version: pair.source.crate_version.clone(), dir: pair.source.dir.clone() },
+        tree: Tree {
+            label: pair.source.label.clone(),
+            crate_version: pair.source.crate_version.clone(),
+            git_commit: pair.source.git_commit.clone(),
+            dir: pair.source.dir.clone(),
+            mode: pair.describe(),
+        },
         patches: pair
             .series
             .patches
@@ -73,6 +90,7 @@ pub fn run(_args: flags::Verify) -> Result<Verdict> {
         lso: vec![(BASELINE.to_owned(), baseline_lso), (PATCHED.to_owned(), patched_lso)],
         stress: vec![baseline_stress, patched_stress],
         mcode: Some(mcode),
+        attribution: Some(attribution),
         checks,
         timings: pair.timings.clone(),
         commands: cx.commands.clone(),

@@ -25,6 +25,16 @@ pub struct VariantSpec<'a> {
     pub source: &'a Source,
     /// The series to apply, if any.
     pub series: Option<&'a Series>,
+    /// Apply the series in reverse (last patch first): take it out of a tree that has it.
+    pub reverse: bool,
+}
+
+impl VariantSpec<'_> {
+    /// The folder under target/luajit: the name, plus the tree's tag when it
+    /// is not the default one, so builds of different trees do not evict each other.
+    pub fn dir_name(&self) -> String {
+        if self.source.tag.is_empty() { self.name.clone() } else { format!("{}-{}", self.name, self.source.tag) }
+    }
 }
 
 /// A built variant: `dir` is a LuaJIT tree with `src/libluajit.a` and `src/luajit`.
@@ -36,7 +46,7 @@ pub struct Built {
 }
 
 pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> {
-    let home = cx.variant_dir(&spec.name);
+    let home = cx.variant_dir(&spec.dir_name());
     let tree = home.join("tree");
     let stamp_file = home.join("stamp");
     let stamp = fingerprint(cx, spec)?;
@@ -50,10 +60,11 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     let staging = home.join("tree.staging");
     copy_tree(&spec.source.dir, &staging)?;
     if let Some(series) = spec.series {
+        let how = if spec.reverse { "reverting" } else { "applying" };
         for patch in &series.patches {
-            eprintln!("    applying {}", patch.name);
+            eprintln!("    {how} {}", patch.name);
         }
-        if let Err(error) = series.apply(&cx.sh, &staging, false) {
+        if let Err(error) = series.apply(&cx.sh, &staging, spec.reverse) {
             let _ = fs::remove_dir_all(&staging);
             return Err(error);
         }
@@ -138,7 +149,8 @@ fn record_build(cx: &mut Context, spec: &VariantSpec, tree: &Path, note: &str) {
     cx.record(format!("cp -r {} {}{note}", spec.source.dir.display(), tree.display()));
     if let Some(series) = spec.series {
         for patch in &series.patches {
-            cx.record(format!("git -C {} apply {}{note}", tree.display(), patch.path.display()));
+            let flag = if spec.reverse { " --reverse" } else { "" };
+            cx.record(format!("git -C {} apply{flag} {}{note}", tree.display(), patch.path.display()));
         }
     }
     let args: Vec<String> = make_args(cx).iter().map(|a| shell_quote(a)).collect();
@@ -155,6 +167,7 @@ fn fingerprint(cx: &Context, spec: &VariantSpec) -> Result<String> {
             hasher.update(patch.sha256.as_bytes());
         }
     }
+    hasher.update(if spec.reverse { b"reverse".as_slice() } else { b"forward".as_slice() });
     hasher.update(make_args(cx).join(" ").as_bytes());
     Ok(format!("{:x}\n", hasher.finalize()))
 }

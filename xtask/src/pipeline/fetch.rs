@@ -1,12 +1,14 @@
 //! Finds the LuaJIT tree to work on: the one vendored by the pinned
 //! `luajit-src` crate (through `cargo metadata`), or a local directory.
 
+use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use xshell::cmd;
 
 use super::Context;
+use crate::flags::TreeArgs;
 
 /// A pristine LuaJIT tree (the folder holding `src/` and `Makefile`).
 #[derive(Clone)]
@@ -15,7 +17,65 @@ pub struct Source {
     pub label: String,
     /// The crate version, when the tree comes from `luajit-src`.
     pub crate_version: Option<String>,
+    /// The git commit of a local checkout, when there is one.
+    pub git_commit: Option<String>,
     pub dir: PathBuf,
+    /// Empty for the default tree; otherwise names its build folders.
+    pub tag: String,
+}
+
+/// The tree the flags name: `--luajit-dir`, `--luajit-src`, or the pinned default.
+pub fn select(cx: &mut Context, tree: &TreeArgs) -> Result<Source> {
+    match (&tree.luajit_dir, &tree.luajit_src) {
+        (Some(dir), _) => local(dir),
+        (None, Some(version)) => published(cx, version),
+        (None, None) => vendored(cx),
+    }
+}
+
+/// Any published version of `luajit-src`, fetched through cargo into a
+/// scratch package under target/.
+pub fn published(cx: &mut Context, version: &str) -> Result<Source> {
+    let (number, metadata) = version.split_once('+').map_or((version, None), |(n, m)| (n, Some(m)));
+    if number.split('.').count() != 3 || !number.split('.').all(|part| part.parse::<u64>().is_ok()) {
+        bail!("--luajit-src {version}: not a crate version (expected e.g. 210.7.4 or 210.7.4+c6ffc14)");
+    }
+    let scratch = cx.target_dir().join("luajit-src").join(version.replace('+', "_"));
+    fs::create_dir_all(scratch.join("src")).with_context(|| format!("cannot create {}", scratch.display()))?;
+    fs::write(
+        scratch.join("Cargo.toml"),
+        format!("[package]\nname = \"fetch-luajit-src\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\nluajit-src = \"={number}\"\n\n[workspace]\n"),
+    )?;
+    fs::write(scratch.join("src/lib.rs"), "")?;
+    let cargo = super::cargo();
+    let manifest = scratch.join("Cargo.toml");
+    cx.record(format!("{cargo} metadata --format-version 1 --manifest-path {}  # luajit-src ={number}", manifest.display()));
+    let output = cmd!(cx.sh, "{cargo} metadata --format-version 1 --manifest-path {manifest}").quiet().ignore_status().output()?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let why = stderr.lines().find(|l| l.contains("error")).unwrap_or("cargo could not resolve it").trim().to_owned();
+        bail!("--luajit-src {version}: cargo cannot fetch luajit-src ={number} ({why}); see `cargo info luajit-src` for published versions");
+    }
+    let metadata_json: serde_json::Value = serde_json::from_slice(&output.stdout).context("cannot parse `cargo metadata` output")?;
+    let (resolved, dir) = luajit_src_package(&metadata_json)?;
+    if let Some(wanted) = metadata {
+        if !resolved.ends_with(&format!("+{wanted}")) {
+            bail!("--luajit-src {version}: crates.io has luajit-src {resolved}, not +{wanted}");
+        }
+    }
+    check_is_luajit(&dir).with_context(|| format!("luajit-src {resolved} has no usable luajit2/ folder"))?;
+    Ok(Source { label: format!("luajit-src {resolved}"), crate_version: Some(resolved.clone()), git_commit: None, dir, tag: resolved })
+}
+
+fn luajit_src_package(metadata: &serde_json::Value) -> Result<(String, PathBuf)> {
+    let package = metadata["packages"]
+        .as_array()
+        .and_then(|packages| packages.iter().find(|p| p["name"] == "luajit-src"))
+        .context("luajit-src is not in the dependency graph")?;
+    let version = package["version"].as_str().unwrap_or("?").to_owned();
+    let manifest_path = PathBuf::from(package["manifest_path"].as_str().context("luajit-src has no manifest_path")?);
+    let dir = manifest_path.parent().context("manifest_path has no parent")?.join("luajit2");
+    Ok((version, dir))
 }
 
 /// The tree of the `luajit-src` version luajit-sys pins.
@@ -28,15 +88,9 @@ pub fn vendored(cx: &mut Context) -> Result<Source> {
         .read()
         .context("`cargo metadata` failed; is the network to crates.io reachable?")?;
     let metadata: serde_json::Value = serde_json::from_str(&json).context("cannot parse `cargo metadata` output")?;
-    let package = metadata["packages"]
-        .as_array()
-        .and_then(|packages| packages.iter().find(|p| p["name"] == "luajit-src"))
-        .context("luajit-src is not in the dependency graph; luajit-sys should depend on it")?;
-    let version = package["version"].as_str().unwrap_or("?").to_owned();
-    let manifest_path = PathBuf::from(package["manifest_path"].as_str().context("luajit-src has no manifest_path")?);
-    let dir = manifest_path.parent().context("manifest_path has no parent")?.join("luajit2");
+    let (version, dir) = luajit_src_package(&metadata).context("luajit-sys should depend on luajit-src")?;
     check_is_luajit(&dir).with_context(|| format!("luajit-src {version} has no usable luajit2/ folder"))?;
-    Ok(Source { label: format!("luajit-src {version}"), crate_version: Some(version), dir })
+    Ok(Source { label: format!("luajit-src {version}"), crate_version: Some(version), git_commit: None, dir, tag: String::new() })
 }
 
 /// A local tree given by the user.
@@ -46,15 +100,22 @@ pub fn local(dir: &Path) -> Result<Source> {
     }
     let dir = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
     check_is_luajit(&dir)?;
-    Ok(Source { label: format!("directory {}", dir.display()), crate_version: None, dir })
-}
-
-/// The build folder name for a local tree: one per tree, so checking two
-/// trees in turn rebuilds neither.
-pub fn checked_variant_name(source: &Source) -> String {
+    let git_commit = std::process::Command::new("git")
+        .args(["-C"])
+        .arg(&dir)
+        .args(["rev-parse", "HEAD"])
+        .env("GIT_CEILING_DIRECTORIES", dir.parent().unwrap_or(&dir))
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     use sha2::{Digest, Sha256};
-    let tag = format!("{:x}", Sha256::digest(source.dir.to_string_lossy().as_bytes()));
-    format!("checked-{}", &tag[..12])
+    let hash = format!("{:x}", Sha256::digest(dir.to_string_lossy().as_bytes()));
+    let label = match &git_commit {
+        Some(commit) => format!("directory {} (git commit {commit})", dir.display()),
+        None => format!("directory {}", dir.display()),
+    };
+    Ok(Source { label, crate_version: None, git_commit, dir, tag: format!("dir-{}", &hash[..12]) })
 }
 
 fn check_is_luajit(dir: &Path) -> Result<()> {

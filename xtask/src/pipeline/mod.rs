@@ -1,6 +1,7 @@
 //! The steps every command is made of, in pipeline order:
 //! toolchain → fetch (find the LuaJIT tree) → patch → build → suite → report.
 
+pub mod attribution;
 pub mod build;
 pub mod expect;
 pub mod fetch;

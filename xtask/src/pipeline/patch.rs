@@ -57,6 +57,21 @@ impl Series {
         Series { dir: self.dir.clone(), patches: self.patches[..count.min(self.patches.len())].to_vec() }
     }
 
+    /// The patches after the first `count`: what reversing takes out of a
+    /// tree that has the whole series to leave the first `count` in.
+    pub fn suffix(&self, count: usize) -> Series {
+        Series { dir: self.dir.clone(), patches: self.patches[count.min(self.patches.len())..].to_vec() }
+    }
+
+    /// Whether the whole series applies (or reverses) on a scratch copy of
+    /// `tree`; the tree itself is not touched.
+    pub fn check(&self, sh: &Shell, tree: &Path, scratch: &Path, reverse: bool) -> Result<()> {
+        copy_tree(tree, scratch)?;
+        let result = self.apply(sh, scratch, reverse);
+        let _ = fs::remove_dir_all(scratch);
+        result
+    }
+
     /// Every upstream issue the series says it fixes.
     pub fn fixes(&self) -> Vec<String> {
         let mut all: Vec<String> = self.patches.iter().flat_map(|p| p.fixes.clone()).collect();

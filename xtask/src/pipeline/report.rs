@@ -25,6 +25,8 @@ pub struct Report {
     pub stress: Vec<StressReport>,
     /// The machine-code diff of the default workload.
     pub mcode: Option<crate::mcode_diff::McodeDiff>,
+    /// The checks after each patch of the series in turn.
+    pub attribution: Option<super::attribution::Attribution>,
     pub checks: Vec<Check>,
     pub timings: Vec<(String, f64)>,
     pub commands: Vec<String>,
@@ -40,7 +42,10 @@ pub struct Verdict {
 pub struct Tree {
     pub label: String,
     pub crate_version: Option<String>,
+    pub git_commit: Option<String>,
     pub dir: PathBuf,
+    /// How the baseline and the patched variant were made from the tree.
+    pub mode: String,
 }
 
 #[derive(Serialize)]
@@ -134,12 +139,14 @@ impl Report {
             }
         }
 
+        md.push_str(&self.attribution_markdown());
         md.push_str(&self.lso_markdown());
         md.push_str(&self.stress_markdown());
         md.push_str(&self.mcode_markdown());
         md.push_str("\n## What was verified\n\n");
         md.push_str("- reproduce: `cargo xtask verify` in a clone of luajit-arm64-verify; the exact steps are under *Commands run*\n");
         md.push_str(&format!("- LuaJIT tree: {}\n", self.tree.label));
+        md.push_str(&format!("- variants: {}\n", self.tree.mode));
         for (name, value) in &self.toolchain {
             md.push_str(&format!("- {name}: {value}\n"));
         }
@@ -218,6 +225,36 @@ impl Report {
 }
 
 impl Report {
+    fn attribution_markdown(&self) -> String {
+        let Some(a) = &self.attribution else { return String::new() };
+        let mut md = String::from("\n## What each patch closes\n\n");
+        for (patch, closed) in &a.closes {
+            let what = if closed.is_empty() { "nothing the checks see".to_owned() } else { closed.join(", ") };
+            md.push_str(&format!("- `{patch}` closes {what}\n"));
+        }
+        let headers: Vec<String> = a
+            .steps
+            .iter()
+            .map(|s| match &s.adds {
+                None => s.variant.clone(),
+                Some((patch, fixes)) => format!("{} (+{}{})", s.variant, patch.split('-').next().unwrap_or(patch), if fixes.is_empty() { String::new() } else { format!(", {}", fixes.join(", ")) }),
+            })
+            .collect();
+        md.push_str(&format!("\n| check | {} |\n|---|{}\n", headers.join(" | "), "---|".repeat(headers.len())));
+        for (case, cells) in &a.cases {
+            md.push_str(&format!("| case `{case}` | {} |\n", cells.join(" | ")));
+        }
+        for (class, counts) in &a.lso {
+            let cells: Vec<String> = counts.iter().map(|c| c.to_string()).collect();
+            md.push_str(&format!("| emit_lso: {class} | {} |\n", cells.join(" | ")));
+        }
+        for (finding, differs) in &a.stress {
+            let cells: Vec<&str> = differs.iter().map(|d| if *d { "differs" } else { "agrees" }).collect();
+            md.push_str(&format!("| {finding} | {} |\n", cells.join(" | ")));
+        }
+        md
+    }
+
     fn mcode_markdown(&self) -> String {
         let Some(diff) = &self.mcode else { return String::new() };
         let t = &diff.totals;

@@ -1,14 +1,18 @@
-//! The two variants every comparison needs: the vendored tree as published
-//! (baseline) and with the series applied (patched), each with its suite binary.
+//! The variants every comparison needs: the tree without the series
+//! (baseline) and with it (patched), each with its suite binary. Normally
+//! the baseline is the tree as given and the patched variant has the series
+//! applied; when the tree already has the series (it applies in reverse),
+//! the check runs the other way round: revert-check mode.
 
 use std::path::PathBuf;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Result, bail};
 
 use super::build::{Built, VariantSpec, prepare_and_build};
 use super::fetch::{self, Source};
 use super::patch::Series;
 use super::{Context, step, suite};
+use crate::flags::PairArgs;
 
 pub const BASELINE: &str = "baseline";
 pub const PATCHED: &str = "patched";
@@ -18,9 +22,18 @@ pub struct Variant {
     pub suite: PathBuf,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The series applies to the tree: baseline = tree, patched = tree + series.
+    Apply,
+    /// The tree has the series already: baseline = tree − series, patched = tree.
+    Revert,
+}
+
 pub struct Pair {
     pub source: Source,
     pub series: Series,
+    pub mode: Mode,
     pub baseline: Variant,
     pub patched: Variant,
     /// Upstream defects the baseline carries: those the series fixes.
@@ -28,19 +41,63 @@ pub struct Pair {
     pub timings: Vec<(String, f64)>,
 }
 
-pub fn prepare_pair(cx: &mut Context) -> Result<Pair> {
+impl Pair {
+    /// One sentence on how the two variants were made, for reports.
+    pub fn describe(&self) -> String {
+        match self.mode {
+            Mode::Apply => format!("baseline: {} as published; patched: with the series applied", self.source.label),
+            Mode::Revert => format!(
+                "revert-check mode: {} already contains the series, so the baseline is the tree with the series reversed and the patched variant is the tree as given",
+                self.source.label
+            ),
+        }
+    }
+}
+
+pub fn prepare_pair(cx: &mut Context, args: &PairArgs) -> Result<Pair> {
     let mut timings = Vec::new();
     let timer = step("finding the LuaJIT tree and the patch series");
-    let source = fetch::vendored(cx)?;
-    let series = Series::load(&cx.patches_dir())?;
+    let source = fetch::select(cx, &args.tree)?;
+    let series = Series::load(args.patches.as_deref().unwrap_or(&cx.patches_dir()))?;
+    let mode = decide_mode(cx, &source, &series)?;
     timings.push(("fetch".to_owned(), timer.done()));
+    if mode == Mode::Revert {
+        eprintln!("==> the series is already in {}: revert-check mode", source.label);
+    }
 
-    let baseline = build_variant(cx, BASELINE, &source, None, &mut timings)?;
-    let patched = build_variant(cx, PATCHED, &source, Some(&series), &mut timings)
-        .with_context(|| format!("the series in {} does not fit {}", series.dir.display(), source.label))?;
-    // The series applied forward, so the baseline lacks every fix in it.
+    let (baseline, patched) = match mode {
+        Mode::Apply => (
+            build_variant(cx, BASELINE, &source, None, false, &mut timings)?,
+            build_variant(cx, PATCHED, &source, Some(&series), false, &mut timings)?,
+        ),
+        Mode::Revert => (
+            build_variant(cx, BASELINE, &source, Some(&series), true, &mut timings)?,
+            build_variant(cx, PATCHED, &source, None, false, &mut timings)?,
+        ),
+    };
+    // Either way the baseline lacks every fix in the series.
     let carried = series.fixes();
-    Ok(Pair { source, series, baseline, patched, carried, timings })
+    Ok(Pair { source, series, mode, baseline, patched, carried, timings })
+}
+
+/// Apply when the series applies, revert when it reverses, an error otherwise.
+fn decide_mode(cx: &Context, source: &Source, series: &Series) -> Result<Mode> {
+    let scratch = cx.target_dir().join("luajit").join("series-check");
+    let forward = series.check(&cx.sh, &source.dir, &scratch, false);
+    if forward.is_ok() {
+        return Ok(Mode::Apply);
+    }
+    let reverse = series.check(&cx.sh, &source.dir, &scratch, true);
+    if reverse.is_ok() {
+        return Ok(Mode::Revert);
+    }
+    bail!(
+        "the series in {} neither applies to {} nor reverses from it\n  applying: {:#}\n  reversing: {:#}",
+        series.dir.display(),
+        source.label,
+        forward.unwrap_err(),
+        reverse.unwrap_err()
+    )
 }
 
 /// The tree after each patch but the last, in series order, named
@@ -48,10 +105,13 @@ pub fn prepare_pair(cx: &mut Context) -> Result<Pair> {
 /// variant they show what each patch changes.
 pub fn build_steps(cx: &mut Context, pair: &Pair, timings: &mut Vec<(String, f64)>) -> Result<Vec<(String, Variant)>> {
     let mut steps = Vec::new();
-    for count in 1..pair.series.patches.len() {
-        let name = format!("after-{:04}", count);
-        let series = pair.series.prefix(count);
-        let variant = build_variant(cx, &name, &pair.source, Some(&series), timings)?;
+    let count = pair.series.patches.len();
+    for applied in 1..count {
+        let name = format!("after-{applied:04}");
+        let variant = match pair.mode {
+            Mode::Apply => build_variant(cx, &name, &pair.source, Some(&pair.series.prefix(applied)), false, timings)?,
+            Mode::Revert => build_variant(cx, &name, &pair.source, Some(&pair.series.suffix(applied)), true, timings)?,
+        };
         steps.push((name, variant));
     }
     Ok(steps)
@@ -62,13 +122,23 @@ pub fn build_variant(
     name: &str,
     source: &Source,
     series: Option<&Series>,
+    reverse: bool,
     timings: &mut Vec<(String, f64)>,
 ) -> Result<Variant> {
-    let spec = VariantSpec { name: name.to_owned(), source, series };
+    let spec = VariantSpec { name: name.to_owned(), source, series, reverse };
     let built = prepare_and_build(cx, &spec)?;
     timings.push((format!("build LuaJIT ({name})"), built.seconds));
     let timer = step(format!("{name}: building the suite against it"));
     let suite = suite::build_suite(cx, &built)?;
     timings.push((format!("build suite ({name})"), timer.done()));
     Ok(Variant { built, suite })
+}
+
+/// One tree as it is, for the commands that check a single tree. The
+/// default tree is built as the baseline, so it is shared with `verify`.
+pub fn single(cx: &mut Context, tree: &crate::flags::TreeArgs) -> Result<(Source, String, Variant)> {
+    let source = fetch::select(cx, tree)?;
+    let name = if source.tag.is_empty() { BASELINE } else { "tree" }.to_owned();
+    let variant = build_variant(cx, &name, &source, None, false, &mut Vec::new())?;
+    Ok((source, name, variant))
 }
