@@ -327,3 +327,111 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
     fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", tmp.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::attribution::{Attribution, Step};
+    use crate::pipeline::stress::{Finding, Shrunk};
+    use crate::pipeline::suite::outcome::{LsoClass, Status};
+
+    fn outcome(status: Status, error: Option<&str>) -> Outcome {
+        Outcome { status, exit_code: Some(1), signal: None, error: error.map(str::to_owned), output: String::new(), millis: 5, value: None, traces: None }
+    }
+
+    fn lso(defects: Vec<LsoClass>) -> LsoReport {
+        let missed = LsoClass { class: "missed fusion".to_owned(), upstream: None, count: 0, examples: vec![] };
+        LsoReport { cases: 1_497_961_080, fused: 3584, defects, hazards: vec![], missed_fusions: missed, millis: 25_000 }
+    }
+
+    /// A report shaped like a real one, with the awkward characters real
+    /// results contain (pipes, tabs, backticks in error messages).
+    fn sample() -> Report {
+        let alias = LsoClass {
+            class: "offset alias".to_owned(),
+            upstream: Some("LuaJIT#1075".to_owned()),
+            count: 810,
+            examples: vec!["str x30, [x19, #488] ; stur x0, [x19, #-16]  ->  stp x30, x0, [x19, #488]  (second store lands at +496, expected -16)".to_owned()],
+        };
+        let finding = Finding {
+            program_seed: 0x47a9,
+            kind: "mismatch",
+            difference: "with the JIT it returns 1\t0, without it 2\t0 | odd".to_owned(),
+            jit_settings: vec!["hotloop=1".to_owned()],
+            dir: PathBuf::from("target/stress/x"),
+            shrunk: Some(Shrunk { path: PathBuf::from("shrunk.lua"), lines: 3, difference: "differs".to_owned(), source: "local x = 1\nreturn x\n".to_owned() }),
+            attribution: None,
+        };
+        let stress = |variant: &str, findings: Vec<Finding>| StressReport {
+            variant: variant.to_owned(),
+            seed: 1,
+            programs: 300,
+            traces: 5300,
+            findings,
+            run_seconds: 30.0,
+            seconds: 40.0,
+        };
+        Report {
+            verdict: Verdict { ok: true, summary: "The series is verified.".to_owned() },
+            tree: Tree { label: "luajit-src 210.4.8".to_owned(), crate_version: None, git_commit: None, dir: PathBuf::from("/x"), mode: "baseline as published".to_owned() },
+            patches: vec![PatchInfo { name: "0001-a.patch".to_owned(), subject: "ARM64: Fix it.".to_owned(), sha256: "ab".repeat(32), fixes: vec!["LuaJIT#1056".to_owned()] }],
+            toolchain: vec![("host".to_owned(), "x86_64-linux".to_owned())],
+            variants: vec![],
+            cases: vec![CaseRow {
+                name: "lj1075_stitch".to_owned(),
+                pins: vec!["LuaJIT#1075".to_owned()],
+                outcomes: vec![
+                    ("baseline".to_owned(), outcome(Status::Fail, Some("x.lua:1: attempt to perform arithmetic on local 'i' (a function value) | `q`"))),
+                    ("patched".to_owned(), outcome(Status::Pass, None)),
+                ],
+            }],
+            lso: vec![("baseline".to_owned(), lso(vec![alias])), ("patched".to_owned(), lso(vec![]))],
+            stress: vec![stress("baseline", vec![finding]), stress("patched", vec![])],
+            mcode: None,
+            attribution: Some(Attribution {
+                steps: vec![
+                    Step { variant: "baseline".to_owned(), adds: None },
+                    Step { variant: "patched".to_owned(), adds: Some(("0001-a.patch".to_owned(), vec!["LuaJIT#1056".to_owned()])) },
+                ],
+                cases: vec![("lj1075_stitch".to_owned(), vec!["fail".to_owned(), "pass".to_owned()])],
+                lso: vec![("offset alias".to_owned(), vec![810, 0])],
+                stress: vec![],
+                closes: vec![("0001-a.patch".to_owned(), vec!["case lj1075_stitch".to_owned()])],
+            }),
+            checks: vec![],
+            timings: vec![("fetch".to_owned(), 0.1)],
+            commands: vec!["cargo xtask verify".to_owned()],
+        }
+    }
+
+    /// Renders the report as GitHub does (CommonMark with tables) and checks
+    /// what a reader sees: the verdict first, every table intact, the long
+    /// parts folded away.
+    #[test]
+    fn report_renders_as_github_markdown() {
+        use pulldown_cmark::{Options, Parser, html};
+        let markdown = sample().markdown();
+        let mut rendered = String::new();
+        html::push_html(&mut rendered, Parser::new_ext(&markdown, Options::ENABLE_TABLES));
+
+        let first_paragraph = rendered.find("<p>").expect("a verdict paragraph");
+        assert!(first_paragraph < rendered.find("<table>").unwrap(), "the verdict comes before any table");
+        assert!(rendered[first_paragraph..].starts_with("<p>✅ <strong>The series is verified.</strong></p>"), "{rendered}");
+
+        // Every markdown table became an HTML table whose rows all have the header's width.
+        let tables = markdown.lines().filter(|l| l.starts_with("|---")).count();
+        assert_eq!(rendered.matches("<table>").count(), tables);
+        for table in rendered.split("<table>").skip(1) {
+            let table = &table[..table.find("</table>").unwrap()];
+            let width = table.split("</tr>").next().unwrap().matches("</th>").count();
+            for row in table.split("<tr>").skip(2) {
+                assert_eq!(row.matches("</td>").count(), width, "a row lost or gained a cell: {row}");
+            }
+        }
+        assert!(rendered.contains("a function value) | `q`") || rendered.contains("a function value) | <code>q</code>"), "pipes in cells are escaped: {rendered}");
+        assert!(rendered.contains("<details><summary>Commands run</summary>"));
+        assert!(rendered.contains("<details><summary>Counterexamples on baseline</summary>"));
+        assert!(rendered.contains("<details><summary>Reproducer for 0x47a9"));
+        assert!(rendered.contains("second store lands at +496, expected -16"));
+    }
+}
