@@ -56,6 +56,9 @@ pub fn print(report: &StressReport) {
         report.traces as f64 / report.run_seconds,
         report.seconds
     );
+    if let Some(seconds) = report.first_finding_seconds {
+        println!("  first finding after {seconds:.1} s of program runs");
+    }
     for finding in &report.findings {
         println!("  {} (program seed {:#x}): {}", finding.kind, finding.program_seed, finding.difference);
         println!("      saved in {}", finding.dir.display());

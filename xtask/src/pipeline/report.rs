@@ -369,6 +369,7 @@ mod tests {
             traces: 5300,
             findings,
             run_seconds: 30.0,
+            first_finding_seconds: None,
             seconds: 40.0,
         };
         Report {

@@ -32,6 +32,9 @@ pub struct StressReport {
     pub findings: Vec<Finding>,
     /// Running the programs (JIT on and off), without saving and shrinking.
     pub run_seconds: f64,
+    /// Emulated (or native) seconds of program runs up to and including the
+    /// first program that shows a difference.
+    pub first_finding_seconds: Option<f64>,
     pub seconds: f64,
 }
 
@@ -91,6 +94,9 @@ pub fn run(cx: &mut Context, variant: &str, suite_bin: &Path, seed: u64, count: 
     let comparisons = suite::run_compare(cx, suite_bin, &programs_dir)?;
     let run_seconds = run_started.elapsed().as_secs_f64();
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
+    let first_finding_seconds = comparisons.iter().position(|c| c.difference().is_some()).map(|last| {
+        comparisons[..=last].iter().map(|c| (c.jit.millis + c.interpreter.millis) as f64 / 1000.0).sum::<f64>()
+    });
 
     let findings_dir = home.join("findings");
     reset_dir(&findings_dir)?;
@@ -118,7 +124,7 @@ pub fn run(cx: &mut Context, variant: &str, suite_bin: &Path, seed: u64, count: 
             attribution: None,
         });
     }
-    Ok(StressReport { variant: variant.to_owned(), seed, programs: count, traces, findings, run_seconds, seconds: started.elapsed().as_secs_f64() })
+    Ok(StressReport { variant: variant.to_owned(), seed, programs: count, traces, findings, run_seconds, first_finding_seconds, seconds: started.elapsed().as_secs_f64() })
 }
 
 fn shrink_finding(cx: &mut Context, suite_bin: &Path, program: &Program, kind: &str, dir: &Path) -> Result<Shrunk> {
