@@ -217,6 +217,11 @@ pub fn render(code: &Code, known: &Known) -> Vec<String> {
                 continue;
             }
         }
+        if let Some((register, value)) = page_and_offset(code, &words[index..], &labels) {
+            lines.push(format!("  adr {register}, ={}", constants.name(value, "K")));
+            index += 2;
+            continue;
+        }
         let text = match &word.inst {
             None => format!(".word {:#010x}", word.word),
             Some(inst) => {
@@ -237,6 +242,33 @@ pub fn render(code: &Code, known: &Known) -> Vec<String> {
         index += 1;
     }
     lines
+}
+
+/// An `adrp xN, page` outside the trace followed by `add xN, xN, #low12`:
+/// one address, built in two words, whose low bits move with the code
+/// layout of the build as much as the page does.
+fn page_and_offset(code: &Code, words: &[Word], labels: &HashMap<u64, String>) -> Option<(String, u64)> {
+    let (first, second) = (words.first()?, words.get(1)?);
+    let (adrp, add) = (first.inst.as_ref()?, second.inst.as_ref()?);
+    if adrp.opcode != Opcode::ADRP || add.opcode != Opcode::ADD || labels.contains_key(&second.offset) {
+        return None;
+    }
+    let page = pc_target(adrp, code.address + first.offset)?;
+    if page.wrapping_sub(code.address) < code.bytes.len() as u64 {
+        return None;
+    }
+    let register = |operand: &Operand| match *operand {
+        Operand::Register(SizeCode::X, r) | Operand::RegisterOrSP(SizeCode::X, r) => Some(r),
+        _ => None,
+    };
+    let destination = register(&adrp.operands[0])?;
+    let low = match add.operands[2] {
+        Operand::Immediate(imm) => imm as u64,
+        Operand::ImmShift(imm, 0) => imm as u64,
+        _ => return None,
+    };
+    let same = register(&add.operands[0]) == Some(destination) && register(&add.operands[1]) == Some(destination);
+    same.then(|| (adrp.operands[0].to_string(), page.wrapping_add(low)))
 }
 
 /// A branch target outside the trace.
@@ -375,6 +407,16 @@ mod tests {
         let bytes = bytes(&words);
         let got = render(&Code { bytes: &bytes, address: BASE, loop_offset: None, exit_stubs: None }, &known);
         assert_eq!(got, ["  b ->trace 7", "  b ->trace 7 LOOP", "  bl ->call#12", "  bl ->ext1", "  bl ->ext1"]);
+    }
+
+    #[test]
+    fn page_and_low_bits_of_an_address_become_one_constant() {
+        // adrp x30, one page on; add x30, x30, #0x4d8 — and the same address with other low bits,
+        // as a build whose code moved by 16 bytes has it: both read the same.
+        assert_eq!(lines(&[0xb000_001e, 0x9113_63de], None, None), ["  adr x30, =K1"]);
+        assert_eq!(lines(&[0xb000_001e, 0x9113_23de], None, None), ["  adr x30, =K1"]);
+        // An add on another register is left alone.
+        assert_eq!(lines(&[0xb000_001e, 0x9113_63bd], None, None).len(), 2);
     }
 
     #[test]
