@@ -7,7 +7,7 @@ use xshell::cmd;
 
 use crate::Verdict;
 use crate::flags;
-use crate::pipeline::{expect, lso, mutants, stress};
+use crate::pipeline::{expect, lso, mutants, stress, workflows};
 use crate::pipeline::variants::{BASELINE, PATCHED, build_steps, prepare_pair};
 use crate::pipeline::{Context, TARGET, cargo, step, suite};
 
@@ -22,10 +22,8 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
     let pair = prepare_pair(&mut cx, &crate::flags::PairArgs::default())?;
 
     let timer = step(format!("unit tests of the suite ({TARGET}, linked against the patched build)"));
-    let runner_var = format!("CARGO_TARGET_{}_RUNNER", TARGET.to_uppercase().replace('-', "_"));
     cmd!(cx.sh, "{cargo} test --package suite --target {TARGET}")
         .env("LUAJIT_SYS_DIR", &pair.patched.built.dir)
-        .env(runner_var, cx.toolchain.cargo_runner())
         .run()
         .context("the suite's unit tests failed")?;
     timer.done();
@@ -94,6 +92,11 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         "the stitch case: one site, the baseline's STP split into STR and STUR, nothing unexplained".to_owned(),
         stitch.text.clone(),
     );
+
+    println!("\nthe CI workflows (.github/workflows):");
+    for (linter, passed, output) in workflows::lint(&cx.root)? {
+        tally(passed, format!("{linter} finds nothing"), output.trim().replace('\n', "\n         "));
+    }
 
     println!("\nseeded defects (tests/lso_mutants.txt), each must be reported in its class:");
     for (mutant, held, found) in &mutant_results {

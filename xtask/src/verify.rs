@@ -7,7 +7,7 @@ use crate::Verdict;
 use crate::flags;
 use crate::pipeline::expect::{self, Check};
 use crate::pipeline::report::{self, PatchInfo, Report, Tree, VariantInfo};
-use crate::pipeline::variants::{BASELINE, PATCHED, build_steps, prepare_pair};
+use crate::pipeline::variants::{BASELINE, Mode, PATCHED, build_steps, prepare_pair};
 use crate::pipeline::{Context, attribution, lso, step, stress, suite};
 
 pub fn run(args: flags::Verify) -> Result<Verdict> {
@@ -56,7 +56,8 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         && mcode.clean();
     let baseline_failures = baseline.iter().filter(|r| r.outcome.status != suite::outcome::Status::Pass).count();
     let ok = patched_clean && baseline_failures > 0;
-    let summary = verdict_text(&pair, patched_clean, baseline_failures, baseline.len());
+    let problems = open_problems(&checks, &patched_lso, &patched_stress, &mcode);
+    let summary = verdict_text(&pair, &problems, baseline_failures, baseline.len());
 
     let rows = report::case_rows(&[(BASELINE, &baseline), (PATCHED, &patched)]);
     println!();
@@ -100,23 +101,51 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
     Ok(if ok { Verdict::Sound } else { Verdict::Defects })
 }
 
-fn verdict_text(pair: &crate::pipeline::variants::Pair, patched_clean: bool, baseline_failures: usize, total: usize) -> String {
+/// What still fails on the patched variant, one phrase per check.
+fn open_problems(
+    checks: &[Check],
+    lso: &crate::pipeline::suite::outcome::LsoReport,
+    stress: &crate::pipeline::stress::StressReport,
+    mcode: &crate::mcode_diff::McodeDiff,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let failing: Vec<&str> = checks.iter().filter(|c| c.variant == PATCHED && !c.held).map(|c| c.case.as_str()).collect();
+    if !failing.is_empty() {
+        problems.push(format!("regression cases fail ({})", failing.join(", ")));
+    }
+    if !lso.defects.is_empty() {
+        let classes: Vec<String> = lso.defects.iter().map(|c| format!("{}: {} inputs", c.class, c.count)).collect();
+        problems.push(format!("emit_lso is wrong for some inputs ({})", classes.join(", ")));
+    }
+    if !stress.findings.is_empty() {
+        problems.push(format!("its JIT disagrees with its interpreter on {} stress programs", stress.findings.len()));
+    }
+    if !mcode.clean() {
+        problems.push(format!("{} machine-code differences are not explained by the series", mcode.totals.unexplained));
+    }
+    problems
+}
+
+fn verdict_text(pair: &crate::pipeline::variants::Pair, problems: &[String], baseline_failures: usize, total: usize) -> String {
     let patches = pair.series.patches.len();
     let fixes = pair.carried.join(", ");
-    match (patched_clean, baseline_failures > 0) {
-        (true, true) => format!(
-            "The series ({patches} patches, fixing {fixes}) is verified on {}: the published tree fails {baseline_failures} of {total} regression cases; the patched tree passes all of them, its emit_lso is right for every input, and its JIT agrees with its interpreter on every stress program.",
-            pair.source.label
-        ),
-        (false, _) => format!(
-            "The patched tree still fails on {}: a regression case fails, emit_lso has defects, stress finds differences or the machine code changes in a way the series does not explain, so the series does not fix everything the suite checks.",
-            pair.source.label
-        ),
-        (true, false) => format!(
-            "Not verified: the published tree {} passes every regression case, so the suite shows no defect for the series to fix.",
-            pair.source.label
-        ),
+    let mode = match pair.mode {
+        Mode::Apply => String::new(),
+        Mode::Revert => " (revert-check mode: the tree already contains the series, so the baseline is the tree with it reversed)".to_owned(),
+    };
+    if !problems.is_empty() {
+        return format!("Not verified on {}{mode}: on the patched tree {}.", pair.source.label, problems.join("; "));
     }
+    if baseline_failures == 0 {
+        return format!(
+            "Not verified: the baseline of {}{mode} passes every regression case, so the suite shows no defect for the series to fix.",
+            pair.source.label
+        );
+    }
+    format!(
+        "The series ({patches} patches, fixing {fixes}) is verified on {}{mode}: the baseline fails {baseline_failures} of {total} regression cases; the patched tree passes all of them, its emit_lso is right for every input, its JIT agrees with its interpreter on every stress program, and its machine code differs from the baseline's only where the series changes LDP/STP fusion.",
+        pair.source.label
+    )
 }
 
 pub fn mcode_summary(diff: &crate::mcode_diff::McodeDiff) -> String {

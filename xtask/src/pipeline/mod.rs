@@ -13,6 +13,7 @@ pub mod report;
 pub mod suite;
 pub mod toolchain;
 pub mod variants;
+pub mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

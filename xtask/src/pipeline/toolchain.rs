@@ -10,8 +10,6 @@ use super::TARGET;
 
 /// How aarch64 code gets built and run on this host.
 pub struct Toolchain {
-    /// True on an aarch64 host: no emulator needed.
-    pub native: bool,
     /// `CROSS=` prefix for LuaJIT's Makefile (empty when native).
     pub cross_prefix: String,
     /// Program and arguments to prefix an aarch64 binary with (empty when native).
@@ -54,17 +52,10 @@ impl Toolchain {
             ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"].map(String::from).to_vec()
         };
         Ok(Toolchain {
-            native,
             cross_prefix: if native { String::new() } else { "aarch64-linux-gnu-".to_owned() },
             runner,
             versions,
         })
-    }
-
-    /// The runner as cargo's `CARGO_TARGET_..._RUNNER` wants it. `env` runs
-    /// the binary as it is, overriding the QEMU runner of .cargo/config.toml.
-    pub fn cargo_runner(&self) -> String {
-        if self.native { "env".to_owned() } else { self.runner.join(" ") }
     }
 }
 
