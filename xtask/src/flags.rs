@@ -28,6 +28,9 @@ pub enum Command {
     Run(Run),
     /// Check emit_lso of one LuaJIT tree over its whole input domain.
     Lso(Lso),
+    /// Build the baseline and the patched variant and print their folders
+    /// (values for LUAJIT_SYS_DIR).
+    Prepare(Prepare),
     /// Diff the machine code of every trace a workload leaves on the baseline
     /// and on the patched build; exit 1 when a difference is not a changed
     /// LDP/STP fusion.
@@ -65,6 +68,12 @@ pub struct PairArgs {
 
 #[derive(Args)]
 pub struct Verify {
+    #[command(flatten)]
+    pub pair: PairArgs,
+}
+
+#[derive(Args)]
+pub struct Prepare {
     #[command(flatten)]
     pub pair: PairArgs,
 }

@@ -7,6 +7,7 @@ mod flags;
 mod lso;
 mod mcode_diff;
 mod pipeline;
+mod prepare;
 mod run;
 mod stress;
 mod test;
@@ -31,6 +32,7 @@ fn main() -> ExitCode {
         flags::Command::Check(args) => check::run(args),
         flags::Command::Run(args) => run::run(args),
         flags::Command::Lso(args) => lso::run(args),
+        flags::Command::Prepare(args) => prepare::run(args),
         flags::Command::McodeDiff(args) => mcode_diff::run(args),
         flags::Command::Stress(args) => stress::run(args),
         flags::Command::Test(args) => test::run(args),

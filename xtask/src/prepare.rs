@@ -1,0 +1,20 @@
+//! `cargo xtask prepare`: build the baseline and the patched variant and say
+//! where they are, for tools that link the suite themselves (e.g. `cross`,
+//! with `LUAJIT_SYS_DIR` set to one of the printed folders).
+
+use anyhow::Result;
+
+use crate::Verdict;
+use crate::flags;
+use crate::pipeline::Context;
+use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
+
+pub fn run(args: flags::Prepare) -> Result<Verdict> {
+    let mut cx = Context::new()?;
+    let pair = prepare_pair(&mut cx, &args.pair)?;
+    println!("{}", pair.describe());
+    for (name, variant) in [(BASELINE, &pair.baseline), (PATCHED, &pair.patched)] {
+        println!("{name}={}", variant.built.dir.display());
+    }
+    Ok(Verdict::Sound)
+}
