@@ -18,7 +18,7 @@ use std::time::Duration;
 
 use suite::case::Case;
 
-const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window | suite compare DIR [--timeout SECS]";
+const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window | suite compare DIR [--timeout SECS] | suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]";
 
 fn main() -> ExitCode {
     match run(std::env::args().skip(1).collect()) {
