@@ -31,9 +31,17 @@ pub struct VariantSpec<'a> {
 
 impl VariantSpec<'_> {
     /// The folder under target/luajit: the name, plus the tree's tag when it
-    /// is not the default one, so builds of different trees do not evict each other.
-    pub fn dir_name(&self) -> String {
-        if self.source.tag.is_empty() { self.name.clone() } else { format!("{}-{}", self.name, self.source.tag) }
+    /// is not the default tree and the series' tag when it is not the
+    /// project's, so builds of different trees or series do not evict each other.
+    pub fn dir_name(&self, default_series: &Path) -> String {
+        let mut name = self.name.clone();
+        if !self.source.tag.is_empty() {
+            name = format!("{name}-{}", self.source.tag);
+        }
+        if let Some(series) = self.series.filter(|s| s.dir != default_series) {
+            name = format!("{name}-{}", series.tag());
+        }
+        name
     }
 }
 
@@ -46,7 +54,7 @@ pub struct Built {
 }
 
 pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> {
-    let home = cx.variant_dir(&spec.dir_name());
+    let home = cx.variant_dir(&spec.dir_name(&cx.patches_dir()));
     let tree = home.join("tree");
     let stamp_file = home.join("stamp");
     let stamp = fingerprint(cx, spec)?;

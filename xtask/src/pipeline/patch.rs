@@ -72,6 +72,16 @@ impl Series {
         result
     }
 
+    /// A short name for the series' content, for the build folders of
+    /// variants made with a series other than the project's own.
+    pub fn tag(&self) -> String {
+        let mut hasher = Sha256::new();
+        for patch in &self.patches {
+            hasher.update(patch.sha256.as_bytes());
+        }
+        format!("series-{}", &format!("{:x}", hasher.finalize())[..12])
+    }
+
     /// Every upstream issue the series says it fixes.
     pub fn fixes(&self) -> Vec<String> {
         let mut all: Vec<String> = self.patches.iter().flat_map(|p| p.fixes.clone()).collect();
