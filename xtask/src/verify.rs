@@ -94,6 +94,7 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         attribution: Some(attribution),
         checks,
         timings: pair.timings.clone(),
+        reproduce: reproduce(&args.pair),
         commands: cx.commands.clone(),
     };
     let (md, json) = report.write(&cx.target_dir().join("evidence"))?;
@@ -154,4 +155,30 @@ pub fn mcode_summary(diff: &crate::mcode_diff::McodeDiff) -> String {
         "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites, {} explained, {} unexplained",
         t.scripts, t.compared, t.identical, t.different, t.ir_different, t.sites, t.explained_sites, t.unexplained_sites
     )
+}
+
+/// The commands that redo each part of the report, with the same tree and series.
+fn reproduce(args: &flags::PairArgs) -> Vec<(String, String)> {
+    let mut tree = String::new();
+    if let Some(dir) = &args.tree.luajit_dir {
+        tree.push_str(&format!(" --luajit-dir {}", dir.display()));
+    }
+    if let Some(version) = &args.tree.luajit_src {
+        tree.push_str(&format!(" --luajit-src {version}"));
+    }
+    let mut pair = tree.clone();
+    if let Some(patches) = &args.patches {
+        pair.push_str(&format!(" --patches {}", patches.display()));
+    }
+    vec![
+        ("everything".to_owned(), format!("cargo xtask verify{pair}")),
+        ("one case on both variants".to_owned(), format!("cargo xtask run tests/cases/CASE.lua{pair}")),
+        ("the exhaustive check of the baseline's tree".to_owned(), format!("cargo xtask lso{tree}")),
+        ("the exhaustive check of a variant".to_owned(), "cargo xtask lso --luajit-dir target/luajit/VARIANT/tree".to_owned()),
+        (
+            "the stress run of a variant".to_owned(),
+            format!("cargo xtask stress --seed {} --count {} --luajit-dir target/luajit/VARIANT/tree", stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
+        ),
+        ("the machine-code diff".to_owned(), format!("cargo xtask mcode-diff{pair}")),
+    ]
 }

@@ -29,6 +29,8 @@ pub struct Report {
     pub attribution: Option<super::attribution::Attribution>,
     pub checks: Vec<Check>,
     pub timings: Vec<(String, f64)>,
+    /// The xtask command that redoes each part of the report on its own.
+    pub reproduce: Vec<(String, String)>,
     pub commands: Vec<String>,
 }
 
@@ -158,6 +160,10 @@ impl Report {
         for (step, secs) in &self.timings {
             let shown = if *secs == 0.0 { "up to date".to_owned() } else { format!("{secs:.1}") };
             md.push_str(&format!("| {step} | {shown} |\n"));
+        }
+        md.push_str("\n| to redo | run |\n|---|---|\n");
+        for (what, command) in &self.reproduce {
+            md.push_str(&format!("| {what} | `{command}` |\n"));
         }
         md.push_str("\n<details><summary>Commands run</summary>\n\n```sh\n");
         for command in &self.commands {
@@ -401,6 +407,7 @@ mod tests {
             }),
             checks: vec![],
             timings: vec![("fetch".to_owned(), 0.1)],
+            reproduce: vec![("everything".to_owned(), "cargo xtask verify".to_owned())],
             commands: vec!["cargo xtask verify".to_owned()],
         }
     }
