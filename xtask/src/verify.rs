@@ -25,10 +25,10 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
     let patched_lso = suite::run_lso(&mut cx, PATCHED, &pair.patched.suite, "full")?;
     pair.timings.push(("exhaustive emit_lso check (both variants)".to_owned(), timer.done()));
 
-    let timer = step("stress: the JIT against the interpreter on both variants");
     let mut step_timings = Vec::new();
     let steps = build_steps(&mut cx, &pair, &mut step_timings)?;
     pair.timings.extend(step_timings);
+    let timer = step("stress: the JIT against the interpreter on both variants");
     let (baseline_stress, patched_stress) =
         stress::run_pair(&mut cx, &pair, &steps, stress::DEFAULT_SEED, stress::DEFAULT_COUNT)?;
     pair.timings.push(("stress (both variants, shrinking, attribution)".to_owned(), timer.done()));
