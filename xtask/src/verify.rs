@@ -6,7 +6,7 @@ use anyhow::Result;
 use crate::Verdict;
 use crate::flags;
 use crate::pipeline::expect::{self, Check};
-use crate::pipeline::report::{self, PatchInfo, Report, Tree, VariantInfo};
+use crate::pipeline::report::{self, PatchInfo, Report, VariantInfo};
 use crate::pipeline::variants::{BASELINE, Mode, PATCHED, build_steps, prepare_pair};
 use crate::pipeline::{Context, attribution, lso, step, stress, suite};
 
@@ -69,13 +69,8 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
     println!("\nmachine code: {}", mcode_summary(&mcode));
     let report = Report {
         verdict: report::Verdict { ok, summary: summary.clone() },
-        tree: Tree {
-            label: pair.source.label.clone(),
-            crate_version: pair.source.crate_version.clone(),
-            git_commit: pair.source.git_commit.clone(),
-            dir: pair.source.dir.clone(),
-            mode: pair.describe(),
-        },
+        tree: pair.source.clone(),
+        mode: pair.describe(),
         patches: pair
             .series
             .patches

@@ -11,7 +11,7 @@ use super::Context;
 use crate::flags::TreeArgs;
 
 /// A pristine LuaJIT tree (the folder holding `src/` and `Makefile`).
-#[derive(Clone)]
+#[derive(Clone, serde::Serialize)]
 pub struct Source {
     /// Human-readable origin, e.g. `luajit-src 210.4.8+resty107baaf`.
     pub label: String,

@@ -8,13 +8,16 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 
 use super::expect::Check;
+use super::fetch::Source;
 use super::stress::StressReport;
 use super::suite::outcome::{CaseResult, LsoReport, Outcome};
 
 #[derive(Serialize)]
 pub struct Report {
     pub verdict: Verdict,
-    pub tree: Tree,
+    pub tree: Source,
+    /// How the baseline and the patched variant were made from the tree.
+    pub mode: String,
     pub patches: Vec<PatchInfo>,
     pub toolchain: Vec<(String, String)>,
     pub variants: Vec<VariantInfo>,
@@ -38,16 +41,6 @@ pub struct Report {
 pub struct Verdict {
     pub ok: bool,
     pub summary: String,
-}
-
-#[derive(Serialize)]
-pub struct Tree {
-    pub label: String,
-    pub crate_version: Option<String>,
-    pub git_commit: Option<String>,
-    pub dir: PathBuf,
-    /// How the baseline and the patched variant were made from the tree.
-    pub mode: String,
 }
 
 #[derive(Serialize)]
@@ -148,7 +141,7 @@ impl Report {
         md.push_str("\n## What was verified\n\n");
         md.push_str("- reproduce: `cargo xtask verify` in a clone of luajit-arm64-verify; the exact steps are under *Commands run*\n");
         md.push_str(&format!("- LuaJIT tree: {}\n", self.tree.label));
-        md.push_str(&format!("- variants: {}\n", self.tree.mode));
+        md.push_str(&format!("- variants: {}\n", self.mode));
         for (name, value) in &self.toolchain {
             md.push_str(&format!("- {name}: {value}\n"));
         }
@@ -380,7 +373,14 @@ mod tests {
         };
         Report {
             verdict: Verdict { ok: true, summary: "The series is verified.".to_owned() },
-            tree: Tree { label: "luajit-src 210.4.8".to_owned(), crate_version: None, git_commit: None, dir: PathBuf::from("/x"), mode: "baseline as published".to_owned() },
+            tree: Source {
+                label: "luajit-src 210.4.8".to_owned(),
+                crate_version: None,
+                git_commit: None,
+                dir: PathBuf::from("/x"),
+                tag: String::new(),
+            },
+            mode: "baseline as published".to_owned(),
             patches: vec![PatchInfo { name: "0001-a.patch".to_owned(), subject: "ARM64: Fix it.".to_owned(), sha256: "ab".repeat(32), fixes: vec!["LuaJIT#1056".to_owned()] }],
             toolchain: vec![("host".to_owned(), "x86_64-linux".to_owned())],
             variants: vec![],
