@@ -142,7 +142,8 @@ pub fn traces(lua: &Lua, chunk_name: &str, script_error: Option<&str>) -> Result
     }
 }
 
-#[cfg(test)]
+// The capture reads ARM64 exit stubs; on another backend there is nothing to read.
+#[cfg(all(test, target_arch = "aarch64"))]
 mod tests {
     use super::*;
     use crate::outcome::Status;
