@@ -29,11 +29,22 @@ fn main() {
             (src.clone(), src.clone(), "luajit".to_owned(), src)
         }
         None => {
-            println!("luajit-sys: LUAJIT_SYS_DIR unset, building the vendored luajit-src tree for {target}");
+            println!(
+                "luajit-sys: LUAJIT_SYS_DIR unset, building the vendored luajit-src tree for {target}"
+            );
             let build_root = out_dir.join("luajit-build");
             let artifacts = luajit_src::Build::new().out_dir(&build_root).build();
-            let lib_name = artifacts.libs().first().cloned().unwrap_or_else(|| "luajit".to_owned());
-            (artifacts.include_dir().to_owned(), artifacts.lib_dir().to_owned(), lib_name, build_root.join("build").join("src"))
+            let lib_name = artifacts
+                .libs()
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "luajit".to_owned());
+            (
+                artifacts.include_dir().to_owned(),
+                artifacts.lib_dir().to_owned(),
+                lib_name,
+                build_root.join("build").join("src"),
+            )
         }
     };
     println!("luajit-sys: include dir {}", include_dir.display());
@@ -48,8 +59,14 @@ fn main() {
     println!("cargo:include={}", include_dir.display());
     println!("cargo:src={}", src_dir.display());
     println!("cargo:rerun-if-changed=wrapper.h");
-    println!("cargo:rerun-if-changed={}", include_dir.join("luaconf.h").display());
-    println!("cargo:rerun-if-changed={}", lib_dir.join(format!("lib{lib_name}.a")).display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        include_dir.join("luaconf.h").display()
+    );
+    println!(
+        "cargo:rerun-if-changed={}",
+        lib_dir.join(format!("lib{lib_name}.a")).display()
+    );
 
     generate_bindings(&include_dir, &out_dir.join("bindings.rs"));
 }

@@ -13,15 +13,30 @@ fn main() {
     // The trace-start helper of the machine-code capture reads LuaJIT's
     // internal structures, so it is compiled against the same tree.
     println!("cargo:rerun-if-changed=src/capture.c");
-    let tree_src = PathBuf::from(env::var_os("DEP_LUAJIT_SRC").expect("luajit-sys passes DEP_LUAJIT_SRC"));
-    cc::Build::new().file("src/capture.c").include(&tree_src).warnings(false).flag_if_supported("-w").compile("capture_helper");
+    let tree_src =
+        PathBuf::from(env::var_os("DEP_LUAJIT_SRC").expect("luajit-sys passes DEP_LUAJIT_SRC"));
+    cc::Build::new()
+        .file("src/capture.c")
+        .include(&tree_src)
+        .warnings(false)
+        .flag_if_supported("-w")
+        .compile("capture_helper");
     if env::var("CARGO_CFG_TARGET_ARCH").as_deref() != Ok("aarch64") {
         println!("suite: not an aarch64 target, the emit_lso harness is not built");
         return;
     }
-    let src = PathBuf::from(env::var_os("DEP_LUAJIT_SRC").expect("luajit-sys passes DEP_LUAJIT_SRC"));
-    println!("suite: compiling the emit_lso harness against {}", src.display());
-    for header in ["lj_emit_arm64.h", "lj_asm.c", "lj_asm_arm64.h", "lj_target_arm64.h"] {
+    let src =
+        PathBuf::from(env::var_os("DEP_LUAJIT_SRC").expect("luajit-sys passes DEP_LUAJIT_SRC"));
+    println!(
+        "suite: compiling the emit_lso harness against {}",
+        src.display()
+    );
+    for header in [
+        "lj_emit_arm64.h",
+        "lj_asm.c",
+        "lj_asm_arm64.h",
+        "lj_target_arm64.h",
+    ] {
         println!("cargo:rerun-if-changed={}", src.join(header).display());
     }
     cc::Build::new()

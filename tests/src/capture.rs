@@ -70,7 +70,12 @@ unsafe extern "C" {
 
 /// Runs `source` in a child and writes its traces to `out`. The outcome is the
 /// workload's; `out` exists afterwards exactly when the capture succeeded.
-pub fn capture(source: &[u8], chunk_name: &str, out: &Path, timeout: Duration) -> io::Result<Outcome> {
+pub fn capture(
+    source: &[u8],
+    chunk_name: &str,
+    out: &Path,
+    timeout: Duration,
+) -> io::Result<Outcome> {
     match std::fs::remove_file(out) {
         Err(error) if error.kind() != io::ErrorKind::NotFound => return Err(error),
         _ => {}
@@ -78,7 +83,8 @@ pub fn capture(source: &[u8], chunk_name: &str, out: &Path, timeout: Duration) -
     run_isolated(timeout, || {
         let lua = Lua::new();
         let (result, document) = run_and_capture(&lua, source, chunk_name)?;
-        std::fs::write(out, document).map_err(|error| format!("cannot write {}: {error}", out.display()))?;
+        std::fs::write(out, document)
+            .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
         result.map(|()| Finished::default())
     })
 }
@@ -87,9 +93,14 @@ pub fn capture(source: &[u8], chunk_name: &str, out: &Path, timeout: Duration) -
 /// still referenced: a trace lives as long as the prototype it starts in, and
 /// the collector would free the main chunk's traces as soon as the chunk is
 /// garbage. Returns the workload's result and the capture document.
-pub fn run_and_capture(lua: &Lua, source: &[u8], chunk_name: &str) -> Result<(Result<(), String>, Vec<u8>), String> {
+pub fn run_and_capture(
+    lua: &Lua,
+    source: &[u8],
+    chunk_name: &str,
+) -> Result<(Result<(), String>, Vec<u8>), String> {
     let l = lua.as_ptr();
-    let name = CString::new(format!("@{chunk_name}")).map_err(|_| "chunk name has a NUL".to_owned())?;
+    let name =
+        CString::new(format!("@{chunk_name}")).map_err(|_| "chunk name has a NUL".to_owned())?;
     // SAFETY: `l` is a valid state; buffer and name outlive the calls; the
     // stack is back where it was on every path.
     unsafe {
@@ -99,7 +110,11 @@ pub fn run_and_capture(lua: &Lua, source: &[u8], chunk_name: &str) -> Result<(Re
             return Ok((Err(error.clone()), traces(lua, chunk_name, Some(&error))?));
         }
         sys::lua_pushvalue(l, -1);
-        let result = if sys::lua_pcall(l, 0, 0, 0) != 0 { Err(lua.pop_error()) } else { Ok(()) };
+        let result = if sys::lua_pcall(l, 0, 0, 0) != 0 {
+            Err(lua.pop_error())
+        } else {
+            Ok(())
+        };
         // The workload is over: the capture must not free what it left.
         sys::lua_gc(l, sys::LUA_GCSTOP as c_int, 0);
         let document = traces(lua, chunk_name, result.as_ref().err().map(String::as_str));
@@ -117,8 +132,18 @@ pub fn traces(lua: &Lua, chunk_name: &str, script_error: Option<&str>) -> Result
         // Switching the engine off aborts a recording the workload left in
         // progress and keeps the capture's own loops from being compiled;
         // finished traces stay.
-        sys::luaJIT_setmode(l, 0, (sys::LUAJIT_MODE_ENGINE | sys::LUAJIT_MODE_OFF) as c_int);
-        if sys::luaL_loadbuffer(l, CAPTURE_LUA.as_ptr().cast(), CAPTURE_LUA.len(), name.as_ptr()) != 0 {
+        sys::luaJIT_setmode(
+            l,
+            0,
+            (sys::LUAJIT_MODE_ENGINE | sys::LUAJIT_MODE_OFF) as c_int,
+        );
+        if sys::luaL_loadbuffer(
+            l,
+            CAPTURE_LUA.as_ptr().cast(),
+            CAPTURE_LUA.len(),
+            name.as_ptr(),
+        ) != 0
+        {
             return Err(lua.pop_error());
         }
         sys::lua_pushcclosure(l, Some(suite_capture_tracestart), 0);
@@ -156,8 +181,12 @@ mod tests {
         let source = b"jit.opt.start('hotloop=1')\nlocal s = 0\nfor i = 1, 100 do s = s + i end\nerror('after')";
         let outcome = capture(source, "t.lua", &out, Duration::from_secs(20)).unwrap();
         assert_eq!(outcome.status, Status::Fail, "{outcome:?}");
-        let document: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
-        assert!(document["error"].as_str().unwrap().contains("after"), "{document}");
+        let document: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert!(
+            document["error"].as_str().unwrap().contains("after"),
+            "{document}"
+        );
         let trace = &document["traces"][0];
         assert_eq!(trace["trace"], 1, "{document}");
         assert_eq!(trace["start"], "t.lua:3", "{document}");

@@ -35,7 +35,12 @@ impl Case {
         for line in text.lines().take_while(|line| line.starts_with("--")) {
             let line = line.trim_start_matches('-').trim();
             if let Some(value) = line.strip_prefix("pins:") {
-                pins.extend(value.split(',').map(|pin| pin.trim().to_owned()).filter(|pin| !pin.is_empty()));
+                pins.extend(
+                    value
+                        .split(',')
+                        .map(|pin| pin.trim().to_owned())
+                        .filter(|pin| !pin.is_empty()),
+                );
             } else if let Some(value) = line.strip_prefix("fails-with:") {
                 fails_with = Some(value.trim().to_owned());
             }
@@ -46,17 +51,25 @@ impl Case {
                 path.display()
             ));
         }
-        Ok(Case { name, path: path.to_owned(), pins, fails_with, source })
+        Ok(Case {
+            name,
+            path: path.to_owned(),
+            pins,
+            fails_with,
+            source,
+        })
     }
 
     /// Every `*.lua` case under `dir`, sorted by name.
     pub fn load_dir(dir: &Path) -> Result<Vec<Case>, String> {
-        let entries = fs::read_dir(dir).map_err(|e| format!("cannot read case directory {}: {e}", dir.display()))?;
+        let entries = fs::read_dir(dir)
+            .map_err(|e| format!("cannot read case directory {}: {e}", dir.display()))?;
         let mut cases = Vec::new();
         for entry in entries {
             let path = entry.map_err(|e| format!("{}: {e}", dir.display()))?.path();
             if path.extension().is_some_and(|ext| ext == "lua") {
-                let source = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                let source =
+                    fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
                 cases.push(Case::parse(&path, source)?);
             }
         }
@@ -84,6 +97,9 @@ mod tests {
     #[test]
     fn case_without_pins_is_an_error_naming_the_file() {
         let error = Case::parse(Path::new("cases/bad.lua"), b"print(1)\n".to_vec()).unwrap_err();
-        assert!(error.contains("cases/bad.lua") && error.contains("pins"), "{error}");
+        assert!(
+            error.contains("cases/bad.lua") && error.contains("pins"),
+            "{error}"
+        );
     }
 }

@@ -26,7 +26,10 @@ pub struct Finished {
 }
 
 /// Runs `work` in a child process, killing it after `timeout`.
-pub fn run_isolated(timeout: Duration, work: impl FnOnce() -> Result<Finished, String>) -> io::Result<Outcome> {
+pub fn run_isolated(
+    timeout: Duration,
+    work: impl FnOnce() -> Result<Finished, String>,
+) -> io::Result<Outcome> {
     let (report_read, report_write) = pipe()?;
     let (output_read, output_write) = pipe()?;
     let started = Instant::now();
@@ -48,7 +51,13 @@ pub fn run_isolated(timeout: Duration, work: impl FnOnce() -> Result<Finished, S
     let deadline = started + timeout;
     let mut report = Vec::new();
     let mut output = Vec::new();
-    let timed_out = drain_until(deadline, &report_read, &mut report, &output_read, &mut output)?;
+    let timed_out = drain_until(
+        deadline,
+        &report_read,
+        &mut report,
+        &output_read,
+        &mut output,
+    )?;
     if timed_out {
         // SAFETY: `pid` is our child and has not been reaped yet.
         unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -62,7 +71,9 @@ pub fn run_isolated(timeout: Duration, work: impl FnOnce() -> Result<Finished, S
     let signal = libc::WIFSIGNALED(wait_status).then(|| libc::WTERMSIG(wait_status));
     let (mut error, mut value, mut traces) = (None, None, None);
     match report.split_first() {
-        Some((&REPORT_ERROR, message)) => error = Some(String::from_utf8_lossy(message).into_owned()),
+        Some((&REPORT_ERROR, message)) => {
+            error = Some(String::from_utf8_lossy(message).into_owned())
+        }
         Some((&REPORT_PASS, payload)) => {
             // payload: traces, a newline, then the value (absent when there is none)
             let text = String::from_utf8_lossy(payload);
@@ -81,10 +92,23 @@ pub fn run_isolated(timeout: Duration, work: impl FnOnce() -> Result<Finished, S
     } else {
         Status::Pass
     };
-    Ok(Outcome { status, exit_code, signal: if timed_out { None } else { signal }, error, output, millis, value, traces })
+    Ok(Outcome {
+        status,
+        exit_code,
+        signal: if timed_out { None } else { signal },
+        error,
+        output,
+        millis,
+        value,
+        traces,
+    })
 }
 
-fn run_child(report: OwnedFd, output: OwnedFd, work: impl FnOnce() -> Result<Finished, String>) -> ! {
+fn run_child(
+    report: OwnedFd,
+    output: OwnedFd,
+    work: impl FnOnce() -> Result<Finished, String>,
+) -> ! {
     // SAFETY: plain fd duplication in the child; fds 1 and 2 stay open.
     unsafe {
         libc::dup2(output.as_raw_fd(), 1);
@@ -97,7 +121,10 @@ fn run_child(report: OwnedFd, output: OwnedFd, work: impl FnOnce() -> Result<Fin
         Ok(finished) => {
             let traces = finished.traces.map(|n| n.to_string()).unwrap_or_default();
             let value = finished.value.map(|v| format!("={v}")).unwrap_or_default();
-            (format!("{}{traces}\n{value}", REPORT_PASS as char).into_bytes(), 0)
+            (
+                format!("{}{traces}\n{value}", REPORT_PASS as char).into_bytes(),
+                0,
+            )
         }
         Err(error) => ([&[REPORT_ERROR][..], error.as_bytes()].concat(), 1),
     };
@@ -125,8 +152,16 @@ fn drain_until(
         }
         let wait_ms = (deadline - now).as_millis().min(i32::MAX as u128) as i32;
         let mut fds = [
-            libc::pollfd { fd: if open[0] { report_fd.as_raw_fd() } else { -1 }, events: libc::POLLIN, revents: 0 },
-            libc::pollfd { fd: if open[1] { output_fd.as_raw_fd() } else { -1 }, events: libc::POLLIN, revents: 0 },
+            libc::pollfd {
+                fd: if open[0] { report_fd.as_raw_fd() } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
+            libc::pollfd {
+                fd: if open[1] { output_fd.as_raw_fd() } else { -1 },
+                events: libc::POLLIN,
+                revents: 0,
+            },
         ];
         // SAFETY: `fds` is a valid array of two pollfd.
         let ready = unsafe { libc::poll(fds.as_mut_ptr(), 2, wait_ms.max(1)) };
@@ -137,7 +172,10 @@ fn drain_until(
             }
             return Err(error);
         }
-        for (index, (fd, buffer)) in [(report_fd, &mut *report), (output_fd, &mut *output)].into_iter().enumerate() {
+        for (index, (fd, buffer)) in [(report_fd, &mut *report), (output_fd, &mut *output)]
+            .into_iter()
+            .enumerate()
+        {
             if open[index] && fds[index].revents != 0 {
                 open[index] = read_some(fd.as_raw_fd(), buffer)?;
             }
@@ -153,7 +191,11 @@ fn read_some(fd: RawFd, buffer: &mut Vec<u8>) -> io::Result<bool> {
     let n = unsafe { libc::read(fd, chunk.as_mut_ptr().cast(), chunk.len()) };
     if n < 0 {
         let error = io::Error::last_os_error();
-        return if error.kind() == io::ErrorKind::Interrupted { Ok(true) } else { Err(error) };
+        return if error.kind() == io::ErrorKind::Interrupted {
+            Ok(true)
+        } else {
+            Err(error)
+        };
     }
     let n = n as usize;
     let room = OUTPUT_LIMIT.saturating_sub(buffer.len());

@@ -14,18 +14,27 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use case::Case;
-use lua::Lua;
 use isolate::Finished;
+use lua::Lua;
 use outcome::{CaseResult, Comparison, Outcome};
 
 /// Runs a chunk in a fresh state in a child process.
 pub fn run_chunk(source: &[u8], chunk_name: &str, timeout: Duration) -> io::Result<Outcome> {
-    isolate::run_isolated(timeout, || Lua::new().exec(source, chunk_name).map(|()| Finished::default()))
+    isolate::run_isolated(timeout, || {
+        Lua::new()
+            .exec(source, chunk_name)
+            .map(|()| Finished::default())
+    })
 }
 
 /// Runs a stress program in a fresh state in a child process, with the JIT
 /// on or off, keeping what it returns and how many traces it left.
-pub fn run_program(source: &[u8], chunk_name: &str, jit: bool, timeout: Duration) -> io::Result<Outcome> {
+pub fn run_program(
+    source: &[u8],
+    chunk_name: &str,
+    jit: bool,
+    timeout: Duration,
+) -> io::Result<Outcome> {
     isolate::run_isolated(timeout, || {
         let lua = Lua::new();
         lua.set_jit(jit);
@@ -45,13 +54,21 @@ pub fn compare_dir(dir: &Path, timeout: Duration) -> Result<Vec<Comparison>, Str
     paths.sort();
     let mut comparisons = Vec::new();
     for path in paths {
-        let source = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-        let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let source =
+            std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let chunk = format!("{name}.lua");
         let io = |e: io::Error| format!("{}: {e}", path.display());
         let jit = run_program(&source, &chunk, true, timeout).map_err(io)?;
         let interpreter = run_program(&source, &chunk, false, timeout).map_err(io)?;
-        comparisons.push(Comparison { name, jit, interpreter });
+        comparisons.push(Comparison {
+            name,
+            jit,
+            interpreter,
+        });
     }
     Ok(comparisons)
 }
@@ -85,7 +102,11 @@ mod tests {
         let outcome = run_chunk(b"local i = print; return i + 1", "t.lua", LIMIT).unwrap();
         assert_eq!(outcome.status, Status::Fail);
         let error = outcome.error.unwrap();
-        assert!(error.contains("t.lua:1: attempt to perform arithmetic on local 'i' (a function value)"), "{error}");
+        assert!(
+            error
+                .contains("t.lua:1: attempt to perform arithmetic on local 'i' (a function value)"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -101,7 +122,11 @@ mod tests {
     fn segfault_is_a_crash_and_the_caller_survives() {
         let source = b"local ffi = require('ffi'); local p = ffi.cast('int *', 8); p[0] = 1";
         let outcome = run_chunk(source, "t.lua", LIMIT).unwrap();
-        assert_eq!((outcome.status, outcome.signal), (Status::Crash, Some(libc::SIGSEGV)), "{outcome:?}");
+        assert_eq!(
+            (outcome.status, outcome.signal),
+            (Status::Crash, Some(libc::SIGSEGV)),
+            "{outcome:?}"
+        );
         assert_eq!(run_chunk(b"", "t.lua", LIMIT).unwrap().status, Status::Pass);
     }
 
@@ -112,7 +137,10 @@ mod tests {
         assert_eq!(jit.value.as_deref(), Some("500500\tx"), "{jit:?}");
         assert!(jit.traces.unwrap() >= 1, "{jit:?}");
         let interpreted = run_program(source, "p.lua", false, LIMIT).unwrap();
-        assert_eq!((interpreted.value.as_deref(), interpreted.traces), (Some("500500\tx"), Some(0)));
+        assert_eq!(
+            (interpreted.value.as_deref(), interpreted.traces),
+            (Some("500500\tx"), Some(0))
+        );
     }
 
     #[test]

@@ -33,7 +33,8 @@ impl Lua {
         // left as it was found on every path.
         unsafe {
             let top = sys::lua_gettop(l);
-            let status = sys::luaL_loadbuffer(l, source.as_ptr().cast(), source.len(), name.as_ptr());
+            let status =
+                sys::luaL_loadbuffer(l, source.as_ptr().cast(), source.len(), name.as_ptr());
             if status != 0 {
                 return Err(self.pop_error());
             }
@@ -52,7 +53,8 @@ impl Lua {
                     let type_name = CStr::from_ptr(sys::lua_typename(l, sys::lua_type(l, -1)));
                     format!("({})", type_name.to_string_lossy())
                 } else {
-                    String::from_utf8_lossy(std::slice::from_raw_parts(ptr.cast::<u8>(), len)).into_owned()
+                    String::from_utf8_lossy(std::slice::from_raw_parts(ptr.cast::<u8>(), len))
+                        .into_owned()
                 };
                 sys::lua_settop(l, -2);
                 parts.push(text);
@@ -64,7 +66,12 @@ impl Lua {
 
     /// Turns the JIT compiler on or off for the whole state.
     pub fn set_jit(&self, on: bool) {
-        let mode = sys::LUAJIT_MODE_ENGINE as i32 | if on { sys::LUAJIT_MODE_ON } else { sys::LUAJIT_MODE_OFF } as i32;
+        let mode = sys::LUAJIT_MODE_ENGINE as i32
+            | if on {
+                sys::LUAJIT_MODE_ON
+            } else {
+                sys::LUAJIT_MODE_OFF
+            } as i32;
         // SAFETY: a valid state; index 0 addresses the engine as a whole.
         unsafe { sys::luaJIT_setmode(self.state.as_ptr(), 0, mode) };
     }
@@ -72,7 +79,10 @@ impl Lua {
     /// Traces the JIT holds now, counted through `jit.util.traceinfo`.
     pub fn trace_count(&self) -> Option<u64> {
         let probe = b"local info = require('jit.util').traceinfo\nlocal n = 0\nfor t = 1, 65535 do if info(t) then n = n + 1 end end\nreturn n";
-        self.eval(probe, "=trace-count").ok().flatten().and_then(|n| n.parse().ok())
+        self.eval(probe, "=trace-count")
+            .ok()
+            .flatten()
+            .and_then(|n| n.parse().ok())
     }
 
     /// The raw state, for code that drives the C API itself (the capture).

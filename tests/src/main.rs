@@ -40,23 +40,37 @@ fn run(args: Vec<String>) -> Result<(), String> {
             let cases = Case::load_dir(&path)?;
             let mut results = Vec::new();
             for case in &cases {
-                let result = suite::run_case(case, timeout).map_err(|e| format!("{}: {e}", case.name))?;
+                let result =
+                    suite::run_case(case, timeout).map_err(|e| format!("{}: {e}", case.name))?;
                 eprintln!("  {:<40} {}", case.name, result.outcome.summary());
                 results.push(result);
             }
-            println!("{}", serde_json::to_string(&results).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string(&results).map_err(|e| e.to_string())?
+            );
         }
         "script" => {
-            let source = std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let source =
+                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let outcome = suite::run_chunk(&source, &path.display().to_string(), timeout)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            println!("{}", serde_json::to_string(&outcome).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string(&outcome).map_err(|e| e.to_string())?
+            );
         }
         "compare" => {
             let comparisons = suite::compare_dir(&path, timeout)?;
-            println!("{}", serde_json::to_string(&comparisons).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string(&comparisons).map_err(|e| e.to_string())?
+            );
         }
-        "lso" => println!("{}", serde_json::to_string(&lso(&path)?).map_err(|e| e.to_string())?),
+        "lso" => println!(
+            "{}",
+            serde_json::to_string(&lso(&path)?).map_err(|e| e.to_string())?
+        ),
         other => return Err(format!("unknown command `{other}`\n{USAGE}")),
     }
     Ok(())
@@ -68,8 +82,12 @@ fn parse(args: &[String]) -> Result<(String, PathBuf, Duration), String> {
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
         if arg == "--timeout" {
-            let value = iter.next().ok_or_else(|| format!("--timeout needs a value\n{USAGE}"))?;
-            let secs: f64 = value.parse().map_err(|_| format!("--timeout {value}: not a number of seconds"))?;
+            let value = iter
+                .next()
+                .ok_or_else(|| format!("--timeout needs a value\n{USAGE}"))?;
+            let secs: f64 = value
+                .parse()
+                .map_err(|_| format!("--timeout {value}: not a number of seconds"))?;
             timeout = Duration::from_secs_f64(secs);
         } else {
             positional.push(arg.clone());
@@ -87,7 +105,12 @@ fn lso(domain: &std::path::Path) -> Result<suite::outcome::LsoReport, String> {
     let domain = match domain.to_str() {
         Some("full") => Domain::Full,
         Some("window") => Domain::Window,
-        _ => return Err(format!("lso takes `full` or `window`, not `{}`", domain.display())),
+        _ => {
+            return Err(format!(
+                "lso takes `full` or `window`, not `{}`",
+                domain.display()
+            ));
+        }
     };
     check(domain, |kind| eprintln!("  emit_lso: {kind}"))
 }
@@ -107,13 +130,18 @@ fn capture(args: &[String]) -> Result<(), String> {
     let mut timeout = Duration::from_secs(60);
     let mut iter = args.iter();
     while let Some(arg) = iter.next() {
-        let mut value = || iter.next().ok_or_else(|| format!("{arg} needs a value\n{CAPTURE_USAGE}"));
+        let mut value = || {
+            iter.next()
+                .ok_or_else(|| format!("{arg} needs a value\n{CAPTURE_USAGE}"))
+        };
         match arg.as_str() {
             "--out" => out = Some(PathBuf::from(value()?)),
             "--name" => name = Some(value()?.clone()),
             "--timeout" => {
                 let value = value()?;
-                let secs: f64 = value.parse().map_err(|_| format!("--timeout {value}: not a number of seconds"))?;
+                let secs: f64 = value
+                    .parse()
+                    .map_err(|_| format!("--timeout {value}: not a number of seconds"))?;
                 timeout = Duration::from_secs_f64(secs);
             }
             _ if script.is_none() => script = Some(PathBuf::from(arg)),
@@ -123,9 +151,14 @@ fn capture(args: &[String]) -> Result<(), String> {
     let (Some(script), Some(out)) = (script, out) else {
         return Err(CAPTURE_USAGE.to_owned());
     };
-    let source = std::fs::read(&script).map_err(|e| format!("cannot read {}: {e}", script.display()))?;
+    let source =
+        std::fs::read(&script).map_err(|e| format!("cannot read {}: {e}", script.display()))?;
     let name = name.unwrap_or_else(|| script.display().to_string());
-    let outcome = suite::capture::capture(&source, &name, &out, timeout).map_err(|e| format!("{}: {e}", script.display()))?;
-    println!("{}", serde_json::to_string(&outcome).map_err(|e| e.to_string())?);
+    let outcome = suite::capture::capture(&source, &name, &out, timeout)
+        .map_err(|e| format!("{}: {e}", script.display()))?;
+    println!(
+        "{}",
+        serde_json::to_string(&outcome).map_err(|e| e.to_string())?
+    );
     Ok(())
 }

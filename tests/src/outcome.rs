@@ -68,7 +68,10 @@ impl Comparison {
     pub fn difference(&self) -> Option<String> {
         let (jit, interp) = (&self.jit, &self.interpreter);
         if interp.status != Status::Pass {
-            return Some(format!("the program itself fails without the JIT: {}", interp.summary()));
+            return Some(format!(
+                "the program itself fails without the JIT: {}",
+                interp.summary()
+            ));
         }
         if jit.status != Status::Pass {
             return Some(format!("with the JIT: {}", jit.summary()));

@@ -20,10 +20,19 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
 
     let lso_report = suite::run_lso(&mut cx, &name, &variant.suite, "full")?;
     lso::print(&source.label, &lso_report);
-    let stress_report = stress::run(&mut cx, &name, &variant.suite, stress::DEFAULT_SEED, stress::DEFAULT_COUNT)?;
+    let stress_report = stress::run(
+        &mut cx,
+        &name,
+        &variant.suite,
+        stress::DEFAULT_SEED,
+        stress::DEFAULT_COUNT,
+    )?;
     crate::stress::print(&stress_report);
 
-    let failed: Vec<_> = results.iter().filter(|r| r.outcome.status != Status::Pass).collect();
+    let failed: Vec<_> = results
+        .iter()
+        .filter(|r| r.outcome.status != Status::Pass)
+        .collect();
     println!();
     if failed.is_empty() && lso_report.defects.is_empty() && stress_report.findings.is_empty() {
         println!(
@@ -44,13 +53,22 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
         stress_report.findings.len()
     );
     for result in failed {
-        println!("  case {} ({}): {}", result.name, result.pins.join(", "), result.outcome.summary());
+        println!(
+            "  case {} ({}): {}",
+            result.name,
+            result.pins.join(", "),
+            result.outcome.summary()
+        );
     }
     for class in &lso_report.defects {
         println!("  emit_lso: {}: {} inputs", class.class, class.count);
     }
     for finding in &stress_report.findings {
-        println!("  stress: {} ({})", finding.difference, finding.dir.display());
+        println!(
+            "  stress: {} ({})",
+            finding.difference,
+            finding.dir.display()
+        );
     }
     Ok(Verdict::Defects)
 }

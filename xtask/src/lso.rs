@@ -13,5 +13,9 @@ pub fn run(args: flags::Lso) -> Result<Verdict> {
     let domain = if args.window { "window" } else { "full" };
     let report = suite::run_lso(&mut cx, &name, &variant.suite, domain)?;
     lso::print(&source.label, &report);
-    Ok(if report.defects.is_empty() { Verdict::Sound } else { Verdict::Defects })
+    Ok(if report.defects.is_empty() {
+        Verdict::Sound
+    } else {
+        Verdict::Defects
+    })
 }

@@ -89,15 +89,25 @@ impl McodeDiff {
 pub fn run(args: flags::McodeDiff) -> Result<Verdict> {
     for script in &args.scripts {
         if !script.is_file() {
-            bail!("{}: no such file; pass the path of a Lua script", script.display());
+            bail!(
+                "{}: no such file; pass the path of a Lua script",
+                script.display()
+            );
         }
     }
     if args.self_check {
         let mut cx = Context::new()?;
         let pair = prepare_pair(&mut cx, &args.pair)?;
         let held = self_check(&mut cx, &pair)?;
-        println!("self-check: two captures of {SELF_CHECK_CASE} on the baseline {}", if held { "diff empty" } else { "DIFFER" });
-        return Ok(if held { Verdict::Sound } else { Verdict::Defects });
+        println!(
+            "self-check: two captures of {SELF_CHECK_CASE} on the baseline {}",
+            if held { "diff empty" } else { "DIFFER" }
+        );
+        return Ok(if held {
+            Verdict::Sound
+        } else {
+            Verdict::Defects
+        });
     }
     let diff = if args.no_run {
         let root = crate::pipeline::project_root();
@@ -114,7 +124,11 @@ pub fn run(args: flags::McodeDiff) -> Result<Verdict> {
     } else {
         print!("{}", render(&diff, std::io::stdout().is_terminal()));
     }
-    Ok(if diff.clean() { Verdict::Sound } else { Verdict::Defects })
+    Ok(if diff.clean() {
+        Verdict::Sound
+    } else {
+        Verdict::Defects
+    })
 }
 
 /// Stress programs in the default workload: the first ones of the default seed.
@@ -128,19 +142,27 @@ pub fn workload(cases_dir: &Path, scripts: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     let mut cases = regression_cases(cases_dir)?;
     let sample_dir = crate::pipeline::project_root().join("target/mcode/stress-sample");
-    std::fs::create_dir_all(&sample_dir).with_context(|| format!("cannot create {}", sample_dir.display()))?;
-    let seeds = crate::pipeline::stress::program_seeds(crate::pipeline::stress::DEFAULT_SEED, STRESS_SAMPLE);
+    std::fs::create_dir_all(&sample_dir)
+        .with_context(|| format!("cannot create {}", sample_dir.display()))?;
+    let seeds = crate::pipeline::stress::program_seeds(
+        crate::pipeline::stress::DEFAULT_SEED,
+        STRESS_SAMPLE,
+    );
     for (index, seed) in seeds.into_iter().enumerate() {
         let path = sample_dir.join(format!("stress-{index:02}.lua"));
-        std::fs::write(&path, crate::pipeline::stress::generate::program(seed).render())
-            .with_context(|| format!("cannot write {}", path.display()))?;
+        std::fs::write(
+            &path,
+            crate::pipeline::stress::generate::program(seed).render(),
+        )
+        .with_context(|| format!("cannot write {}", path.display()))?;
         cases.push(path);
     }
     Ok(cases)
 }
 
 fn regression_cases(cases_dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(cases_dir).with_context(|| format!("cannot read {}", cases_dir.display()))?;
+    let entries = std::fs::read_dir(cases_dir)
+        .with_context(|| format!("cannot read {}", cases_dir.display()))?;
     let mut cases = Vec::new();
     for entry in entries {
         let path = entry?.path();
@@ -160,17 +182,30 @@ fn regression_cases(cases_dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn diff_workload(cx: &mut Context, pair: &Pair, scripts: &[PathBuf]) -> Result<McodeDiff> {
     let mut diffs = Vec::new();
     for script in scripts {
-        let script = script.canonicalize().with_context(|| format!("{}: no such script", script.display()))?;
+        let script = script
+            .canonicalize()
+            .with_context(|| format!("{}: no such script", script.display()))?;
         let chunk_name = chunk_name(&cx.root, &script);
         eprintln!("==> capturing the traces of {chunk_name} on both builds");
         let mut sides = Vec::new();
         for (name, variant) in [(BASELINE, &pair.baseline), (PATCHED, &pair.patched)] {
             let out = capture_path(&cx.target_dir(), name, &script);
             let dir = out.parent().expect("a capture lives in a folder");
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-            let outcome = suite::run_capture(cx, &variant.suite, &script, &chunk_name, &out, TIMEOUT)?;
-            let capture = if out.is_file() { Some(Capture::load(&out)?) } else { None };
-            sides.push((name, outcome.summary(), why_not_captured(&outcome, capture.is_some()), capture));
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let outcome =
+                suite::run_capture(cx, &variant.suite, &script, &chunk_name, &out, TIMEOUT)?;
+            let capture = if out.is_file() {
+                Some(Capture::load(&out)?)
+            } else {
+                None
+            };
+            sides.push((
+                name,
+                outcome.summary(),
+                why_not_captured(&outcome, capture.is_some()),
+                capture,
+            ));
         }
         let patched = sides.pop().expect("two sides");
         let baseline = sides.pop().expect("two sides");
@@ -184,11 +219,14 @@ pub fn diff_workload(cx: &mut Context, pair: &Pair, scripts: &[PathBuf]) -> Resu
 pub fn diff_saved(target_dir: &Path, root: &Path, scripts: &[PathBuf]) -> Result<McodeDiff> {
     let mut diffs = Vec::new();
     for script in scripts {
-        let script = script.canonicalize().with_context(|| format!("{}: no such script", script.display()))?;
+        let script = script
+            .canonicalize()
+            .with_context(|| format!("{}: no such script", script.display()))?;
         let mut sides = Vec::new();
         for name in [BASELINE, PATCHED] {
             let path = capture_path(target_dir, name, &script);
-            let capture = Capture::load(&path).with_context(|| format!("no saved capture of {} on {name}", script.display()))?;
+            let capture = Capture::load(&path)
+                .with_context(|| format!("no saved capture of {} on {name}", script.display()))?;
             let summary = match &capture.error {
                 Some(error) => format!("fail: {error}"),
                 None => "pass".to_owned(),
@@ -218,13 +256,19 @@ pub fn self_check(cx: &mut Context, pair: &Pair) -> Result<bool> {
         let out = dir.join(format!("{run}.json"));
         let runner = cx.toolchain.runner.clone();
         if moved && !runner.is_empty() {
-            cx.toolchain.runner.extend(["-R", "0x6000000000"].map(String::from));
+            cx.toolchain
+                .runner
+                .extend(["-R", "0x6000000000"].map(String::from));
         }
-        let outcome = suite::run_capture(cx, &pair.baseline.suite, &case, &chunk_name, &out, TIMEOUT);
+        let outcome =
+            suite::run_capture(cx, &pair.baseline.suite, &case, &chunk_name, &out, TIMEOUT);
         cx.toolchain.runner = runner;
         let outcome = outcome?;
         if !out.is_file() {
-            bail!("the {run} capture of {chunk_name} on the baseline failed: {}", outcome.summary());
+            bail!(
+                "the {run} capture of {chunk_name} on the baseline failed: {}",
+                outcome.summary()
+            );
         }
         captures.push(Capture::load(&out)?);
     }
@@ -232,14 +276,35 @@ pub fn self_check(cx: &mut Context, pair: &Pair) -> Result<bool> {
     if !held {
         eprintln!("mcode-diff self-check: {chunk_name} left no traces on the baseline");
     }
-    let raw = |c: &Capture| c.traces.iter().map(|t| (t.address.clone(), t.mcode.clone())).collect::<Vec<_>>();
-    let moved = if raw(&captures[0]) == raw(&captures[1]) { "the same raw machine code" } else { "raw machine code at other addresses" };
-    eprintln!("mcode-diff self-check: {} traces; the second run has {moved}", captures[0].traces.len());
-    for (what, other) in [("against itself", &captures[0]), ("against a second run", &captures[1])] {
+    let raw = |c: &Capture| {
+        c.traces
+            .iter()
+            .map(|t| (t.address.clone(), t.mcode.clone()))
+            .collect::<Vec<_>>()
+    };
+    let moved = if raw(&captures[0]) == raw(&captures[1]) {
+        "the same raw machine code"
+    } else {
+        "raw machine code at other addresses"
+    };
+    eprintln!(
+        "mcode-diff self-check: {} traces; the second run has {moved}",
+        captures[0].traces.len()
+    );
+    for (what, other) in [
+        ("against itself", &captures[0]),
+        ("against a second run", &captures[1]),
+    ] {
         let results = compare::compare(&captures[0], other, false)?;
-        for result in results.iter().filter(|r| r.status != TraceStatus::Identical) {
+        for result in results
+            .iter()
+            .filter(|r| r.status != TraceStatus::Identical)
+        {
             held = false;
-            eprintln!("mcode-diff self-check, {chunk_name} {what}: {} is {:?}\n{}", result.heading, result.status, result.diff);
+            eprintln!(
+                "mcode-diff self-check, {chunk_name} {what}: {} is {:?}\n{}",
+                result.heading, result.status, result.diff
+            );
         }
     }
     Ok(held)
@@ -247,13 +312,23 @@ pub fn self_check(cx: &mut Context, pair: &Pair) -> Result<bool> {
 
 /// `target/mcode/<variant>/<script stem>.json`
 fn capture_path(target_dir: &Path, variant: &str, script: &Path) -> PathBuf {
-    let stem = script.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "script".to_owned());
-    target_dir.join("mcode").join(variant).join(format!("{stem}.json"))
+    let stem = script
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "script".to_owned());
+    target_dir
+        .join("mcode")
+        .join(variant)
+        .join(format!("{stem}.json"))
 }
 
 /// The script's path relative to the project root when it is inside it.
 fn chunk_name(root: &Path, script: &Path) -> String {
-    script.strip_prefix(root).unwrap_or(script).display().to_string()
+    script
+        .strip_prefix(root)
+        .unwrap_or(script)
+        .display()
+        .to_string()
 }
 
 fn why_not_captured(outcome: &Outcome, captured: bool) -> Option<String> {
@@ -268,17 +343,30 @@ type Side<'a> = (&'a str, String, Option<String>, Option<Capture>);
 
 fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDiff> {
     let diverged = baseline.1 != patched.1;
-    let not_captured: Vec<String> =
-        [&baseline, &patched].iter().filter_map(|side| side.2.as_ref().map(|why| format!("{}: {why}", side.0))).collect();
+    let not_captured: Vec<String> = [&baseline, &patched]
+        .iter()
+        .filter_map(|side| side.2.as_ref().map(|why| format!("{}: {why}", side.0)))
+        .collect();
     let traces = match (&baseline.3, &patched.3) {
-        (Some(base), Some(patch)) => compare::compare(base, patch, diverged).with_context(|| format!("comparing the traces of {script}"))?,
+        (Some(base), Some(patch)) => compare::compare(base, patch, diverged)
+            .with_context(|| format!("comparing the traces of {script}"))?,
         _ => Vec::new(),
     };
-    Ok(ScriptDiff { script, baseline: baseline.1, patched: patched.1, diverged, not_captured, traces })
+    Ok(ScriptDiff {
+        script,
+        baseline: baseline.1,
+        patched: patched.1,
+        diverged,
+        not_captured,
+        traces,
+    })
 }
 
 fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
-    let mut totals = Totals { scripts: scripts.len(), ..Totals::default() };
+    let mut totals = Totals {
+        scripts: scripts.len(),
+        ..Totals::default()
+    };
     for script in &scripts {
         if !script.not_captured.is_empty() {
             totals.not_captured += 1;
@@ -313,7 +401,11 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
             totals.unexplained += trace.sites.len() - explained;
         }
     }
-    let mut diff = McodeDiff { totals, scripts, text: String::new() };
+    let mut diff = McodeDiff {
+        totals,
+        scripts,
+        text: String::new(),
+    };
     diff.text = render(&diff, false);
     diff
 }
@@ -325,7 +417,11 @@ struct Style {
 
 impl Style {
     fn paint(&self, code: &str, text: &str) -> String {
-        if self.colour { format!("\x1b[{code}m{text}\x1b[0m") } else { text.to_owned() }
+        if self.colour {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_owned()
+        }
     }
 
     fn diff_line(&self, line: &str) -> String {
@@ -338,7 +434,11 @@ impl Style {
     }
 
     fn verdict(&self, explained: bool) -> String {
-        if explained { self.paint("32", "explained") } else { self.paint("1;31", "UNEXPLAINED") }
+        if explained {
+            self.paint("32", "explained")
+        } else {
+            self.paint("1;31", "UNEXPLAINED")
+        }
     }
 }
 
@@ -349,7 +449,11 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
     let mut unexplained = Vec::new();
     let mut ir_different = Vec::new();
     for script in &diff.scripts {
-        let _ = writeln!(out, "{}", style.paint("1", &format!("== {}", script.script)));
+        let _ = writeln!(
+            out,
+            "{}",
+            style.paint("1", &format!("== {}", script.script))
+        );
         let _ = writeln!(out, "   baseline: {}", script.baseline);
         let _ = writeln!(out, "   patched:  {}", script.patched);
         for why in &script.not_captured {
@@ -385,7 +489,13 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
                 let _ = writeln!(out, "      {}", style.diff_line(diff_line));
             }
             for (index, site) in trace.sites.iter().enumerate() {
-                let _ = writeln!(out, "      site {}, {}: {}", index + 1, style.verdict(site.explained), site.reason);
+                let _ = writeln!(
+                    out,
+                    "      site {}, {}: {}",
+                    index + 1,
+                    style.verdict(site.explained),
+                    site.reason
+                );
                 let pairs = site_lines(site);
                 for line in &pairs {
                     let _ = writeln!(out, "        {line}");
@@ -408,15 +518,31 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
     let _ = writeln!(
         out,
         "{}",
-        style.paint("1", &format!("summary: {} script{}, {} without a capture", t.scripts, if t.scripts == 1 { "" } else { "s" }, t.not_captured))
+        style.paint(
+            "1",
+            &format!(
+                "summary: {} script{}, {} without a capture",
+                t.scripts,
+                if t.scripts == 1 { "" } else { "s" },
+                t.not_captured
+            )
+        )
     );
-    let _ = writeln!(out, "  traces: {} on the baseline, {} on the patched build", t.baseline_traces, t.patched_traces);
+    let _ = writeln!(
+        out,
+        "  traces: {} on the baseline, {} on the patched build",
+        t.baseline_traces, t.patched_traces
+    );
     let _ = writeln!(
         out,
         "  compared {}: {} identical, {} different, {} with different IR; {} only on the baseline, {} only on the patched build",
         t.compared, t.identical, t.different, t.ir_different, t.only_baseline, t.only_patched
     );
-    let _ = writeln!(out, "  differing sites: {} ({} explained, {} unexplained)", t.sites, t.explained_sites, t.unexplained_sites);
+    let _ = writeln!(
+        out,
+        "  differing sites: {} ({} explained, {} unexplained)",
+        t.sites, t.explained_sites, t.unexplained_sites
+    );
     if !ir_different.is_empty() {
         let _ = writeln!(out, "IR differs (machine code not compared):");
         for item in &ir_different {
@@ -426,7 +552,11 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
     if unexplained.is_empty() {
         let _ = writeln!(out, "unexplained: none");
     } else {
-        let _ = writeln!(out, "{}", style.paint("1;31", &format!("unexplained: {}", unexplained.len())));
+        let _ = writeln!(
+            out,
+            "{}",
+            style.paint("1;31", &format!("unexplained: {}", unexplained.len()))
+        );
         for item in &unexplained {
             let _ = writeln!(out, "  {item}");
         }
@@ -453,14 +583,40 @@ fn site_lines(site: &Site) -> Vec<String> {
 mod tests {
     use super::*;
 
-    fn trace_result(trace: u32, status: TraceStatus, sites: Vec<Site>, explained: bool) -> TraceResult {
-        TraceResult { trace, heading: format!("trace {trace}"), status, diff: String::new(), sites, explained, note: None }
+    fn trace_result(
+        trace: u32,
+        status: TraceStatus,
+        sites: Vec<Site>,
+        explained: bool,
+    ) -> TraceResult {
+        TraceResult {
+            trace,
+            heading: format!("trace {trace}"),
+            status,
+            diff: String::new(),
+            sites,
+            explained,
+            note: None,
+        }
     }
 
     #[test]
     fn totals_count_every_trace_and_every_unexplained_item() {
-        let split = Site { baseline: vec!["stp x1, x2, [x19, #496]".to_owned()], patched: vec!["str x1, [x19, #496]".to_owned(), "str x2, [x19, #504]".to_owned()], explained: true, reason: "split".to_owned() };
-        let other = Site { baseline: vec!["add x1, x1, #0x1".to_owned()], patched: vec!["add x1, x1, #0x2".to_owned()], explained: false, reason: "not only plain loads and stores".to_owned() };
+        let split = Site {
+            baseline: vec!["stp x1, x2, [x19, #496]".to_owned()],
+            patched: vec![
+                "str x1, [x19, #496]".to_owned(),
+                "str x2, [x19, #504]".to_owned(),
+            ],
+            explained: true,
+            reason: "split".to_owned(),
+        };
+        let other = Site {
+            baseline: vec!["add x1, x1, #0x1".to_owned()],
+            patched: vec!["add x1, x1, #0x2".to_owned()],
+            explained: false,
+            reason: "not only plain loads and stores".to_owned(),
+        };
         let script = ScriptDiff {
             script: "t.lua".to_owned(),
             baseline: "pass".to_owned(),
@@ -476,11 +632,33 @@ mod tests {
         };
         let diff = finish(vec![script]);
         let t = &diff.totals;
-        assert_eq!((t.baseline_traces, t.patched_traces, t.compared, t.identical, t.different), (3, 4, 3, 1, 2));
-        assert_eq!((t.sites, t.explained_sites, t.unexplained_sites, t.only_patched), (3, 2, 1, 1));
+        assert_eq!(
+            (
+                t.baseline_traces,
+                t.patched_traces,
+                t.compared,
+                t.identical,
+                t.different
+            ),
+            (3, 4, 3, 1, 2)
+        );
+        assert_eq!(
+            (
+                t.sites,
+                t.explained_sites,
+                t.unexplained_sites,
+                t.only_patched
+            ),
+            (3, 2, 1, 1)
+        );
         assert_eq!(t.unexplained, 2);
         assert!(!diff.clean());
-        assert!(diff.text.contains("t.lua trace 3 site 2: add x1, x1, #0x1 | add x1, x1, #0x2"), "{}", diff.text);
+        assert!(
+            diff.text
+                .contains("t.lua trace 3 site 2: add x1, x1, #0x1 | add x1, x1, #0x2"),
+            "{}",
+            diff.text
+        );
         assert!(!diff.text.contains('\x1b'));
         assert!(render(&diff, true).contains("\x1b[1;31mUNEXPLAINED\x1b[0m"));
     }

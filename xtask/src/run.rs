@@ -6,16 +6,22 @@ use serde_json::json;
 
 use crate::Verdict;
 use crate::flags;
+use crate::pipeline::Context;
 use crate::pipeline::suite::{self, outcome::Outcome, outcome::Status};
 use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
-use crate::pipeline::Context;
 
 pub fn run(args: flags::Run) -> Result<Verdict> {
     if !args.script.is_file() {
-        bail!("{}: no such file; pass the path of a Lua script", args.script.display());
+        bail!(
+            "{}: no such file; pass the path of a Lua script",
+            args.script.display()
+        );
     }
     if !(args.timeout > 0.0 && args.timeout.is_finite()) {
-        bail!("--timeout {}: give a positive number of seconds", args.timeout);
+        bail!(
+            "--timeout {}: give a positive number of seconds",
+            args.timeout
+        );
     }
     let script = args.script.canonicalize()?;
     let mut cx = Context::new()?;
@@ -40,7 +46,11 @@ pub fn run(args: flags::Run) -> Result<Verdict> {
         }
     }
     let same = baseline.status == patched.status && baseline.exit_code == patched.exit_code;
-    Ok(if same && baseline.status == Status::Pass { Verdict::Sound } else { Verdict::Defects })
+    Ok(if same && baseline.status == Status::Pass {
+        Verdict::Sound
+    } else {
+        Verdict::Defects
+    })
 }
 
 fn outcome_json(outcome: &Outcome) -> serde_json::Value {

@@ -9,10 +9,10 @@ use anyhow::{Context as _, Result};
 
 use crate::Verdict;
 use crate::flags;
-use crate::pipeline::stress::{self, StressReport};
 use crate::flags::PairArgs;
-use crate::pipeline::variants::{build_steps, prepare_pair, single};
 use crate::pipeline::Context;
+use crate::pipeline::stress::{self, StressReport};
+use crate::pipeline::variants::{build_steps, prepare_pair, single};
 
 pub fn run(args: flags::Stress) -> Result<Verdict> {
     let mut cx = Context::new()?;
@@ -28,7 +28,8 @@ pub fn run(args: flags::Stress) -> Result<Verdict> {
             // finding can be traced to the patch that fixes it.
             let pair = prepare_pair(&mut cx, &PairArgs::default())?;
             let steps = build_steps(&mut cx, &pair, &mut Vec::new())?;
-            let (baseline, patched) = stress::run_pair(&mut cx, &pair, &steps, args.seed, args.count)?;
+            let (baseline, patched) =
+                stress::run_pair(&mut cx, &pair, &steps, args.seed, args.count)?;
             vec![(baseline, pair.baseline), (patched, pair.patched)]
         }
     };
@@ -40,7 +41,11 @@ pub fn run(args: flags::Stress) -> Result<Verdict> {
         }
         any |= !report.findings.is_empty();
     }
-    Ok(if any { Verdict::Defects } else { Verdict::Sound })
+    Ok(if any {
+        Verdict::Defects
+    } else {
+        Verdict::Sound
+    })
 }
 
 pub fn print(report: &StressReport) {
@@ -60,19 +65,40 @@ pub fn print(report: &StressReport) {
         println!("  first finding after {seconds:.1} s of program runs");
     }
     for finding in &report.findings {
-        println!("  {} (program seed {:#x}): {}", finding.kind, finding.program_seed, finding.difference);
+        println!(
+            "  {} (program seed {:#x}): {}",
+            finding.kind, finding.program_seed, finding.difference
+        );
         println!("      saved in {}", finding.dir.display());
         if let Some(shrunk) = &finding.shrunk {
-            println!("      shrunk to {} lines ({}): {}", shrunk.lines, shrunk.difference, shrunk.path.display());
+            println!(
+                "      shrunk to {} lines ({}): {}",
+                shrunk.lines,
+                shrunk.difference,
+                shrunk.path.display()
+            );
         }
         if let Some(attribution) = &finding.attribution {
             let steps: Vec<String> = attribution
                 .steps
                 .iter()
-                .map(|(variant, difference)| format!("{variant} {}", if difference.is_some() { "differs" } else { "agrees" }))
+                .map(|(variant, difference)| {
+                    format!(
+                        "{variant} {}",
+                        if difference.is_some() {
+                            "differs"
+                        } else {
+                            "agrees"
+                        }
+                    )
+                })
                 .collect();
             match &attribution.fixed_by {
-                Some(patch) => println!("      fixed by {patch} ({}): {}", attribution.fixes.join(", "), steps.join(", ")),
+                Some(patch) => println!(
+                    "      fixed by {patch} ({}): {}",
+                    attribution.fixes.join(", "),
+                    steps.join(", ")
+                ),
                 None => println!("      not fixed by the series: {}", steps.join(", ")),
             }
         }
@@ -82,9 +108,16 @@ pub fn print(report: &StressReport) {
 /// Times the tree's own `luajit` binary on the same programs, JIT on and
 /// off, one process per run as the harness does, for the overhead figure.
 fn time_raw(cx: &Context, name: &str, tree: &Path, report: &StressReport) -> Result<()> {
-    let programs = cx.target_dir().join("stress").join(name).join(format!("seed-{}-count-{}", report.seed, report.programs)).join("programs");
+    let programs = cx
+        .target_dir()
+        .join("stress")
+        .join(name)
+        .join(format!("seed-{}-count-{}", report.seed, report.programs))
+        .join("programs");
     let luajit = tree.join("src/luajit");
-    let mut paths: Vec<_> = std::fs::read_dir(&programs)?.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    let mut paths: Vec<_> = std::fs::read_dir(&programs)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .collect();
     paths.sort();
     let started = Instant::now();
     for path in &paths {
@@ -97,7 +130,12 @@ fn time_raw(cx: &Context, name: &str, tree: &Path, report: &StressReport) -> Res
                 }
                 None => Command::new(&luajit),
             };
-            command.arg(jit).arg(path).current_dir(tree.join("src")).output().with_context(|| format!("cannot run {}", luajit.display()))?;
+            command
+                .arg(jit)
+                .arg(path)
+                .current_dir(tree.join("src"))
+                .output()
+                .with_context(|| format!("cannot run {}", luajit.display()))?;
         }
     }
     let raw = started.elapsed().as_secs_f64();

@@ -7,21 +7,25 @@ use xshell::cmd;
 
 use crate::Verdict;
 use crate::flags;
-use crate::pipeline::{expect, lso, mutants, stress, workflows};
 use crate::pipeline::variants::{BASELINE, PATCHED, build_steps, prepare_pair};
 use crate::pipeline::{Context, TARGET, cargo, step, suite};
+use crate::pipeline::{expect, lso, mutants, stress, workflows};
 
 pub fn run(_args: flags::Test) -> Result<Verdict> {
     let mut cx = Context::new()?;
     let cargo = cargo();
 
     let timer = step("unit tests of the xtask (host)");
-    cmd!(cx.sh, "{cargo} test --package xtask").run().context("the xtask's unit tests failed")?;
+    cmd!(cx.sh, "{cargo} test --package xtask")
+        .run()
+        .context("the xtask's unit tests failed")?;
     timer.done();
 
     let pair = prepare_pair(&mut cx, &crate::flags::PairArgs::default())?;
 
-    let timer = step(format!("unit tests of the suite ({TARGET}, linked against the patched build)"));
+    let timer = step(format!(
+        "unit tests of the suite ({TARGET}, linked against the patched build)"
+    ));
     cmd!(cx.sh, "{cargo} test --package suite --target {TARGET}")
         .env("LUAJIT_SYS_DIR", &pair.patched.built.dir)
         .run()
@@ -40,21 +44,43 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
     let mut mutant_results = Vec::new();
     for (index, mutant) in mutants.iter().enumerate() {
         let report = mutants::check(&mut cx, &pair.patched.built, index, mutant)?;
-        let found: Vec<String> = report.defects.iter().map(|c| format!("{} ({})", c.class, c.count)).collect();
+        let found: Vec<String> = report
+            .defects
+            .iter()
+            .map(|c| format!("{} ({})", c.class, c.count))
+            .collect();
         let held = report.defects.iter().any(|c| c.class == mutant.class);
         mutant_results.push((mutant, held, found));
     }
 
     let steps = build_steps(&mut cx, &pair, &mut Vec::new())?;
-    let (baseline_stress, patched_stress) =
-        stress::run_pair(&mut cx, &pair, &steps, stress::DEFAULT_SEED, stress::DEFAULT_COUNT)?;
+    let (baseline_stress, patched_stress) = stress::run_pair(
+        &mut cx,
+        &pair,
+        &steps,
+        stress::DEFAULT_SEED,
+        stress::DEFAULT_COUNT,
+    )?;
     crate::stress::print(&baseline_stress);
     crate::stress::print(&patched_stress);
     let mcode_repeatable = crate::mcode_diff::self_check(&mut cx, &pair)?;
-    let stitch = crate::mcode_diff::diff_workload(&mut cx, &pair, &[cases_dir.join("lj1075_stitch_ipairs_slot62.lua")])?;
-    let repeatable = stress::deterministic(&mut cx, BASELINE, &pair.baseline.suite, stress::DEFAULT_SEED, 40)?;
+    let stitch = crate::mcode_diff::diff_workload(
+        &mut cx,
+        &pair,
+        &[cases_dir.join("lj1075_stitch_ipairs_slot62.lua")],
+    )?;
+    let repeatable = stress::deterministic(
+        &mut cx,
+        BASELINE,
+        &pair.baseline.suite,
+        stress::DEFAULT_SEED,
+        40,
+    )?;
 
-    println!("\nregression cases against their expectations (baseline carries {}):", pair.carried.join(", "));
+    println!(
+        "\nregression cases against their expectations (baseline carries {}):",
+        pair.carried.join(", ")
+    );
     let mut passed = 0;
     let mut failed = 0;
     let mut tally = |held: bool, line: String, detail: String| {
@@ -65,27 +91,81 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         if held { passed += 1 } else { failed += 1 }
     };
     for check in &checks {
-        tally(check.held, format!("{} on {}: expected {}", check.case, check.variant, check.expected), format!("got {}", check.observed));
+        tally(
+            check.held,
+            format!(
+                "{} on {}: expected {}",
+                check.case, check.variant, check.expected
+            ),
+            format!("got {}", check.observed),
+        );
     }
     println!("\nemit_lso over its whole input domain:");
     for (issue, shown) in lso::carried_shown(&baseline_lso, &pair.carried) {
-        tally(shown, format!("baseline: a defect class of {issue} is reported"), format!("reported: {:?}", class_names(&baseline_lso)));
+        tally(
+            shown,
+            format!("baseline: a defect class of {issue} is reported"),
+            format!("reported: {:?}", class_names(&baseline_lso)),
+        );
     }
-    tally(patched_lso.defects.is_empty(), "patched: no defects".to_owned(), format!("reported: {:?}", class_names(&patched_lso)));
-    println!("\nstress, the JIT against the interpreter (seed {}, {} programs):", stress::DEFAULT_SEED, stress::DEFAULT_COUNT);
+    tally(
+        patched_lso.defects.is_empty(),
+        "patched: no defects".to_owned(),
+        format!("reported: {:?}", class_names(&patched_lso)),
+    );
+    println!(
+        "\nstress, the JIT against the interpreter (seed {}, {} programs):",
+        stress::DEFAULT_SEED,
+        stress::DEFAULT_COUNT
+    );
     for (issue, found) in stress::carried_found(&baseline_stress, &pair.carried) {
-        tally(found, format!("baseline: a difference fixed by the patch for {issue} is found"), format!("{} findings", baseline_stress.findings.len()));
+        tally(
+            found,
+            format!("baseline: a difference fixed by the patch for {issue} is found"),
+            format!("{} findings", baseline_stress.findings.len()),
+        );
     }
     for (name, report) in [(BASELINE, &baseline_stress), (PATCHED, &patched_stress)] {
-        tally(report.traces >= 2000, format!("{name}: at least 2000 traces compiled"), format!("{} traces", report.traces));
+        tally(
+            report.traces >= 2000,
+            format!("{name}: at least 2000 traces compiled"),
+            format!("{} traces", report.traces),
+        );
     }
-    tally(patched_stress.findings.is_empty(), "patched: no differences".to_owned(), format!("{:?}", patched_stress.findings.iter().map(|f| &f.difference).collect::<Vec<_>>()));
-    let short = baseline_stress.findings.iter().filter_map(|f| f.shrunk.as_ref()).any(|s| s.lines <= 40);
-    tally(short, "baseline: a finding shrinks to at most 40 lines".to_owned(), "no shrunk reproducer that short".to_owned());
-    tally(repeatable, "the same seed gives the same programs and results, run after run".to_owned(), "two runs of 40 programs differ".to_owned());
+    tally(
+        patched_stress.findings.is_empty(),
+        "patched: no differences".to_owned(),
+        format!(
+            "{:?}",
+            patched_stress
+                .findings
+                .iter()
+                .map(|f| &f.difference)
+                .collect::<Vec<_>>()
+        ),
+    );
+    let short = baseline_stress
+        .findings
+        .iter()
+        .filter_map(|f| f.shrunk.as_ref())
+        .any(|s| s.lines <= 40);
+    tally(
+        short,
+        "baseline: a finding shrinks to at most 40 lines".to_owned(),
+        "no shrunk reproducer that short".to_owned(),
+    );
+    tally(
+        repeatable,
+        "the same seed gives the same programs and results, run after run".to_owned(),
+        "two runs of 40 programs differ".to_owned(),
+    );
 
     println!("\nmachine code with and without the patch:");
-    tally(mcode_repeatable, "two captures of one build diff empty".to_owned(), "the self-check found differences".to_owned());
+    tally(
+        mcode_repeatable,
+        "two captures of one build diff empty".to_owned(),
+        "the self-check found differences".to_owned(),
+    );
     let t = &stitch.totals;
     tally(
         t.sites == 1 && t.explained_sites == 1 && t.unexplained == 0,
@@ -95,17 +175,33 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
 
     println!("\nthe CI workflows (.github/workflows):");
     for (linter, passed, output) in workflows::lint(&cx.root)? {
-        tally(passed, format!("{linter} finds nothing"), output.trim().replace('\n', "\n         "));
+        tally(
+            passed,
+            format!("{linter} finds nothing"),
+            output.trim().replace('\n', "\n         "),
+        );
     }
 
     println!("\nseeded defects (tests/lso_mutants.txt), each must be reported in its class:");
     for (mutant, held, found) in &mutant_results {
-        tally(*held, format!("{}: reported as {}", mutant.description, mutant.class), format!("reported: {found:?}"));
+        tally(
+            *held,
+            format!("{}: reported as {}", mutant.description, mutant.class),
+            format!("reported: {found:?}"),
+        );
     }
     println!("\n{passed} passed, {failed} failed");
-    Ok(if failed == 0 { Verdict::Sound } else { Verdict::Defects })
+    Ok(if failed == 0 {
+        Verdict::Sound
+    } else {
+        Verdict::Defects
+    })
 }
 
 fn class_names(report: &crate::pipeline::suite::outcome::LsoReport) -> Vec<String> {
-    report.defects.iter().map(|c| format!("{} ({})", c.class, c.count)).collect()
+    report
+        .defects
+        .iter()
+        .map(|c| format!("{} ({})", c.class, c.count))
+        .collect()
 }

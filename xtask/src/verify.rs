@@ -18,20 +18,32 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
     let timer = step("running the suite on both variants");
     let baseline = suite::run_cases(&mut cx, BASELINE, &pair.baseline.suite, &cases_dir)?;
     let patched = suite::run_cases(&mut cx, PATCHED, &pair.patched.suite, &cases_dir)?;
-    pair.timings.push(("suite (both variants)".to_owned(), timer.done()));
+    pair.timings
+        .push(("suite (both variants)".to_owned(), timer.done()));
 
     let timer = step("checking emit_lso over its whole input domain on both variants");
     let baseline_lso = suite::run_lso(&mut cx, BASELINE, &pair.baseline.suite, "full")?;
     let patched_lso = suite::run_lso(&mut cx, PATCHED, &pair.patched.suite, "full")?;
-    pair.timings.push(("exhaustive emit_lso check (both variants)".to_owned(), timer.done()));
+    pair.timings.push((
+        "exhaustive emit_lso check (both variants)".to_owned(),
+        timer.done(),
+    ));
 
     let mut step_timings = Vec::new();
     let steps = build_steps(&mut cx, &pair, &mut step_timings)?;
     pair.timings.extend(step_timings);
     let timer = step("stress: the JIT against the interpreter on both variants");
-    let (baseline_stress, patched_stress) =
-        stress::run_pair(&mut cx, &pair, &steps, stress::DEFAULT_SEED, stress::DEFAULT_COUNT)?;
-    pair.timings.push(("stress (both variants, shrinking, attribution)".to_owned(), timer.done()));
+    let (baseline_stress, patched_stress) = stress::run_pair(
+        &mut cx,
+        &pair,
+        &steps,
+        stress::DEFAULT_SEED,
+        stress::DEFAULT_COUNT,
+    )?;
+    pair.timings.push((
+        "stress (both variants, shrinking, attribution)".to_owned(),
+        timer.done(),
+    ));
 
     let timer = step("per-patch attribution: the checks after each patch in turn");
     let attribution = attribution::attribute(
@@ -42,19 +54,28 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         (&baseline_lso, &patched_lso),
         &baseline_stress,
     )?;
-    pair.timings.push(("per-patch attribution".to_owned(), timer.done()));
+    pair.timings
+        .push(("per-patch attribution".to_owned(), timer.done()));
 
     let timer = step("machine code of every trace, with and without the patch");
     let workload = crate::mcode_diff::workload(&cases_dir, &[])?;
     let mcode = crate::mcode_diff::diff_workload(&mut cx, &pair, &workload)?;
-    pair.timings.push(("capture and machine-code diff".to_owned(), timer.done()));
+    pair.timings
+        .push(("capture and machine-code diff".to_owned(), timer.done()));
 
     let mut checks: Vec<Check> = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
     checks.extend(expect::patched_checks(&patched, PATCHED));
-    let patched_clean = checks.iter().filter(|c| c.variant == PATCHED).all(|c| c.held) && patched_lso.defects.is_empty()
+    let patched_clean = checks
+        .iter()
+        .filter(|c| c.variant == PATCHED)
+        .all(|c| c.held)
+        && patched_lso.defects.is_empty()
         && patched_stress.findings.is_empty()
         && mcode.clean();
-    let baseline_failures = baseline.iter().filter(|r| r.outcome.status != suite::outcome::Status::Pass).count();
+    let baseline_failures = baseline
+        .iter()
+        .filter(|r| r.outcome.status != suite::outcome::Status::Pass)
+        .count();
     let ok = patched_clean && baseline_failures > 0;
     let problems = open_problems(&checks, &patched_lso, &patched_stress, &mcode);
     let summary = verdict_text(&pair, &problems, baseline_failures, baseline.len());
@@ -62,28 +83,50 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
     let rows = report::case_rows(&[(BASELINE, &baseline), (PATCHED, &patched)]);
     println!();
     report::print_table(&rows);
-    lso::print(&format!("{BASELINE} ({})", pair.source.label), &baseline_lso);
-    lso::print(&format!("{PATCHED} ({} + patches/)", pair.source.label), &patched_lso);
+    lso::print(
+        &format!("{BASELINE} ({})", pair.source.label),
+        &baseline_lso,
+    );
+    lso::print(
+        &format!("{PATCHED} ({} + patches/)", pair.source.label),
+        &patched_lso,
+    );
     crate::stress::print(&baseline_stress);
     crate::stress::print(&patched_stress);
     println!("\nmachine code: {}", mcode_summary(&mcode));
     let report = Report {
-        verdict: report::Verdict { ok, summary: summary.clone() },
+        verdict: report::Verdict {
+            ok,
+            summary: summary.clone(),
+        },
         tree: pair.source.clone(),
         mode: pair.describe(),
         patches: pair
             .series
             .patches
             .iter()
-            .map(|p| PatchInfo { name: p.name.clone(), subject: p.subject.clone(), sha256: p.sha256.clone(), fixes: p.fixes.clone() })
+            .map(|p| PatchInfo {
+                name: p.name.clone(),
+                subject: p.subject.clone(),
+                sha256: p.sha256.clone(),
+                fixes: p.fixes.clone(),
+            })
             .collect(),
         toolchain: cx.toolchain.versions.clone(),
         variants: [&pair.baseline, &pair.patched]
             .iter()
-            .map(|v| VariantInfo { name: v.built.name.clone(), dir: v.built.dir.clone(), rebuilt: v.built.rebuilt, build_seconds: v.built.seconds })
+            .map(|v| VariantInfo {
+                name: v.built.name.clone(),
+                dir: v.built.dir.clone(),
+                rebuilt: v.built.rebuilt,
+                build_seconds: v.built.seconds,
+            })
             .collect(),
         cases: rows,
-        lso: vec![(BASELINE.to_owned(), baseline_lso), (PATCHED.to_owned(), patched_lso)],
+        lso: vec![
+            (BASELINE.to_owned(), baseline_lso),
+            (PATCHED.to_owned(), patched_lso),
+        ],
         stress: vec![baseline_stress, patched_stress],
         mcode: Some(mcode),
         attribution: Some(attribution),
@@ -93,7 +136,11 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         commands: cx.commands.clone(),
     };
     let (md, json) = report.write(&cx.target_dir().join("evidence"))?;
-    println!("\n{summary}\nreport: {}\n        {}", md.display(), json.display());
+    println!(
+        "\n{summary}\nreport: {}\n        {}",
+        md.display(),
+        json.display()
+    );
     Ok(if ok { Verdict::Sound } else { Verdict::Defects })
 }
 
@@ -105,24 +152,46 @@ fn open_problems(
     mcode: &crate::mcode_diff::McodeDiff,
 ) -> Vec<String> {
     let mut problems = Vec::new();
-    let failing: Vec<&str> = checks.iter().filter(|c| c.variant == PATCHED && !c.held).map(|c| c.case.as_str()).collect();
+    let failing: Vec<&str> = checks
+        .iter()
+        .filter(|c| c.variant == PATCHED && !c.held)
+        .map(|c| c.case.as_str())
+        .collect();
     if !failing.is_empty() {
         problems.push(format!("regression cases fail ({})", failing.join(", ")));
     }
     if !lso.defects.is_empty() {
-        let classes: Vec<String> = lso.defects.iter().map(|c| format!("{}: {} inputs", c.class, c.count)).collect();
-        problems.push(format!("emit_lso is wrong for some inputs ({})", classes.join(", ")));
+        let classes: Vec<String> = lso
+            .defects
+            .iter()
+            .map(|c| format!("{}: {} inputs", c.class, c.count))
+            .collect();
+        problems.push(format!(
+            "emit_lso is wrong for some inputs ({})",
+            classes.join(", ")
+        ));
     }
     if !stress.findings.is_empty() {
-        problems.push(format!("its JIT disagrees with its interpreter on {} stress programs", stress.findings.len()));
+        problems.push(format!(
+            "its JIT disagrees with its interpreter on {} stress programs",
+            stress.findings.len()
+        ));
     }
     if !mcode.clean() {
-        problems.push(format!("{} machine-code differences are not explained by the series", mcode.totals.unexplained));
+        problems.push(format!(
+            "{} machine-code differences are not explained by the series",
+            mcode.totals.unexplained
+        ));
     }
     problems
 }
 
-fn verdict_text(pair: &crate::pipeline::variants::Pair, problems: &[String], baseline_failures: usize, total: usize) -> String {
+fn verdict_text(
+    pair: &crate::pipeline::variants::Pair,
+    problems: &[String],
+    baseline_failures: usize,
+    total: usize,
+) -> String {
     let patches = pair.series.patches.len();
     let fixes = pair.carried.join(", ");
     let mode = match pair.mode {
@@ -130,7 +199,11 @@ fn verdict_text(pair: &crate::pipeline::variants::Pair, problems: &[String], bas
         Mode::Revert => " (revert-check mode: the tree already contains the series, so the baseline is the tree with it reversed)".to_owned(),
     };
     if !problems.is_empty() {
-        return format!("Not verified on {}{mode}: on the patched tree {}.", pair.source.label, problems.join("; "));
+        return format!(
+            "Not verified on {}{mode}: on the patched tree {}.",
+            pair.source.label,
+            problems.join("; ")
+        );
     }
     if baseline_failures == 0 {
         return format!(
@@ -148,7 +221,14 @@ pub fn mcode_summary(diff: &crate::mcode_diff::McodeDiff) -> String {
     let t = &diff.totals;
     format!(
         "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites, {} explained, {} unexplained",
-        t.scripts, t.compared, t.identical, t.different, t.ir_different, t.sites, t.explained_sites, t.unexplained_sites
+        t.scripts,
+        t.compared,
+        t.identical,
+        t.different,
+        t.ir_different,
+        t.sites,
+        t.explained_sites,
+        t.unexplained_sites
     )
 }
 
@@ -167,13 +247,29 @@ fn reproduce(args: &flags::PairArgs) -> Vec<(String, String)> {
     }
     vec![
         ("everything".to_owned(), format!("cargo xtask verify{pair}")),
-        ("one case on both variants".to_owned(), format!("cargo xtask run tests/cases/CASE.lua{pair}")),
-        ("the exhaustive check of the baseline's tree".to_owned(), format!("cargo xtask lso{tree}")),
-        ("the exhaustive check of a variant".to_owned(), "cargo xtask lso --luajit-dir target/luajit/VARIANT/tree".to_owned()),
+        (
+            "one case on both variants".to_owned(),
+            format!("cargo xtask run tests/cases/CASE.lua{pair}"),
+        ),
+        (
+            "the exhaustive check of the baseline's tree".to_owned(),
+            format!("cargo xtask lso{tree}"),
+        ),
+        (
+            "the exhaustive check of a variant".to_owned(),
+            "cargo xtask lso --luajit-dir target/luajit/VARIANT/tree".to_owned(),
+        ),
         (
             "the stress run of a variant".to_owned(),
-            format!("cargo xtask stress --seed {} --count {} --luajit-dir target/luajit/VARIANT/tree", stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
+            format!(
+                "cargo xtask stress --seed {} --count {} --luajit-dir target/luajit/VARIANT/tree",
+                stress::DEFAULT_SEED,
+                stress::DEFAULT_COUNT
+            ),
         ),
-        ("the machine-code diff".to_owned(), format!("cargo xtask mcode-diff{pair}")),
+        (
+            "the machine-code diff".to_owned(),
+            format!("cargo xtask mcode-diff{pair}"),
+        ),
     ]
 }

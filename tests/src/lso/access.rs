@@ -19,18 +19,90 @@ pub struct Kind {
 
 /// Every kind emit_lso is called with, in the order of the harness table.
 pub const KINDS: [Kind; 12] = [
-    Kind { name: "ldrb", opcode: 0x3940_0000, size: 1, load: true, fp: false },
-    Kind { name: "strb", opcode: 0x3900_0000, size: 1, load: false, fp: false },
-    Kind { name: "ldrh", opcode: 0x7940_0000, size: 2, load: true, fp: false },
-    Kind { name: "strh", opcode: 0x7900_0000, size: 2, load: false, fp: false },
-    Kind { name: "ldr w", opcode: 0xb940_0000, size: 4, load: true, fp: false },
-    Kind { name: "str w", opcode: 0xb900_0000, size: 4, load: false, fp: false },
-    Kind { name: "ldr x", opcode: 0xf940_0000, size: 8, load: true, fp: false },
-    Kind { name: "str x", opcode: 0xf900_0000, size: 8, load: false, fp: false },
-    Kind { name: "ldr s", opcode: 0xbd40_0000, size: 4, load: true, fp: true },
-    Kind { name: "str s", opcode: 0xbd00_0000, size: 4, load: false, fp: true },
-    Kind { name: "ldr d", opcode: 0xfd40_0000, size: 8, load: true, fp: true },
-    Kind { name: "str d", opcode: 0xfd00_0000, size: 8, load: false, fp: true },
+    Kind {
+        name: "ldrb",
+        opcode: 0x3940_0000,
+        size: 1,
+        load: true,
+        fp: false,
+    },
+    Kind {
+        name: "strb",
+        opcode: 0x3900_0000,
+        size: 1,
+        load: false,
+        fp: false,
+    },
+    Kind {
+        name: "ldrh",
+        opcode: 0x7940_0000,
+        size: 2,
+        load: true,
+        fp: false,
+    },
+    Kind {
+        name: "strh",
+        opcode: 0x7900_0000,
+        size: 2,
+        load: false,
+        fp: false,
+    },
+    Kind {
+        name: "ldr w",
+        opcode: 0xb940_0000,
+        size: 4,
+        load: true,
+        fp: false,
+    },
+    Kind {
+        name: "str w",
+        opcode: 0xb900_0000,
+        size: 4,
+        load: false,
+        fp: false,
+    },
+    Kind {
+        name: "ldr x",
+        opcode: 0xf940_0000,
+        size: 8,
+        load: true,
+        fp: false,
+    },
+    Kind {
+        name: "str x",
+        opcode: 0xf900_0000,
+        size: 8,
+        load: false,
+        fp: false,
+    },
+    Kind {
+        name: "ldr s",
+        opcode: 0xbd40_0000,
+        size: 4,
+        load: true,
+        fp: true,
+    },
+    Kind {
+        name: "str s",
+        opcode: 0xbd00_0000,
+        size: 4,
+        load: false,
+        fp: true,
+    },
+    Kind {
+        name: "ldr d",
+        opcode: 0xfd40_0000,
+        size: 8,
+        load: true,
+        fp: true,
+    },
+    Kind {
+        name: "str d",
+        opcode: 0xfd00_0000,
+        size: 8,
+        load: false,
+        fp: true,
+    },
 ];
 
 /// The bit that tells the unsigned-offset form from the unscaled one.
@@ -68,7 +140,15 @@ impl Kind {
     /// The access emit_lso is asked for, in the form it should pick.
     pub fn access(&self, reg: u32, base: u32, offset: i64) -> Access {
         let unscaled = !self.u12_encodable(offset);
-        Access { load: self.load, size: self.size, fp: self.fp, reg, base, offset, unscaled }
+        Access {
+            load: self.load,
+            size: self.size,
+            fp: self.fp,
+            reg,
+            base,
+            offset,
+            unscaled,
+        }
     }
 }
 
@@ -88,7 +168,13 @@ pub struct Access {
 impl Access {
     /// Same effect: everything but the encoding form.
     pub fn same_effect(&self, other: &Access) -> bool {
-        Access { unscaled: false, ..*self } == Access { unscaled: false, ..*other }
+        Access {
+            unscaled: false,
+            ..*self
+        } == Access {
+            unscaled: false,
+            ..*other
+        }
     }
 
     pub fn same_kind(&self, other: &Access) -> bool {
@@ -101,7 +187,10 @@ impl Access {
 pub enum Decoded {
     Single(Access),
     /// LDP/STP: `first` at the lower address, `second` right above it.
-    Pair { first: Access, second: Access },
+    Pair {
+        first: Access,
+        second: Access,
+    },
     /// A valid instruction that is no plain load/store or pair.
     Other(String),
     Invalid,
@@ -111,12 +200,27 @@ pub fn decode(word: u32) -> Decoded {
     let bytes = word.to_le_bytes();
     let mut reader = U8Reader::new(&bytes);
     let mut inst = Instruction::default();
-    if InstDecoder::default().decode_into(&mut inst, &mut reader).is_err() {
+    if InstDecoder::default()
+        .decode_into(&mut inst, &mut reader)
+        .is_err()
+    {
         return Decoded::Invalid;
     }
     let load = match inst.opcode {
-        Opcode::LDR | Opcode::LDUR | Opcode::LDRB | Opcode::LDURB | Opcode::LDRH | Opcode::LDURH | Opcode::LDP => true,
-        Opcode::STR | Opcode::STUR | Opcode::STRB | Opcode::STURB | Opcode::STRH | Opcode::STURH | Opcode::STP => false,
+        Opcode::LDR
+        | Opcode::LDUR
+        | Opcode::LDRB
+        | Opcode::LDURB
+        | Opcode::LDRH
+        | Opcode::LDURH
+        | Opcode::LDP => true,
+        Opcode::STR
+        | Opcode::STUR
+        | Opcode::STRB
+        | Opcode::STURB
+        | Opcode::STRH
+        | Opcode::STURH
+        | Opcode::STP => false,
         _ => return Decoded::Other(inst.to_string()),
     };
     let narrow = match inst.opcode {
@@ -147,21 +251,54 @@ pub fn decode(word: u32) -> Decoded {
     };
     let other = || Decoded::Other(inst.to_string());
     if matches!(inst.opcode, Opcode::LDP | Opcode::STP) {
-        let (Some((size, r1, fp)), Some((size2, r2, fp2)), Some((base, offset))) =
-            (register(&inst.operands[0]), register(&inst.operands[1]), address(&inst.operands[2]))
-        else {
+        let (Some((size, r1, fp)), Some((size2, r2, fp2)), Some((base, offset))) = (
+            register(&inst.operands[0]),
+            register(&inst.operands[1]),
+            address(&inst.operands[2]),
+        ) else {
             return other();
         };
         if size != size2 || fp != fp2 {
             return other();
         }
-        let first = Access { load, size, fp, reg: r1, base, offset, unscaled: false };
-        return Decoded::Pair { first, second: Access { reg: r2, offset: offset + size as i64, ..first } };
+        let first = Access {
+            load,
+            size,
+            fp,
+            reg: r1,
+            base,
+            offset,
+            unscaled: false,
+        };
+        return Decoded::Pair {
+            first,
+            second: Access {
+                reg: r2,
+                offset: offset + size as i64,
+                ..first
+            },
+        };
     }
     match (register(&inst.operands[0]), address(&inst.operands[1])) {
         (Some((size, reg, fp)), Some((base, offset))) => {
-            let unscaled = matches!(inst.opcode, Opcode::LDUR | Opcode::LDURB | Opcode::LDURH | Opcode::STUR | Opcode::STURB | Opcode::STURH);
-            Decoded::Single(Access { load, size, fp, reg, base, offset, unscaled })
+            let unscaled = matches!(
+                inst.opcode,
+                Opcode::LDUR
+                    | Opcode::LDURB
+                    | Opcode::LDURH
+                    | Opcode::STUR
+                    | Opcode::STURB
+                    | Opcode::STURH
+            );
+            Decoded::Single(Access {
+                load,
+                size,
+                fp,
+                reg,
+                base,
+                offset,
+                unscaled,
+            })
         }
         _ => other(),
     }
@@ -180,7 +317,12 @@ impl fmt::Display for Access {
             (false, 2) => "h",
             _ => "",
         };
-        write!(f, "{op}{suffix} {}, {}", register_name(self.fp, self.size, self.reg), address_text(self.base, self.offset))
+        write!(
+            f,
+            "{op}{suffix} {}, {}",
+            register_name(self.fp, self.size, self.reg),
+            address_text(self.base, self.offset)
+        )
     }
 }
 
@@ -216,8 +358,16 @@ fn register_name(fp: bool, size: u32, reg: u32) -> String {
 }
 
 fn address_text(base: u32, offset: i64) -> String {
-    let base = if base == 31 { "sp".to_owned() } else { format!("x{base}") };
-    if offset == 0 { format!("[{base}]") } else { format!("[{base}, #{offset}]") }
+    let base = if base == 31 {
+        "sp".to_owned()
+    } else {
+        format!("x{base}")
+    };
+    if offset == 0 {
+        format!("[{base}]")
+    } else {
+        format!("[{base}, #{offset}]")
+    }
 }
 
 #[cfg(test)]
@@ -246,11 +396,22 @@ mod tests {
     fn every_kind_round_trips_through_the_decoder() {
         for kind in KINDS {
             for offset in [0, kind.size as i64, 4095 * kind.size as i64] {
-                assert_eq!(decode(kind.encode_u12(3, 4, offset)), Decoded::Single(kind.access(3, 4, offset)), "{}", kind.name);
+                assert_eq!(
+                    decode(kind.encode_u12(3, 4, offset)),
+                    Decoded::Single(kind.access(3, 4, offset)),
+                    "{}",
+                    kind.name
+                );
             }
             for offset in [-256, -1, 1, 255] {
-                let Decoded::Single(access) = decode(kind.encode_s9(3, 4, offset)) else { panic!("{}", kind.name) };
-                assert!(access.unscaled && access.same_effect(&kind.access(3, 4, offset)), "{}: {access}", kind.name);
+                let Decoded::Single(access) = decode(kind.encode_s9(3, 4, offset)) else {
+                    panic!("{}", kind.name)
+                };
+                assert!(
+                    access.unscaled && access.same_effect(&kind.access(3, 4, offset)),
+                    "{}: {access}",
+                    kind.name
+                );
             }
         }
     }

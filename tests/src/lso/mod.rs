@@ -46,8 +46,11 @@ impl Domain {
 
 /// (name, rd, rn, register of the previous access). x19 is LuaJIT's BASE,
 /// so counterexamples read like the trace code they come from.
-const RELATIONS: [(&str, u32, u32, u32); 3] =
-    [("distinct registers", 30, 19, 0), ("destination is the base", 19, 19, 0), ("equal data registers", 30, 19, 30)];
+const RELATIONS: [(&str, u32, u32, u32); 3] = [
+    ("distinct registers", 30, 19, 0),
+    ("destination is the base", 19, 19, 0),
+    ("equal data registers", 30, 19, 30),
+];
 const OTHER_BASE: u32 = 20;
 
 /// Inputs upstream reports named: (kind, first offset, previous offset).
@@ -67,7 +70,10 @@ pub fn check(domain: Domain, progress: impl Fn(&str) + Sync) -> Result<LsoReport
     }
     // Kinds are independent: spread them over the cores, then merge in kind
     // order so the report does not depend on scheduling.
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(KINDS.len());
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(KINDS.len());
     let mut per_kind: Vec<(usize, Tally)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..workers)
             .map(|worker| {
@@ -83,7 +89,10 @@ pub fn check(domain: Domain, progress: impl Fn(&str) + Sync) -> Result<LsoReport
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().expect("a check worker panicked")).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a check worker panicked"))
+            .collect()
     });
     per_kind.sort_by_key(|(index, _)| *index);
     let mut tally = Tally::default();
@@ -97,7 +106,11 @@ pub fn check(domain: Domain, progress: impl Fn(&str) + Sync) -> Result<LsoReport
 fn check_kind(index: usize, domain: Domain) -> Tally {
     let kind = &KINDS[index];
     let mut tally = Tally::default();
-    let offsets: Vec<i64> = kind.offsets().into_iter().filter(|&o| domain.covers(o)).collect();
+    let offsets: Vec<i64> = kind
+        .offsets()
+        .into_iter()
+        .filter(|&o| domain.covers(o))
+        .collect();
     for &(_, rd, rn, prev_reg) in &RELATIONS {
         let prevs = previous_words(kind, rn, prev_reg, &offsets);
         for &offset in &offsets {
@@ -110,8 +123,10 @@ fn check_kind(index: usize, domain: Domain) -> Tally {
                 let lone = harness::emit(index, rd, rn, offset, UNRELATED, at_loop);
                 tally.cases += 1;
                 tally.judge(first, UNRELATED, at_loop, lone);
-                let lone_right = lone.len == 2 && matches!(decode(lone.words[0]), Decoded::Single(a) if a.same_effect(&first));
-                let found = harness::sweep(index, rd, rn, offset, lone.words[0], &prevs.words, at_loop);
+                let lone_right = lone.len == 2
+                    && matches!(decode(lone.words[0]), Decoded::Single(a) if a.same_effect(&first));
+                let found =
+                    harness::sweep(index, rd, rn, offset, lone.words[0], &prevs.words, at_loop);
                 tally.cases += prevs.words.len() as u64;
                 if !lone_right {
                     // Every unreported call produced the same wrong lone word.
@@ -206,41 +221,82 @@ fn judge(first: Access, prev: u32, at_loop: bool, emitted: Emitted) -> Verdict {
     match emitted.len {
         2 => {
             if emitted.words[1] != prev {
-                return defect("previous instruction changed", "the previous word was rewritten but nothing was fused".to_owned());
+                return defect(
+                    "previous instruction changed",
+                    "the previous word was rewritten but nothing was fused".to_owned(),
+                );
             }
             match decode(emitted.words[0]) {
                 Decoded::Single(access) if access.same_effect(&first) => Verdict::Separate,
-                other => defect("wrong single access", format!("expected {first}, emitted {other}")),
+                other => defect(
+                    "wrong single access",
+                    format!("expected {first}, emitted {other}"),
+                ),
             }
         }
         1 => {
             let fused = decode(emitted.words[0]);
             if at_loop {
-                return defect("loop label crossed", "fused with the instruction at the loop label".to_owned());
+                return defect(
+                    "loop label crossed",
+                    "fused with the instruction at the loop label".to_owned(),
+                );
             }
             let (low, high) = match fused {
                 Decoded::Pair { first, second } => (first, second),
-                Decoded::Invalid => return defect("invalid encoding", "the fused word is no valid instruction".to_owned()),
-                other => return defect("wrong instruction", format!("the fused word is `{other}`, not a load/store pair")),
+                Decoded::Invalid => {
+                    return defect(
+                        "invalid encoding",
+                        "the fused word is no valid instruction".to_owned(),
+                    );
+                }
+                other => {
+                    return defect(
+                        "wrong instruction",
+                        format!("the fused word is `{other}`, not a load/store pair"),
+                    );
+                }
             };
             let Decoded::Single(second) = decode(prev) else {
-                return defect("fused with an unrelated instruction", "the previous word is no load or store".to_owned());
+                return defect(
+                    "fused with an unrelated instruction",
+                    "the previous word is no load or store".to_owned(),
+                );
             };
             if first.size < 4 || !low.same_kind(&first) || !second.same_kind(&first) {
-                return defect("wrong access kind", format!("{} of {} bytes fused into a pair of {}", direction(&first), first.size, low.size));
+                return defect(
+                    "wrong access kind",
+                    format!(
+                        "{} of {} bytes fused into a pair of {}",
+                        direction(&first),
+                        first.size,
+                        low.size
+                    ),
+                );
             }
             if first.load && first.reg == first.base {
-                return defect("base clobbered", format!("the first load overwrites x{}, the base of the second", first.base));
+                return defect(
+                    "base clobbered",
+                    format!(
+                        "the first load overwrites x{}, the base of the second",
+                        first.base
+                    ),
+                );
             }
             if second.base != first.base || low.base != first.base {
-                return defect("wrong base register", format!("accesses off x{} and x{} fused", first.base, second.base));
+                return defect(
+                    "wrong base register",
+                    format!("accesses off x{} and x{} fused", first.base, second.base),
+                );
             }
-            let same = (low.same_effect(&first) && high.same_effect(&second)) || (low.same_effect(&second) && high.same_effect(&first));
+            let same = (low.same_effect(&first) && high.same_effect(&second))
+                || (low.same_effect(&second) && high.same_effect(&first));
             if same {
                 if first.load && low.reg == high.reg {
                     return Verdict::Hazard {
                         class: "ldp with equal destinations",
-                        why: "LDP with both destinations equal is CONSTRAINED UNPREDICTABLE".to_owned(),
+                        why: "LDP with both destinations equal is CONSTRAINED UNPREDICTABLE"
+                            .to_owned(),
                     };
                 }
                 return Verdict::Fused;
@@ -268,8 +324,10 @@ fn misfusion_class(first: &Access, second: &Access, actual: &[Access; 2]) -> &'s
     if offsets.contains(&first.offset) && offsets.contains(&second.offset) {
         return "wrong registers";
     }
-    let moves: Vec<i64> =
-        displaced(&[*first, *second], actual).into_iter().filter_map(|(_, want, got)| got.map(|g| g.offset - want.offset)).collect();
+    let moves: Vec<i64> = displaced(&[*first, *second], actual)
+        .into_iter()
+        .filter_map(|(_, want, got)| got.map(|g| g.offset - want.offset))
+        .collect();
     // A move by about a multiple of 512 (give or take a truncation) is an alias.
     let aliased = |d: i64| {
         let wraps = (d as f64 / 512.0).round() as i64;
@@ -287,9 +345,17 @@ fn misfusion_class(first: &Access, second: &Access, actual: &[Access; 2]) -> &'s
 /// The expected accesses the fused pair does not perform, each with the
 /// access of the pair that took its register instead, if any.
 fn displaced(expected: &[Access; 2], actual: &[Access; 2]) -> Vec<(usize, Access, Option<Access>)> {
-    let stray: Vec<Access> = actual.iter().copied().filter(|a| !expected.iter().any(|e| e.same_effect(a))).collect();
-    let missing: Vec<(usize, Access)> =
-        expected.iter().copied().enumerate().filter(|(_, want)| !actual.iter().any(|a| a.same_effect(want))).collect();
+    let stray: Vec<Access> = actual
+        .iter()
+        .copied()
+        .filter(|a| !expected.iter().any(|e| e.same_effect(a)))
+        .collect();
+    let missing: Vec<(usize, Access)> = expected
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, want)| !actual.iter().any(|a| a.same_effect(want)))
+        .collect();
     // Pair each missing access with the stray access that took its register,
     // choosing the pairing that moves the accesses least, counting a move by
     // a multiple of 512 (an aliased 9-bit offset) as no move (at most 2 × 2).
@@ -303,13 +369,28 @@ fn displaced(expected: &[Access; 2], actual: &[Access; 2]) -> Vec<(usize, Access
         missing
             .iter()
             .zip(order)
-            .map(|(&(index, want), i)| (index, want, stray.get(i).copied().filter(|g| g.reg == want.reg)))
+            .map(|(&(index, want), i)| {
+                (
+                    index,
+                    want,
+                    stray.get(i).copied().filter(|g| g.reg == want.reg),
+                )
+            })
             .collect()
     };
     let straight = take([0, 1]);
     let crossed = take([1, 0]);
-    let total = |found: &[(usize, Access, Option<Access>)]| found.iter().map(|(_, w, g)| cost(w, g.as_ref())).sum::<i64>();
-    if total(&crossed) < total(&straight) { crossed } else { straight }
+    let total = |found: &[(usize, Access, Option<Access>)]| {
+        found
+            .iter()
+            .map(|(_, w, g)| cost(w, g.as_ref()))
+            .sum::<i64>()
+    };
+    if total(&crossed) < total(&straight) {
+        crossed
+    } else {
+        straight
+    }
 }
 
 /// Says where each expected access went, e.g. `second store lands at +496, expected -16`.
@@ -318,15 +399,28 @@ fn misplaced(expected: &[Access; 2], actual: &[Access; 2]) -> String {
         .into_iter()
         .map(|(index, want, got)| {
             let ordinal = ["first", "second"][index];
-            let (what, verb) = if want.load { ("load", "reads from") } else { ("store", "lands at") };
+            let (what, verb) = if want.load {
+                ("load", "reads from")
+            } else {
+                ("store", "lands at")
+            };
             match got {
-                Some(got) if got.base != want.base => format!("{ordinal} {what} is made off x{}", got.base),
-                Some(got) => format!("{ordinal} {what} {verb} {:+}, expected {:+}", got.offset, want.offset),
+                Some(got) if got.base != want.base => {
+                    format!("{ordinal} {what} is made off x{}", got.base)
+                }
+                Some(got) => format!(
+                    "{ordinal} {what} {verb} {:+}, expected {:+}",
+                    got.offset, want.offset
+                ),
                 None => format!("{ordinal} {what} uses the wrong register"),
             }
         })
         .collect();
-    if notes.is_empty() { "the pair's registers are swapped".to_owned() } else { notes.join("; ") }
+    if notes.is_empty() {
+        "the pair's registers are swapped".to_owned()
+    } else {
+        notes.join("; ")
+    }
 }
 
 fn direction(access: &Access) -> &'static str {
@@ -378,7 +472,12 @@ impl ClassTally {
             class: class.to_owned(),
             upstream: upstream(class).map(str::to_owned),
             count: self.count,
-            examples: self.examples.into_iter().take(3).map(|(_, text)| text).collect(),
+            examples: self
+                .examples
+                .into_iter()
+                .take(3)
+                .map(|(_, text)| text)
+                .collect(),
         }
     }
 }
@@ -396,16 +495,28 @@ impl Tally {
     /// Judges one result; the caller counts the call in `cases`.
     fn judge(&mut self, first: Access, prev: u32, at_loop: bool, emitted: Emitted) {
         let example = |why: &str| {
-            let output: Vec<String> = emitted.words().iter().map(|&w| decode(w).to_string()).collect();
+            let output: Vec<String> = emitted
+                .words()
+                .iter()
+                .map(|&w| decode(w).to_string())
+                .collect();
             let label = if at_loop { " (loop label)" } else { "" };
-            let text = format!("{first} ; {}{label}  ->  {}  ({why})", decode(prev), output.join(" ; "));
+            let text = format!(
+                "{first} ; {}{label}  ->  {}  ({why})",
+                decode(prev),
+                output.join(" ; ")
+            );
             Some((pinned(&first, prev), text))
         };
         match judge(first, prev, at_loop, emitted) {
             Verdict::Separate => {}
             Verdict::Fused => self.fused += 1,
-            Verdict::Defect { class, why } => self.defects.entry(class).or_default().add(1, example(&why)),
-            Verdict::Hazard { class, why } => self.hazards.entry(class).or_default().add(1, example(&why)),
+            Verdict::Defect { class, why } => {
+                self.defects.entry(class).or_default().add(1, example(&why))
+            }
+            Verdict::Hazard { class, why } => {
+                self.hazards.entry(class).or_default().add(1, example(&why))
+            }
         }
     }
 
@@ -417,9 +528,17 @@ impl Tally {
 
     /// Called for results left as two instructions: counts legal pairs.
     fn unfused(&mut self, first: Access, prev: u32) {
-        let Decoded::Single(second) = decode(prev) else { return };
+        let Decoded::Single(second) = decode(prev) else {
+            return;
+        };
         if fusable(&first, &second) {
-            self.missed.add(1, Some((false, format!("{first} ; {second}  left as two instructions"))));
+            self.missed.add(
+                1,
+                Some((
+                    false,
+                    format!("{first} ; {second}  left as two instructions"),
+                )),
+            );
         }
     }
 
@@ -437,7 +556,10 @@ impl Tally {
 
     fn into_report(self, millis: u64) -> LsoReport {
         let order = |classes: BTreeMap<&'static str, ClassTally>| {
-            let mut classes: Vec<LsoClass> = classes.into_iter().map(|(class, t)| t.finish(class)).collect();
+            let mut classes: Vec<LsoClass> = classes
+                .into_iter()
+                .map(|(class, t)| t.finish(class))
+                .collect();
             classes.sort_by(|a, b| b.count.cmp(&a.count).then(a.class.cmp(&b.class)));
             classes
         };
@@ -453,9 +575,14 @@ impl Tally {
 }
 
 fn pinned(first: &Access, prev: u32) -> bool {
-    let Decoded::Single(second) = decode(prev) else { return false };
+    let Decoded::Single(second) = decode(prev) else {
+        return false;
+    };
     PINNED.iter().any(|&(kind, at, next)| {
-        let kind = KINDS.iter().find(|k| k.name == kind).expect("pinned kinds exist");
+        let kind = KINDS
+            .iter()
+            .find(|k| k.name == kind)
+            .expect("pinned kinds exist");
         first.same_kind(&kind.access(0, 0, 0))
             && (first.offset, second.offset) == (at, next)
             && first.reg != second.reg

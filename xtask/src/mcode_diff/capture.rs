@@ -44,18 +44,26 @@ pub struct Trace {
 
 impl Capture {
     pub fn load(path: &Path) -> Result<Capture> {
-        let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the capture {}", path.display()))?;
-        let capture: Capture =
-            serde_json::from_str(&text).with_context(|| format!("{} is not a machine-code capture", path.display()))?;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the capture {}", path.display()))?;
+        let capture: Capture = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a machine-code capture", path.display()))?;
         if capture.format != FORMAT {
-            bail!("{}: format `{}`, expected `{FORMAT}`", path.display(), capture.format);
+            bail!(
+                "{}: format `{}`, expected `{FORMAT}`",
+                path.display(),
+                capture.format
+            );
         }
         Ok(capture)
     }
 
     /// The mapped ranges as numbers.
     pub fn ranges(&self) -> Result<Vec<(u64, u64)>> {
-        self.maps.iter().map(|(start, end)| Ok((parse_hex(start)?, parse_hex(end)?))).collect()
+        self.maps
+            .iter()
+            .map(|(start, end)| Ok((parse_hex(start)?, parse_hex(end)?)))
+            .collect()
     }
 }
 
@@ -71,12 +79,16 @@ impl Trace {
     pub fn bytes(&self) -> Result<Vec<u8>> {
         let text = self.mcode.as_bytes();
         if text.len() % 2 != 0 {
-            bail!("trace {}: odd number of hex digits in its machine code", self.trace);
+            bail!(
+                "trace {}: odd number of hex digits in its machine code",
+                self.trace
+            );
         }
         text.chunks(2)
             .map(|pair| {
                 let digits = std::str::from_utf8(pair).unwrap_or("zz");
-                u8::from_str_radix(digits, 16).with_context(|| format!("trace {}: `{digits}` is not a hex byte", self.trace))
+                u8::from_str_radix(digits, 16)
+                    .with_context(|| format!("trace {}: `{digits}` is not a hex byte", self.trace))
             })
             .collect()
     }
@@ -101,6 +113,8 @@ impl Trace {
 }
 
 pub fn parse_hex(text: &str) -> Result<u64> {
-    let digits = text.strip_prefix("0x").with_context(|| format!("`{text}` is not a 0x... number"))?;
+    let digits = text
+        .strip_prefix("0x")
+        .with_context(|| format!("`{text}` is not a 0x... number"))?;
     u64::from_str_radix(digits, 16).with_context(|| format!("`{text}` is not a 0x... number"))
 }

@@ -38,19 +38,32 @@ impl Known {
         let mut traces = Vec::new();
         for trace in &capture.traces {
             if let Some(address) = trace.address()? {
-                traces.push((address, trace.mcode.len() as u64 / 2, trace.trace, trace.loop_offset));
+                traces.push((
+                    address,
+                    trace.mcode.len() as u64 / 2,
+                    trace.trace,
+                    trace.loop_offset,
+                ));
             }
         }
         let mut ircalls = HashMap::new();
         for (index, address) in capture.ircalls.iter().enumerate() {
             ircalls.entry(parse_hex(address)?).or_insert(index);
         }
-        Ok(Known { ranges: capture.ranges()?, traces, ircalls })
+        Ok(Known {
+            ranges: capture.ranges()?,
+            traces,
+            ircalls,
+        })
     }
 
     /// A heap or code address, or a GC64 tagged value (itype << 47 | pointer) holding one.
     fn is_address(&self, value: u64) -> bool {
-        let mapped = |v: u64| self.ranges.iter().any(|&(start, end)| (start..end).contains(&v));
+        let mapped = |v: u64| {
+            self.ranges
+                .iter()
+                .any(|&(start, end)| (start..end).contains(&v))
+        };
         let tag = value >> 47;
         mapped(value) || ((0x1fff0..0x1ffff).contains(&tag) && mapped(value & ((1 << 47) - 1)))
     }
@@ -98,9 +111,16 @@ fn decode(bytes: &[u8]) -> Vec<Word> {
         .map(|(index, chunk)| {
             let mut inst = Instruction::default();
             let mut reader = U8Reader::new(chunk);
-            let inst = decoder.decode_into(&mut inst, &mut reader).is_ok().then_some(inst);
+            let inst = decoder
+                .decode_into(&mut inst, &mut reader)
+                .is_ok()
+                .then_some(inst);
             let word = u32::from_le_bytes(chunk.try_into().expect("chunks of four"));
-            Word { offset: index as u64 * 4, word, inst }
+            Word {
+                offset: index as u64 * 4,
+                word,
+                inst,
+            }
         })
         .collect()
 }
@@ -109,7 +129,11 @@ fn decode(bytes: &[u8]) -> Vec<Word> {
 fn pc_target(inst: &Instruction, pc: u64) -> Option<u64> {
     inst.operands.iter().find_map(|operand| match *operand {
         Operand::PCOffset(delta) => {
-            let base = if inst.opcode == Opcode::ADRP { pc & !0xfff } else { pc };
+            let base = if inst.opcode == Opcode::ADRP {
+                pc & !0xfff
+            } else {
+                pc
+            };
             Some(base.wrapping_add(delta as u64))
         }
         _ => None,
@@ -118,13 +142,18 @@ fn pc_target(inst: &Instruction, pc: u64) -> Option<u64> {
 
 /// A pc-relative operand that addresses data rather than code.
 fn is_data_reference(opcode: Opcode) -> bool {
-    matches!(opcode, Opcode::ADR | Opcode::ADRP | Opcode::LDR | Opcode::LDRSW | Opcode::PRFM)
+    matches!(
+        opcode,
+        Opcode::ADR | Opcode::ADRP | Opcode::LDR | Opcode::LDRSW | Opcode::PRFM
+    )
 }
 
 /// A movz/movn/movk: destination register, 16-bit immediate, shift.
 fn wide_move(inst: &Instruction) -> Option<(SizeCode, u16, u16, u8)> {
     match (inst.operands[0], inst.operands[1]) {
-        (Operand::Register(size, reg), Operand::ImmShift(imm, shift)) => Some((size, reg, imm, shift)),
+        (Operand::Register(size, reg), Operand::ImmShift(imm, shift)) => {
+            Some((size, reg, imm, shift))
+        }
         _ => None,
     }
 }
@@ -141,7 +170,13 @@ fn constant_run(words: &[Word]) -> Option<(u64, usize)> {
     };
     let mut length = 1;
     for word in &words[1..] {
-        let Some(inst) = word.inst.as_ref().filter(|inst| inst.opcode == Opcode::MOVK) else { break };
+        let Some(inst) = word
+            .inst
+            .as_ref()
+            .filter(|inst| inst.opcode == Opcode::MOVK)
+        else {
+            break;
+        };
         match wide_move(inst) {
             Some((s, r, imm, shift)) if s == size && r == reg => {
                 value = (value & !(0xffff_u64 << shift)) | (imm as u64) << shift;
@@ -174,7 +209,11 @@ impl Symbols {
 pub fn render(code: &Code, known: &Known) -> Vec<String> {
     let words = decode(code.bytes);
     let size = words.len() as u64 * 4;
-    let internal = |target: u64| target.checked_sub(code.address).filter(|&offset| offset < size);
+    let internal = |target: u64| {
+        target
+            .checked_sub(code.address)
+            .filter(|&offset| offset < size)
+    };
 
     let mut targets = BTreeSet::new();
     for word in &words {
@@ -209,9 +248,15 @@ pub fn render(code: &Code, known: &Known) -> Vec<String> {
         }
         if let Some((value, length)) = constant_run(&words[index..]) {
             // A label inside the sequence keeps it apart.
-            let labelled = words[index + 1..index + length].iter().any(|w| labels.contains_key(&w.offset));
+            let labelled = words[index + 1..index + length]
+                .iter()
+                .any(|w| labels.contains_key(&w.offset));
             if known.is_address(value) && !labelled {
-                let register = words[index].inst.as_ref().map(|inst| inst.operands[0].to_string()).unwrap_or_default();
+                let register = words[index]
+                    .inst
+                    .as_ref()
+                    .map(|inst| inst.operands[0].to_string())
+                    .unwrap_or_default();
                 lines.push(format!("  mov {register}, ={}", constants.name(value, "K")));
                 index += length;
                 continue;
@@ -228,7 +273,10 @@ pub fn render(code: &Code, known: &Known) -> Vec<String> {
                 let pc = code.address + word.offset;
                 let target = pc_target(inst, pc).map(|target| {
                     if let Some(offset) = internal(target) {
-                        labels.get(&offset).cloned().unwrap_or_else(|| format!("{offset}"))
+                        labels
+                            .get(&offset)
+                            .cloned()
+                            .unwrap_or_else(|| format!("{offset}"))
                     } else if is_data_reference(inst.opcode) {
                         format!("={}", constants.name(target, "K"))
                     } else {
@@ -247,10 +295,17 @@ pub fn render(code: &Code, known: &Known) -> Vec<String> {
 /// An `adrp xN, page` outside the trace followed by `add xN, xN, #low12`:
 /// one address, built in two words, whose low bits move with the code
 /// layout of the build as much as the page does.
-fn page_and_offset(code: &Code, words: &[Word], labels: &HashMap<u64, String>) -> Option<(String, u64)> {
+fn page_and_offset(
+    code: &Code,
+    words: &[Word],
+    labels: &HashMap<u64, String>,
+) -> Option<(String, u64)> {
     let (first, second) = (words.first()?, words.get(1)?);
     let (adrp, add) = (first.inst.as_ref()?, second.inst.as_ref()?);
-    if adrp.opcode != Opcode::ADRP || add.opcode != Opcode::ADD || labels.contains_key(&second.offset) {
+    if adrp.opcode != Opcode::ADRP
+        || add.opcode != Opcode::ADD
+        || labels.contains_key(&second.offset)
+    {
         return None;
     }
     let page = pc_target(adrp, code.address + first.offset)?;
@@ -267,7 +322,8 @@ fn page_and_offset(code: &Code, words: &[Word], labels: &HashMap<u64, String>) -
         Operand::ImmShift(imm, 0) => imm as u64,
         _ => return None,
     };
-    let same = register(&add.operands[0]) == Some(destination) && register(&add.operands[1]) == Some(destination);
+    let same = register(&add.operands[0]) == Some(destination)
+        && register(&add.operands[1]) == Some(destination);
     same.then(|| (adrp.operands[0].to_string(), page.wrapping_add(low)))
 }
 
@@ -324,7 +380,11 @@ fn instruction_text(inst: &Instruction, target: Option<&str>) -> String {
 }
 
 fn base_name(reg: u16) -> String {
-    if reg == 31 { "sp".to_owned() } else { format!("x{reg}") }
+    if reg == 31 {
+        "sp".to_owned()
+    } else {
+        format!("x{reg}")
+    }
 }
 
 #[cfg(test)]
@@ -338,19 +398,46 @@ mod tests {
     }
 
     fn known() -> Known {
-        Known { ranges: vec![(0x55_0000_0000, 0x55_1000_0000)], ..Known::default() }
+        Known {
+            ranges: vec![(0x55_0000_0000, 0x55_1000_0000)],
+            ..Known::default()
+        }
     }
 
-    fn lines(words: &[u32], loop_offset: Option<u64>, exit_stubs: Option<(u64, u32)>) -> Vec<String> {
+    fn lines(
+        words: &[u32],
+        loop_offset: Option<u64>,
+        exit_stubs: Option<(u64, u32)>,
+    ) -> Vec<String> {
         let bytes = bytes(words);
-        render(&Code { bytes: &bytes, address: BASE, loop_offset, exit_stubs }, &known())
+        render(
+            &Code {
+                bytes: &bytes,
+                address: BASE,
+                loop_offset,
+                exit_stubs,
+            },
+            &known(),
+        )
     }
 
     #[test]
     fn load_store_offsets_are_decimal_as_encoded() {
         // str x30, [x19, #488]; stur x0, [x19, #-16]; stp x30, x0, [x19, #496]; ldr x1, [x2]
-        let got = lines(&[0xf900_f67e, 0xf81f_0260, 0xa91f_027e, 0xf940_0041], None, None);
-        assert_eq!(got, ["  str x30, [x19, #488]", "  stur x0, [x19, #-16]", "  stp x30, x0, [x19, #496]", "  ldr x1, [x2]"]);
+        let got = lines(
+            &[0xf900_f67e, 0xf81f_0260, 0xa91f_027e, 0xf940_0041],
+            None,
+            None,
+        );
+        assert_eq!(
+            got,
+            [
+                "  str x30, [x19, #488]",
+                "  stur x0, [x19, #-16]",
+                "  stp x30, x0, [x19, #496]",
+                "  ldr x1, [x2]"
+            ]
+        );
     }
 
     #[test]
@@ -359,13 +446,27 @@ mod tests {
         let movz = |rd: u32, imm: u32, hw: u32| 0xd280_0000 | hw << 21 | imm << 5 | rd;
         let movk = |rd: u32, imm: u32, hw: u32| 0xf280_0000 | hw << 21 | imm << 5 | rd;
         let words = [
-            movz(1, 0x1234, 0), movk(1, 0x0070, 1), movk(1, 0x0055, 2),
-            movz(2, 0x5678, 0), movk(2, 0x0071, 1), movk(2, 0x0055, 2),
-            movz(3, 0x1234, 0), movk(3, 0x0070, 1), movk(3, 0x0055, 2),
+            movz(1, 0x1234, 0),
+            movk(1, 0x0070, 1),
+            movk(1, 0x0055, 2),
+            movz(2, 0x5678, 0),
+            movk(2, 0x0071, 1),
+            movk(2, 0x0055, 2),
+            movz(3, 0x1234, 0),
+            movk(3, 0x0070, 1),
+            movk(3, 0x0055, 2),
             // Not an address: stays as it is.
             movz(4, 0x4059, 3),
         ];
-        assert_eq!(lines(&words, None, None), ["  mov x1, =K1", "  mov x2, =K2", "  mov x3, =K1", "  mov x4, #0x4059000000000000"]);
+        assert_eq!(
+            lines(&words, None, None),
+            [
+                "  mov x1, =K1",
+                "  mov x2, =K2",
+                "  mov x3, =K1",
+                "  mov x4, #0x4059000000000000"
+            ]
+        );
     }
 
     #[test]
@@ -389,9 +490,24 @@ mod tests {
             0x17ff_fffe, // 16: b 8
         ];
         let got = lines(&words, Some(8), Some((20, 2)));
-        assert_eq!(got, ["  ldr x1, [x2]", "  b.ne L1", "->LOOP:", "  ldr x1, [x2]", "  b ->exit 0", "L1:", "  b ->LOOP"]);
+        assert_eq!(
+            got,
+            [
+                "  ldr x1, [x2]",
+                "  b.ne L1",
+                "->LOOP:",
+                "  ldr x1, [x2]",
+                "  b ->exit 0",
+                "L1:",
+                "  b ->LOOP"
+            ]
+        );
         // b.ne 20, b 20 (exit 2 of stubs at 12), bl 72 (past the stubs)
-        let got = lines(&[0x5400_00a1, 0x1400_0004, 0x9400_0010], None, Some((12, 3)));
+        let got = lines(
+            &[0x5400_00a1, 0x1400_0004, 0x9400_0010],
+            None,
+            Some((12, 3)),
+        );
         assert_eq!(got, ["  b.ne ->exit 2", "  b ->exit 2", "  bl ->ext1"]);
     }
 
@@ -403,18 +519,47 @@ mod tests {
             ..known()
         };
         // b BASE+0x100 (trace 7); b BASE+0x110 (its loop); bl BASE+0x1000 (IR call 12); bl BASE+0x2000 twice
-        let words = [0x1400_0040, 0x1400_0043, 0x9400_03fe, 0x9400_07fd, 0x9400_07fc];
+        let words = [
+            0x1400_0040,
+            0x1400_0043,
+            0x9400_03fe,
+            0x9400_07fd,
+            0x9400_07fc,
+        ];
         let bytes = bytes(&words);
-        let got = render(&Code { bytes: &bytes, address: BASE, loop_offset: None, exit_stubs: None }, &known);
-        assert_eq!(got, ["  b ->trace 7", "  b ->trace 7 LOOP", "  bl ->call#12", "  bl ->ext1", "  bl ->ext1"]);
+        let got = render(
+            &Code {
+                bytes: &bytes,
+                address: BASE,
+                loop_offset: None,
+                exit_stubs: None,
+            },
+            &known,
+        );
+        assert_eq!(
+            got,
+            [
+                "  b ->trace 7",
+                "  b ->trace 7 LOOP",
+                "  bl ->call#12",
+                "  bl ->ext1",
+                "  bl ->ext1"
+            ]
+        );
     }
 
     #[test]
     fn page_and_low_bits_of_an_address_become_one_constant() {
         // adrp x30, one page on; add x30, x30, #0x4d8 — and the same address with other low bits,
         // as a build whose code moved by 16 bytes has it: both read the same.
-        assert_eq!(lines(&[0xb000_001e, 0x9113_63de], None, None), ["  adr x30, =K1"]);
-        assert_eq!(lines(&[0xb000_001e, 0x9113_23de], None, None), ["  adr x30, =K1"]);
+        assert_eq!(
+            lines(&[0xb000_001e, 0x9113_63de], None, None),
+            ["  adr x30, =K1"]
+        );
+        assert_eq!(
+            lines(&[0xb000_001e, 0x9113_23de], None, None),
+            ["  adr x30, =K1"]
+        );
         // An add on another register is left alone.
         assert_eq!(lines(&[0xb000_001e, 0x9113_63bd], None, None).len(), 2);
     }

@@ -56,11 +56,20 @@ pub fn attribute(
     case_runs.push(cases.1.to_vec());
     lso_runs.push(lso.1.clone());
 
-    let mut columns = vec![Step { variant: BASELINE.to_owned(), adds: None }];
+    let mut columns = vec![Step {
+        variant: BASELINE.to_owned(),
+        adds: None,
+    }];
     for (index, (name, _)) in steps.iter().enumerate() {
-        columns.push(Step { variant: name.clone(), adds: Some(patch_of(pair, index)) });
+        columns.push(Step {
+            variant: name.clone(),
+            adds: Some(patch_of(pair, index)),
+        });
     }
-    columns.push(Step { variant: PATCHED.to_owned(), adds: Some(patch_of(pair, pair.series.patches.len() - 1)) });
+    columns.push(Step {
+        variant: PATCHED.to_owned(),
+        adds: Some(patch_of(pair, pair.series.patches.len() - 1)),
+    });
 
     let case_rows: Vec<(String, Vec<String>)> = cases
         .0
@@ -68,7 +77,11 @@ pub fn attribute(
         .map(|case| {
             let cells = case_runs
                 .iter()
-                .map(|run| run.iter().find(|r| r.name == case.name).map_or("-".to_owned(), |r| short(r.outcome.status)))
+                .map(|run| {
+                    run.iter()
+                        .find(|r| r.name == case.name)
+                        .map_or("-".to_owned(), |r| short(r.outcome.status))
+                })
                 .collect();
             (case.name.clone(), cells)
         })
@@ -85,7 +98,15 @@ pub fn attribute(
     let lso_rows: Vec<(String, Vec<u64>)> = classes
         .iter()
         .map(|class| {
-            let counts = lso_runs.iter().map(|run| run.defects.iter().find(|c| &c.class == class).map_or(0, |c| c.count)).collect();
+            let counts = lso_runs
+                .iter()
+                .map(|run| {
+                    run.defects
+                        .iter()
+                        .find(|c| &c.class == class)
+                        .map_or(0, |c| c.count)
+                })
+                .collect();
             (class.clone(), counts)
         })
         .collect();
@@ -95,15 +116,28 @@ pub fn attribute(
         .iter()
         .filter_map(|finding| {
             let attribution = finding.attribution.as_ref()?;
-            let differs = attribution.steps.iter().map(|(_, difference)| difference.is_some()).collect();
-            Some((format!("stress program {:#x} ({})", finding.program_seed, finding.kind), differs))
+            let differs = attribution
+                .steps
+                .iter()
+                .map(|(_, difference)| difference.is_some())
+                .collect();
+            Some((
+                format!(
+                    "stress program {:#x} ({})",
+                    finding.program_seed, finding.kind
+                ),
+                differs,
+            ))
         })
         .collect();
 
     // A patch closes what fails (or is non-zero) before it and not after it.
     let mut closes = Vec::new();
     for index in 1..columns.len() {
-        let (patch, _) = columns[index].adds.clone().expect("every step after the baseline adds a patch");
+        let (patch, _) = columns[index]
+            .adds
+            .clone()
+            .expect("every step after the baseline adds a patch");
         let mut closed = Vec::new();
         for (name, cells) in &case_rows {
             if cells[index - 1] != "pass" && cells[index] == "pass" {
@@ -115,13 +149,24 @@ pub fn attribute(
                 closed.push(format!("emit_lso class {class}"));
             }
         }
-        let fixed = stress_rows.iter().filter(|(_, differs)| differs.get(index - 1) == Some(&true) && differs.get(index) == Some(&false)).count();
+        let fixed = stress_rows
+            .iter()
+            .filter(|(_, differs)| {
+                differs.get(index - 1) == Some(&true) && differs.get(index) == Some(&false)
+            })
+            .count();
         if fixed > 0 {
             closed.push(format!("{fixed} stress findings"));
         }
         closes.push((patch, closed));
     }
-    Ok(Attribution { steps: columns, cases: case_rows, lso: lso_rows, stress: stress_rows, closes })
+    Ok(Attribution {
+        steps: columns,
+        cases: case_rows,
+        lso: lso_rows,
+        stress: stress_rows,
+        closes,
+    })
 }
 
 fn patch_of(pair: &Pair, index: usize) -> (String, Vec<String>) {

@@ -16,8 +16,7 @@ use super::{Context, step};
 
 /// The security macros that randomise machine code and addresses. With them
 /// off, two runs of one script give the same traces and the same bytes.
-const DETERMINISM_FLAGS: &str =
-    "-DLUAJIT_SECURITY_PRNG=0 -DLUAJIT_SECURITY_STRHASH=0 -DLUAJIT_SECURITY_STRID=0 -DLUAJIT_SECURITY_MCODE=0";
+const DETERMINISM_FLAGS: &str = "-DLUAJIT_SECURITY_PRNG=0 -DLUAJIT_SECURITY_STRHASH=0 -DLUAJIT_SECURITY_STRID=0 -DLUAJIT_SECURITY_MCODE=0";
 
 /// A variant to build: a tree and the patches applied on top of it.
 pub struct VariantSpec<'a> {
@@ -58,17 +57,33 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     let tree = home.join("tree");
     let stamp_file = home.join("stamp");
     let stamp = fingerprint(cx, spec)?;
-    if fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp) && tree.join("src/libluajit.a").is_file() {
+    if fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
+        && tree.join("src/libluajit.a").is_file()
+    {
         eprintln!("==> {}: up to date ({})", spec.name, tree.display());
         record_build(cx, spec, &tree, "  # up to date, not rerun");
-        return Ok(Built { name: spec.name.clone(), dir: tree, rebuilt: false, seconds: 0.0 });
+        return Ok(Built {
+            name: spec.name.clone(),
+            dir: tree,
+            rebuilt: false,
+            seconds: 0.0,
+        });
     }
 
-    let timer = step(format!("{}: preparing {} from {}", spec.name, tree.display(), spec.source.label));
+    let timer = step(format!(
+        "{}: preparing {} from {}",
+        spec.name,
+        tree.display(),
+        spec.source.label
+    ));
     let staging = home.join("tree.staging");
     copy_tree(&spec.source.dir, &staging)?;
     if let Some(series) = spec.series {
-        let how = if spec.reverse { "reverting" } else { "applying" };
+        let how = if spec.reverse {
+            "reverting"
+        } else {
+            "applying"
+        };
         for patch in &series.patches {
             eprintln!("    {how} {}", patch.name);
         }
@@ -79,7 +94,8 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     }
     let _ = fs::remove_file(&stamp_file);
     if tree.exists() {
-        fs::remove_dir_all(&tree).with_context(|| format!("cannot remove the old {}", tree.display()))?;
+        fs::remove_dir_all(&tree)
+            .with_context(|| format!("cannot remove the old {}", tree.display()))?;
     }
     fs::rename(&staging, &tree)?;
 
@@ -87,12 +103,23 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     make(cx, &spec.name, &tree, &home.join("build.log"))?;
     fs::write(&stamp_file, &stamp)?;
     let seconds = timer.done();
-    Ok(Built { name: spec.name.clone(), dir: tree, rebuilt: true, seconds })
+    Ok(Built {
+        name: spec.name.clone(),
+        dir: tree,
+        rebuilt: true,
+        seconds,
+    })
 }
 
 fn make_args(cx: &Context) -> Vec<String> {
-    let jobs = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
-    let mut args = vec![format!("-j{jobs}"), "BUILDMODE=static".to_owned(), "TARGET_SYS=Linux".to_owned()];
+    let jobs = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2);
+    let mut args = vec![
+        format!("-j{jobs}"),
+        "BUILDMODE=static".to_owned(),
+        "TARGET_SYS=Linux".to_owned(),
+    ];
     if !cx.toolchain.cross_prefix.is_empty() {
         args.push("HOST_CC=gcc".to_owned());
         args.push(format!("CROSS={}", cx.toolchain.cross_prefix));
@@ -105,9 +132,18 @@ fn make_args(cx: &Context) -> Vec<String> {
 fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
     let args = make_args(cx);
     // A tree that was built in place elsewhere brings objects for another target.
-    let clean = Command::new("make").arg("-C").arg(tree.join("src")).arg("clean").output().context("cannot start make")?;
+    let clean = Command::new("make")
+        .arg("-C")
+        .arg(tree.join("src"))
+        .arg("clean")
+        .output()
+        .context("cannot start make")?;
     if !clean.status.success() {
-        bail!("`make clean` failed in {}: {}", tree.display(), String::from_utf8_lossy(&clean.stderr).trim());
+        bail!(
+            "`make clean` failed in {}: {}",
+            tree.display(),
+            String::from_utf8_lossy(&clean.stderr).trim()
+        );
     }
     let mut child = Command::new("make")
         .arg("-C")
@@ -118,7 +154,12 @@ fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
         .spawn()
         .context("cannot start make")?;
     let stderr = child.stderr.take().expect("piped");
-    let stderr_lines = std::thread::spawn(move || BufReader::new(stderr).lines().map_while(Result::ok).collect::<Vec<_>>());
+    let stderr_lines = std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .collect::<Vec<_>>()
+    });
     let mut log_text = String::new();
     let tty = std::io::stderr().is_terminal();
     let mut compiled = 0;
@@ -127,7 +168,10 @@ fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
         if line.trim_start().starts_with("CC ") || line.trim_start().starts_with("HOSTCC ") {
             compiled += 1;
             if tty {
-                eprint!("\r    {name}: compiled {compiled} files, {:<40}", line.split_whitespace().last().unwrap_or(""));
+                eprint!(
+                    "\r    {name}: compiled {compiled} files, {:<40}",
+                    line.split_whitespace().last().unwrap_or("")
+                );
                 let _ = std::io::stderr().flush();
             } else if compiled % 20 == 0 {
                 eprintln!("    {name}: compiled {compiled} files");
@@ -146,23 +190,47 @@ fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
     }
     fs::write(log, &log_text)?;
     if !status.success() {
-        let tail: Vec<&str> = log_text.lines().rev().take(15).collect::<Vec<_>>().into_iter().rev().collect();
-        bail!("building {name} failed ({status}); the end of {}:\n{}", log.display(), tail.join("\n"));
+        let tail: Vec<&str> = log_text
+            .lines()
+            .rev()
+            .take(15)
+            .collect::<Vec<_>>()
+            .into_iter()
+            .rev()
+            .collect();
+        bail!(
+            "building {name} failed ({status}); the end of {}:\n{}",
+            log.display(),
+            tail.join("\n")
+        );
     }
     Ok(())
 }
 
 /// Logs how the variant's tree is made, for the report.
 fn record_build(cx: &mut Context, spec: &VariantSpec, tree: &Path, note: &str) {
-    cx.record(format!("cp -r {} {}{note}", spec.source.dir.display(), tree.display()));
+    cx.record(format!(
+        "cp -r {} {}{note}",
+        spec.source.dir.display(),
+        tree.display()
+    ));
     if let Some(series) = spec.series {
         for patch in &series.patches {
             let flag = if spec.reverse { " --reverse" } else { "" };
-            cx.record(format!("git -C {} apply{flag} {}{note}", tree.display(), patch.path.display()));
+            cx.record(format!(
+                "git -C {} apply{flag} {}{note}",
+                tree.display(),
+                patch.path.display()
+            ));
         }
     }
     let args: Vec<String> = make_args(cx).iter().map(|a| shell_quote(a)).collect();
-    cx.record(format!("make -C {} clean && make -C {} {}{note}", tree.join("src").display(), tree.join("src").display(), args.join(" ")));
+    cx.record(format!(
+        "make -C {} clean && make -C {} {}{note}",
+        tree.join("src").display(),
+        tree.join("src").display(),
+        args.join(" ")
+    ));
 }
 
 /// A hash of everything the build's result depends on.
@@ -175,7 +243,11 @@ fn fingerprint(cx: &Context, spec: &VariantSpec) -> Result<String> {
             hasher.update(patch.sha256.as_bytes());
         }
     }
-    hasher.update(if spec.reverse { b"reverse".as_slice() } else { b"forward".as_slice() });
+    hasher.update(if spec.reverse {
+        b"reverse".as_slice()
+    } else {
+        b"forward".as_slice()
+    });
     hasher.update(make_args(cx).join(" ").as_bytes());
     Ok(format!("{:x}\n", hasher.finalize()))
 }
@@ -192,7 +264,12 @@ fn hash_tree(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<()> {
         if kind.is_dir() {
             hash_tree(root, &path, hasher)?;
         } else if kind.is_file() {
-            hasher.update(path.strip_prefix(root).unwrap_or(&path).to_string_lossy().as_bytes());
+            hasher.update(
+                path.strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
             hasher.update(fs::read(&path)?);
         }
     }
@@ -200,5 +277,9 @@ fn hash_tree(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<()> {
 }
 
 fn shell_quote(arg: &str) -> String {
-    if arg.contains(' ') { format!("'{arg}'") } else { arg.to_owned() }
+    if arg.contains(' ') {
+        format!("'{arg}'")
+    } else {
+        arg.to_owned()
+    }
 }

@@ -23,24 +23,39 @@ pub fn baseline_checks(results: &[CaseResult], carried: &[String], variant: &str
     results
         .iter()
         .map(|result| {
-            let pinned: Vec<&String> = result.pins.iter().filter(|pin| carried.contains(pin)).collect();
+            let pinned: Vec<&String> = result
+                .pins
+                .iter()
+                .filter(|pin| carried.contains(pin))
+                .collect();
             let observed = result.outcome.summary();
             if pinned.is_empty() {
                 return Check {
                     case: result.name.clone(),
                     variant: variant.to_owned(),
-                    expected: format!("pass (no patch of the series names {})", result.pins.join(" or ")),
+                    expected: format!(
+                        "pass (no patch of the series names {})",
+                        result.pins.join(" or ")
+                    ),
                     held: result.outcome.status == Status::Pass,
                     observed,
                 };
             }
-            let carried_list = pinned.iter().map(|p| p.as_str()).collect::<Vec<_>>().join(", ");
+            let carried_list = pinned
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
             match &result.fails_with {
                 Some(text) => Check {
                     case: result.name.clone(),
                     variant: variant.to_owned(),
                     expected: format!("fail with \"{text}\" ({carried_list} present)"),
-                    held: result.outcome.error.as_deref().is_some_and(|e| e.contains(text.as_str())),
+                    held: result
+                        .outcome
+                        .error
+                        .as_deref()
+                        .is_some_and(|e| e.contains(text.as_str())),
                     observed,
                 },
                 None => Check {
@@ -73,12 +88,27 @@ mod tests {
     use super::*;
     use crate::pipeline::suite::outcome::Outcome;
 
-    fn result(name: &str, pins: &[&str], fails_with: Option<&str>, status: Status, error: Option<&str>) -> CaseResult {
+    fn result(
+        name: &str,
+        pins: &[&str],
+        fails_with: Option<&str>,
+        status: Status,
+        error: Option<&str>,
+    ) -> CaseResult {
         CaseResult {
             name: name.to_owned(),
             pins: pins.iter().map(|p| p.to_string()).collect(),
             fails_with: fails_with.map(str::to_owned),
-            outcome: Outcome { status, exit_code: Some(1), signal: None, error: error.map(str::to_owned), output: String::new(), millis: 1, value: None, traces: None },
+            outcome: Outcome {
+                status,
+                exit_code: Some(1),
+                signal: None,
+                error: error.map(str::to_owned),
+                output: String::new(),
+                millis: 1,
+                value: None,
+                traces: None,
+            },
         }
     }
 
@@ -86,20 +116,41 @@ mod tests {
     fn baseline_must_fail_carried_defects_with_the_named_text() {
         let carried = vec!["LuaJIT#1075".to_owned()];
         let results = [
-            result("a", &["LuaJIT#1075"], Some("a function value"), Status::Fail, Some("x: a function value")),
-            result("b", &["LuaJIT#1075"], Some("a function value"), Status::Fail, Some("other error")),
+            result(
+                "a",
+                &["LuaJIT#1075"],
+                Some("a function value"),
+                Status::Fail,
+                Some("x: a function value"),
+            ),
+            result(
+                "b",
+                &["LuaJIT#1075"],
+                Some("a function value"),
+                Status::Fail,
+                Some("other error"),
+            ),
             result("c", &["LuaJIT#1075"], None, Status::Pass, None),
             result("d", &["LuaJIT#1028"], None, Status::Pass, None),
             result("e", &["LuaJIT#1028"], None, Status::Crash, None),
         ];
-        let held: Vec<bool> = baseline_checks(&results, &carried, "baseline").iter().map(|c| c.held).collect();
+        let held: Vec<bool> = baseline_checks(&results, &carried, "baseline")
+            .iter()
+            .map(|c| c.held)
+            .collect();
         assert_eq!(held, [true, false, false, true, false]);
     }
 
     #[test]
     fn patched_must_pass_everything() {
-        let results = [result("a", &["LuaJIT#1075"], None, Status::Pass, None), result("b", &["LuaJIT#1056"], None, Status::Timeout, None)];
-        let held: Vec<bool> = patched_checks(&results, "patched").iter().map(|c| c.held).collect();
+        let results = [
+            result("a", &["LuaJIT#1075"], None, Status::Pass, None),
+            result("b", &["LuaJIT#1056"], None, Status::Timeout, None),
+        ];
+        let held: Vec<bool> = patched_checks(&results, "patched")
+            .iter()
+            .map(|c| c.held)
+            .collect();
         assert_eq!(held, [true, false]);
     }
 }

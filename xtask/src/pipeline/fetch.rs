@@ -36,35 +36,70 @@ pub fn select(cx: &mut Context, tree: &TreeArgs) -> Result<Source> {
 /// Any published version of `luajit-src`, fetched through cargo into a
 /// scratch package under target/.
 pub fn published(cx: &mut Context, version: &str) -> Result<Source> {
-    let (number, metadata) = version.split_once('+').map_or((version, None), |(n, m)| (n, Some(m)));
-    if number.split('.').count() != 3 || !number.split('.').all(|part| part.parse::<u64>().is_ok()) {
-        bail!("--luajit-src {version}: not a crate version (expected e.g. 210.7.4 or 210.7.4+c6ffc14)");
+    let (number, metadata) = version
+        .split_once('+')
+        .map_or((version, None), |(n, m)| (n, Some(m)));
+    if number.split('.').count() != 3 || !number.split('.').all(|part| part.parse::<u64>().is_ok())
+    {
+        bail!(
+            "--luajit-src {version}: not a crate version (expected e.g. 210.7.4 or 210.7.4+c6ffc14)"
+        );
     }
-    let scratch = cx.target_dir().join("luajit-src").join(version.replace('+', "_"));
-    fs::create_dir_all(scratch.join("src")).with_context(|| format!("cannot create {}", scratch.display()))?;
+    let scratch = cx
+        .target_dir()
+        .join("luajit-src")
+        .join(version.replace('+', "_"));
+    fs::create_dir_all(scratch.join("src"))
+        .with_context(|| format!("cannot create {}", scratch.display()))?;
     fs::write(
         scratch.join("Cargo.toml"),
-        format!("[package]\nname = \"fetch-luajit-src\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\nluajit-src = \"={number}\"\n\n[workspace]\n"),
+        format!(
+            "[package]\nname = \"fetch-luajit-src\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\nluajit-src = \"={number}\"\n\n[workspace]\n"
+        ),
     )?;
     fs::write(scratch.join("src/lib.rs"), "")?;
     let cargo = super::cargo();
     let manifest = scratch.join("Cargo.toml");
-    cx.record(format!("{cargo} metadata --format-version 1 --manifest-path {}  # luajit-src ={number}", manifest.display()));
-    let output = cmd!(cx.sh, "{cargo} metadata --format-version 1 --manifest-path {manifest}").quiet().ignore_status().output()?;
+    cx.record(format!(
+        "{cargo} metadata --format-version 1 --manifest-path {}  # luajit-src ={number}",
+        manifest.display()
+    ));
+    let output = cmd!(
+        cx.sh,
+        "{cargo} metadata --format-version 1 --manifest-path {manifest}"
+    )
+    .quiet()
+    .ignore_status()
+    .output()?;
     if !output.status.success() {
         let stderr = String::from_utf8_lossy(&output.stderr);
-        let why = stderr.lines().find(|l| l.contains("error")).unwrap_or("cargo could not resolve it").trim().to_owned();
-        bail!("--luajit-src {version}: cargo cannot fetch luajit-src ={number} ({why}); see `cargo info luajit-src` for published versions");
+        let why = stderr
+            .lines()
+            .find(|l| l.contains("error"))
+            .unwrap_or("cargo could not resolve it")
+            .trim()
+            .to_owned();
+        bail!(
+            "--luajit-src {version}: cargo cannot fetch luajit-src ={number} ({why}); see `cargo info luajit-src` for published versions"
+        );
     }
-    let metadata_json: serde_json::Value = serde_json::from_slice(&output.stdout).context("cannot parse `cargo metadata` output")?;
+    let metadata_json: serde_json::Value =
+        serde_json::from_slice(&output.stdout).context("cannot parse `cargo metadata` output")?;
     let (resolved, dir) = luajit_src_package(&metadata_json)?;
     if let Some(wanted) = metadata {
         if !resolved.ends_with(&format!("+{wanted}")) {
             bail!("--luajit-src {version}: crates.io has luajit-src {resolved}, not +{wanted}");
         }
     }
-    check_is_luajit(&dir).with_context(|| format!("luajit-src {resolved} has no usable luajit2/ folder"))?;
-    Ok(Source { label: format!("luajit-src {resolved}"), crate_version: Some(resolved.clone()), git_commit: None, dir, tag: resolved })
+    check_is_luajit(&dir)
+        .with_context(|| format!("luajit-src {resolved} has no usable luajit2/ folder"))?;
+    Ok(Source {
+        label: format!("luajit-src {resolved}"),
+        crate_version: Some(resolved.clone()),
+        git_commit: None,
+        dir,
+        tag: resolved,
+    })
 }
 
 fn luajit_src_package(metadata: &serde_json::Value) -> Result<(String, PathBuf)> {
@@ -73,8 +108,15 @@ fn luajit_src_package(metadata: &serde_json::Value) -> Result<(String, PathBuf)>
         .and_then(|packages| packages.iter().find(|p| p["name"] == "luajit-src"))
         .context("luajit-src is not in the dependency graph")?;
     let version = package["version"].as_str().unwrap_or("?").to_owned();
-    let manifest_path = PathBuf::from(package["manifest_path"].as_str().context("luajit-src has no manifest_path")?);
-    let dir = manifest_path.parent().context("manifest_path has no parent")?.join("luajit2");
+    let manifest_path = PathBuf::from(
+        package["manifest_path"]
+            .as_str()
+            .context("luajit-src has no manifest_path")?,
+    );
+    let dir = manifest_path
+        .parent()
+        .context("manifest_path has no parent")?
+        .join("luajit2");
     Ok((version, dir))
 }
 
@@ -82,15 +124,29 @@ fn luajit_src_package(metadata: &serde_json::Value) -> Result<(String, PathBuf)>
 pub fn vendored(cx: &mut Context) -> Result<Source> {
     let cargo = super::cargo();
     let manifest = cx.root.join("Cargo.toml");
-    cx.record(format!("{cargo} metadata --format-version 1 --manifest-path Cargo.toml"));
-    let json = cmd!(cx.sh, "{cargo} metadata --format-version 1 --manifest-path {manifest}")
-        .quiet()
-        .read()
-        .context("`cargo metadata` failed; is the network to crates.io reachable?")?;
-    let metadata: serde_json::Value = serde_json::from_str(&json).context("cannot parse `cargo metadata` output")?;
-    let (version, dir) = luajit_src_package(&metadata).context("luajit-sys should depend on luajit-src")?;
-    check_is_luajit(&dir).with_context(|| format!("luajit-src {version} has no usable luajit2/ folder"))?;
-    Ok(Source { label: format!("luajit-src {version}"), crate_version: Some(version), git_commit: None, dir, tag: String::new() })
+    cx.record(format!(
+        "{cargo} metadata --format-version 1 --manifest-path Cargo.toml"
+    ));
+    let json = cmd!(
+        cx.sh,
+        "{cargo} metadata --format-version 1 --manifest-path {manifest}"
+    )
+    .quiet()
+    .read()
+    .context("`cargo metadata` failed; is the network to crates.io reachable?")?;
+    let metadata: serde_json::Value =
+        serde_json::from_str(&json).context("cannot parse `cargo metadata` output")?;
+    let (version, dir) =
+        luajit_src_package(&metadata).context("luajit-sys should depend on luajit-src")?;
+    check_is_luajit(&dir)
+        .with_context(|| format!("luajit-src {version} has no usable luajit2/ folder"))?;
+    Ok(Source {
+        label: format!("luajit-src {version}"),
+        crate_version: Some(version),
+        git_commit: None,
+        dir,
+        tag: String::new(),
+    })
 }
 
 /// A local tree given by the user.
@@ -98,7 +154,9 @@ pub fn local(dir: &Path) -> Result<Source> {
     if !dir.is_dir() {
         bail!("--luajit-dir {}: no such directory", dir.display());
     }
-    let dir = dir.canonicalize().with_context(|| format!("cannot resolve {}", dir.display()))?;
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("cannot resolve {}", dir.display()))?;
     check_is_luajit(&dir)?;
     let git_commit = std::process::Command::new("git")
         .args(["-C"])
@@ -115,12 +173,27 @@ pub fn local(dir: &Path) -> Result<Source> {
         Some(commit) => format!("directory {} (git commit {commit})", dir.display()),
         None => format!("directory {}", dir.display()),
     };
-    Ok(Source { label, crate_version: None, git_commit, dir, tag: format!("dir-{}", &hash[..12]) })
+    Ok(Source {
+        label,
+        crate_version: None,
+        git_commit,
+        dir,
+        tag: format!("dir-{}", &hash[..12]),
+    })
 }
 
 fn check_is_luajit(dir: &Path) -> Result<()> {
-    let needed = ["Makefile", "src/Makefile", "src/lua.h", "src/lj_emit_arm64.h"];
-    let mut absent: Vec<&str> = needed.iter().copied().filter(|f| !dir.join(f).is_file()).collect();
+    let needed = [
+        "Makefile",
+        "src/Makefile",
+        "src/lua.h",
+        "src/lj_emit_arm64.h",
+    ];
+    let mut absent: Vec<&str> = needed
+        .iter()
+        .copied()
+        .filter(|f| !dir.join(f).is_file())
+        .collect();
     // Upstream's rolling releases generate luajit.h from luajit_rolling.h.
     if !dir.join("src/luajit.h").is_file() && !dir.join("src/luajit_rolling.h").is_file() {
         absent.push("src/luajit.h");

@@ -25,8 +25,15 @@ pub fn print(name: &str, report: &LsoReport) {
 }
 
 fn print_class(label: &str, class: &LsoClass) {
-    let upstream = class.upstream.as_deref().map(|u| format!(" ({u})")).unwrap_or_default();
-    println!("  {label}: {}{upstream}: {} inputs", class.class, class.count);
+    let upstream = class
+        .upstream
+        .as_deref()
+        .map(|u| format!(" ({u})"))
+        .unwrap_or_default();
+    println!(
+        "  {label}: {}{upstream}: {} inputs",
+        class.class, class.count
+    );
     for example in &class.examples {
         println!("      {example}");
     }
@@ -38,6 +45,14 @@ fn print_class(label: &str, class: &LsoClass) {
 pub fn carried_shown(report: &LsoReport, carried: &[String]) -> Vec<(String, bool)> {
     carried
         .iter()
-        .map(|issue| (issue.clone(), report.defects.iter().any(|c| c.upstream.as_deref() == Some(issue) && c.count > 0)))
+        .map(|issue| {
+            (
+                issue.clone(),
+                report
+                    .defects
+                    .iter()
+                    .any(|c| c.upstream.as_deref() == Some(issue) && c.count > 0),
+            )
+        })
         .collect()
 }

@@ -8,8 +8,8 @@ pub mod fetch;
 pub mod lso;
 pub mod mutants;
 pub mod patch;
-pub mod stress;
 pub mod report;
+pub mod stress;
 pub mod suite;
 pub mod toolchain;
 pub mod variants;
@@ -40,7 +40,12 @@ impl Context {
         let sh = Shell::new()?;
         sh.change_dir(&root);
         let toolchain = toolchain::Toolchain::ensure(&sh)?;
-        Ok(Context { sh, root, toolchain, commands: Vec::new() })
+        Ok(Context {
+            sh,
+            root,
+            toolchain,
+            commands: Vec::new(),
+        })
     }
 
     pub fn target_dir(&self) -> PathBuf {
@@ -71,7 +76,10 @@ impl Context {
 
 /// The workspace root, one level above this crate.
 pub fn project_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("xtask lives in the workspace").to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives in the workspace")
+        .to_owned()
 }
 
 /// `$CARGO` when run through cargo, so the same toolchain builds everything.
@@ -83,7 +91,10 @@ pub fn cargo() -> String {
 pub fn step(what: impl Into<String>) -> Step {
     let what = what.into();
     eprintln!("==> {what}");
-    Step { what, started: Instant::now() }
+    Step {
+        what,
+        started: Instant::now(),
+    }
 }
 
 pub struct Step {

@@ -23,21 +23,42 @@ pub struct Mutant {
 }
 
 pub fn load(path: &Path) -> Result<Vec<Mutant>> {
-    let text = fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let mut mutants: Vec<Mutant> = Vec::new();
     for (number, line) in text.lines().enumerate() {
         let at = || format!("{}:{}", path.display(), number + 1);
         if let Some(header) = line.strip_prefix("## ") {
-            let (class, description) = header.split_once(": ").with_context(|| format!("{}: expected `## CLASS: description`", at()))?;
-            mutants.push(Mutant { class: class.trim().to_owned(), description: description.trim().to_owned(), find: String::new(), replace: String::new() });
+            let (class, description) = header
+                .split_once(": ")
+                .with_context(|| format!("{}: expected `## CLASS: description`", at()))?;
+            mutants.push(Mutant {
+                class: class.trim().to_owned(),
+                description: description.trim().to_owned(),
+                find: String::new(),
+                replace: String::new(),
+            });
         } else if let Some(find) = line.strip_prefix('-') {
-            mutants.last_mut().with_context(|| format!("{}: `-` line before any `##` header", at()))?.find = find.to_owned();
+            mutants
+                .last_mut()
+                .with_context(|| format!("{}: `-` line before any `##` header", at()))?
+                .find = find.to_owned();
         } else if let Some(replace) = line.strip_prefix('+') {
-            mutants.last_mut().with_context(|| format!("{}: `+` line before any `##` header", at()))?.replace = replace.to_owned();
+            mutants
+                .last_mut()
+                .with_context(|| format!("{}: `+` line before any `##` header", at()))?
+                .replace = replace.to_owned();
         }
     }
-    if let Some(incomplete) = mutants.iter().find(|m| m.find.is_empty() || m.replace.is_empty()) {
-        bail!("{}: mutant `{}` needs one `-` and one `+` line", path.display(), incomplete.description);
+    if let Some(incomplete) = mutants
+        .iter()
+        .find(|m| m.find.is_empty() || m.replace.is_empty())
+    {
+        bail!(
+            "{}: mutant `{}` needs one `-` and one `+` line",
+            path.display(),
+            incomplete.description
+        );
     }
     Ok(mutants)
 }
@@ -50,12 +71,22 @@ pub fn check(cx: &mut Context, base: &Built, index: usize, mutant: &Mutant) -> R
     let tree = home.join("tree");
     copy_tree(&base.dir, &tree)?;
     let emitter = tree.join(EMITTER);
-    let source = fs::read_to_string(&emitter).with_context(|| format!("cannot read {}", emitter.display()))?;
+    let source = fs::read_to_string(&emitter)
+        .with_context(|| format!("cannot read {}", emitter.display()))?;
     match source.matches(mutant.find.as_str()).count() {
         1 => fs::write(&emitter, source.replacen(&mutant.find, &mutant.replace, 1))?,
-        n => bail!("mutant `{}`: its `-` text occurs {n} times in {EMITTER} of {}, not once", mutant.description, base.name),
+        n => bail!(
+            "mutant `{}`: its `-` text occurs {n} times in {EMITTER} of {}, not once",
+            mutant.description,
+            base.name
+        ),
     }
-    let built = Built { name: name.clone(), dir: tree, rebuilt: true, seconds: 0.0 };
+    let built = Built {
+        name: name.clone(),
+        dir: tree,
+        rebuilt: true,
+        seconds: 0.0,
+    };
     let binary = suite::build_suite(cx, &built)?;
     suite::run_lso(cx, &name, &binary, "window")
 }

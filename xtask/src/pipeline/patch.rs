@@ -40,27 +40,46 @@ impl Series {
         let listing = fs::read_to_string(&series_file)
             .with_context(|| format!("cannot read {}; a series folder lists its patches, in order, in a file named `series`", series_file.display()))?;
         let mut patches = Vec::new();
-        for name in listing.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')) {
+        for name in listing
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        {
             let path = dir.join(name);
-            let bytes = fs::read(&path).with_context(|| format!("{} lists {name}, which cannot be read", series_file.display()))?;
-            let text = String::from_utf8(bytes.clone()).with_context(|| format!("{name} is not UTF-8"))?;
+            let bytes = fs::read(&path).with_context(|| {
+                format!(
+                    "{} lists {name}, which cannot be read",
+                    series_file.display()
+                )
+            })?;
+            let text =
+                String::from_utf8(bytes.clone()).with_context(|| format!("{name} is not UTF-8"))?;
             patches.push(Patch::parse(name, &path, &text, &bytes)?);
         }
         if patches.is_empty() {
             bail!("{} lists no patches", series_file.display());
         }
-        Ok(Series { dir: dir.to_owned(), patches })
+        Ok(Series {
+            dir: dir.to_owned(),
+            patches,
+        })
     }
 
     /// The first `count` patches, as a series of their own.
     pub fn prefix(&self, count: usize) -> Series {
-        Series { dir: self.dir.clone(), patches: self.patches[..count.min(self.patches.len())].to_vec() }
+        Series {
+            dir: self.dir.clone(),
+            patches: self.patches[..count.min(self.patches.len())].to_vec(),
+        }
     }
 
     /// The patches after the first `count`: what reversing takes out of a
     /// tree that has the whole series to leave the first `count` in.
     pub fn suffix(&self, count: usize) -> Series {
-        Series { dir: self.dir.clone(), patches: self.patches[count.min(self.patches.len())..].to_vec() }
+        Series {
+            dir: self.dir.clone(),
+            patches: self.patches[count.min(self.patches.len())..].to_vec(),
+        }
     }
 
     /// Whether the whole series applies (or reverses) on a scratch copy of
@@ -97,8 +116,11 @@ impl Series {
         for patch in &self.patches {
             patch.check_paths(tree)?;
         }
-        let ordered: Vec<&Patch> =
-            if reverse { self.patches.iter().rev().collect() } else { self.patches.iter().collect() };
+        let ordered: Vec<&Patch> = if reverse {
+            self.patches.iter().rev().collect()
+        } else {
+            self.patches.iter().collect()
+        };
         let reverse_flag: &[&str] = if reverse { &["--reverse"] } else { &[] };
         let parent = tree.parent().unwrap_or(tree).to_owned();
         for patch in ordered {
@@ -125,7 +147,12 @@ impl Patch {
         let subject = text
             .lines()
             .find_map(|l| l.strip_prefix("Subject: "))
-            .map(|s| s.trim_start_matches(|c| c != ']').trim_start_matches(']').trim().to_owned())
+            .map(|s| {
+                s.trim_start_matches(|c| c != ']')
+                    .trim_start_matches(']')
+                    .trim()
+                    .to_owned()
+            })
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| name.to_owned());
         let fixes = text
@@ -138,29 +165,56 @@ impl Patch {
             if let Some(rest) = line.strip_prefix("+++ ") {
                 let target = rest.split('\t').next().unwrap_or(rest);
                 let target = target.strip_prefix("b/").unwrap_or(target);
-                files.push(FilePatch { path: target.to_owned(), hunks: Vec::new() });
+                files.push(FilePatch {
+                    path: target.to_owned(),
+                    hunks: Vec::new(),
+                });
             } else if line.starts_with("@@ ") {
-                let file = files.last_mut().with_context(|| format!("{name}: hunk `{line}` comes before any `+++` file header"))?;
-                let (old, new) = hunk_starts(line).with_context(|| format!("{name}: malformed hunk header `{line}`"))?;
-                file.hunks.push((line.split(" @@").next().unwrap_or(line).to_owned() + " @@", old, new));
+                let file = files.last_mut().with_context(|| {
+                    format!("{name}: hunk `{line}` comes before any `+++` file header")
+                })?;
+                let (old, new) = hunk_starts(line)
+                    .with_context(|| format!("{name}: malformed hunk header `{line}`"))?;
+                file.hunks.push((
+                    line.split(" @@").next().unwrap_or(line).to_owned() + " @@",
+                    old,
+                    new,
+                ));
             }
         }
         if files.is_empty() {
             bail!("{name} changes no file; is it a `git format-patch` file?");
         }
         let sha256 = format!("{:x}", Sha256::digest(bytes));
-        Ok(Patch { name: name.to_owned(), path: path.to_owned(), subject, sha256, fixes, files })
+        Ok(Patch {
+            name: name.to_owned(),
+            path: path.to_owned(),
+            subject,
+            sha256,
+            fixes,
+            files,
+        })
     }
 
     fn check_paths(&self, tree: &Path) -> Result<()> {
         for file in &self.files {
             let path = Path::new(&file.path);
-            let escapes = path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir));
+            let escapes =
+                path.is_absolute() || path.components().any(|c| matches!(c, Component::ParentDir));
             if escapes {
-                bail!("{} touches {}, which is outside the LuaJIT tree; nothing was applied", self.name, file.path);
+                bail!(
+                    "{} touches {}, which is outside the LuaJIT tree; nothing was applied",
+                    self.name,
+                    file.path
+                );
             }
             if file.path != "/dev/null" && !tree.join(path).exists() && !self.creates(&file.path) {
-                bail!("{} changes {}, which the tree {} does not have; nothing was applied", self.name, file.path, tree.display());
+                bail!(
+                    "{} changes {}, which the tree {} does not have; nothing was applied",
+                    self.name,
+                    file.path,
+                    tree.display()
+                );
             }
         }
         Ok(())
@@ -176,11 +230,19 @@ impl Patch {
     fn explain_failure(&self, stderr: &str, reverse: bool) -> String {
         let direction = if reverse { "in reverse " } else { "" };
         for line in stderr.lines() {
-            let Some(place) = line.strip_prefix("error: patch failed: ") else { continue };
-            let Some((file, line_no)) = place.rsplit_once(':') else { continue };
+            let Some(place) = line.strip_prefix("error: patch failed: ") else {
+                continue;
+            };
+            let Some((file, line_no)) = place.rsplit_once(':') else {
+                continue;
+            };
             let line_no: u32 = line_no.trim().parse().unwrap_or(0);
             if let Some(fp) = self.files.iter().find(|f| f.path == file) {
-                let found = fp.hunks.iter().enumerate().find(|(_, (_, old, new))| (if reverse { *new } else { *old }) == line_no);
+                let found = fp
+                    .hunks
+                    .iter()
+                    .enumerate()
+                    .find(|(_, (_, old, new))| (if reverse { *new } else { *old }) == line_no);
                 if let Some((index, (header, _, _))) = found {
                     return format!(
                         "patch {} does not apply {direction}to {file}: hunk #{} `{header}` does not match the tree; nothing was applied",
@@ -189,16 +251,35 @@ impl Patch {
                     );
                 }
             }
-            return format!("patch {} does not apply {direction}to {file} at line {line_no}; nothing was applied", self.name);
+            return format!(
+                "patch {} does not apply {direction}to {file} at line {line_no}; nothing was applied",
+                self.name
+            );
         }
-        format!("patch {} does not apply {direction}: {}; nothing was applied", self.name, stderr.trim())
+        format!(
+            "patch {} does not apply {direction}: {}; nothing was applied",
+            self.name,
+            stderr.trim()
+        )
     }
 }
 
 fn hunk_starts(header: &str) -> Option<(u32, u32)> {
     let mut parts = header.split_whitespace().skip(1);
-    let old = parts.next()?.strip_prefix('-')?.split(',').next()?.parse().ok()?;
-    let new = parts.next()?.strip_prefix('+')?.split(',').next()?.parse().ok()?;
+    let old = parts
+        .next()?
+        .strip_prefix('-')?
+        .split(',')
+        .next()?
+        .parse()
+        .ok()?;
+    let new = parts
+        .next()?
+        .strip_prefix('+')?
+        .split(',')
+        .next()?
+        .parse()
+        .ok()?;
     Some((old, new))
 }
 
@@ -235,7 +316,10 @@ mod tests {
 
     #[test]
     fn hunk_header_gives_both_start_lines() {
-        assert_eq!(hunk_starts("@@ -132,17 +135,15 @@ static void emit_lso("), Some((132, 135)));
+        assert_eq!(
+            hunk_starts("@@ -132,17 +135,15 @@ static void emit_lso("),
+            Some((132, 135))
+        );
         assert_eq!(hunk_starts("@@ -1 +1 @@"), Some((1, 1)));
         assert_eq!(hunk_starts("@@ nonsense"), None);
     }
@@ -244,7 +328,12 @@ mod tests {
     fn project_series_names_what_it_fixes() {
         let series = Series::load(&crate::pipeline::project_root().join("patches")).unwrap();
         assert_eq!(series.fixes(), ["LuaJIT#1056", "LuaJIT#1075"]);
-        assert!(series.patches.iter().all(|p| p.files.iter().all(|f| f.path == "src/lj_emit_arm64.h")));
+        assert!(
+            series
+                .patches
+                .iter()
+                .all(|p| p.files.iter().all(|f| f.path == "src/lj_emit_arm64.h"))
+        );
     }
 
     /// A scratch tree with one file, and a series folder holding `patch`.
@@ -253,7 +342,11 @@ mod tests {
         let _ = fs::remove_dir_all(&root);
         fs::create_dir_all(root.join("tree/src")).unwrap();
         fs::create_dir_all(root.join("series")).unwrap();
-        fs::write(root.join("tree/src/a.c"), "one\ntwo\nthree\nfour\nfive\nsix\nseven\n").unwrap();
+        fs::write(
+            root.join("tree/src/a.c"),
+            "one\ntwo\nthree\nfour\nfive\nsix\nseven\n",
+        )
+        .unwrap();
         fs::write(root.join("series/0001-change.patch"), patch).unwrap();
         fs::write(root.join("series/series"), "0001-change.patch\n").unwrap();
         let series = Series::load(&root.join("series")).unwrap();
@@ -268,9 +361,15 @@ mod tests {
         let sh = Shell::new().unwrap();
         let tree = root.join("tree");
         series.apply(&sh, &tree, false).unwrap();
-        assert_eq!(fs::read_to_string(tree.join("src/a.c")).unwrap(), "one\nTWO\nthree\nfour\nfive\nSIX\nseven\n");
+        assert_eq!(
+            fs::read_to_string(tree.join("src/a.c")).unwrap(),
+            "one\nTWO\nthree\nfour\nfive\nSIX\nseven\n"
+        );
         series.apply(&sh, &tree, true).unwrap();
-        assert_eq!(fs::read_to_string(tree.join("src/a.c")).unwrap(), "one\ntwo\nthree\nfour\nfive\nsix\nseven\n");
+        assert_eq!(
+            fs::read_to_string(tree.join("src/a.c")).unwrap(),
+            "one\ntwo\nthree\nfour\nfive\nsix\nseven\n"
+        );
         assert_eq!(series.fixes(), ["LuaJIT#42"]);
         fs::remove_dir_all(root).unwrap();
     }
@@ -280,20 +379,39 @@ mod tests {
         let broken = GOOD.replace(" five\n-six", " FIVE\n-six");
         let (root, series) = scratch("broken", &broken);
         let sh = Shell::new().unwrap();
-        let error = series.apply(&sh, &root.join("tree"), false).unwrap_err().to_string();
-        assert!(error.contains("0001-change.patch") && error.contains("src/a.c") && error.contains("hunk #2 `@@ -5,3 +5,3 @@`"), "{error}");
+        let error = series
+            .apply(&sh, &root.join("tree"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("0001-change.patch")
+                && error.contains("src/a.c")
+                && error.contains("hunk #2 `@@ -5,3 +5,3 @@`"),
+            "{error}"
+        );
         // The first hunk would have applied; git apply checks the whole patch first.
-        assert_eq!(fs::read_to_string(root.join("tree/src/a.c")).unwrap(), "one\ntwo\nthree\nfour\nfive\nsix\nseven\n");
+        assert_eq!(
+            fs::read_to_string(root.join("tree/src/a.c")).unwrap(),
+            "one\ntwo\nthree\nfour\nfive\nsix\nseven\n"
+        );
         fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
     fn path_outside_the_tree_is_refused() {
-        let escaping = GOOD.replace("a/src/a.c", "a/../a.c").replace("b/src/a.c", "b/../a.c");
+        let escaping = GOOD
+            .replace("a/src/a.c", "a/../a.c")
+            .replace("b/src/a.c", "b/../a.c");
         let (root, series) = scratch("escape", &escaping);
         let sh = Shell::new().unwrap();
-        let error = series.apply(&sh, &root.join("tree"), false).unwrap_err().to_string();
-        assert!(error.contains("outside the LuaJIT tree") && error.contains("../a.c"), "{error}");
+        let error = series
+            .apply(&sh, &root.join("tree"), false)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("outside the LuaJIT tree") && error.contains("../a.c"),
+            "{error}"
+        );
         fs::remove_dir_all(root).unwrap();
     }
 }

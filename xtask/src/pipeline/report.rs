@@ -68,7 +68,9 @@ pub struct CaseRow {
 
 /// Rows of case × variant from per-variant results (same cases, same order).
 pub fn case_rows(variants: &[(&str, &[CaseResult])]) -> Vec<CaseRow> {
-    let Some((_, first)) = variants.first() else { return Vec::new() };
+    let Some((_, first)) = variants.first() else {
+        return Vec::new();
+    };
     first
         .iter()
         .map(|case| CaseRow {
@@ -77,7 +79,10 @@ pub fn case_rows(variants: &[(&str, &[CaseResult])]) -> Vec<CaseRow> {
             outcomes: variants
                 .iter()
                 .filter_map(|(variant, results)| {
-                    results.iter().find(|r| r.name == case.name).map(|r| (variant.to_string(), r.outcome.clone()))
+                    results
+                        .iter()
+                        .find(|r| r.name == case.name)
+                        .map(|r| (variant.to_string(), r.outcome.clone()))
                 })
                 .collect(),
         })
@@ -87,14 +92,34 @@ pub fn case_rows(variants: &[(&str, &[CaseResult])]) -> Vec<CaseRow> {
 /// A plain-text table for the terminal.
 pub fn print_table(rows: &[CaseRow]) {
     let Some(first) = rows.first() else { return };
-    let mut lines: Vec<Vec<String>> = vec![std::iter::once("case".to_owned()).chain(first.outcomes.iter().map(|(v, _)| v.clone())).collect()];
+    let mut lines: Vec<Vec<String>> = vec![
+        std::iter::once("case".to_owned())
+            .chain(first.outcomes.iter().map(|(v, _)| v.clone()))
+            .collect(),
+    ];
     for row in rows {
-        lines.push(std::iter::once(row.name.clone()).chain(row.outcomes.iter().map(|(_, o)| o.summary())).collect());
+        lines.push(
+            std::iter::once(row.name.clone())
+                .chain(row.outcomes.iter().map(|(_, o)| o.summary()))
+                .collect(),
+        );
     }
     let columns = lines[0].len();
-    let widths: Vec<usize> = (0..columns).map(|c| lines.iter().map(|l| l.get(c).map_or(0, String::len)).max().unwrap_or(0)).collect();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            lines
+                .iter()
+                .map(|l| l.get(c).map_or(0, String::len))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
     for line in &lines {
-        let cells: Vec<String> = line.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
         println!("{}", cells.join("  ").trim_end());
     }
 }
@@ -114,23 +139,42 @@ impl Report {
     pub fn markdown(&self) -> String {
         let mut md = String::new();
         let mark = if self.verdict.ok { "✅" } else { "❌" };
-        md.push_str(&format!("# LuaJIT ARM64 patch verification\n\n{mark} **{}**\n\n", self.verdict.summary));
+        md.push_str(&format!(
+            "# LuaJIT ARM64 patch verification\n\n{mark} **{}**\n\n",
+            self.verdict.summary
+        ));
 
         md.push_str("## Regression cases\n\n");
-        let variants: Vec<&str> = self.cases.first().map(|r| r.outcomes.iter().map(|(v, _)| v.as_str()).collect()).unwrap_or_default();
+        let variants: Vec<&str> = self
+            .cases
+            .first()
+            .map(|r| r.outcomes.iter().map(|(v, _)| v.as_str()).collect())
+            .unwrap_or_default();
         md.push_str(&format!("| case | pins | {} |\n", variants.join(" | ")));
         md.push_str(&format!("|---|---|{}\n", "---|".repeat(variants.len())));
         for row in &self.cases {
             let cells: Vec<String> = row.outcomes.iter().map(|(_, o)| markdown_cell(o)).collect();
-            md.push_str(&format!("| `{}` | {} | {} |\n", row.name, row.pins.join(", "), cells.join(" | ")));
+            md.push_str(&format!(
+                "| `{}` | {} | {} |\n",
+                row.name,
+                row.pins.join(", "),
+                cells.join(" | ")
+            ));
         }
         let failed: Vec<&Check> = self.checks.iter().filter(|c| !c.held).collect();
         if failed.is_empty() {
             md.push_str(&format!("\nAll {} expectations held.\n", self.checks.len()));
         } else {
-            md.push_str(&format!("\n{} of {} expectations did not hold:\n\n", failed.len(), self.checks.len()));
+            md.push_str(&format!(
+                "\n{} of {} expectations did not hold:\n\n",
+                failed.len(),
+                self.checks.len()
+            ));
             for check in failed {
-                md.push_str(&format!("- `{}` on {}: expected {}, got {}\n", check.case, check.variant, check.expected, check.observed));
+                md.push_str(&format!(
+                    "- `{}` on {}: expected {}, got {}\n",
+                    check.case, check.variant, check.expected, check.observed
+                ));
             }
         }
 
@@ -147,11 +191,21 @@ impl Report {
         }
         md.push_str("\n| patch | fixes | sha256 |\n|---|---|---|\n");
         for patch in &self.patches {
-            md.push_str(&format!("| {} (`{}`) | {} | `{}` |\n", patch.subject, patch.name, patch.fixes.join(", "), &patch.sha256[..16]));
+            md.push_str(&format!(
+                "| {} (`{}`) | {} | `{}` |\n",
+                patch.subject,
+                patch.name,
+                patch.fixes.join(", "),
+                &patch.sha256[..16]
+            ));
         }
         md.push_str("\n| step | seconds |\n|---|---|\n");
         for (step, secs) in &self.timings {
-            let shown = if *secs == 0.0 { "up to date".to_owned() } else { format!("{secs:.1}") };
+            let shown = if *secs == 0.0 {
+                "up to date".to_owned()
+            } else {
+                format!("{secs:.1}")
+            };
             md.push_str(&format!("| {step} | {shown} |\n"));
         }
         md.push_str("\n| to redo | run |\n|---|---|\n");
@@ -178,15 +232,31 @@ impl Report {
              function and judged by decoding the words with yaxpeax-arm.\n\n",
         );
         let variants: Vec<&str> = self.lso.iter().map(|(v, _)| v.as_str()).collect();
-        md.push_str(&format!("| | {} |\n|---|{}\n", variants.join(" | "), "---|".repeat(variants.len())));
+        md.push_str(&format!(
+            "| | {} |\n|---|{}\n",
+            variants.join(" | "),
+            "---|".repeat(variants.len())
+        ));
         let row = |label: &str, value: &dyn Fn(&LsoReport) -> String| {
-            format!("| {label} | {} |\n", self.lso.iter().map(|(_, r)| value(r)).collect::<Vec<_>>().join(" | "))
+            format!(
+                "| {label} | {} |\n",
+                self.lso
+                    .iter()
+                    .map(|(_, r)| value(r))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            )
         };
         md.push_str(&row("inputs checked", &|r| r.cases.to_string()));
         md.push_str(&row("fused correctly", &|r| r.fused.to_string()));
         let mut classes: Vec<(String, Option<String>, &str)> = Vec::new();
         for (_, report) in &self.lso {
-            for (class, kind) in report.defects.iter().map(|c| (c, "defect")).chain(report.hazards.iter().map(|c| (c, "hazard"))) {
+            for (class, kind) in report
+                .defects
+                .iter()
+                .map(|c| (c, "defect"))
+                .chain(report.hazards.iter().map(|c| (c, "hazard")))
+            {
                 if !classes.iter().any(|(name, _, _)| *name == class.class) {
                     classes.push((class.class.clone(), class.upstream.clone(), kind));
                 }
@@ -198,19 +268,39 @@ impl Report {
                 None => format!("{kind}: {name}"),
             };
             md.push_str(&row(&label, &|r| {
-                r.defects.iter().chain(&r.hazards).find(|c| &c.class == name).map_or("0".to_owned(), |c| c.count.to_string())
+                r.defects
+                    .iter()
+                    .chain(&r.hazards)
+                    .find(|c| &c.class == name)
+                    .map_or("0".to_owned(), |c| c.count.to_string())
             }));
         }
-        md.push_str(&row("missed fusions (information)", &|r| r.missed_fusions.count.to_string()));
-        md.push_str(&row("seconds", &|r| format!("{:.1}", r.millis as f64 / 1000.0)));
+        md.push_str(&row("missed fusions (information)", &|r| {
+            r.missed_fusions.count.to_string()
+        }));
+        md.push_str(&row("seconds", &|r| {
+            format!("{:.1}", r.millis as f64 / 1000.0)
+        }));
         for (variant, report) in &self.lso {
-            let shown: Vec<_> = report.defects.iter().chain(&report.hazards).filter(|c| !c.examples.is_empty()).collect();
+            let shown: Vec<_> = report
+                .defects
+                .iter()
+                .chain(&report.hazards)
+                .filter(|c| !c.examples.is_empty())
+                .collect();
             if shown.is_empty() {
                 continue;
             }
-            md.push_str(&format!("\n<details><summary>Counterexamples on {variant}</summary>\n\n"));
+            md.push_str(&format!(
+                "\n<details><summary>Counterexamples on {variant}</summary>\n\n"
+            ));
             for class in shown {
-                md.push_str(&format!("**{}** ({} inputs)\n\n```text\n{}\n```\n\n", class.class, class.count, class.examples.join("\n")));
+                md.push_str(&format!(
+                    "**{}** ({} inputs)\n\n```text\n{}\n```\n\n",
+                    class.class,
+                    class.count,
+                    class.examples.join("\n")
+                ));
             }
             md.push_str("</details>\n");
         }
@@ -225,10 +315,16 @@ impl Report {
 
 impl Report {
     fn attribution_markdown(&self) -> String {
-        let Some(a) = &self.attribution else { return String::new() };
+        let Some(a) = &self.attribution else {
+            return String::new();
+        };
         let mut md = String::from("\n## What each patch closes\n\n");
         for (patch, closed) in &a.closes {
-            let what = if closed.is_empty() { "nothing the checks see".to_owned() } else { closed.join(", ") };
+            let what = if closed.is_empty() {
+                "nothing the checks see".to_owned()
+            } else {
+                closed.join(", ")
+            };
             md.push_str(&format!("- `{patch}` closes {what}\n"));
         }
         let headers: Vec<String> = a
@@ -236,10 +332,23 @@ impl Report {
             .iter()
             .map(|s| match &s.adds {
                 None => s.variant.clone(),
-                Some((patch, fixes)) => format!("{} (+{}{})", s.variant, patch.split('-').next().unwrap_or(patch), if fixes.is_empty() { String::new() } else { format!(", {}", fixes.join(", ")) }),
+                Some((patch, fixes)) => format!(
+                    "{} (+{}{})",
+                    s.variant,
+                    patch.split('-').next().unwrap_or(patch),
+                    if fixes.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", {}", fixes.join(", "))
+                    }
+                ),
             })
             .collect();
-        md.push_str(&format!("\n| check | {} |\n|---|{}\n", headers.join(" | "), "---|".repeat(headers.len())));
+        md.push_str(&format!(
+            "\n| check | {} |\n|---|{}\n",
+            headers.join(" | "),
+            "---|".repeat(headers.len())
+        ));
         for (case, cells) in &a.cases {
             md.push_str(&format!("| case `{case}` | {} |\n", cells.join(" | ")));
         }
@@ -248,14 +357,19 @@ impl Report {
             md.push_str(&format!("| emit_lso: {class} | {} |\n", cells.join(" | ")));
         }
         for (finding, differs) in &a.stress {
-            let cells: Vec<&str> = differs.iter().map(|d| if *d { "differs" } else { "agrees" }).collect();
+            let cells: Vec<&str> = differs
+                .iter()
+                .map(|d| if *d { "differs" } else { "agrees" })
+                .collect();
             md.push_str(&format!("| {finding} | {} |\n", cells.join(" | ")));
         }
         md
     }
 
     fn mcode_markdown(&self) -> String {
-        let Some(diff) = &self.mcode else { return String::new() };
+        let Some(diff) = &self.mcode else {
+            return String::new();
+        };
         let t = &diff.totals;
         let mut md = String::from("\n## Machine code with and without the patch\n\n");
         md.push_str(
@@ -267,9 +381,21 @@ impl Report {
         md.push_str("|---|---|---|---|---|---|---|---|\n");
         md.push_str(&format!(
             "| {} | {} / {} | {} | {} | {} | {} | {} of {} | {} |\n",
-            t.scripts, t.baseline_traces, t.patched_traces, t.compared, t.identical, t.different, t.ir_different, t.explained_sites, t.sites, t.unexplained
+            t.scripts,
+            t.baseline_traces,
+            t.patched_traces,
+            t.compared,
+            t.identical,
+            t.different,
+            t.ir_different,
+            t.explained_sites,
+            t.sites,
+            t.unexplained
         ));
-        md.push_str(&format!("\n<details><summary>The diff</summary>\n\n```diff\n{}\n```\n\n</details>\n", diff.text.trim_end()));
+        md.push_str(&format!(
+            "\n<details><summary>The diff</summary>\n\n```diff\n{}\n```\n\n</details>\n",
+            diff.text.trim_end()
+        ));
         md
     }
 
@@ -293,13 +419,22 @@ impl Report {
             ));
         }
         for report in self.stress.iter().filter(|r| !r.findings.is_empty()) {
-            md.push_str(&format!("\nFindings on {}:\n\n| program seed | difference | fixed by |\n|---|---|---|\n", report.variant));
+            md.push_str(&format!(
+                "\nFindings on {}:\n\n| program seed | difference | fixed by |\n|---|---|---|\n",
+                report.variant
+            ));
             for finding in &report.findings {
                 let fixed = match finding.attribution.as_ref() {
-                    Some(a) => a.fixed_by.as_ref().map_or("not fixed".to_owned(), |p| format!("`{p}` ({})", a.fixes.join(", "))),
+                    Some(a) => a.fixed_by.as_ref().map_or("not fixed".to_owned(), |p| {
+                        format!("`{p}` ({})", a.fixes.join(", "))
+                    }),
                     None => "-".to_owned(),
                 };
-                md.push_str(&format!("| `{:#x}` | {} | {fixed} |\n", finding.program_seed, finding.difference.replace('|', "\\|").replace('\t', " ")));
+                md.push_str(&format!(
+                    "| `{:#x}` | {} | {fixed} |\n",
+                    finding.program_seed,
+                    finding.difference.replace('|', "\\|").replace('\t', " ")
+                ));
             }
             for finding in &report.findings {
                 if let Some(shrunk) = &finding.shrunk {
@@ -335,12 +470,33 @@ mod tests {
     use crate::pipeline::suite::outcome::{LsoClass, Status};
 
     fn outcome(status: Status, error: Option<&str>) -> Outcome {
-        Outcome { status, exit_code: Some(1), signal: None, error: error.map(str::to_owned), output: String::new(), millis: 5, value: None, traces: None }
+        Outcome {
+            status,
+            exit_code: Some(1),
+            signal: None,
+            error: error.map(str::to_owned),
+            output: String::new(),
+            millis: 5,
+            value: None,
+            traces: None,
+        }
     }
 
     fn lso(defects: Vec<LsoClass>) -> LsoReport {
-        let missed = LsoClass { class: "missed fusion".to_owned(), upstream: None, count: 0, examples: vec![] };
-        LsoReport { cases: 1_497_961_080, fused: 3584, defects, hazards: vec![], missed_fusions: missed, millis: 25_000 }
+        let missed = LsoClass {
+            class: "missed fusion".to_owned(),
+            upstream: None,
+            count: 0,
+            examples: vec![],
+        };
+        LsoReport {
+            cases: 1_497_961_080,
+            fused: 3584,
+            defects,
+            hazards: vec![],
+            missed_fusions: missed,
+            millis: 25_000,
+        }
     }
 
     /// A report shaped like a real one, with the awkward characters real
@@ -358,7 +514,12 @@ mod tests {
             difference: "with the JIT it returns 1\t0, without it 2\t0 | odd".to_owned(),
             jit_settings: vec!["hotloop=1".to_owned()],
             dir: PathBuf::from("target/stress/x"),
-            shrunk: Some(Shrunk { path: PathBuf::from("shrunk.lua"), lines: 3, difference: "differs".to_owned(), source: "local x = 1\nreturn x\n".to_owned() }),
+            shrunk: Some(Shrunk {
+                path: PathBuf::from("shrunk.lua"),
+                lines: 3,
+                difference: "differs".to_owned(),
+                source: "local x = 1\nreturn x\n".to_owned(),
+            }),
             attribution: None,
         };
         let stress = |variant: &str, findings: Vec<Finding>| StressReport {
@@ -372,7 +533,10 @@ mod tests {
             seconds: 40.0,
         };
         Report {
-            verdict: Verdict { ok: true, summary: "The series is verified.".to_owned() },
+            verdict: Verdict {
+                ok: true,
+                summary: "The series is verified.".to_owned(),
+            },
             tree: Source {
                 label: "luajit-src 210.4.8".to_owned(),
                 crate_version: None,
@@ -381,29 +545,57 @@ mod tests {
                 tag: String::new(),
             },
             mode: "baseline as published".to_owned(),
-            patches: vec![PatchInfo { name: "0001-a.patch".to_owned(), subject: "ARM64: Fix it.".to_owned(), sha256: "ab".repeat(32), fixes: vec!["LuaJIT#1056".to_owned()] }],
+            patches: vec![PatchInfo {
+                name: "0001-a.patch".to_owned(),
+                subject: "ARM64: Fix it.".to_owned(),
+                sha256: "ab".repeat(32),
+                fixes: vec!["LuaJIT#1056".to_owned()],
+            }],
             toolchain: vec![("host".to_owned(), "x86_64-linux".to_owned())],
             variants: vec![],
             cases: vec![CaseRow {
                 name: "lj1075_stitch".to_owned(),
                 pins: vec!["LuaJIT#1075".to_owned()],
                 outcomes: vec![
-                    ("baseline".to_owned(), outcome(Status::Fail, Some("x.lua:1: attempt to perform arithmetic on local 'i' (a function value) | `q`"))),
+                    (
+                        "baseline".to_owned(),
+                        outcome(
+                            Status::Fail,
+                            Some(
+                                "x.lua:1: attempt to perform arithmetic on local 'i' (a function value) | `q`",
+                            ),
+                        ),
+                    ),
                     ("patched".to_owned(), outcome(Status::Pass, None)),
                 ],
             }],
-            lso: vec![("baseline".to_owned(), lso(vec![alias])), ("patched".to_owned(), lso(vec![]))],
+            lso: vec![
+                ("baseline".to_owned(), lso(vec![alias])),
+                ("patched".to_owned(), lso(vec![])),
+            ],
             stress: vec![stress("baseline", vec![finding]), stress("patched", vec![])],
             mcode: None,
             attribution: Some(Attribution {
                 steps: vec![
-                    Step { variant: "baseline".to_owned(), adds: None },
-                    Step { variant: "patched".to_owned(), adds: Some(("0001-a.patch".to_owned(), vec!["LuaJIT#1056".to_owned()])) },
+                    Step {
+                        variant: "baseline".to_owned(),
+                        adds: None,
+                    },
+                    Step {
+                        variant: "patched".to_owned(),
+                        adds: Some(("0001-a.patch".to_owned(), vec!["LuaJIT#1056".to_owned()])),
+                    },
                 ],
-                cases: vec![("lj1075_stitch".to_owned(), vec!["fail".to_owned(), "pass".to_owned()])],
+                cases: vec![(
+                    "lj1075_stitch".to_owned(),
+                    vec!["fail".to_owned(), "pass".to_owned()],
+                )],
                 lso: vec![("offset alias".to_owned(), vec![810, 0])],
                 stress: vec![],
-                closes: vec![("0001-a.patch".to_owned(), vec!["case lj1075_stitch".to_owned()])],
+                closes: vec![(
+                    "0001-a.patch".to_owned(),
+                    vec!["case lj1075_stitch".to_owned()],
+                )],
             }),
             checks: vec![],
             timings: vec![("fetch".to_owned(), 0.1)],
@@ -420,23 +612,46 @@ mod tests {
         use pulldown_cmark::{Options, Parser, html};
         let markdown = sample().markdown();
         let mut rendered = String::new();
-        html::push_html(&mut rendered, Parser::new_ext(&markdown, Options::ENABLE_TABLES));
+        html::push_html(
+            &mut rendered,
+            Parser::new_ext(&markdown, Options::ENABLE_TABLES),
+        );
 
         let first_paragraph = rendered.find("<p>").expect("a verdict paragraph");
-        assert!(first_paragraph < rendered.find("<table>").unwrap(), "the verdict comes before any table");
-        assert!(rendered[first_paragraph..].starts_with("<p>✅ <strong>The series is verified.</strong></p>"), "{rendered}");
+        assert!(
+            first_paragraph < rendered.find("<table>").unwrap(),
+            "the verdict comes before any table"
+        );
+        assert!(
+            rendered[first_paragraph..]
+                .starts_with("<p>✅ <strong>The series is verified.</strong></p>"),
+            "{rendered}"
+        );
 
         // Every markdown table became an HTML table whose rows all have the header's width.
         let tables = markdown.lines().filter(|l| l.starts_with("|---")).count();
         assert_eq!(rendered.matches("<table>").count(), tables);
         for table in rendered.split("<table>").skip(1) {
             let table = &table[..table.find("</table>").unwrap()];
-            let width = table.split("</tr>").next().unwrap().matches("</th>").count();
+            let width = table
+                .split("</tr>")
+                .next()
+                .unwrap()
+                .matches("</th>")
+                .count();
             for row in table.split("<tr>").skip(2) {
-                assert_eq!(row.matches("</td>").count(), width, "a row lost or gained a cell: {row}");
+                assert_eq!(
+                    row.matches("</td>").count(),
+                    width,
+                    "a row lost or gained a cell: {row}"
+                );
             }
         }
-        assert!(rendered.contains("a function value) | `q`") || rendered.contains("a function value) | <code>q</code>"), "pipes in cells are escaped: {rendered}");
+        assert!(
+            rendered.contains("a function value) | `q`")
+                || rendered.contains("a function value) | <code>q</code>"),
+            "pipes in cells are escaped: {rendered}"
+        );
         assert!(rendered.contains("<details><summary>Commands run</summary>"));
         assert!(rendered.contains("<details><summary>Counterexamples on baseline</summary>"));
         assert!(rendered.contains("<details><summary>Reproducer for 0x47a9"));

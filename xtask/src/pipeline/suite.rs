@@ -20,45 +20,92 @@ use outcome::{CaseResult, Comparison, LsoReport, Outcome};
 pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
     let cargo = cargo();
     let dir = &built.dir;
-    cx.record(format!("LUAJIT_SYS_DIR={} {cargo} build --package suite --target {TARGET}", dir.display()));
-    cmd!(cx.sh, "{cargo} build --quiet --package suite --target {TARGET}")
-        .env("LUAJIT_SYS_DIR", dir)
-        .run()
-        .with_context(|| format!("building the suite against {} failed", built.name))?;
+    cx.record(format!(
+        "LUAJIT_SYS_DIR={} {cargo} build --package suite --target {TARGET}",
+        dir.display()
+    ));
+    cmd!(
+        cx.sh,
+        "{cargo} build --quiet --package suite --target {TARGET}"
+    )
+    .env("LUAJIT_SYS_DIR", dir)
+    .run()
+    .with_context(|| format!("building the suite against {} failed", built.name))?;
     let binary = cx.target_dir().join(TARGET).join("debug").join("suite");
     let copy = dir.parent().unwrap_or(dir).join("suite");
     // Copy and rename: a suite still running from the old file (another
     // xtask run) keeps its own inode instead of seeing its code rewritten.
     let staging = copy.with_extension("new");
-    fs::copy(&binary, &staging).with_context(|| format!("cannot copy {} to {}", binary.display(), staging.display()))?;
-    fs::rename(&staging, &copy).with_context(|| format!("cannot move {} into place", copy.display()))?;
+    fs::copy(&binary, &staging)
+        .with_context(|| format!("cannot copy {} to {}", binary.display(), staging.display()))?;
+    fs::rename(&staging, &copy)
+        .with_context(|| format!("cannot move {} into place", copy.display()))?;
     Ok(copy)
 }
 
 /// Runs every case in `cases_dir`; each runs in its own process, so a crash
 /// or a hang is that case's outcome.
-pub fn run_cases(cx: &mut Context, name: &str, suite: &Path, cases_dir: &Path) -> Result<Vec<CaseResult>> {
+pub fn run_cases(
+    cx: &mut Context,
+    name: &str,
+    suite: &Path,
+    cases_dir: &Path,
+) -> Result<Vec<CaseResult>> {
     eprintln!("==> {name}: running the cases in {}", cases_dir.display());
     let json = run_suite(cx, suite, &["cases".as_ref(), cases_dir.as_os_str()])?;
-    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not case results: {json}"))
+    serde_json::from_str(&json)
+        .with_context(|| format!("the suite printed something that is not case results: {json}"))
 }
 
-pub fn run_script(cx: &mut Context, suite: &Path, script: &Path, timeout_secs: f64) -> Result<Outcome> {
+pub fn run_script(
+    cx: &mut Context,
+    suite: &Path,
+    script: &Path,
+    timeout_secs: f64,
+) -> Result<Outcome> {
     let timeout = timeout_secs.to_string();
-    let json = run_suite(cx, suite, &["script".as_ref(), script.as_os_str(), "--timeout".as_ref(), timeout.as_ref()])?;
-    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not an outcome: {json}"))
+    let json = run_suite(
+        cx,
+        suite,
+        &[
+            "script".as_ref(),
+            script.as_os_str(),
+            "--timeout".as_ref(),
+            timeout.as_ref(),
+        ],
+    )?;
+    serde_json::from_str(&json)
+        .with_context(|| format!("the suite printed something that is not an outcome: {json}"))
 }
 
 /// Runs every program in `dir` with the JIT on and off.
 pub fn run_compare(cx: &mut Context, suite: &Path, dir: &Path) -> Result<Vec<Comparison>> {
-    let json = run_suite(cx, suite, &["compare".as_ref(), dir.as_os_str(), "--timeout".as_ref(), "20".as_ref()])?;
-    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not a list of comparisons: {json}"))
+    let json = run_suite(
+        cx,
+        suite,
+        &[
+            "compare".as_ref(),
+            dir.as_os_str(),
+            "--timeout".as_ref(),
+            "20".as_ref(),
+        ],
+    )?;
+    serde_json::from_str(&json).with_context(|| {
+        format!("the suite printed something that is not a list of comparisons: {json}")
+    })
 }
 
 /// Runs `script` and captures the traces it leaves into `out` (`suite
 /// capture`, format in tests/src/capture.rs), naming it `chunk_name`. The
 /// outcome is the script's; `out` exists afterwards only when the capture worked.
-pub fn run_capture(cx: &mut Context, suite: &Path, script: &Path, chunk_name: &str, out: &Path, timeout_secs: f64) -> Result<Outcome> {
+pub fn run_capture(
+    cx: &mut Context,
+    suite: &Path,
+    script: &Path,
+    chunk_name: &str,
+    out: &Path,
+    timeout_secs: f64,
+) -> Result<Outcome> {
     let timeout = timeout_secs.to_string();
     let args: [&std::ffi::OsStr; 8] = [
         "capture".as_ref(),
@@ -71,21 +118,27 @@ pub fn run_capture(cx: &mut Context, suite: &Path, script: &Path, chunk_name: &s
         timeout.as_ref(),
     ];
     let json = run_suite(cx, suite, &args)?;
-    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not an outcome: {json}"))
+    serde_json::from_str(&json)
+        .with_context(|| format!("the suite printed something that is not an outcome: {json}"))
 }
 
 /// Runs the exhaustive emit_lso check; `domain` is `full` or `window`.
 pub fn run_lso(cx: &mut Context, name: &str, suite: &Path, domain: &str) -> Result<LsoReport> {
     eprintln!("==> {name}: checking emit_lso over the {domain} input domain");
     let json = run_suite(cx, suite, &["lso".as_ref(), domain.as_ref()])?;
-    serde_json::from_str(&json).with_context(|| format!("the suite printed something that is not an emit_lso report: {json}"))
+    serde_json::from_str(&json).with_context(|| {
+        format!("the suite printed something that is not an emit_lso report: {json}")
+    })
 }
 
 fn run_suite(cx: &mut Context, suite: &Path, args: &[&std::ffi::OsStr]) -> Result<String> {
     let mut argv: Vec<std::ffi::OsString> = cx.toolchain.runner.iter().map(Into::into).collect();
     argv.push(suite.into());
     argv.extend(args.iter().map(|a| a.to_os_string()));
-    let shown: Vec<String> = argv.iter().map(|a| a.to_string_lossy().into_owned()).collect();
+    let shown: Vec<String> = argv
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     cx.record(shown.join(" "));
     let (program, rest) = argv.split_first().expect("argv has the suite");
     // stdout carries the JSON; stderr (per-case progress) goes to the terminal.

@@ -29,19 +29,34 @@ struct Requirement {
 impl Toolchain {
     pub fn ensure(sh: &Shell) -> Result<Toolchain> {
         let native = std::env::consts::ARCH == "aarch64";
-        let missing: Vec<Requirement> = requirements(sh, native).into_iter().filter(|r| !r.present).collect();
+        let missing: Vec<Requirement> = requirements(sh, native)
+            .into_iter()
+            .filter(|r| !r.present)
+            .collect();
         if !missing.is_empty() {
             install_or_explain(sh, &missing)?;
-            let still: Vec<&str> =
-                requirements(sh, native).into_iter().filter(|r| !r.present).map(|r| r.what).collect();
+            let still: Vec<&str> = requirements(sh, native)
+                .into_iter()
+                .filter(|r| !r.present)
+                .map(|r| r.what)
+                .collect();
             if !still.is_empty() {
                 bail!("still missing after installing: {}", still.join(", "));
             }
         }
         let mut versions = vec![
-            ("host".to_owned(), format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS)),
-            ("rustc".to_owned(), first_line(cmd!(sh, "rustc -V").read().ok())),
-            ("aarch64 gcc".to_owned(), first_line(cmd!(sh, "aarch64-linux-gnu-gcc --version").read().ok())),
+            (
+                "host".to_owned(),
+                format!("{}-{}", std::env::consts::ARCH, std::env::consts::OS),
+            ),
+            (
+                "rustc".to_owned(),
+                first_line(cmd!(sh, "rustc -V").read().ok()),
+            ),
+            (
+                "aarch64 gcc".to_owned(),
+                first_line(cmd!(sh, "aarch64-linux-gnu-gcc --version").read().ok()),
+            ),
         ];
         let runner = if native {
             versions.push(("execution".to_owned(), "native aarch64".to_owned()));
@@ -49,10 +64,16 @@ impl Toolchain {
         } else {
             let qemu = first_line(cmd!(sh, "qemu-aarch64 --version").read().ok());
             versions.push(("execution".to_owned(), format!("user-mode QEMU ({qemu})")));
-            ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"].map(String::from).to_vec()
+            ["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]
+                .map(String::from)
+                .to_vec()
         };
         Ok(Toolchain {
-            cross_prefix: if native { String::new() } else { "aarch64-linux-gnu-".to_owned() },
+            cross_prefix: if native {
+                String::new()
+            } else {
+                "aarch64-linux-gnu-".to_owned()
+            },
             runner,
             versions,
         })
@@ -61,11 +82,40 @@ impl Toolchain {
 
 fn requirements(sh: &Shell, native: bool) -> Vec<Requirement> {
     let mut list = vec![
-        Requirement { what: "the Rust target aarch64-unknown-linux-gnu", present: rust_target_installed(sh), apt: &[], rustup_target: true },
-        Requirement { what: "make", present: in_path("make"), apt: &["make"], rustup_target: false },
-        Requirement { what: "git (applies the patch series)", present: in_path("git"), apt: &["git"], rustup_target: false },
-        Requirement { what: "libclang (for bindgen)", present: libclang_present(), apt: &["libclang-dev", "clang"], rustup_target: false },
-        Requirement { what: "aarch64-linux-gnu-gcc", present: in_path("aarch64-linux-gnu-gcc"), apt: if native { &["gcc"] } else { &["gcc-aarch64-linux-gnu"] }, rustup_target: false },
+        Requirement {
+            what: "the Rust target aarch64-unknown-linux-gnu",
+            present: rust_target_installed(sh),
+            apt: &[],
+            rustup_target: true,
+        },
+        Requirement {
+            what: "make",
+            present: in_path("make"),
+            apt: &["make"],
+            rustup_target: false,
+        },
+        Requirement {
+            what: "git (applies the patch series)",
+            present: in_path("git"),
+            apt: &["git"],
+            rustup_target: false,
+        },
+        Requirement {
+            what: "libclang (for bindgen)",
+            present: libclang_present(),
+            apt: &["libclang-dev", "clang"],
+            rustup_target: false,
+        },
+        Requirement {
+            what: "aarch64-linux-gnu-gcc",
+            present: in_path("aarch64-linux-gnu-gcc"),
+            apt: if native {
+                &["gcc"]
+            } else {
+                &["gcc-aarch64-linux-gnu"]
+            },
+            rustup_target: false,
+        },
     ];
     if !native {
         list.push(Requirement {
@@ -74,7 +124,12 @@ fn requirements(sh: &Shell, native: bool) -> Vec<Requirement> {
             apt: &["libc6-dev-arm64-cross"],
             rustup_target: false,
         });
-        list.push(Requirement { what: "qemu-aarch64", present: in_path("qemu-aarch64"), apt: &["qemu-user"], rustup_target: false });
+        list.push(Requirement {
+            what: "qemu-aarch64",
+            present: in_path("qemu-aarch64"),
+            apt: &["qemu-user"],
+            rustup_target: false,
+        });
     }
     list
 }
@@ -85,28 +140,44 @@ fn install_or_explain(sh: &Shell, missing: &[Requirement]) -> Result<()> {
     let needs_target = missing.iter().any(|r| r.rustup_target);
     let mut commands = Vec::new();
     if !packages.is_empty() {
-        commands.push(format!("apt-get update && apt-get install -y {}", packages.join(" ")));
+        commands.push(format!(
+            "apt-get update && apt-get install -y {}",
+            packages.join(" ")
+        ));
     }
     if needs_target {
         commands.push(format!("rustup target add {TARGET}"));
     }
     let names: Vec<&str> = missing.iter().map(|r| r.what).collect();
-    let is_root = cmd!(sh, "id -u").read().map(|uid| uid.trim() == "0").unwrap_or(false);
+    let is_root = cmd!(sh, "id -u")
+        .read()
+        .map(|uid| uid.trim() == "0")
+        .unwrap_or(false);
     let can_apt = packages.is_empty() || (is_root && in_path("apt-get"));
     if !can_apt {
-        bail!("missing: {}\ninstall with:\n  {}", names.join(", "), commands.join("\n  "));
+        bail!(
+            "missing: {}\ninstall with:\n  {}",
+            names.join(", "),
+            commands.join("\n  ")
+        );
     }
     eprintln!("==> installing missing tools: {}", names.join(", "));
     let packages_list = packages.join(" ");
     if !packages.is_empty() {
-        cmd!(sh, "apt-get update -qq").run().context("apt-get update failed")?;
+        cmd!(sh, "apt-get update -qq")
+            .run()
+            .context("apt-get update failed")?;
         cmd!(sh, "apt-get install -y -qq {packages...}")
             .env("DEBIAN_FRONTEND", "noninteractive")
             .run()
             .with_context(|| format!("could not install {}", packages_list))?;
     }
     if needs_target {
-        cmd!(sh, "rustup target add {TARGET}").run().with_context(|| format!("could not add the Rust target; run `rustup target add {TARGET}`"))?;
+        cmd!(sh, "rustup target add {TARGET}")
+            .run()
+            .with_context(|| {
+                format!("could not add the Rust target; run `rustup target add {TARGET}`")
+            })?;
     }
     Ok(())
 }
@@ -114,7 +185,13 @@ fn install_or_explain(sh: &Shell, missing: &[Requirement]) -> Result<()> {
 fn rust_target_installed(sh: &Shell) -> bool {
     cmd!(sh, "rustc --print sysroot")
         .read()
-        .map(|sysroot| Path::new(sysroot.trim()).join("lib/rustlib").join(TARGET).join("lib").is_dir())
+        .map(|sysroot| {
+            Path::new(sysroot.trim())
+                .join("lib/rustlib")
+                .join(TARGET)
+                .join("lib")
+                .is_dir()
+        })
         .unwrap_or(false)
 }
 
@@ -122,15 +199,33 @@ fn libclang_present() -> bool {
     if std::env::var_os("LIBCLANG_PATH").is_some() {
         return true;
     }
-    let mut dirs: Vec<PathBuf> = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib"]
-        .iter()
-        .map(PathBuf::from)
-        .collect();
+    let mut dirs: Vec<PathBuf> = [
+        "/usr/lib/x86_64-linux-gnu",
+        "/usr/lib/aarch64-linux-gnu",
+        "/usr/lib64",
+        "/usr/lib",
+    ]
+    .iter()
+    .map(PathBuf::from)
+    .collect();
     if let Ok(entries) = std::fs::read_dir("/usr/lib") {
-        dirs.extend(entries.flatten().map(|e| e.path()).filter(|p| p.to_string_lossy().contains("llvm")).map(|p| p.join("lib")));
+        dirs.extend(
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.to_string_lossy().contains("llvm"))
+                .map(|p| p.join("lib")),
+        );
     }
     dirs.iter().any(|dir| {
-        std::fs::read_dir(dir).map(|entries| entries.flatten().any(|e| e.file_name().to_string_lossy().starts_with("libclang") && e.file_name().to_string_lossy().contains(".so"))).unwrap_or(false)
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries.flatten().any(|e| {
+                    e.file_name().to_string_lossy().starts_with("libclang")
+                        && e.file_name().to_string_lossy().contains(".so")
+                })
+            })
+            .unwrap_or(false)
     })
 }
 
@@ -141,5 +236,6 @@ fn in_path(program: &str) -> bool {
 }
 
 fn first_line(text: Option<String>) -> String {
-    text.and_then(|t| t.lines().next().map(str::to_owned)).unwrap_or_else(|| "unknown".to_owned())
+    text.and_then(|t| t.lines().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }

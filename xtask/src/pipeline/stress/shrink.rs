@@ -9,7 +9,10 @@ use super::generate::{Block, Program, Stmt};
 /// Smallest program found that `still_fails` accepts. `still_fails` gets a
 /// batch of candidates (run together to spare process starts) and says,
 /// for each, whether it still shows the difference.
-pub fn shrink(program: &Program, mut still_fails: impl FnMut(&[Program]) -> Result<Vec<bool>>) -> Result<Program> {
+pub fn shrink(
+    program: &Program,
+    mut still_fails: impl FnMut(&[Program]) -> Result<Vec<bool>>,
+) -> Result<Program> {
     let mut current = program.clone();
     for _ in 0..64 {
         let candidates = smaller(&current);
@@ -17,7 +20,11 @@ pub fn shrink(program: &Program, mut still_fails: impl FnMut(&[Program]) -> Resu
             break;
         }
         let verdicts = still_fails(&candidates)?;
-        match candidates.into_iter().zip(verdicts).find(|(_, fails)| *fails) {
+        match candidates
+            .into_iter()
+            .zip(verdicts)
+            .find(|(_, fails)| *fails)
+        {
             Some((candidate, _)) => current = candidate,
             None => break,
         }
@@ -113,15 +120,24 @@ mod tests {
     fn shrinks_to_the_block_that_matters() {
         // A stand-in oracle: "fails" while some loop block keeps a stitch.
         let start = (0..200).map(program).find(|p| {
-            p.blocks.len() > 2 && p.blocks.iter().any(|b| matches!(b, Block::Loop { body, .. } if body.contains(&Stmt::Stitch)))
+            p.blocks.len() > 2
+                && p.blocks
+                    .iter()
+                    .any(|b| matches!(b, Block::Loop { body, .. } if body.contains(&Stmt::Stitch)))
         });
         let start = start.expect("some seed has a stitching loop among several blocks");
-        let has_stitch = |p: &Program| p.blocks.iter().any(|b| matches!(b, Block::Loop { body, .. } if body.contains(&Stmt::Stitch)));
+        let has_stitch = |p: &Program| {
+            p.blocks
+                .iter()
+                .any(|b| matches!(b, Block::Loop { body, .. } if body.contains(&Stmt::Stitch)))
+        };
         let small = shrink(&start, |batch| Ok(batch.iter().map(has_stitch).collect())).unwrap();
         assert!(has_stitch(&small));
         assert_eq!(small.blocks.len(), 1);
         assert_eq!(small.rounds, 1);
-        let Block::Loop { body, items, .. } = &small.blocks[0] else { panic!("kept a loop block") };
+        let Block::Loop { body, items, .. } = &small.blocks[0] else {
+            panic!("kept a loop block")
+        };
         assert_eq!((body.as_slice(), *items), (&[Stmt::Stitch][..], 1));
         assert!(small.render().lines().count() <= 40, "{}", small.render());
     }
