@@ -24,6 +24,7 @@ pub use compare::{Site, TraceResult, TraceStatus};
 use crate::Verdict;
 use crate::flags;
 use crate::pipeline::Context;
+use crate::pipeline::stress;
 use crate::pipeline::suite::{self, outcome::Outcome};
 use crate::pipeline::variants::{BASELINE, PATCHED, Pair, prepare_pair};
 use capture::Capture;
@@ -142,21 +143,8 @@ pub fn workload(cases_dir: &Path, scripts: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     let mut cases = regression_cases(cases_dir)?;
     let sample_dir = crate::pipeline::project_root().join("target/mcode/stress-sample");
-    std::fs::create_dir_all(&sample_dir)
-        .with_context(|| format!("cannot create {}", sample_dir.display()))?;
-    let seeds = crate::pipeline::stress::program_seeds(
-        crate::pipeline::stress::DEFAULT_SEED,
-        STRESS_SAMPLE,
-    );
-    for (index, seed) in seeds.into_iter().enumerate() {
-        let path = sample_dir.join(format!("stress-{index:02}.lua"));
-        std::fs::write(
-            &path,
-            crate::pipeline::stress::generate::program(seed).render(),
-        )
-        .with_context(|| format!("cannot write {}", path.display()))?;
-        cases.push(path);
-    }
+    let sample = stress::write_programs(&sample_dir, stress::DEFAULT_SEED, STRESS_SAMPLE)?;
+    cases.extend(sample.into_iter().map(|(path, _)| path));
     Ok(cases)
 }
 

@@ -2,7 +2,6 @@
 //! on the baseline and the patched variant (or one tree), findings shrunk.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
@@ -37,7 +36,7 @@ pub fn run(args: flags::Stress) -> Result<Verdict> {
     for (report, variant) in &reports {
         print(report);
         if args.time_raw {
-            time_raw(&cx, &report.variant, &variant.built.dir, report)?;
+            time_raw(&cx, &variant.built.dir, report)?;
         }
         any |= !report.findings.is_empty();
     }
@@ -107,29 +106,16 @@ pub fn print(report: &StressReport) {
 
 /// Times the tree's own `luajit` binary on the same programs, JIT on and
 /// off, one process per run as the harness does, for the overhead figure.
-fn time_raw(cx: &Context, name: &str, tree: &Path, report: &StressReport) -> Result<()> {
-    let programs = cx
-        .target_dir()
-        .join("stress")
-        .join(name)
-        .join(format!("seed-{}-count-{}", report.seed, report.programs))
-        .join("programs");
+fn time_raw(cx: &Context, tree: &Path, report: &StressReport) -> Result<()> {
     let luajit = tree.join("src/luajit");
-    let mut paths: Vec<_> = std::fs::read_dir(&programs)?
+    let mut paths: Vec<_> = std::fs::read_dir(&report.programs_dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     paths.sort();
     let started = Instant::now();
     for path in &paths {
         for jit in ["-jon", "-joff"] {
-            let mut command = match cx.toolchain.runner.split_first() {
-                Some((program, args)) => {
-                    let mut c = Command::new(program);
-                    c.args(args).arg(&luajit);
-                    c
-                }
-                None => Command::new(&luajit),
-            };
+            let mut command = cx.toolchain.command(&luajit);
             command
                 .arg(jit)
                 .arg(path)

@@ -524,6 +524,7 @@ mod tests {
         };
         let stress = |variant: &str, findings: Vec<Finding>| StressReport {
             variant: variant.to_owned(),
+            programs_dir: PathBuf::from("target/stress/programs"),
             seed: 1,
             programs: 300,
             traces: 5300,

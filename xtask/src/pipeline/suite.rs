@@ -132,23 +132,21 @@ pub fn run_lso(cx: &mut Context, name: &str, suite: &Path, domain: &str) -> Resu
 }
 
 fn run_suite(cx: &mut Context, suite: &Path, args: &[&std::ffi::OsStr]) -> Result<String> {
-    let mut argv: Vec<std::ffi::OsString> = cx.toolchain.runner.iter().map(Into::into).collect();
-    argv.push(suite.into());
-    argv.extend(args.iter().map(|a| a.to_os_string()));
-    let shown: Vec<String> = argv
-        .iter()
+    let mut command = cx.toolchain.command(suite);
+    command.args(args);
+    let shown = std::iter::once(command.get_program())
+        .chain(command.get_args())
         .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    cx.record(shown.join(" "));
-    let (program, rest) = argv.split_first().expect("argv has the suite");
+        .collect::<Vec<_>>()
+        .join(" ");
+    cx.record(shown.clone());
     // stdout carries the JSON; stderr (per-case progress) goes to the terminal.
-    let output = std::process::Command::new(program)
-        .args(rest)
+    let output = command
         .stderr(std::process::Stdio::inherit())
         .output()
-        .with_context(|| format!("cannot start `{}`", shown.join(" ")))?;
+        .with_context(|| format!("cannot start `{shown}`"))?;
     if !output.status.success() {
-        bail!("`{}` failed ({})", shown.join(" "), output.status);
+        bail!("`{shown}` failed ({})", output.status);
     }
     Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }

@@ -27,6 +27,18 @@ struct Requirement {
 }
 
 impl Toolchain {
+    /// A command that runs the aarch64 `binary`, through the runner when emulated.
+    pub fn command(&self, binary: &Path) -> std::process::Command {
+        match self.runner.split_first() {
+            Some((program, args)) => {
+                let mut command = std::process::Command::new(program);
+                command.args(args).arg(binary);
+                command
+            }
+            None => std::process::Command::new(binary),
+        }
+    }
+
     pub fn ensure(sh: &Shell) -> Result<Toolchain> {
         let native = std::env::consts::ARCH == "aarch64";
         let missing: Vec<Requirement> = requirements(sh, native)

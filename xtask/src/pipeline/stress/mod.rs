@@ -25,6 +25,8 @@ const SHRINK_LIMIT: usize = 4;
 #[derive(Debug, Clone, Serialize)]
 pub struct StressReport {
     pub variant: String,
+    /// Where the run's programs were written, one `.lua` file each.
+    pub programs_dir: PathBuf,
     pub seed: u64,
     pub programs: u32,
     /// Traces the JIT compiled over all programs, as it reports them.
@@ -67,6 +69,21 @@ pub fn program_seeds(seed: u64, count: u32) -> Vec<u64> {
     (0..count).map(|_| rng.next()).collect()
 }
 
+/// Writes the first `count` programs of `seed` into a fresh `dir`, in run
+/// order (`p00000.lua`, ...), and returns each with its path.
+pub fn write_programs(dir: &Path, seed: u64, count: u32) -> Result<Vec<(PathBuf, Program)>> {
+    reset_dir(dir)?;
+    let mut written = Vec::new();
+    for (index, program_seed) in program_seeds(seed, count).into_iter().enumerate() {
+        let program = generate::program(program_seed);
+        let path = dir.join(format!("p{index:05}.lua"));
+        fs::write(&path, program.render())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        written.push((path, program));
+    }
+    Ok(written)
+}
+
 /// What kind of difference a comparison shows, if any.
 pub fn difference_kind(comparison: &Comparison) -> Option<&'static str> {
     comparison.difference()?;
@@ -94,17 +111,10 @@ pub fn run(
         .join(variant)
         .join(format!("seed-{seed}-count-{count}"));
     let programs_dir = home.join("programs");
-    reset_dir(&programs_dir)?;
-    let programs: Vec<Program> = program_seeds(seed, count)
+    let programs: Vec<Program> = write_programs(&programs_dir, seed, count)?
         .into_iter()
-        .map(generate::program)
+        .map(|(_, program)| program)
         .collect();
-    for (index, program) in programs.iter().enumerate() {
-        fs::write(
-            programs_dir.join(format!("p{index:05}.lua")),
-            program.render(),
-        )?;
-    }
     eprintln!(
         "==> {variant}: running {count} stress programs (seed {seed}) with the JIT on and off"
     );
@@ -159,6 +169,7 @@ pub fn run(
     }
     Ok(StressReport {
         variant: variant.to_owned(),
+        programs_dir,
         seed,
         programs: count,
         traces,
@@ -362,13 +373,7 @@ pub fn deterministic(
         .join("stress")
         .join(variant)
         .join("determinism");
-    reset_dir(&dir)?;
-    for (index, program_seed) in program_seeds(seed, count).into_iter().enumerate() {
-        fs::write(
-            dir.join(format!("p{index:05}.lua")),
-            generate::program(program_seed).render(),
-        )?;
-    }
+    write_programs(&dir, seed, count)?;
     let mut runs = Vec::new();
     for _ in 0..2 {
         let mut comparisons = suite::run_compare(cx, suite_bin, &dir)?;
