@@ -15,6 +15,10 @@ use clap::{Args, Parser, Subcommand};
 pub struct Xtask {
     #[command(subcommand)]
     pub command: Command,
+    /// Recompute every step instead of reusing the results of an earlier run
+    /// with the same inputs (kept under target/cache/).
+    #[arg(long, global = true)]
+    pub no_cache: bool,
 }
 
 #[derive(Subcommand)]

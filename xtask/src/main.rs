@@ -27,6 +27,9 @@ pub enum Verdict {
 
 fn main() -> ExitCode {
     let flags = flags::Xtask::parse();
+    if flags.no_cache {
+        pipeline::cache::disable();
+    }
     let result = match flags.command {
         flags::Command::Verify(args) => verify::run(args),
         flags::Command::Check(args) => check::run(args),

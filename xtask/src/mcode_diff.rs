@@ -182,7 +182,7 @@ pub fn diff_workload(cx: &mut Context, pair: &Pair, scripts: &[PathBuf]) -> Resu
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             let outcome =
-                suite::run_capture(cx, &variant.suite, &script, &chunk_name, &out, TIMEOUT)?;
+                suite::capture_cached(cx, &variant.suite, &script, &chunk_name, &out, TIMEOUT)?;
             let capture = if out.is_file() {
                 Some(Capture::load(&out)?)
             } else {

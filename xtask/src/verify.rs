@@ -132,6 +132,7 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         attribution: Some(attribution),
         checks,
         timings: pair.timings.clone(),
+        reused: cx.cache.reused.clone(),
         reproduce: reproduce(&args.pair),
         commands: cx.commands.clone(),
     };

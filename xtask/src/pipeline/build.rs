@@ -48,6 +48,8 @@ impl VariantSpec<'_> {
 pub struct Built {
     pub name: String,
     pub dir: PathBuf,
+    /// The hash of everything the build depends on (tree, patches, settings).
+    pub fingerprint: String,
     pub rebuilt: bool,
     pub seconds: f64,
 }
@@ -65,6 +67,7 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
         return Ok(Built {
             name: spec.name.clone(),
             dir: tree,
+            fingerprint: stamp,
             rebuilt: false,
             seconds: 0.0,
         });
@@ -106,6 +109,7 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     Ok(Built {
         name: spec.name.clone(),
         dir: tree,
+        fingerprint: stamp,
         rebuilt: true,
         seconds,
     })
@@ -252,7 +256,7 @@ fn fingerprint(cx: &Context, spec: &VariantSpec) -> Result<String> {
     Ok(format!("{:x}\n", hasher.finalize()))
 }
 
-fn hash_tree(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<()> {
+pub fn hash_tree(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<()> {
     let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
     entries.sort_by_key(|e| e.file_name());
     for entry in entries {

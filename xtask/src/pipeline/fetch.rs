@@ -167,8 +167,13 @@ pub fn local(dir: &Path) -> Result<Source> {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
+    // Named after the content, not the path: another tree at the same path
+    // (or the same tree edited) gets its own build and stress folders.
     use sha2::{Digest, Sha256};
-    let hash = format!("{:x}", Sha256::digest(dir.to_string_lossy().as_bytes()));
+    let mut hasher = Sha256::new();
+    super::build::hash_tree(&dir, &dir, &mut hasher)
+        .with_context(|| format!("cannot read {}", dir.display()))?;
+    let hash = format!("{:x}", hasher.finalize());
     let label = match &git_commit {
         Some(commit) => format!("directory {} (git commit {commit})", dir.display()),
         None => format!("directory {}", dir.display()),

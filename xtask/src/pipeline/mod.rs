@@ -3,6 +3,7 @@
 
 pub mod attribution;
 pub mod build;
+pub mod cache;
 pub mod expect;
 pub mod fetch;
 pub mod lso;
@@ -18,7 +19,7 @@ pub mod workflows;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use xshell::Shell;
 
 /// The Rust target the suite is built for.
@@ -31,6 +32,8 @@ pub struct Context {
     pub root: PathBuf,
     pub toolchain: toolchain::Toolchain,
     pub commands: Vec<String>,
+    /// Results of earlier runs with the same inputs, and what was reused.
+    pub cache: cache::Cache,
 }
 
 impl Context {
@@ -42,6 +45,7 @@ impl Context {
         let toolchain = toolchain::Toolchain::ensure(&sh)?;
         Ok(Context {
             sh,
+            cache: cache::Cache::new(&root.join("target")),
             root,
             toolchain,
             commands: Vec::new(),
@@ -72,6 +76,18 @@ impl Context {
         let command = command.into().replace(&cargo(), "cargo").replace(&root, "");
         self.commands.push(command);
     }
+}
+
+/// The `*.lua` files directly in `dir`, sorted by name.
+pub fn lua_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .map(|entry| entry.map(|e| e.path()))
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("cannot read {}", dir.display()))?;
+    files.retain(|p| p.extension().is_some_and(|e| e == "lua") && p.is_file());
+    files.sort();
+    Ok(files)
 }
 
 /// The workspace root, one level above this crate.

@@ -81,9 +81,15 @@ pub fn check(cx: &mut Context, base: &Built, index: usize, mutant: &Mutant) -> R
             base.name
         ),
     }
+    let fingerprint = super::cache::Key::new("mutant")
+        .text("base", &base.fingerprint)
+        .text("find", &mutant.find)
+        .text("replace", &mutant.replace)
+        .hex();
     let built = Built {
         name: name.clone(),
         dir: tree,
+        fingerprint,
         rebuilt: true,
         seconds: 0.0,
     };

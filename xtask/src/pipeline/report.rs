@@ -32,6 +32,9 @@ pub struct Report {
     pub attribution: Option<super::attribution::Attribution>,
     pub checks: Vec<Check>,
     pub timings: Vec<(String, f64)>,
+    /// Steps whose results were reused from an earlier run with the same
+    /// inputs, with the time they took then.
+    pub reused: Vec<super::cache::Reused>,
     /// The xtask command that redoes each part of the report on its own.
     pub reproduce: Vec<(String, String)>,
     pub commands: Vec<String>,
@@ -207,6 +210,17 @@ impl Report {
                 format!("{secs:.1}")
             };
             md.push_str(&format!("| {step} | {shown} |\n"));
+        }
+        if !self.reused.is_empty() {
+            md.push_str(&format!(
+                "\n<details><summary>{} results reused from an earlier run with the same inputs \
+                 (<code>--no-cache</code> recomputes them)</summary>\n\n| step | seconds when computed |\n|---|---|\n",
+                self.reused.len()
+            ));
+            for reused in &self.reused {
+                md.push_str(&format!("| {} | {:.1} |\n", reused.what, reused.seconds));
+            }
+            md.push_str("\n</details>\n");
         }
         md.push_str("\n| to redo | run |\n|---|---|\n");
         for (what, command) in &self.reproduce {
@@ -510,7 +524,7 @@ mod tests {
         };
         let finding = Finding {
             program_seed: 0x47a9,
-            kind: "mismatch",
+            kind: "mismatch".to_owned(),
             difference: "with the JIT it returns 1\t0, without it 2\t0 | odd".to_owned(),
             jit_settings: vec!["hotloop=1".to_owned()],
             dir: PathBuf::from("target/stress/x"),
@@ -600,6 +614,10 @@ mod tests {
             }),
             checks: vec![],
             timings: vec![("fetch".to_owned(), 0.1)],
+            reused: vec![crate::pipeline::cache::Reused {
+                what: "baseline: the regression cases".to_owned(),
+                seconds: 3.2,
+            }],
             reproduce: vec![("everything".to_owned(), "cargo xtask verify".to_owned())],
             commands: vec!["cargo xtask verify".to_owned()],
         }

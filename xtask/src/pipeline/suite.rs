@@ -7,7 +7,10 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use xshell::cmd;
 
-use super::build::Built;
+use sha2::{Digest, Sha256};
+
+use super::build::{Built, hash_tree};
+use super::cache::{Key, cached};
 use super::{Context, TARGET, cargo};
 
 #[path = "../../../tests/src/outcome.rs"]
@@ -17,9 +20,20 @@ use outcome::{CaseResult, Comparison, LsoReport, Outcome};
 
 /// Links the suite against `built` and copies it next to the variant: two
 /// LuaJIT builds export the same symbols, so each variant gets its own binary.
+/// The copy is reused while the build and the suite's sources are unchanged,
+/// so that switching variants does not relink (cargo keeps one suite binary
+/// in one target folder, and `LUAJIT_SYS_DIR` changes which build it links).
 pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
     let cargo = cargo();
     let dir = &built.dir;
+    let home = dir.parent().unwrap_or(dir);
+    let copy = home.join("suite");
+    let key_file = home.join("suite.key");
+    let key = suite_key(cx, built)?;
+    if copy.is_file() && fs::read_to_string(&key_file).is_ok_and(|k| k == key) {
+        eprintln!("    {}: suite up to date ({})", built.name, copy.display());
+        return Ok(copy);
+    }
     cx.record(format!(
         "LUAJIT_SYS_DIR={} {cargo} build --package suite --target {TARGET}",
         dir.display()
@@ -32,7 +46,6 @@ pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
     .run()
     .with_context(|| format!("building the suite against {} failed", built.name))?;
     let binary = cx.target_dir().join(TARGET).join("debug").join("suite");
-    let copy = dir.parent().unwrap_or(dir).join("suite");
     // Copy and rename: a suite still running from the old file (another
     // xtask run) keeps its own inode instead of seeing its code rewritten.
     let staging = copy.with_extension("new");
@@ -40,7 +53,38 @@ pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
         .with_context(|| format!("cannot copy {} to {}", binary.display(), staging.display()))?;
     fs::rename(&staging, &copy)
         .with_context(|| format!("cannot move {} into place", copy.display()))?;
+    fs::write(&key_file, key)?;
     Ok(copy)
+}
+
+/// What the suite binary of a variant is made of: the LuaJIT build, the
+/// sources of the suite and of luajit-sys, the lock file, cargo's settings
+/// and the compiler.
+fn suite_key(cx: &Context, built: &Built) -> Result<String> {
+    let mut hasher = Sha256::new();
+    hasher.update(built.fingerprint.as_bytes());
+    for part in ["tests/src", "luajit-sys"] {
+        let dir = cx.root.join(part);
+        hash_tree(&cx.root, &dir, &mut hasher)
+            .with_context(|| format!("cannot read {}", dir.display()))?;
+    }
+    for file in [
+        "tests/build.rs",
+        "tests/Cargo.toml",
+        "Cargo.toml",
+        "Cargo.lock",
+        ".cargo/config.toml",
+    ] {
+        let path = cx.root.join(file);
+        hasher.update(file.as_bytes());
+        hasher.update(fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?);
+    }
+    let rustc = std::process::Command::new("rustc")
+        .arg("-vV")
+        .output()
+        .context("cannot run `rustc -vV`")?;
+    hasher.update(&rustc.stdout);
+    Ok(format!("{:x}\n", hasher.finalize()))
 }
 
 /// Runs every case in `cases_dir`; each runs in its own process, so a crash
@@ -51,10 +95,16 @@ pub fn run_cases(
     suite: &Path,
     cases_dir: &Path,
 ) -> Result<Vec<CaseResult>> {
-    eprintln!("==> {name}: running the cases in {}", cases_dir.display());
-    let json = run_suite(cx, suite, &["cases".as_ref(), cases_dir.as_os_str()])?;
-    serde_json::from_str(&json)
-        .with_context(|| format!("the suite printed something that is not case results: {json}"))
+    let key = Key::new("cases")
+        .text("suite", cx.cache.suite_hash(suite)?)
+        .files("case", &super::lua_files(cases_dir)?)?;
+    cached(cx, &format!("{name}: the regression cases"), key, |cx| {
+        eprintln!("==> {name}: running the cases in {}", cases_dir.display());
+        let json = run_suite(cx, suite, &["cases".as_ref(), cases_dir.as_os_str()])?;
+        serde_json::from_str(&json).with_context(|| {
+            format!("the suite printed something that is not case results: {json}")
+        })
+    })
 }
 
 pub fn run_script(
@@ -79,7 +129,13 @@ pub fn run_script(
 }
 
 /// Runs every program in `dir` with the JIT on and off.
-pub fn run_compare(cx: &mut Context, suite: &Path, dir: &Path) -> Result<Vec<Comparison>> {
+pub fn run_compare(
+    cx: &mut Context,
+    suite: &Path,
+    dir: &Path,
+    timeout_secs: f64,
+) -> Result<Vec<Comparison>> {
+    let timeout = timeout_secs.to_string();
     let json = run_suite(
         cx,
         suite,
@@ -87,7 +143,7 @@ pub fn run_compare(cx: &mut Context, suite: &Path, dir: &Path) -> Result<Vec<Com
             "compare".as_ref(),
             dir.as_os_str(),
             "--timeout".as_ref(),
-            "20".as_ref(),
+            timeout.as_ref(),
         ],
     )?;
     serde_json::from_str(&json).with_context(|| {
@@ -122,12 +178,48 @@ pub fn run_capture(
         .with_context(|| format!("the suite printed something that is not an outcome: {json}"))
 }
 
+/// `run_capture` through the cache: a stored outcome and capture are reused
+/// when the suite, the script and the settings are the same.
+pub fn capture_cached(
+    cx: &mut Context,
+    suite: &Path,
+    script: &Path,
+    chunk_name: &str,
+    out: &Path,
+    timeout_secs: f64,
+) -> Result<Outcome> {
+    let key = Key::new("capture")
+        .text("suite", cx.cache.suite_hash(suite)?)
+        .file("script", script)?
+        .text("chunk", chunk_name)
+        .text("timeout", timeout_secs);
+    let what = format!("capture of {chunk_name} ({})", suite.display());
+    let (outcome, capture): (Outcome, Option<String>) = cached(cx, &what, key, |cx| {
+        let _ = fs::remove_file(out);
+        let outcome = run_capture(cx, suite, script, chunk_name, out, timeout_secs)?;
+        Ok((outcome, fs::read_to_string(out).ok()))
+    })?;
+    match &capture {
+        Some(text) => fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?,
+        None => {
+            let _ = fs::remove_file(out);
+        }
+    }
+    Ok(outcome)
+}
+
 /// Runs the exhaustive emit_lso check; `domain` is `full` or `window`.
 pub fn run_lso(cx: &mut Context, name: &str, suite: &Path, domain: &str) -> Result<LsoReport> {
-    eprintln!("==> {name}: checking emit_lso over the {domain} input domain");
-    let json = run_suite(cx, suite, &["lso".as_ref(), domain.as_ref()])?;
-    serde_json::from_str(&json).with_context(|| {
-        format!("the suite printed something that is not an emit_lso report: {json}")
+    let key = Key::new("lso")
+        .text("suite", cx.cache.suite_hash(suite)?)
+        .text("domain", domain);
+    let what = format!("{name}: emit_lso over the {domain} input domain");
+    cached(cx, &what, key, |cx| {
+        eprintln!("==> {name}: checking emit_lso over the {domain} input domain");
+        let json = run_suite(cx, suite, &["lso".as_ref(), domain.as_ref()])?;
+        serde_json::from_str(&json).with_context(|| {
+            format!("the suite printed something that is not an emit_lso report: {json}")
+        })
     })
 }
 

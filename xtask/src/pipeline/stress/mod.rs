@@ -7,11 +7,12 @@ pub mod shrink;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context as _, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
+use super::cache::{Key, cached_if};
 use super::suite::outcome::{Comparison, Status};
 use super::{Context, suite};
 use generate::{Program, Rng};
@@ -19,10 +20,22 @@ use generate::{Program, Rng};
 /// Programs in a default run: enough for about 2,000 traces per build.
 pub const DEFAULT_COUNT: u32 = 300;
 pub const DEFAULT_SEED: u64 = 1;
-/// Findings shrunk per run; the rest are saved as found.
-const SHRINK_LIMIT: usize = 4;
+/// The time limit of a program in a run, in seconds.
+const RUN_TIMEOUT: f64 = 20.0;
+/// Wall time shrinking may take per finding and per run: a finding that
+/// crashes or hangs makes every candidate slow, and the verdict must not
+/// wait on an optional reproducer.
+const SHRINK_BUDGET_PER_FINDING: Duration = Duration::from_secs(60);
+const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
+/// What decides a run's programs and how they are shrunk: the generator's
+/// and the shrinker's own source.
+const GENERATOR_SOURCES: [&str; 3] = [
+    include_str!("generate.rs"),
+    include_str!("shrink.rs"),
+    include_str!("mod.rs"),
+];
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StressReport {
     pub variant: String,
     /// Where the run's programs were written, one `.lua` file each.
@@ -40,12 +53,12 @@ pub struct StressReport {
     pub seconds: f64,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
     /// The program's own seed: `generate::program(seed)` rebuilds it.
     pub program_seed: u64,
     /// crash, timeout, error or mismatch (of the JIT run against the interpreter).
-    pub kind: &'static str,
+    pub kind: String,
     pub difference: String,
     pub jit_settings: Vec<String>,
     /// Where program.lua, finding.json and (if shrunk) shrunk.lua are.
@@ -55,7 +68,7 @@ pub struct Finding {
     pub attribution: Option<Attribution>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Shrunk {
     pub path: PathBuf,
     pub lines: usize,
@@ -96,7 +109,25 @@ pub fn difference_kind(comparison: &Comparison) -> Option<&'static str> {
     })
 }
 
-/// Generates, runs, saves and shrinks one run on one build.
+/// Where a run keeps its programs and findings:
+/// `target/stress/<build folder>/seed-S-count-N`, named after the build's
+/// folder (itself named after the tree's content), so that runs on other
+/// trees do not overwrite each other.
+fn run_home(cx: &Context, suite_bin: &Path, seed: u64, count: u32) -> PathBuf {
+    let build = suite_bin
+        .parent()
+        .and_then(Path::file_name)
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "suite".to_owned());
+    cx.target_dir()
+        .join("stress")
+        .join(build)
+        .join(format!("seed-{seed}-count-{count}"))
+}
+
+/// Generates, runs, saves and shrinks one run on one build; a run with the
+/// same build, suite, seed, count and generator is reused while its folder
+/// is intact.
 pub fn run(
     cx: &mut Context,
     variant: &str,
@@ -104,12 +135,35 @@ pub fn run(
     seed: u64,
     count: u32,
 ) -> Result<StressReport> {
+    let mut key = Key::new("stress")
+        .text("suite", cx.cache.suite_hash(suite_bin)?)
+        .text("variant", variant)
+        .text("seed", seed)
+        .text("count", count);
+    for source in GENERATOR_SOURCES {
+        key = key.text("generator", source);
+    }
+    let what = format!("{variant}: {count} stress programs (seed {seed})");
+    cached_if(
+        cx,
+        &what,
+        key,
+        |report: &StressReport| {
+            report.programs_dir.is_dir() && report.findings.iter().all(|f| f.dir.is_dir())
+        },
+        |cx| run_uncached(cx, variant, suite_bin, seed, count),
+    )
+}
+
+fn run_uncached(
+    cx: &mut Context,
+    variant: &str,
+    suite_bin: &Path,
+    seed: u64,
+    count: u32,
+) -> Result<StressReport> {
     let started = Instant::now();
-    let home = cx
-        .target_dir()
-        .join("stress")
-        .join(variant)
-        .join(format!("seed-{seed}-count-{count}"));
+    let home = run_home(cx, suite_bin, seed, count);
     let programs_dir = home.join("programs");
     let programs: Vec<Program> = write_programs(&programs_dir, seed, count)?
         .into_iter()
@@ -119,7 +173,7 @@ pub fn run(
         "==> {variant}: running {count} stress programs (seed {seed}) with the JIT on and off"
     );
     let run_started = Instant::now();
-    let comparisons = suite::run_compare(cx, suite_bin, &programs_dir)?;
+    let comparisons = suite::run_compare(cx, suite_bin, &programs_dir, RUN_TIMEOUT)?;
     let run_seconds = run_started.elapsed().as_secs_f64();
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
     let first_finding_seconds = comparisons
@@ -135,6 +189,7 @@ pub fn run(
     let findings_dir = home.join("findings");
     reset_dir(&findings_dir)?;
     let mut findings = Vec::new();
+    let mut originals = Vec::new();
     for (index, comparison) in comparisons.iter().enumerate() {
         let (Some(kind), Some(difference)) = (difference_kind(comparison), comparison.difference())
         else {
@@ -148,25 +203,22 @@ pub fn run(
             dir.join("finding.json"),
             serde_json::to_string_pretty(comparison)?,
         )?;
-        let shrunk = if findings.len() < SHRINK_LIMIT && kind != "program fails without the JIT" {
-            Some(shrink_finding(cx, suite_bin, program, kind, &dir)?)
-        } else {
-            None
-        };
         eprintln!(
             "    finding: program seed {:#x}: {difference}",
             program.seed
         );
+        originals.push((program.clone(), comparison.clone()));
         findings.push(Finding {
             program_seed: program.seed,
-            kind,
+            kind: kind.to_owned(),
             difference,
             jit_settings: program.settings.clone(),
             dir,
-            shrunk,
+            shrunk: None,
             attribution: None,
         });
     }
+    shrink_findings(cx, suite_bin, &mut findings, &originals)?;
     Ok(StressReport {
         variant: variant.to_owned(),
         programs_dir,
@@ -180,23 +232,87 @@ pub fn run(
     })
 }
 
+/// What makes two findings the same finding for shrinking: the kind of
+/// difference and its text with numbers and addresses taken out.
+pub fn signature(finding: &Finding) -> String {
+    let mut text = String::new();
+    let mut in_number = false;
+    for c in finding.difference.chars() {
+        if c.is_ascii_hexdigit() && (in_number || c.is_ascii_digit()) || (in_number && c == 'x') {
+            if !in_number {
+                text.push('N');
+            }
+            in_number = true;
+        } else {
+            in_number = false;
+            text.push(c);
+        }
+    }
+    format!("{}: {text}", finding.kind)
+}
+
+/// Shrinks the first finding of each signature, within the time budgets;
+/// the rest are kept as found. A program's candidates get a time limit of
+/// ten times what the original took (at least 2 s), not the run's 20 s.
+fn shrink_findings(
+    cx: &mut Context,
+    suite_bin: &Path,
+    findings: &mut [Finding],
+    originals: &[(Program, Comparison)],
+) -> Result<()> {
+    let started = Instant::now();
+    let mut seen = Vec::new();
+    for (finding, (program, comparison)) in findings.iter_mut().zip(originals) {
+        let signature = signature(finding);
+        if finding.kind == "program fails without the JIT" || seen.contains(&signature) {
+            continue;
+        }
+        seen.push(signature);
+        let left = SHRINK_BUDGET_PER_RUN.saturating_sub(started.elapsed());
+        if left.is_zero() {
+            eprintln!("    shrinking stopped: the run's budget of {SHRINK_BUDGET_PER_RUN:?} is spent");
+            break;
+        }
+        let took = comparison.jit.millis.max(comparison.interpreter.millis) as f64 / 1000.0;
+        let timeout = (10.0 * took).max(2.0);
+        let budget = left.min(SHRINK_BUDGET_PER_FINDING);
+        finding.shrunk = Some(shrink_finding(
+            cx,
+            suite_bin,
+            program,
+            &finding.kind,
+            &finding.dir,
+            timeout,
+            budget,
+        )?);
+    }
+    Ok(())
+}
+
 fn shrink_finding(
     cx: &mut Context,
     suite_bin: &Path,
     program: &Program,
     kind: &str,
     dir: &Path,
+    timeout: f64,
+    budget: Duration,
 ) -> Result<Shrunk> {
     let work = dir.join("shrinking");
+    let started = Instant::now();
     let mut round = 0;
     let small = shrink::shrink(program, |candidates| {
+        if started.elapsed() >= budget {
+            // Out of time: no candidate counts, so the smallest so far stands.
+            return Ok(vec![false; candidates.len()]);
+        }
         round += 1;
         let batch = work.join(format!("round-{round:02}"));
         reset_dir(&batch)?;
         for (index, candidate) in candidates.iter().enumerate() {
             fs::write(batch.join(format!("c{index:03}.lua")), candidate.render())?;
         }
-        let results = suite::run_compare(cx, suite_bin, &batch)?;
+        let results = suite::run_compare(cx, suite_bin, &batch, timeout)?;
         Ok(results
             .iter()
             .map(|c| difference_kind(c) == Some(kind))
@@ -210,7 +326,7 @@ fn shrink_finding(
     let single = dir.join("shrunk-check");
     reset_dir(&single)?;
     fs::write(single.join("shrunk.lua"), &source)?;
-    let check = suite::run_compare(cx, suite_bin, &single)?;
+    let check = suite::run_compare(cx, suite_bin, &single, timeout)?;
     let _ = fs::remove_dir_all(&single);
     let difference = check
         .first()
@@ -234,7 +350,7 @@ fn reset_dir(dir: &Path) -> Result<()> {
 /// Which patch of the series makes a reproducer pass: it is run on every
 /// step from the baseline to the patched variant, and the first step where
 /// the JIT agrees with the interpreter names the patch.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attribution {
     /// Outcome per variant, in series order: (variant, difference or None).
     pub steps: Vec<(String, Option<String>)>,
@@ -258,7 +374,26 @@ pub fn attribute_all(
             None => generate::program(finding.program_seed).render(),
         };
         let work = finding.dir.join("attribution");
-        finding.attribution = Some(attribute(cx, &source, chain, patches, &work)?);
+        let mut key = Key::new("attribution").text("reproducer", &source);
+        for (name, suite_bin) in chain {
+            key = key
+                .text("step", name)
+                .text("suite", cx.cache.suite_hash(suite_bin)?);
+        }
+        for (name, fixes) in patches {
+            key = key.text("patch", name).text("fixes", fixes.join(","));
+        }
+        let what = format!(
+            "attribution of stress program {:#x}",
+            finding.program_seed
+        );
+        finding.attribution = Some(cached_if(
+            cx,
+            &what,
+            key,
+            |_| true,
+            |cx| attribute(cx, &source, chain, patches, &work),
+        )?);
     }
     Ok(())
 }
@@ -274,7 +409,7 @@ fn attribute(
     fs::write(work.join("reproducer.lua"), source)?;
     let mut steps = Vec::new();
     for (name, suite_bin) in variants {
-        let result = suite::run_compare(cx, suite_bin, work)?;
+        let result = suite::run_compare(cx, suite_bin, work, RUN_TIMEOUT)?;
         steps.push((
             name.clone(),
             result.first().and_then(Comparison::difference),
@@ -376,7 +511,7 @@ pub fn deterministic(
     write_programs(&dir, seed, count)?;
     let mut runs = Vec::new();
     for _ in 0..2 {
-        let mut comparisons = suite::run_compare(cx, suite_bin, &dir)?;
+        let mut comparisons = suite::run_compare(cx, suite_bin, &dir, RUN_TIMEOUT)?;
         for comparison in &mut comparisons {
             comparison.jit.millis = 0;
             comparison.interpreter.millis = 0;
