@@ -1,4 +1,4 @@
-//! Compiles the emit_lso harness (src/lso/harness.c) and the trace-start
+//! Compiles the emit_lso harness (lso/harness.c) and the trace-start
 //! helper of the machine-code capture (src/capture.c) against the LuaJIT tree
 //! luajit-sys links, whose src/ folder luajit-sys passes on as DEP_LUAJIT_SRC.
 //! Only an aarch64 build has the ARM64 backend; elsewhere the harness is left
@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(lso_harness)");
-    println!("cargo:rerun-if-changed=src/lso/harness.c");
+    println!("cargo:rerun-if-changed=lso/harness.c");
     // The trace-start helper of the machine-code capture reads LuaJIT's
     // internal structures, so it is compiled against the same tree.
     println!("cargo:rerun-if-changed=src/capture.c");
@@ -40,7 +40,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", src.join(header).display());
     }
     cc::Build::new()
-        .file("src/lso/harness.c")
+        .file("lso/harness.c")
         .include(&src)
         .opt_level(2)
         .warnings(false)

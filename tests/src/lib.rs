@@ -5,7 +5,7 @@ pub mod capture;
 pub mod case;
 pub mod isolate;
 #[cfg(lso_harness)]
-pub mod lso;
+pub mod lso_linked;
 pub mod lua;
 pub mod outcome;
 

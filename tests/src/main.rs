@@ -101,18 +101,14 @@ fn parse(args: &[String]) -> Result<(String, PathBuf, Duration), String> {
 
 #[cfg(lso_harness)]
 fn lso(domain: &std::path::Path) -> Result<suite::outcome::LsoReport, String> {
-    use suite::lso::{Domain, check};
-    let domain = match domain.to_str() {
-        Some("full") => Domain::Full,
-        Some("window") => Domain::Window,
-        _ => {
-            return Err(format!(
-                "lso takes `full` or `window`, not `{}`",
-                domain.display()
-            ));
-        }
-    };
-    check(domain, |kind| eprintln!("  emit_lso: {kind}"))
+    let domain: lso_check::Domain = domain
+        .to_str()
+        .unwrap_or_default()
+        .parse()
+        .map_err(|e| format!("lso: {e}"))?;
+    lso_check::check(&suite::lso_linked::harness(), domain, |kind| {
+        eprintln!("  emit_lso: {kind}")
+    })
 }
 
 #[cfg(not(lso_harness))]

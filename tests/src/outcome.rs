@@ -112,30 +112,5 @@ pub fn signal_name(signal: i32) -> String {
     name.to_owned()
 }
 
-/// The exhaustive check of emit_lso on one build.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LsoReport {
-    /// Calls of emit_lso made, one per input.
-    pub cases: u64,
-    /// Inputs that were fused into one LDP/STP with the right effect.
-    pub fused: u64,
-    /// Wrong results, by class. Empty when the emitter is right everywhere.
-    pub defects: Vec<LsoClass>,
-    /// Results the architecture leaves CONSTRAINED UNPREDICTABLE for inputs
-    /// whose first access is dead (two loads into one register): kept apart
-    /// from the defects because they need such a caller to matter.
-    pub hazards: Vec<LsoClass>,
-    /// Legal pairs left as two instructions: information, not a defect.
-    pub missed_fusions: LsoClass,
-    pub millis: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct LsoClass {
-    pub class: String,
-    /// The upstream issue whose defect falls in this class, if any.
-    pub upstream: Option<String>,
-    pub count: u64,
-    /// Up to three decoded counterexamples.
-    pub examples: Vec<String>,
-}
+/// The exhaustive check's report, defined with the checker.
+pub use lso_check::{LsoClass, LsoReport};

@@ -18,7 +18,7 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
     println!();
     report::print_table(&report::case_rows(&[(name.as_str(), &results)]));
 
-    let lso_report = suite::run_lso(&mut cx, &name, &variant.suite, "full")?;
+    let lso_report = lso::check_variant(&mut cx, &name, &variant)?;
     lso::print(&source.label, &lso_report);
     let stress_report = stress::run(
         &mut cx,

@@ -45,6 +45,9 @@ pub enum Command {
     /// The project's own tests: unit tests, then the suite on both variants
     /// against its expectations.
     Test(Test),
+    /// Time cold and warm verify, the exhaustive check natively and under
+    /// QEMU, and run; print minimum and median.
+    Bench(Bench),
 }
 
 /// Which LuaJIT tree to work on.
@@ -110,6 +113,20 @@ pub struct Lso {
     /// instead of half a minute.
     #[arg(long)]
     pub window: bool,
+    /// Where the check runs.
+    #[arg(long, value_enum, default_value_t = LsoEngine::Auto)]
+    pub engine: LsoEngine,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum LsoEngine {
+    /// Natively when the harness compiles for this host, else in the suite.
+    Auto,
+    /// The tree's ARM64 backend compiled for this host: emit_lso only
+    /// writes instruction words, which are data.
+    Native,
+    /// In the suite binary, under QEMU on other hosts than aarch64.
+    Qemu,
 }
 
 #[derive(Args)]
@@ -151,3 +168,19 @@ pub struct Stress {
 
 #[derive(Args)]
 pub struct Test {}
+
+#[derive(Args)]
+pub struct Bench {
+    /// Timed runs of each warm figure.
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
+    /// Timed runs of cold verify, each in a fresh clone (minutes each).
+    #[arg(long, default_value_t = 1)]
+    pub cold_runs: usize,
+    /// Leave out cold verify.
+    #[arg(long)]
+    pub no_cold: bool,
+    /// Write the table into README.md between its bench markers.
+    #[arg(long)]
+    pub write_readme: bool,
+}

@@ -1,17 +1,35 @@
 //! `cargo xtask lso`: is emit_lso of this tree right for every input?
 
 use anyhow::Result;
+use lso_check::Domain;
 
 use crate::Verdict;
-use crate::flags;
+use crate::flags::{self, LsoEngine};
+use crate::pipeline::Context;
+use crate::pipeline::lso::{self, Engine};
 use crate::pipeline::variants::single;
-use crate::pipeline::{Context, lso, suite};
 
 pub fn run(args: flags::Lso) -> Result<Verdict> {
     let mut cx = Context::new()?;
     let (source, name, variant) = single(&mut cx, &args.tree)?;
-    let domain = if args.window { "window" } else { "full" };
-    let report = suite::run_lso(&mut cx, &name, &variant.suite, domain)?;
+    let domain = if args.window {
+        Domain::Window
+    } else {
+        Domain::Full
+    };
+    let engine = match args.engine {
+        LsoEngine::Auto => Engine::Auto,
+        LsoEngine::Native => Engine::Native,
+        LsoEngine::Qemu => Engine::Qemu,
+    };
+    let report = lso::check(
+        &mut cx,
+        &name,
+        &variant.built,
+        Some(&variant.suite),
+        domain,
+        engine,
+    )?;
     lso::print(&source.label, &report);
     Ok(if report.defects.is_empty() {
         Verdict::Sound

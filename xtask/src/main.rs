@@ -2,6 +2,7 @@
 //! suite on both and reports. This file only dispatches; each subcommand has
 //! its own module and the pipeline steps live in `pipeline/`.
 
+mod bench;
 mod check;
 mod flags;
 mod lso;
@@ -39,6 +40,7 @@ fn main() -> ExitCode {
         flags::Command::McodeDiff(args) => mcode_diff::run(args),
         flags::Command::Stress(args) => stress::run(args),
         flags::Command::Test(args) => test::run(args),
+        flags::Command::Bench(args) => bench::run(args),
     };
     match result {
         Ok(Verdict::Sound) => ExitCode::SUCCESS,

@@ -3,6 +3,7 @@
 //! against what it should do there (see `pipeline::expect`).
 
 use anyhow::{Context as _, Result};
+use lso_check::Domain;
 use xshell::cmd;
 
 use crate::Verdict;
@@ -38,8 +39,25 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
     let mut checks = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
     checks.extend(expect::patched_checks(&patched, PATCHED));
 
-    let baseline_lso = suite::run_lso(&mut cx, BASELINE, &pair.baseline.suite, "full")?;
-    let patched_lso = suite::run_lso(&mut cx, PATCHED, &pair.patched.suite, "full")?;
+    let baseline_lso = lso::check_variant(&mut cx, BASELINE, &pair.baseline)?;
+    let patched_lso = lso::check_variant(&mut cx, PATCHED, &pair.patched)?;
+    let mut engines_agree = Vec::new();
+    for (name, variant) in [(BASELINE, &pair.baseline), (PATCHED, &pair.patched)] {
+        let mut runs = Vec::new();
+        for engine in [lso::Engine::Native, lso::Engine::Qemu] {
+            let built = &variant.built;
+            let report = lso::check(
+                &mut cx,
+                name,
+                built,
+                Some(&variant.suite),
+                Domain::Full,
+                engine,
+            )?;
+            runs.push(report);
+        }
+        engines_agree.push((name, lso::same_findings(&runs[0], &runs[1]), runs));
+    }
     let mutants = mutants::load(&cx.root.join("tests/lso_mutants.txt"))?;
     let mut mutant_results = Vec::new();
     for (index, mutant) in mutants.iter().enumerate() {
@@ -113,6 +131,17 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         "patched: no defects".to_owned(),
         format!("reported: {:?}", class_names(&patched_lso)),
     );
+    for (name, agree, runs) in &engines_agree {
+        tally(
+            *agree,
+            format!("{name}: the native and the QEMU check report the same inputs and classes"),
+            format!(
+                "native: {:?}; QEMU: {:?}",
+                class_names(&runs[0]),
+                class_names(&runs[1])
+            ),
+        );
+    }
     println!(
         "\nstress, the JIT against the interpreter (seed {}, {} programs):",
         stress::DEFAULT_SEED,

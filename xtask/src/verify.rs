@@ -22,8 +22,8 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         .push(("suite (both variants)".to_owned(), timer.done()));
 
     let timer = step("checking emit_lso over its whole input domain on both variants");
-    let baseline_lso = suite::run_lso(&mut cx, BASELINE, &pair.baseline.suite, "full")?;
-    let patched_lso = suite::run_lso(&mut cx, PATCHED, &pair.patched.suite, "full")?;
+    let baseline_lso = lso::check_variant(&mut cx, BASELINE, &pair.baseline)?;
+    let patched_lso = lso::check_variant(&mut cx, PATCHED, &pair.patched)?;
     pair.timings.push((
         "exhaustive emit_lso check (both variants)".to_owned(),
         timer.done(),

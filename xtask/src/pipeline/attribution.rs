@@ -51,7 +51,7 @@ pub fn attribute(
     let mut lso_runs: Vec<LsoReport> = vec![lso.0.clone()];
     for (name, variant) in steps {
         case_runs.push(suite::run_cases(cx, name, &variant.suite, &cases_dir)?);
-        lso_runs.push(suite::run_lso(cx, name, &variant.suite, "full")?);
+        lso_runs.push(super::lso::check_variant(cx, name, variant)?);
     }
     case_runs.push(cases.1.to_vec());
     lso_runs.push(lso.1.clone());

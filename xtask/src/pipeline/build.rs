@@ -16,7 +16,7 @@ use super::{Context, step};
 
 /// The security macros that randomise machine code and addresses. With them
 /// off, two runs of one script give the same traces and the same bytes.
-const DETERMINISM_FLAGS: &str = "-DLUAJIT_SECURITY_PRNG=0 -DLUAJIT_SECURITY_STRHASH=0 -DLUAJIT_SECURITY_STRID=0 -DLUAJIT_SECURITY_MCODE=0";
+pub const DETERMINISM_FLAGS: &str = "-DLUAJIT_SECURITY_PRNG=0 -DLUAJIT_SECURITY_STRHASH=0 -DLUAJIT_SECURITY_STRID=0 -DLUAJIT_SECURITY_MCODE=0";
 
 /// A variant to build: a tree and the patches applied on top of it.
 pub struct VariantSpec<'a> {

@@ -224,7 +224,10 @@ mod tests {
         };
         let same = base().hex();
         assert_eq!(same, base().hex());
-        assert_ne!(same, Key::new("lso").text("suite", "abc").text("seed", 1).hex());
+        assert_ne!(
+            same,
+            Key::new("lso").text("suite", "abc").text("seed", 1).hex()
+        );
         let others = [
             Key::new("cases").text("suite", "abd").text("seed", 1),
             Key::new("cases").text("suite", "abc").text("seed", 2),
@@ -234,7 +237,11 @@ mod tests {
             assert_ne!(same, other.file("case", &dir.join("a.lua")).unwrap().hex());
         }
         fs::write(dir.join("a.lua"), "return 2").unwrap();
-        assert_ne!(same, base().hex(), "a changed input file must change the key");
+        assert_ne!(
+            same,
+            base().hex(),
+            "a changed input file must change the key"
+        );
     }
 
     #[test]

@@ -1,7 +1,164 @@
-//! Presents the exhaustive emit_lso check: terminal output and what each
-//! variant is expected to show.
+//! The exhaustive emit_lso check of one build: natively, through the
+//! tree's ARM64 backend compiled for this host as a shared library, or in
+//! the suite under QEMU (on aarch64 both run natively); results cached by
+//! content. Also its terminal output and what each variant is expected to show.
 
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use lso_check::{Domain, Harness};
+
+use super::build::{Built, DETERMINISM_FLAGS};
+use super::cache::{Key, cached};
 use super::suite::outcome::{LsoClass, LsoReport};
+use super::variants::Variant;
+use super::{Context, suite};
+
+/// Where the check runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// Natively when the harness compiles for the host, else under QEMU.
+    Auto,
+    Native,
+    /// In the suite binary, under QEMU on other hosts than aarch64.
+    Qemu,
+}
+
+/// Checks emit_lso of `built` over `domain`. `suite` is the variant's suite
+/// binary when there is one; the QEMU engine builds it otherwise.
+pub fn check(
+    cx: &mut Context,
+    name: &str,
+    built: &Built,
+    suite: Option<&Path>,
+    domain: Domain,
+    engine: Engine,
+) -> Result<LsoReport> {
+    if engine != Engine::Qemu {
+        match native(cx, name, built, domain) {
+            Ok(report) => return Ok(report),
+            Err(error) if engine == Engine::Auto => {
+                eprintln!("    {name}: no native emit_lso check ({error:#}); running it under QEMU")
+            }
+            Err(error) => return Err(error),
+        }
+    }
+    let suite = match suite {
+        Some(suite) => suite.to_owned(),
+        None => suite::build_suite(cx, built)?,
+    };
+    in_suite(cx, name, &suite, domain)
+}
+
+/// The whole domain, natively when possible: what verify, check and test run.
+pub fn check_variant(cx: &mut Context, name: &str, variant: &Variant) -> Result<LsoReport> {
+    check(
+        cx,
+        name,
+        &variant.built,
+        Some(&variant.suite),
+        Domain::Full,
+        Engine::Auto,
+    )
+}
+
+fn in_suite(cx: &mut Context, name: &str, suite: &Path, domain: Domain) -> Result<LsoReport> {
+    let key = Key::new("lso")
+        .text("suite", cx.cache.suite_hash(suite)?)
+        .text("domain", domain);
+    let what = format!("{name}: emit_lso over the {domain} input domain (suite)");
+    cached(cx, &what, key, |cx| {
+        eprintln!("==> {name}: checking emit_lso over the {domain} input domain in the suite");
+        suite::run_lso(cx, suite, domain)
+    })
+}
+
+fn native(cx: &mut Context, name: &str, built: &Built, domain: Domain) -> Result<LsoReport> {
+    let harness_c = cx.root.join("tests/lso/harness.c");
+    let compiler = compiler_version()?;
+    let mut key = Key::new("lso-native")
+        .text("build", &built.fingerprint)
+        .text("compiler", &compiler)
+        .text("domain", domain);
+    for source in lso_check::SOURCES {
+        key = key.text("checker", source);
+    }
+    let library = cx
+        .target_dir()
+        .join("lso-native")
+        .join(format!("harness-{}.so", &key.hex()[..16]));
+    let what = format!("{name}: emit_lso over the {domain} input domain (native)");
+    cached(cx, &what, key, |cx| {
+        compile_harness(cx, &built.dir.join("src"), &harness_c, &library)?;
+        eprintln!("==> {name}: checking emit_lso over the {domain} input domain natively");
+        let harness = Harness::load(&library).map_err(|e| anyhow!(e))?;
+        lso_check::check(&harness, domain, |_| {}).map_err(|e| anyhow!(e))
+    })
+}
+
+/// Compiles harness.c against a built tree's src/ for this host, with the
+/// tree's ARM64 backend selected, into a shared library at `out`.
+fn compile_harness(cx: &mut Context, tree_src: &Path, harness_c: &Path, out: &Path) -> Result<()> {
+    let dir = out.parent().expect("the library lives in a folder");
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let staging = out.with_extension("so.new");
+    let mut command = Command::new("cc");
+    command
+        .args(["-O2", "-fPIC", "-shared", "-w"])
+        // Only the harness's entry points stay visible, so the linker drops
+        // the rest of the assembler and nothing needs a LuaJIT library.
+        .args([
+            "-fvisibility=hidden",
+            "-ffunction-sections",
+            "-fdata-sections",
+        ])
+        .args(["-Wl,--gc-sections", "-Wl,-z,defs"])
+        .args([
+            "-DLUAJIT_TARGET=LUAJIT_ARCH_arm64",
+            "-DLJ_ARCH_HASFPU=1",
+            "-DLJ_ABI_SOFTFP=0",
+        ])
+        .args(DETERMINISM_FLAGS.split_whitespace())
+        .arg("-I")
+        .arg(tree_src)
+        .arg(harness_c)
+        .arg("-o")
+        .arg(&staging);
+    cx.record(format!("{command:?}").replace('"', ""));
+    let output = command.output().context("cannot run cc")?;
+    if !output.status.success() {
+        bail!(
+            "cc could not build the harness for this host against {}: {}",
+            tree_src.display(),
+            String::from_utf8_lossy(&output.stderr)
+                .lines()
+                .take(5)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
+    std::fs::rename(&staging, out)
+        .with_context(|| format!("cannot move {} into place", out.display()))
+}
+
+fn compiler_version() -> Result<String> {
+    let output = Command::new("cc")
+        .arg("--version")
+        .output()
+        .context("cannot run cc, the host C compiler")?;
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+}
+
+/// Whether two reports found the same: the same number of inputs, fused
+/// pairs, and classes with the same counts and examples (not the same time).
+pub fn same_findings(a: &LsoReport, b: &LsoReport) -> bool {
+    a.cases == b.cases
+        && a.fused == b.fused
+        && a.defects == b.defects
+        && a.hazards == b.hazards
+        && a.missed_fusions == b.missed_fusions
+}
 
 pub fn print(name: &str, report: &LsoReport) {
     println!(

@@ -10,7 +10,10 @@ use anyhow::{Context as _, Result, bail};
 use super::build::Built;
 use super::patch::copy_tree;
 use super::suite::outcome::LsoReport;
-use super::{Context, suite};
+use lso_check::Domain;
+
+use super::Context;
+use super::lso::Engine;
 
 const EMITTER: &str = "src/lj_emit_arm64.h";
 
@@ -93,6 +96,5 @@ pub fn check(cx: &mut Context, base: &Built, index: usize, mutant: &Mutant) -> R
         rebuilt: true,
         seconds: 0.0,
     };
-    let binary = suite::build_suite(cx, &built)?;
-    suite::run_lso(cx, &name, &binary, "window")
+    super::lso::check(cx, &name, &built, None, Domain::Window, Engine::Auto)
 }

@@ -63,7 +63,7 @@ pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
 fn suite_key(cx: &Context, built: &Built) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(built.fingerprint.as_bytes());
-    for part in ["tests/src", "luajit-sys"] {
+    for part in ["tests/src", "tests/lso", "luajit-sys"] {
         let dir = cx.root.join(part);
         hash_tree(&cx.root, &dir, &mut hasher)
             .with_context(|| format!("cannot read {}", dir.display()))?;
@@ -200,7 +200,9 @@ pub fn capture_cached(
         Ok((outcome, fs::read_to_string(out).ok()))
     })?;
     match &capture {
-        Some(text) => fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?,
+        Some(text) => {
+            fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?
+        }
         None => {
             let _ = fs::remove_file(out);
         }
@@ -208,18 +210,12 @@ pub fn capture_cached(
     Ok(outcome)
 }
 
-/// Runs the exhaustive emit_lso check; `domain` is `full` or `window`.
-pub fn run_lso(cx: &mut Context, name: &str, suite: &Path, domain: &str) -> Result<LsoReport> {
-    let key = Key::new("lso")
-        .text("suite", cx.cache.suite_hash(suite)?)
-        .text("domain", domain);
-    let what = format!("{name}: emit_lso over the {domain} input domain");
-    cached(cx, &what, key, |cx| {
-        eprintln!("==> {name}: checking emit_lso over the {domain} input domain");
-        let json = run_suite(cx, suite, &["lso".as_ref(), domain.as_ref()])?;
-        serde_json::from_str(&json).with_context(|| {
-            format!("the suite printed something that is not an emit_lso report: {json}")
-        })
+/// Runs the exhaustive emit_lso check in the suite (see `pipeline::lso`,
+/// which caches it and prefers the native run).
+pub fn run_lso(cx: &mut Context, suite: &Path, domain: lso_check::Domain) -> Result<LsoReport> {
+    let json = run_suite(cx, suite, &["lso".as_ref(), domain.name().as_ref()])?;
+    serde_json::from_str(&json).with_context(|| {
+        format!("the suite printed something that is not an emit_lso report: {json}")
     })
 }
 

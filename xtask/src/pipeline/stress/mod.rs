@@ -270,7 +270,9 @@ fn shrink_findings(
         seen.push(signature);
         let left = SHRINK_BUDGET_PER_RUN.saturating_sub(started.elapsed());
         if left.is_zero() {
-            eprintln!("    shrinking stopped: the run's budget of {SHRINK_BUDGET_PER_RUN:?} is spent");
+            eprintln!(
+                "    shrinking stopped: the run's budget of {SHRINK_BUDGET_PER_RUN:?} is spent"
+            );
             break;
         }
         let took = comparison.jit.millis.max(comparison.interpreter.millis) as f64 / 1000.0;
@@ -383,10 +385,7 @@ pub fn attribute_all(
         for (name, fixes) in patches {
             key = key.text("patch", name).text("fixes", fixes.join(","));
         }
-        let what = format!(
-            "attribution of stress program {:#x}",
-            finding.program_seed
-        );
+        let what = format!("attribution of stress program {:#x}", finding.program_seed);
         finding.attribution = Some(cached_if(
             cx,
             &what,

@@ -13,6 +13,15 @@
 **
 */
 
+/*
+** Built into the suite, the harness links against the tree's libluajit.a.
+** Built for the host as a shared library (LUAJIT_TARGET=LUAJIT_ARCH_arm64,
+** -fvisibility=hidden, --gc-sections), only the functions marked LSO_EXPORT
+** stay visible, so the rest of the assembler and what it refers to is
+** dropped and nothing needs resolving against a LuaJIT library.
+*/
+#define LSO_EXPORT __attribute__((visibility("default")))
+
 #define lj_asm_trace lso_harness_unused_asm_trace
 #define lj_asm_patchexit lso_harness_unused_asm_patchexit
 #include "lj_asm.c"
@@ -27,12 +36,12 @@ static const A64Ins lso_kinds[] = {
   A64I_LDRx, A64I_STRx, A64I_LDRs, A64I_STRs, A64I_LDRd, A64I_STRd
 };
 
-int lso_harness_kind_count(void)
+LSO_EXPORT int lso_harness_kind_count(void)
 {
   return (int)(sizeof(lso_kinds) / sizeof(lso_kinds[0]));
 }
 
-uint32_t lso_harness_kind(int kind)
+LSO_EXPORT uint32_t lso_harness_kind(int kind)
 {
   return lso_kinds[kind];
 }
@@ -61,7 +70,7 @@ static int emit_after(A64Ins ai, Reg rd, Reg rn, int64_t ofs, uint32_t prev, int
 ** when at_loop is set. Writes the resulting words in program order to out
 ** and returns how many there are (2: emitted separately, 1: fused).
 */
-int lso_harness_emit(int kind, uint32_t rd, uint32_t rn, int64_t ofs,
+LSO_EXPORT int lso_harness_emit(int kind, uint32_t rd, uint32_t rn, int64_t ofs,
 		     uint32_t prev, int at_loop, uint32_t out[2])
 {
   int n = emit_after(lso_kinds[kind], (Reg)rd, (Reg)rn, ofs, prev, at_loop);
@@ -79,7 +88,7 @@ typedef void (*lso_report_fn)(void *ctx, size_t index, int n, const uint32_t *ou
 ** one (`lone` followed by the untouched previous word). `lone` is what
 ** emit_lso produced after an unrelated word; the caller checks it.
 */
-void lso_harness_sweep(int kind, uint32_t rd, uint32_t rn, int64_t ofs,
+LSO_EXPORT void lso_harness_sweep(int kind, uint32_t rd, uint32_t rn, int64_t ofs,
 		       uint32_t lone, const uint32_t *prevs, size_t count,
 		       int at_loop, lso_report_fn report, void *ctx)
 {

@@ -14,35 +14,26 @@
 //! nothing is fused across the loop label.
 
 pub mod access;
-mod harness;
+pub mod harness;
+mod report;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
 use access::{Access, Decoded, KINDS, Kind, decode};
 use harness::Emitted;
+pub use harness::Harness;
+pub use report::{Domain, LsoClass, LsoReport};
 
-use crate::outcome::{LsoClass, LsoReport};
-
-/// Which offsets to cover.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Domain {
-    /// Every offset every kind accepts.
-    Full,
-    /// Offsets in [-264, 520]: every S9 offset, both ends of the positive
-    /// imm7 range, and the pairs that alias across 512 bytes. For quick runs
-    /// and for testing the checker itself.
-    Window,
-}
-
-impl Domain {
-    fn covers(self, offset: i64) -> bool {
-        match self {
-            Domain::Full => true,
-            Domain::Window => (-264..=520).contains(&offset),
-        }
-    }
-}
+/// The checker's own source, for keys of cached results: a changed oracle
+/// or harness must not reuse what the old one computed.
+pub const SOURCES: [&str; 5] = [
+    include_str!("lib.rs"),
+    include_str!("access.rs"),
+    include_str!("harness.rs"),
+    include_str!("report.rs"),
+    include_str!("../harness.c"),
+];
 
 /// (name, rd, rn, register of the previous access). x19 is LuaJIT's BASE,
 /// so counterexamples read like the trace code they come from.
@@ -59,9 +50,15 @@ const PINNED: [(&str, i64, i64); 3] = [("str x", 488, -16), ("str x", 504, -16),
 /// `nop`: a previous word that is no load or store at all.
 const UNRELATED: u32 = 0xd503_201f;
 
-pub fn check(domain: Domain, progress: impl Fn(&str) + Sync) -> Result<LsoReport, String> {
+/// Checks the emit_lso that `harness` calls over `domain`, calling
+/// `progress` with each kind's name as its turn comes.
+pub fn check(
+    harness: &Harness,
+    domain: Domain,
+    progress: impl Fn(&str) + Sync,
+) -> Result<LsoReport, String> {
     let started = Instant::now();
-    let tree_kinds = harness::tree_kinds();
+    let tree_kinds = harness.tree_kinds();
     let architecture: Vec<u32> = KINDS.iter().map(|k| k.opcode).collect();
     if tree_kinds != architecture {
         return Err(format!(
@@ -83,7 +80,7 @@ pub fn check(domain: Domain, progress: impl Fn(&str) + Sync) -> Result<LsoReport
                         .step_by(workers)
                         .map(|index| {
                             progress(KINDS[index].name);
-                            (index, check_kind(index, domain))
+                            (index, check_kind(harness, index, domain))
                         })
                         .collect::<Vec<_>>()
                 })
@@ -103,7 +100,7 @@ pub fn check(domain: Domain, progress: impl Fn(&str) + Sync) -> Result<LsoReport
 }
 
 /// Every input of one kind.
-fn check_kind(index: usize, domain: Domain) -> Tally {
+fn check_kind(harness: &Harness, index: usize, domain: Domain) -> Tally {
     let kind = &KINDS[index];
     let mut tally = Tally::default();
     let offsets: Vec<i64> = kind
@@ -120,13 +117,13 @@ fn check_kind(index: usize, domain: Domain) -> Tally {
                 .flat_map(|neighbour| encodings(kind, prev_reg, OTHER_BASE, neighbour))
                 .collect();
             for at_loop in [false, true] {
-                let lone = harness::emit(index, rd, rn, offset, UNRELATED, at_loop);
+                let lone = harness.emit(index, rd, rn, offset, UNRELATED, at_loop);
                 tally.cases += 1;
                 tally.judge(first, UNRELATED, at_loop, lone);
                 let lone_right = lone.len == 2
                     && matches!(decode(lone.words[0]), Decoded::Single(a) if a.same_effect(&first));
                 let found =
-                    harness::sweep(index, rd, rn, offset, lone.words[0], &prevs.words, at_loop);
+                    harness.sweep(index, rd, rn, offset, lone.words[0], &prevs.words, at_loop);
                 tally.cases += prevs.words.len() as u64;
                 if !lone_right {
                     // Every unreported call produced the same wrong lone word.
@@ -145,7 +142,7 @@ fn check_kind(index: usize, domain: Domain) -> Tally {
                 }
                 // Off another base nothing may fuse, so only results other than the plain one count.
                 for &word in &other_base {
-                    let emitted = harness::emit(index, rd, rn, offset, word, at_loop);
+                    let emitted = harness.emit(index, rd, rn, offset, word, at_loop);
                     tally.cases += 1;
                     if emitted.words() != [lone.words[0], word] {
                         tally.judge(first, word, at_loop, emitted);
