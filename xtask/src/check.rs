@@ -6,7 +6,8 @@ use anyhow::Result;
 
 use crate::Verdict;
 use crate::flags;
-use crate::pipeline::suite::outcome::Status;
+use crate::pipeline::stress::StressReport;
+use crate::pipeline::suite::outcome::{CaseResult, LsoReport, Status};
 use crate::pipeline::variants::single;
 use crate::pipeline::{Context, lso, report, stress, suite};
 
@@ -20,15 +21,31 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
 
     let lso_report = lso::check_variant(&mut cx, &name, &variant)?;
     lso::print(&source.label, &lso_report);
-    let stress_report = stress::run(
+    // The verdict comes before shrinking: a reproducer is a convenience,
+    // and shrinking a finding that crashes or hangs takes the longest.
+    let mut stress_report = stress::run_unshrunk(
         &mut cx,
         &name,
         &variant.suite,
         stress::DEFAULT_SEED,
         stress::DEFAULT_COUNT,
     )?;
-    crate::stress::print(&stress_report);
 
+    let verdict = print_verdict(&source.label, &results, &lso_report, &stress_report);
+    if !stress_report.findings.is_empty() {
+        eprintln!("==> shrinking the stress findings (the verdict above stands)");
+        stress::shrink(&mut cx, &variant.suite, &mut stress_report)?;
+    }
+    crate::stress::print(&stress_report);
+    Ok(verdict)
+}
+
+fn print_verdict(
+    label: &str,
+    results: &[CaseResult],
+    lso_report: &LsoReport,
+    stress_report: &StressReport,
+) -> Verdict {
     let failed: Vec<_> = results
         .iter()
         .filter(|r| r.outcome.status != Status::Pass)
@@ -37,16 +54,16 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
     if failed.is_empty() && lso_report.defects.is_empty() && stress_report.findings.is_empty() {
         println!(
             "{}: all {} cases pass, emit_lso has no defects, {} stress programs ({} traces) agree with the interpreter",
-            source.label,
+            label,
             results.len(),
             stress_report.programs,
             stress_report.traces
         );
-        return Ok(Verdict::Sound);
+        return Verdict::Sound;
     }
     println!(
         "{}: {} of {} cases fail, emit_lso has {} defect classes, stress found {} differences",
-        source.label,
+        label,
         failed.len(),
         results.len(),
         lso_report.defects.len(),
@@ -70,5 +87,5 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
             finding.dir.display()
         );
     }
-    Ok(Verdict::Defects)
+    Verdict::Defects
 }

@@ -528,6 +528,7 @@ mod tests {
             difference: "with the JIT it returns 1\t0, without it 2\t0 | odd".to_owned(),
             jit_settings: vec!["hotloop=1".to_owned()],
             dir: PathBuf::from("target/stress/x"),
+            took_millis: 40,
             shrunk: Some(Shrunk {
                 path: PathBuf::from("shrunk.lua"),
                 lines: 3,

@@ -128,27 +128,87 @@ pub fn run_script(
         .with_context(|| format!("the suite printed something that is not an outcome: {json}"))
 }
 
-/// Runs every program in `dir` with the JIT on and off.
+/// Runs every program in `dir` with the JIT on and off, in order of file
+/// name. The programs are spread over one suite process per core: each
+/// gets a shard folder of hard links to every n-th program.
 pub fn run_compare(
     cx: &mut Context,
     suite: &Path,
     dir: &Path,
     timeout_secs: f64,
 ) -> Result<Vec<Comparison>> {
+    let programs = super::lua_files(dir)?;
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(programs.len())
+        .max(1);
+    let shards_dir = dir.join(".shards");
+    let shards: Vec<PathBuf> = if workers == 1 {
+        vec![dir.to_owned()]
+    } else {
+        if shards_dir.exists() {
+            fs::remove_dir_all(&shards_dir)
+                .with_context(|| format!("cannot clear {}", shards_dir.display()))?;
+        }
+        let shards: Vec<PathBuf> = (0..workers)
+            .map(|k| shards_dir.join(k.to_string()))
+            .collect();
+        for shard in &shards {
+            fs::create_dir_all(shard)
+                .with_context(|| format!("cannot create {}", shard.display()))?;
+        }
+        for (index, program) in programs.iter().enumerate() {
+            let link = shards[index % workers].join(program.file_name().expect("a file"));
+            fs::hard_link(program, &link)
+                .or_else(|_| fs::copy(program, &link).map(|_| ()))
+                .with_context(|| format!("cannot link {} into a shard", program.display()))?;
+        }
+        shards
+    };
     let timeout = timeout_secs.to_string();
-    let json = run_suite(
-        cx,
-        suite,
-        &[
-            "compare".as_ref(),
-            dir.as_os_str(),
-            "--timeout".as_ref(),
-            timeout.as_ref(),
-        ],
-    )?;
-    serde_json::from_str(&json).with_context(|| {
-        format!("the suite printed something that is not a list of comparisons: {json}")
-    })
+    let mut children = Vec::new();
+    for shard in &shards {
+        let mut command = cx.toolchain.command(suite);
+        command
+            .arg("compare")
+            .arg(shard)
+            .args(["--timeout", &timeout])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        cx.record(shown(&command));
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot start `{}`", shown(&command)))?;
+        children.push((shown(&command), child));
+    }
+    let mut comparisons: Vec<Comparison> = Vec::new();
+    for (shown, child) in children {
+        let output = child
+            .wait_with_output()
+            .with_context(|| format!("`{shown}` did not finish"))?;
+        if !output.status.success() {
+            bail!("`{shown}` failed ({})", output.status);
+        }
+        let json = String::from_utf8_lossy(&output.stdout);
+        let part: Vec<Comparison> = serde_json::from_str(&json).with_context(|| {
+            format!("the suite printed something that is not a list of comparisons: {json}")
+        })?;
+        comparisons.extend(part);
+    }
+    if workers > 1 {
+        let _ = fs::remove_dir_all(&shards_dir);
+    }
+    comparisons.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(comparisons)
+}
+
+fn shown(command: &std::process::Command) -> String {
+    std::iter::once(command.get_program())
+        .chain(command.get_args())
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Runs `script` and captures the traces it leaves into `out` (`suite

@@ -63,6 +63,8 @@ pub struct Finding {
     pub jit_settings: Vec<String>,
     /// Where program.lua, finding.json and (if shrunk) shrunk.lua are.
     pub dir: PathBuf,
+    /// The longer of the program's two runs (JIT on, off), in milliseconds.
+    pub took_millis: u64,
     pub shrunk: Option<Shrunk>,
     /// Which patch makes the reproducer pass, when the series was checked.
     pub attribution: Option<Attribution>,
@@ -125,9 +127,7 @@ fn run_home(cx: &Context, suite_bin: &Path, seed: u64, count: u32) -> PathBuf {
         .join(format!("seed-{seed}-count-{count}"))
 }
 
-/// Generates, runs, saves and shrinks one run on one build; a run with the
-/// same build, suite, seed, count and generator is reused while its folder
-/// is intact.
+/// Generates, runs, saves and shrinks one run on one build.
 pub fn run(
     cx: &mut Context,
     variant: &str,
@@ -135,6 +135,18 @@ pub fn run(
     seed: u64,
     count: u32,
 ) -> Result<StressReport> {
+    let mut report = run_unshrunk(cx, variant, suite_bin, seed, count)?;
+    shrink(cx, suite_bin, &mut report)?;
+    Ok(report)
+}
+
+fn run_key(
+    cx: &mut Context,
+    variant: &str,
+    suite_bin: &Path,
+    seed: u64,
+    count: u32,
+) -> Result<Key> {
     let mut key = Key::new("stress")
         .text("suite", cx.cache.suite_hash(suite_bin)?)
         .text("variant", variant)
@@ -143,6 +155,20 @@ pub fn run(
     for source in GENERATOR_SOURCES {
         key = key.text("generator", source);
     }
+    Ok(key)
+}
+
+/// Generates, runs and saves one run on one build, without shrinking: what
+/// a verdict needs. A run with the same build, suite, seed, count and
+/// generator is reused while its folder is intact.
+pub fn run_unshrunk(
+    cx: &mut Context,
+    variant: &str,
+    suite_bin: &Path,
+    seed: u64,
+    count: u32,
+) -> Result<StressReport> {
+    let key = run_key(cx, variant, suite_bin, seed, count)?;
     let what = format!("{variant}: {count} stress programs (seed {seed})");
     cached_if(
         cx,
@@ -189,7 +215,6 @@ fn run_uncached(
     let findings_dir = home.join("findings");
     reset_dir(&findings_dir)?;
     let mut findings = Vec::new();
-    let mut originals = Vec::new();
     for (index, comparison) in comparisons.iter().enumerate() {
         let (Some(kind), Some(difference)) = (difference_kind(comparison), comparison.difference())
         else {
@@ -207,18 +232,17 @@ fn run_uncached(
             "    finding: program seed {:#x}: {difference}",
             program.seed
         );
-        originals.push((program.clone(), comparison.clone()));
         findings.push(Finding {
             program_seed: program.seed,
             kind: kind.to_owned(),
             difference,
             jit_settings: program.settings.clone(),
             dir,
+            took_millis: comparison.jit.millis.max(comparison.interpreter.millis),
             shrunk: None,
             attribution: None,
         });
     }
-    shrink_findings(cx, suite_bin, &mut findings, &originals)?;
     Ok(StressReport {
         variant: variant.to_owned(),
         programs_dir,
@@ -251,44 +275,70 @@ pub fn signature(finding: &Finding) -> String {
     format!("{}: {text}", finding.kind)
 }
 
-/// Shrinks the first finding of each signature, within the time budgets;
-/// the rest are kept as found. A program's candidates get a time limit of
-/// ten times what the original took (at least 2 s), not the run's 20 s.
+/// Shrinks the first finding of each signature in `report`, within the
+/// time budgets; the rest are kept as found. A program's candidates get a
+/// time limit of ten times what the original took (at least 2 s), not the
+/// run's 20 s. Reused when the run and the shrinker are the same.
+pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> Result<()> {
+    let key =
+        run_key(cx, &report.variant, suite_bin, report.seed, report.programs)?.text("shrunk", "");
+    let what = format!(
+        "{}: shrinking the findings of {} stress programs (seed {})",
+        report.variant, report.programs, report.seed
+    );
+    let findings = report.findings.clone();
+    let shrunk: Vec<Option<Shrunk>> = cached_if(
+        cx,
+        &what,
+        key,
+        |shrunk: &Vec<Option<Shrunk>>| {
+            shrunk.len() == findings.len() && shrunk.iter().flatten().all(|s| s.path.is_file())
+        },
+        |cx| shrink_findings(cx, suite_bin, &findings),
+    )?;
+    for (finding, shrunk) in report.findings.iter_mut().zip(shrunk) {
+        finding.shrunk = shrunk;
+    }
+    Ok(())
+}
+
 fn shrink_findings(
     cx: &mut Context,
     suite_bin: &Path,
-    findings: &mut [Finding],
-    originals: &[(Program, Comparison)],
-) -> Result<()> {
+    findings: &[Finding],
+) -> Result<Vec<Option<Shrunk>>> {
     let started = Instant::now();
     let mut seen = Vec::new();
-    for (finding, (program, comparison)) in findings.iter_mut().zip(originals) {
+    let mut shrunk = Vec::new();
+    for finding in findings {
         let signature = signature(finding);
+        let left = SHRINK_BUDGET_PER_RUN.saturating_sub(started.elapsed());
         if finding.kind == "program fails without the JIT" || seen.contains(&signature) {
+            shrunk.push(None);
+            continue;
+        }
+        if left.is_zero() {
+            eprintln!(
+                "    shrinking stopped: the run's budget of {} s is spent",
+                SHRINK_BUDGET_PER_RUN.as_secs()
+            );
+            shrunk.push(None);
             continue;
         }
         seen.push(signature);
-        let left = SHRINK_BUDGET_PER_RUN.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            eprintln!(
-                "    shrinking stopped: the run's budget of {SHRINK_BUDGET_PER_RUN:?} is spent"
-            );
-            break;
-        }
-        let took = comparison.jit.millis.max(comparison.interpreter.millis) as f64 / 1000.0;
-        let timeout = (10.0 * took).max(2.0);
-        let budget = left.min(SHRINK_BUDGET_PER_FINDING);
-        finding.shrunk = Some(shrink_finding(
+        let timeout = (10.0 * finding.took_millis as f64 / 1000.0).max(2.0);
+        let program = generate::program(finding.program_seed);
+        shrunk.push(Some(shrink_finding(
             cx,
             suite_bin,
-            program,
+            &program,
             &finding.kind,
             &finding.dir,
             timeout,
-            budget,
-        )?);
+            left.min(SHRINK_BUDGET_PER_FINDING),
+        )?));
     }
-    Ok(())
+    Ok(shrunk)
 }
 
 fn shrink_finding(
