@@ -131,7 +131,8 @@ pub fn run_and_capture(
                 traces(l, chunk_name, Some(&error), None)?,
             ));
         }
-        install_exit_capture(l, chunk_name, out)?;
+        let exit = ExitCapture { chunk_name, out };
+        install_exit_capture(l, &exit)?;
         sys::lua_pushvalue(l, -1);
         let result = if sys::lua_pcall(l, 0, 0, 0) != 0 {
             Err(lua.pop_error())
@@ -156,20 +157,25 @@ fn upvalue_index(i: c_int) -> c_int {
     sys::LUA_GLOBALSINDEX as c_int - i
 }
 
+/// What the os.exit replacement needs to write a capture. It reaches the
+/// replacement as a light userdata rather than as Lua strings: the output
+/// path differs between the builds (target/mcode/baseline/..., .../patched/...),
+/// and a string of another length in the workload's heap would move every
+/// later object, and with them the addresses the JIT derives constants from,
+/// so that the two builds' machine code would differ for no reason of theirs.
+struct ExitCapture<'a> {
+    chunk_name: &'a str,
+    out: &'a Path,
+}
+
 /// Replaces `os.exit` in `l` by `capture.c`'s suite_capture_exit, whose
-/// upvalues are `capture_on_exit` (with the chunk name and `out` as its own
-/// upvalues) and the original `os.exit`.
+/// upvalues are `capture_on_exit` (with `exit` as its upvalue) and the
+/// original `os.exit`.
 ///
 /// # Safety
-/// `l` is a valid state with the standard libraries open.
-unsafe fn install_exit_capture(
-    l: *mut sys::lua_State,
-    chunk_name: &str,
-    out: &Path,
-) -> Result<(), String> {
-    let out = out
-        .to_str()
-        .ok_or_else(|| format!("{} is not valid UTF-8", out.display()))?;
+/// `l` is a valid state with the standard libraries open, and `exit`
+/// outlives every call of the workload's os.exit.
+unsafe fn install_exit_capture(l: *mut sys::lua_State, exit: &ExitCapture) -> Result<(), String> {
     // SAFETY: the caller's state; the stack is back where it was afterwards.
     unsafe {
         sys::lua_getfield(l, sys::LUA_GLOBALSINDEX as c_int, c"os".as_ptr());
@@ -177,9 +183,8 @@ unsafe fn install_exit_capture(
             sys::lua_settop(l, -2);
             return Err("the state has no os library".to_owned());
         }
-        sys::lua_pushlstring(l, chunk_name.as_ptr().cast(), chunk_name.len());
-        sys::lua_pushlstring(l, out.as_ptr().cast(), out.len());
-        sys::lua_pushcclosure(l, Some(capture_on_exit), 2);
+        sys::lua_pushlightuserdata(l, std::ptr::from_ref(exit).cast_mut().cast());
+        sys::lua_pushcclosure(l, Some(capture_on_exit), 1);
         sys::lua_getfield(l, -2, c"exit".as_ptr());
         sys::lua_pushcclosure(l, Some(suite_capture_exit), 2);
         sys::lua_setfield(l, -2, c"exit".as_ptr());
@@ -208,25 +213,22 @@ unsafe fn exit_status(l: *mut sys::lua_State) -> Option<i64> {
 }
 
 /// The first upvalue of the os.exit replacement: captures the traces into
-/// the file named by its second upvalue. It must never raise a Lua error (the
+/// the file its upvalue, an `ExitCapture`, names. It must never raise a Lua error (the
 /// unwinding would cross this Rust frame), so every failure is reported on
 /// stderr instead; the file is then missing, and the host says so.
 unsafe extern "C" fn capture_on_exit(l: *mut sys::lua_State) -> c_int {
-    // SAFETY: called by Lua with the two string upvalues install_exit_capture gave.
+    // SAFETY: called by Lua with the upvalue install_exit_capture gave, which
+    // points to an ExitCapture that outlives the workload.
     unsafe {
         let Some(status) = exit_status(l) else {
             // os.exit itself will reject the argument; the workload goes on.
             return 0;
         };
-        let text = |index: c_int| {
-            let mut len = 0usize;
-            let ptr = sys::lua_tolstring(l, upvalue_index(index), &mut len);
-            String::from_utf8_lossy(std::slice::from_raw_parts(ptr.cast::<u8>(), len)).into_owned()
-        };
-        let (chunk_name, out) = (text(1), text(2));
+        let exit = &*sys::lua_touserdata(l, upvalue_index(1)).cast::<ExitCapture>();
         sys::lua_gc(l, sys::LUA_GCSTOP as c_int, 0);
-        let written = traces(l, &chunk_name, None, Some(status)).and_then(|document| {
-            std::fs::write(&out, document).map_err(|error| format!("cannot write {out}: {error}"))
+        let written = traces(l, exit.chunk_name, None, Some(status)).and_then(|document| {
+            std::fs::write(exit.out, document)
+                .map_err(|error| format!("cannot write {}: {error}", exit.out.display()))
         });
         if let Err(error) = written {
             let _ = writeln!(io::stderr(), "capture failed at os.exit: {error}");

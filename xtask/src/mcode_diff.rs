@@ -690,6 +690,33 @@ mod tests {
         }
     }
 
+    fn outcome(status: crate::pipeline::suite::outcome::Status, signal: Option<i32>) -> Outcome {
+        Outcome {
+            status,
+            exit_code: None,
+            signal,
+            error: None,
+            output: String::new(),
+            millis: 5,
+            value: None,
+            traces: None,
+        }
+    }
+
+    #[test]
+    fn a_crash_is_named_as_the_reason_for_no_capture() {
+        use crate::pipeline::suite::outcome::Status;
+        let crash = outcome(Status::Crash, Some(11));
+        let why = why_not_captured(&crash, false).unwrap();
+        assert!(
+            why.contains("crash: SIGSEGV") && why.contains("crashes leaves no traces"),
+            "{why}"
+        );
+        assert_eq!(why_not_captured(&crash, true), None);
+        let why = why_not_captured(&outcome(Status::Timeout, None), false).unwrap();
+        assert!(why.contains("killed before the capture"), "{why}");
+    }
+
     #[test]
     fn totals_count_every_trace_and_every_unexplained_item() {
         let split = Site {
