@@ -1,20 +1,34 @@
 /*
-** Where a trace starts, for the machine-code capture (src/capture.rs).
+** What the machine-code capture (src/capture.rs) needs from LuaJIT's
+** internals, compiled against the linked tree's own headers.
 **
-** jit.util.traceinfo() does not say where a trace was started, and the only
+** Where a trace starts: jit.util.traceinfo() does not say, and the only
 ** other way to learn it, a jit.attach() hook, would have to be attached
 ** while the workload runs. GCtrace keeps the starting prototype and
-** bytecode position (startpt, startpc) and its root trace, so this function,
-** compiled against the linked tree's own headers, reads them after the run:
+** bytecode position (startpt, startpc) and its root trace, so this function
+** reads them after the run:
 **
 **   local n = tracestart()                 -- number of trace slots (J->sizetrace)
 **   local pt, pc, root = tracestart(tr)    -- nothing when slot tr holds no trace
 **
 ** pt is a prototype value, which jit.util.funcinfo(pt, pc) accepts.
+**
+** IR names: -jdump takes opcode names from jit/vmdef.lua, which buildvm
+** generates from IRDEF; the suite has no jit/ folder on its path, so the
+** names come from the same macros here, and always match the linked tree:
+**
+**   local ops, types = irnames()   -- arrays indexed by opcode and type number + 1
+**
+** os.exit during a capture: suite_capture_exit is installed as os.exit with
+** two upvalues, a capture function that never raises an error and the
+** original os.exit. It captures first, then exits as the original would.
+** It is C rather than Rust because the original os.exit raises a Lua error
+** on a bad argument, and LuaJIT's error unwinding must not cross Rust frames.
 */
 
 #include "lj_obj.h"
 #include "lj_jit.h"
+#include "lj_ir.h"
 #include "lj_dispatch.h"
 #include "lauxlib.h"
 
@@ -45,4 +59,46 @@ int suite_capture_tracestart(lua_State *L)
   }
   return 0;
 #endif
+}
+
+static const char *const capture_irnames[] = {
+#define CAPTURE_IRNAME(name, m, m1, m2) #name,
+IRDEF(CAPTURE_IRNAME)
+#undef CAPTURE_IRNAME
+};
+
+static const char *const capture_irtypes[] = {
+#define CAPTURE_IRTNAME(name, size) #name,
+IRTDEF(CAPTURE_IRTNAME)
+#undef CAPTURE_IRTNAME
+};
+
+static void capture_names(lua_State *L, const char *const *names, int count)
+{
+  int i;
+  lua_createtable(L, count, 0);
+  for (i = 0; i < count; i++) {
+    lua_pushstring(L, names[i]);
+    lua_rawseti(L, -2, i + 1);
+  }
+}
+
+int suite_capture_irnames(lua_State *L)
+{
+  capture_names(L, capture_irnames, (int)(sizeof(capture_irnames) / sizeof(capture_irnames[0])));
+  capture_names(L, capture_irtypes, (int)(sizeof(capture_irtypes) / sizeof(capture_irtypes[0])));
+  return 2;
+}
+
+int suite_capture_exit(lua_State *L)
+{
+  int n = lua_gettop(L), i;
+  lua_checkstack(L, n + 2);
+  lua_pushvalue(L, lua_upvalueindex(1));
+  for (i = 1; i <= n; i++) lua_pushvalue(L, i);
+  lua_call(L, n, 0);
+  lua_pushvalue(L, lua_upvalueindex(2));
+  lua_insert(L, 1);
+  lua_call(L, n, LUA_MULTRET);
+  return lua_gettop(L);
 }

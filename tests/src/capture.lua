@@ -3,9 +3,10 @@
 -- src/capture.rs). Nothing was attached to the JIT while the workload ran;
 -- this chunk only reads what it left behind.
 --
--- Arguments: the trace-start helper (src/capture.c), the workload's chunk
--- name, and its uncaught error (or nil).
-local tracestart, script_name, script_error = ...
+-- Arguments: the trace-start and IR-name helpers (src/capture.c), the
+-- workload's chunk name, its uncaught error (or nil) and the status it passed
+-- to os.exit (or nil).
+local tracestart, irnames, script_name, script_error, exit_status = ...
 
 -- The caller has switched the JIT off: the loops below add no traces.
 local jutil = require("jit.util")
@@ -95,14 +96,31 @@ local function operand_text(tr, mode, value)
   return tostring(value)                     -- IRMlit, IRMcst
 end
 
--- IR as text: number, opcode and type as numbers (names need jit/vmdef.lua,
--- which differs between trees), operands with constants spelled out.
+-- Opcode names from the tree's IRDEF, as -jdump prints them; type names as
+-- -jdump abbreviates IRTDEF's (jit/dump.lua), lowercase where it does not.
+local opnames, typenames = irnames()
+local type_abbreviations = {
+  FALSE = "fal", TRUE = "tru", LIGHTUD = "lud", THREAD = "thr", PROTO = "pro",
+  FUNC = "fun", CDATA = "cdt", UDATA = "udt", FLOAT = "flt", SOFTFP = "sfp",
+}
+local function type_name(t)
+  local name = typenames[t + 1]
+  if not name then return "t" .. t end
+  return type_abbreviations[name] or name:lower()
+end
+
+-- IR as text in -jdump's columns: number, guard (">") and PHI ("+") marks,
+-- type, opcode, operands (constants spelled out; no registers, which are the
+-- machine code's business).
 local function ir_lines(tr, nins)
   local lines = {}
   for ref = 1, nins do
     local m, ot, op1, op2 = jutil.traceir(tr, ref)
     if not m then error(format("trace %d has no IR instruction %d", tr, ref)) end
-    local text = format("%04d op%-3d t%-3d %s %s", ref, bit.rshift(ot, 8), bit.band(ot, 255),
+    local op = bit.rshift(ot, 8)
+    local text = format("%04d %s%s %-3s %-6s %s %s", ref,
+      bit.band(ot, 0x80) ~= 0 and ">" or " ", bit.band(ot, 0x40) ~= 0 and "+" or " ",
+      type_name(bit.band(ot, 31)), opnames[op + 1] or ("op" .. op),
       operand_text(tr, bit.band(m, 3), op1), operand_text(tr, bit.band(bit.rshift(m, 2), 3), op2))
     lines[#lines + 1] = jstr(text)
   end
@@ -201,9 +219,10 @@ for i = 0, 1000 do
 end
 
 return jobject({
-  { "format", jstr("luajit-arm64-verify mcode capture 1") },
+  { "format", jstr("luajit-arm64-verify mcode capture 2") },
   { "script", jstr(script_name) },
   { "error", jopt(script_error, jstr) },
+  { "exit", jopt(exit_status, tostring) },
   { "version", jstr(jit.version) },
   { "maps", jarray(memory_map()) },
   { "ircalls", jarray(ircalls) },

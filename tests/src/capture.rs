@@ -14,15 +14,26 @@
 //! prototype and pc (not exposed by `jit.util`); its parent and exit from the
 //! parent's exit stub, which LuaJIT patches into a branch to the side trace.
 //!
+//! A workload may end in three ways, and each leaves a capture: it returns,
+//! it raises an uncaught error (captured after the error unwinds), or it
+//! calls `os.exit`. A test written for a stock `luajit` ends with
+//! `os.exit(status)` (a tap-style test's `done()` does), which would end the
+//! process before any capture; so in the capture's state `os.exit` is
+//! replaced by a C function (`capture.c`) that captures right there, with the
+//! workload still on the stack, and then calls the original `os.exit`. The
+//! process exits with the script's own status, so the outcome is the same as
+//! without the capture. Only a crash or a timeout leaves no capture.
+//!
 //! # The capture file
 //!
 //! One JSON document, ending in a newline:
 //!
 //! ```text
 //! {
-//!   "format":  "luajit-arm64-verify mcode capture 1",
+//!   "format":  "luajit-arm64-verify mcode capture 2",
 //!   "script":  chunk name of the workload,
 //!   "error":   its uncaught error, or null (the traces are captured anyway),
+//!   "exit":    the status it passed to os.exit (true 0, false 1), or null when it did not call it,
 //!   "version": jit.version,
 //!   "maps":    [["0xSTART", "0xEND"], ...]  mapped ranges (/proc/self/maps), to tell addresses from numbers,
 //!   "ircalls": ["0xADDR", ...]              address of IR call i (jit.util.ircalladdr),
@@ -34,8 +45,9 @@
 //!     "start":      "chunk:line" where recording started, or null,
 //!     "link":       linked trace, "linktype": "loop", "stitch", "interpreter", ...,
 //!     "nexit":      number of snapshots,
-//!     "ir":         ["0001 op19  t14  0003 K[t14 1]", ...]  one line per IR instruction:
-//!                   number, opcode and type as numbers, operands (refs as numbers, constants as
+//!     "ir":         ["0003 >  num ULE    0002 K[t14 100]", ...]  one line per IR instruction,
+//!                   in -jdump's columns: number, guard `>` and PHI `+` marks, type and opcode
+//!                   by LuaJIT's own names, operands (refs as numbers, constants as
 //!                   K[type value], with addresses as `ptr` and GC objects by kind),
 //!     "address":    "0xADDR" of the machine code (null when the trace has none),
 //!     "loop":       byte offset of the loop label (0 when there is none),
@@ -47,18 +59,17 @@
 //! ```
 //!
 //! Two runs of one build give the same IR, and machine code that differs
-//! only in the heap and code addresses it embeds. A workload that crashes,
-//! times out or calls `os.exit` leaves no capture.
+//! only in the heap and code addresses it embeds.
 
 use std::ffi::{CString, c_int};
-use std::io;
+use std::io::{self, Write as _};
 use std::path::Path;
 use std::time::Duration;
 
 use luajit_sys as sys;
 
 use crate::isolate::{Finished, run_isolated};
-use crate::lua::Lua;
+use crate::lua::{Lua, pop_error};
 use crate::outcome::Outcome;
 
 const CAPTURE_LUA: &str = include_str!("capture.lua");
@@ -66,6 +77,11 @@ const CAPTURE_LUA: &str = include_str!("capture.lua");
 unsafe extern "C" {
     /// `capture.c`: the start prototype, pc and root of a trace.
     fn suite_capture_tracestart(l: *mut sys::lua_State) -> c_int;
+    /// `capture.c`: LuaJIT's IR opcode and type names.
+    fn suite_capture_irnames(l: *mut sys::lua_State) -> c_int;
+    /// `capture.c`: calls its first upvalue, then its second (the original
+    /// os.exit), each with the arguments it was given.
+    fn suite_capture_exit(l: *mut sys::lua_State) -> c_int;
 }
 
 /// Runs `source` in a child and writes its traces to `out`. The outcome is the
@@ -82,7 +98,7 @@ pub fn capture(
     }
     run_isolated(timeout, || {
         let lua = Lua::new();
-        let (result, document) = run_and_capture(&lua, source, chunk_name)?;
+        let (result, document) = run_and_capture(&lua, source, chunk_name, out)?;
         std::fs::write(out, document)
             .map_err(|error| format!("cannot write {}: {error}", out.display()))?;
         result.map(|()| Finished::default())
@@ -92,11 +108,14 @@ pub fn capture(
 /// Runs the workload, then captures its traces while its main function is
 /// still referenced: a trace lives as long as the prototype it starts in, and
 /// the collector would free the main chunk's traces as soon as the chunk is
-/// garbage. Returns the workload's result and the capture document.
+/// garbage. Returns the workload's result and the capture document. When the
+/// workload calls `os.exit`, the capture is written to `out` there and the
+/// process exits with the workload's status: this function does not return.
 pub fn run_and_capture(
     lua: &Lua,
     source: &[u8],
     chunk_name: &str,
+    out: &Path,
 ) -> Result<(Result<(), String>, Vec<u8>), String> {
     let l = lua.as_ptr();
     let name =
@@ -107,8 +126,13 @@ pub fn run_and_capture(
         let top = sys::lua_gettop(l);
         if sys::luaL_loadbuffer(l, source.as_ptr().cast(), source.len(), name.as_ptr()) != 0 {
             let error = lua.pop_error();
-            return Ok((Err(error.clone()), traces(lua, chunk_name, Some(&error))?));
+            return Ok((
+                Err(error.clone()),
+                traces(l, chunk_name, Some(&error), None)?,
+            ));
         }
+        let exit = ExitCapture { chunk_name, out };
+        install_exit_capture(l, &exit)?;
         sys::lua_pushvalue(l, -1);
         let result = if sys::lua_pcall(l, 0, 0, 0) != 0 {
             Err(lua.pop_error())
@@ -117,15 +141,113 @@ pub fn run_and_capture(
         };
         // The workload is over: the capture must not free what it left.
         sys::lua_gc(l, sys::LUA_GCSTOP as c_int, 0);
-        let document = traces(lua, chunk_name, result.as_ref().err().map(String::as_str));
+        let document = traces(
+            l,
+            chunk_name,
+            result.as_ref().err().map(String::as_str),
+            None,
+        );
         sys::lua_settop(l, top);
         Ok((result, document?))
     }
 }
 
-/// Runs `capture.lua` in `lua`, after the workload, and returns its document.
-pub fn traces(lua: &Lua, chunk_name: &str, script_error: Option<&str>) -> Result<Vec<u8>, String> {
-    let l = lua.as_ptr();
+/// `lua_upvalueindex(i)`, a macro in lua.h.
+fn upvalue_index(i: c_int) -> c_int {
+    sys::LUA_GLOBALSINDEX as c_int - i
+}
+
+/// What the os.exit replacement needs to write a capture. It reaches the
+/// replacement as a light userdata rather than as Lua strings: the output
+/// path differs between the builds (target/mcode/baseline/..., .../patched/...),
+/// and a string of another length in the workload's heap would move every
+/// later object, and with them the addresses the JIT derives constants from,
+/// so that the two builds' machine code would differ for no reason of theirs.
+struct ExitCapture<'a> {
+    chunk_name: &'a str,
+    out: &'a Path,
+}
+
+/// Replaces `os.exit` in `l` by `capture.c`'s suite_capture_exit, whose
+/// upvalues are `capture_on_exit` (with `exit` as its upvalue) and the
+/// original `os.exit`.
+///
+/// # Safety
+/// `l` is a valid state with the standard libraries open, and `exit`
+/// outlives every call of the workload's os.exit.
+unsafe fn install_exit_capture(l: *mut sys::lua_State, exit: &ExitCapture) -> Result<(), String> {
+    // SAFETY: the caller's state; the stack is back where it was afterwards.
+    unsafe {
+        sys::lua_getfield(l, sys::LUA_GLOBALSINDEX as c_int, c"os".as_ptr());
+        if sys::lua_type(l, -1) != sys::LUA_TTABLE as c_int {
+            sys::lua_settop(l, -2);
+            return Err("the state has no os library".to_owned());
+        }
+        sys::lua_pushlightuserdata(l, std::ptr::from_ref(exit).cast_mut().cast());
+        sys::lua_pushcclosure(l, Some(capture_on_exit), 1);
+        sys::lua_getfield(l, -2, c"exit".as_ptr());
+        sys::lua_pushcclosure(l, Some(suite_capture_exit), 2);
+        sys::lua_setfield(l, -2, c"exit".as_ptr());
+        sys::lua_settop(l, -2);
+    }
+    Ok(())
+}
+
+/// What `os.exit(status)` will exit with, as LuaJIT's os_exit computes it;
+/// None for an argument it rejects with an error (and then does not exit).
+///
+/// # Safety
+/// `l` is a valid state, inside a call with the arguments of os.exit.
+unsafe fn exit_status(l: *mut sys::lua_State) -> Option<i64> {
+    // SAFETY: reading the arguments of the current call.
+    unsafe {
+        match sys::lua_type(l, 1) {
+            t if t == sys::LUA_TNONE || t == sys::LUA_TNIL as c_int => Some(0),
+            t if t == sys::LUA_TBOOLEAN as c_int => {
+                Some(if sys::lua_toboolean(l, 1) != 0 { 0 } else { 1 })
+            }
+            _ if sys::lua_isnumber(l, 1) != 0 => Some(sys::lua_tointeger(l, 1) as i64),
+            _ => None,
+        }
+    }
+}
+
+/// The first upvalue of the os.exit replacement: captures the traces into
+/// the file its upvalue, an `ExitCapture`, names. It must never raise a Lua error (the
+/// unwinding would cross this Rust frame), so every failure is reported on
+/// stderr instead; the file is then missing, and the host says so.
+unsafe extern "C" fn capture_on_exit(l: *mut sys::lua_State) -> c_int {
+    // SAFETY: called by Lua with the upvalue install_exit_capture gave, which
+    // points to an ExitCapture that outlives the workload.
+    unsafe {
+        let Some(status) = exit_status(l) else {
+            // os.exit itself will reject the argument; the workload goes on.
+            return 0;
+        };
+        let exit = &*sys::lua_touserdata(l, upvalue_index(1)).cast::<ExitCapture>();
+        sys::lua_gc(l, sys::LUA_GCSTOP as c_int, 0);
+        let written = traces(l, exit.chunk_name, None, Some(status)).and_then(|document| {
+            std::fs::write(exit.out, document)
+                .map_err(|error| format!("cannot write {}: {error}", exit.out.display()))
+        });
+        if let Err(error) = written {
+            let _ = writeln!(io::stderr(), "capture failed at os.exit: {error}");
+        }
+        0
+    }
+}
+
+/// Runs `capture.lua` in `l`, after the workload or inside its os.exit, and
+/// returns its document. It leaves the JIT off.
+///
+/// # Safety
+/// `l` is a valid state (the workload's or one of its coroutines).
+pub unsafe fn traces(
+    l: *mut sys::lua_State,
+    chunk_name: &str,
+    script_error: Option<&str>,
+    exit: Option<i64>,
+) -> Result<Vec<u8>, String> {
     let name = CString::new("@capture.lua").expect("no NUL");
     // SAFETY: `l` is a valid state; every pushed value is popped again on all paths.
     unsafe {
@@ -144,16 +266,21 @@ pub fn traces(lua: &Lua, chunk_name: &str, script_error: Option<&str>) -> Result
             name.as_ptr(),
         ) != 0
         {
-            return Err(lua.pop_error());
+            return Err(pop_error(l));
         }
         sys::lua_pushcclosure(l, Some(suite_capture_tracestart), 0);
+        sys::lua_pushcclosure(l, Some(suite_capture_irnames), 0);
         sys::lua_pushlstring(l, chunk_name.as_ptr().cast(), chunk_name.len());
         match script_error {
             Some(error) => sys::lua_pushlstring(l, error.as_ptr().cast(), error.len()),
             None => sys::lua_pushnil(l),
         }
-        if sys::lua_pcall(l, 3, 1, 0) != 0 {
-            return Err(lua.pop_error());
+        match exit {
+            Some(status) => sys::lua_pushinteger(l, status as sys::lua_Integer),
+            None => sys::lua_pushnil(l),
+        }
+        if sys::lua_pcall(l, 5, 1, 0) != 0 {
+            return Err(pop_error(l));
         }
         let mut len = 0usize;
         let ptr = sys::lua_tolstring(l, -1, &mut len);
@@ -193,6 +320,50 @@ mod tests {
         assert_eq!(trace["linktype"], "loop", "{document}");
         assert!(!trace["ir"].as_array().unwrap().is_empty(), "{document}");
         assert!(trace["mcode"].as_str().unwrap().len() >= 8, "{document}");
+        assert_eq!(document["exit"], serde_json::Value::Null, "{document}");
+        // A numeric for loop compiles to a LOOP instruction, named as -jdump
+        // names it, in the opcode column (after number, marks and type).
+        let ir: Vec<&str> = trace["ir"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|line| line.as_str().unwrap())
+            .collect();
+        assert!(
+            ir.iter()
+                .any(|line| line.get(12..18).map(str::trim_end) == Some("LOOP")),
+            "{ir:?}"
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn os_exit_leaves_a_capture_and_keeps_its_status() {
+        let dir = std::env::temp_dir().join(format!("suite-capture-exit-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = dir.join("exit.json");
+        let source = b"jit.opt.start('hotloop=1')\nlocal s = 0\nfor i = 1, 100 do s = s + i end\nos.exit(s == 5050 and 3 or 4)\nerror('not reached')";
+        let outcome = capture(source, "t.lua", &out, Duration::from_secs(20)).unwrap();
+        assert_eq!(
+            (outcome.status, outcome.exit_code, outcome.error.as_deref()),
+            (Status::Fail, Some(3), None),
+            "{outcome:?}"
+        );
+        let document: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+        assert_eq!(document["exit"], 3, "{document}");
+        assert_eq!(document["error"], serde_json::Value::Null, "{document}");
+        assert_eq!(document["traces"][0]["start"], "t.lua:3", "{document}");
+        // A rejected argument is os.exit's own error, and no capture happens there.
+        let source = b"local ok, e = pcall(os.exit, {})\nerror(e)";
+        let outcome = capture(source, "t.lua", &out, Duration::from_secs(20)).unwrap();
+        assert!(
+            outcome
+                .error
+                .as_deref()
+                .is_some_and(|e| e.contains("bad argument #1")),
+            "{outcome:?}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

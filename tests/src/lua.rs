@@ -92,21 +92,30 @@ impl Lua {
 
     /// The error value on top of the stack, as Lua's `tostring` would print it.
     pub(crate) unsafe fn pop_error(&self) -> String {
-        let l = self.state.as_ptr();
         // SAFETY: the caller leaves an error value on top of a valid stack.
-        unsafe {
-            let mut len = 0usize;
-            let ptr = sys::lua_tolstring(l, -1, &mut len);
-            let message = if ptr.is_null() {
-                let type_name = CStr::from_ptr(sys::lua_typename(l, sys::lua_type(l, -1)));
-                format!("(error object is a {} value)", type_name.to_string_lossy())
-            } else {
-                let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), len);
-                String::from_utf8_lossy(bytes).into_owned()
-            };
-            sys::lua_settop(l, -2 as c_int);
-            message
-        }
+        unsafe { pop_error(self.state.as_ptr()) }
+    }
+}
+
+/// The error value on top of `l`'s stack, popped, as Lua's `tostring` would
+/// print it; for code that has only the raw state (a C function's).
+///
+/// # Safety
+/// `l` is a valid state with a value on top.
+pub(crate) unsafe fn pop_error(l: *mut sys::lua_State) -> String {
+    // SAFETY: as the caller promises.
+    unsafe {
+        let mut len = 0usize;
+        let ptr = sys::lua_tolstring(l, -1, &mut len);
+        let message = if ptr.is_null() {
+            let type_name = CStr::from_ptr(sys::lua_typename(l, sys::lua_type(l, -1)));
+            format!("(error object is a {} value)", type_name.to_string_lossy())
+        } else {
+            let bytes = std::slice::from_raw_parts(ptr.cast::<u8>(), len);
+            String::from_utf8_lossy(bytes).into_owned()
+        };
+        sys::lua_settop(l, -2 as c_int);
+        message
     }
 }
 

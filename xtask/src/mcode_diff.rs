@@ -5,8 +5,12 @@
 //! the JIT; the traces are read afterwards), the captures are kept in
 //! target/mcode/<variant>/<script>.json, and the traces are matched by number
 //! and IR, normalised (see `normalise`) and diffed. Every differing site is
-//! explained (the same loads/stores, fused into LDP/STP differently: what
-//! the series changes) or listed as unexplained.
+//! a baseline mis-fusion the series corrects (the defect, shown), a legal
+//! fusion it gives up (its cost, listed) or unexplained (see
+//! `compare::classify`). A script is captured however it ends, returning,
+//! raising an error or calling os.exit; only a crash or a timeout leaves
+//! nothing to compare. Every captured trace is also searched for an LDP
+//! whose two destinations are one register (CONSTRAINED UNPREDICTABLE).
 
 mod capture;
 mod compare;
@@ -19,7 +23,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
-pub use compare::{Site, TraceResult, TraceStatus};
+pub use compare::{EqualLdp, Site, SiteClass, TraceResult, TraceStatus};
 
 use crate::Verdict;
 use crate::flags;
@@ -47,7 +51,7 @@ pub struct McodeDiff {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct Totals {
     pub scripts: usize,
-    /// Scripts a build left no capture of (crash, timeout, os.exit).
+    /// Scripts a build left no capture of (crash, timeout).
     pub not_captured: usize,
     pub baseline_traces: usize,
     pub patched_traces: usize,
@@ -60,8 +64,17 @@ pub struct Totals {
     pub only_baseline: usize,
     pub only_patched: usize,
     pub sites: usize,
+    /// `misfusions_corrected + fusions_given_up`.
     pub explained_sites: usize,
+    pub misfusions_corrected: usize,
+    pub fusions_given_up: usize,
     pub unexplained_sites: usize,
+    /// Captured traces holding an LDP with two equal destinations, and how
+    /// many such LDPs they hold, per build.
+    pub equal_ldp_traces_baseline: usize,
+    pub equal_ldp_traces_patched: usize,
+    pub equal_ldps_baseline: usize,
+    pub equal_ldps_patched: usize,
     /// What is not accounted for: unexplained sites, IR differences and
     /// missing traces where the runs did not diverge, and missing captures.
     pub unexplained: usize,
@@ -78,6 +91,9 @@ pub struct ScriptDiff {
     /// Builds that left no capture, and why.
     pub not_captured: Vec<String>,
     pub traces: Vec<TraceResult>,
+    /// Traces holding an LDP with two equal destinations, per build.
+    pub equal_ldps_baseline: Vec<EqualLdp>,
+    pub equal_ldps_patched: Vec<EqualLdp>,
 }
 
 impl McodeDiff {
@@ -215,11 +231,7 @@ pub fn diff_saved(target_dir: &Path, root: &Path, scripts: &[PathBuf]) -> Result
             let path = capture_path(target_dir, name, &script);
             let capture = Capture::load(&path)
                 .with_context(|| format!("no saved capture of {} on {name}", script.display()))?;
-            let summary = match &capture.error {
-                Some(error) => format!("fail: {error}"),
-                None => "pass".to_owned(),
-            };
-            sides.push((name, summary, None, Some(capture)));
+            sides.push((name, capture.ending(), None, Some(capture)));
         }
         let patched = sides.pop().expect("two sides");
         let baseline = sides.pop().expect("two sides");
@@ -320,9 +332,25 @@ fn chunk_name(root: &Path, script: &Path) -> String {
 }
 
 fn why_not_captured(outcome: &Outcome, captured: bool) -> Option<String> {
-    (!captured).then(|| match &outcome.error {
-        Some(error) if error.starts_with("capture failed") => error.clone(),
-        _ => format!("no capture: {}", outcome.summary()),
+    use crate::pipeline::suite::outcome::Status;
+    (!captured).then(|| match (&outcome.error, outcome.status) {
+        (Some(error), _) if error.starts_with("capture failed") => error.clone(),
+        (_, Status::Crash) => format!(
+            "no capture: {} (a process that crashes leaves no traces to read)",
+            outcome.summary()
+        ),
+        (_, Status::Timeout) => format!(
+            "no capture: {} (the process was killed before the capture)",
+            outcome.summary()
+        ),
+        _ => {
+            let output = outcome.output.trim();
+            if output.is_empty() {
+                format!("no capture: {}", outcome.summary())
+            } else {
+                format!("no capture: {}; it printed: {output}", outcome.summary())
+            }
+        }
     })
 }
 
@@ -340,6 +368,15 @@ fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDi
             .with_context(|| format!("comparing the traces of {script}"))?,
         _ => Vec::new(),
     };
+    let equal_ldps = |side: &Side| -> Result<Vec<EqualLdp>> {
+        match &side.3 {
+            Some(capture) => compare::equal_register_ldps(capture)
+                .with_context(|| format!("{} traces of {script}", side.0)),
+            None => Ok(Vec::new()),
+        }
+    };
+    let equal_ldps_baseline = equal_ldps(&baseline)?;
+    let equal_ldps_patched = equal_ldps(&patched)?;
     Ok(ScriptDiff {
         script,
         baseline: baseline.1,
@@ -347,6 +384,8 @@ fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDi
         diverged,
         not_captured,
         traces,
+        equal_ldps_baseline,
+        equal_ldps_patched,
     })
 }
 
@@ -356,6 +395,11 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
         ..Totals::default()
     };
     for script in &scripts {
+        totals.equal_ldp_traces_baseline += script.equal_ldps_baseline.len();
+        totals.equal_ldp_traces_patched += script.equal_ldps_patched.len();
+        let count = |found: &[EqualLdp]| found.iter().map(|t| t.lines.len()).sum::<usize>();
+        totals.equal_ldps_baseline += count(&script.equal_ldps_baseline);
+        totals.equal_ldps_patched += count(&script.equal_ldps_patched);
         if !script.not_captured.is_empty() {
             totals.not_captured += 1;
             totals.unexplained += script.not_captured.len();
@@ -380,6 +424,13 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
                 totals.patched_traces += 1;
             }
             totals.sites += trace.sites.len();
+            for site in &trace.sites {
+                match site.class {
+                    SiteClass::MisfusionCorrected => totals.misfusions_corrected += 1,
+                    SiteClass::FusionGivenUp => totals.fusions_given_up += 1,
+                    SiteClass::Unexplained => {}
+                }
+            }
             let explained = trace.sites.iter().filter(|site| site.explained).count();
             totals.explained_sites += explained;
             totals.unexplained_sites += trace.sites.len() - explained;
@@ -428,6 +479,14 @@ impl Style {
             self.paint("1;31", "UNEXPLAINED")
         }
     }
+
+    fn class(&self, class: SiteClass) -> String {
+        match class {
+            SiteClass::MisfusionCorrected => self.paint("32", class.label()),
+            SiteClass::FusionGivenUp => self.paint("33", class.label()),
+            SiteClass::Unexplained => self.paint("1;31", class.label()),
+        }
+    }
 }
 
 /// The report: per script, per trace, then the totals and every unexplained item.
@@ -435,6 +494,7 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
     let style = Style { colour };
     let mut out = String::new();
     let mut unexplained = Vec::new();
+    let mut given_up = Vec::new();
     let mut ir_different = Vec::new();
     for script in &diff.scripts {
         let _ = writeln!(
@@ -481,23 +541,45 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
                     out,
                     "      site {}, {}: {}",
                     index + 1,
-                    style.verdict(site.explained),
+                    style.class(site.class),
                     site.reason
                 );
                 let pairs = site_lines(site);
                 for line in &pairs {
                     let _ = writeln!(out, "        {line}");
                 }
-                if !site.explained {
-                    unexplained.push(format!(
+                match site.class {
+                    SiteClass::MisfusionCorrected => {}
+                    SiteClass::FusionGivenUp => given_up.push(format!(
                         "{} trace {} site {}: {} | {}",
                         script.script,
                         trace.trace,
                         index + 1,
                         site.baseline.join("; "),
                         site.patched.join("; ")
-                    ));
+                    )),
+                    SiteClass::Unexplained => unexplained.push(format!(
+                        "{} trace {} site {}: {} | {}",
+                        script.script,
+                        trace.trace,
+                        index + 1,
+                        site.baseline.join("; "),
+                        site.patched.join("; ")
+                    )),
                 }
+            }
+        }
+        for (name, found) in [
+            (BASELINE, &script.equal_ldps_baseline),
+            (PATCHED, &script.equal_ldps_patched),
+        ] {
+            for trace in found {
+                let _ = writeln!(
+                    out,
+                    "   {name} {}: LDP with two equal destinations (CONSTRAINED UNPREDICTABLE): {}",
+                    trace.heading,
+                    trace.lines.join("; ")
+                );
             }
         }
         out.push('\n');
@@ -528,9 +610,29 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
     );
     let _ = writeln!(
         out,
-        "  differing sites: {} ({} explained, {} unexplained)",
-        t.sites, t.explained_sites, t.unexplained_sites
+        "  differing sites: {} ({} baseline mis-fusions corrected, {} legal fusions given up, {} unexplained)",
+        t.sites, t.misfusions_corrected, t.fusions_given_up, t.unexplained_sites
     );
+    let _ = writeln!(
+        out,
+        "  LDP with two equal destinations (CONSTRAINED UNPREDICTABLE): {} in {} of {} baseline traces, {} in {} of {} patched traces",
+        t.equal_ldps_baseline,
+        t.equal_ldp_traces_baseline,
+        t.baseline_traces,
+        t.equal_ldps_patched,
+        t.equal_ldp_traces_patched,
+        t.patched_traces
+    );
+    if !given_up.is_empty() {
+        let _ = writeln!(
+            out,
+            "legal fusions given up (the cost of the series): {}",
+            given_up.len()
+        );
+        for item in &given_up {
+            let _ = writeln!(out, "  {item}");
+        }
+    }
     if !ir_different.is_empty() {
         let _ = writeln!(out, "IR differs (machine code not compared):");
         for item in &ir_different {
@@ -588,6 +690,33 @@ mod tests {
         }
     }
 
+    fn outcome(status: crate::pipeline::suite::outcome::Status, signal: Option<i32>) -> Outcome {
+        Outcome {
+            status,
+            exit_code: None,
+            signal,
+            error: None,
+            output: String::new(),
+            millis: 5,
+            value: None,
+            traces: None,
+        }
+    }
+
+    #[test]
+    fn a_crash_is_named_as_the_reason_for_no_capture() {
+        use crate::pipeline::suite::outcome::Status;
+        let crash = outcome(Status::Crash, Some(11));
+        let why = why_not_captured(&crash, false).unwrap();
+        assert!(
+            why.contains("crash: SIGSEGV") && why.contains("crashes leaves no traces"),
+            "{why}"
+        );
+        assert_eq!(why_not_captured(&crash, true), None);
+        let why = why_not_captured(&outcome(Status::Timeout, None), false).unwrap();
+        assert!(why.contains("killed before the capture"), "{why}");
+    }
+
     #[test]
     fn totals_count_every_trace_and_every_unexplained_item() {
         let split = Site {
@@ -596,12 +725,14 @@ mod tests {
                 "str x1, [x19, #496]".to_owned(),
                 "str x2, [x19, #504]".to_owned(),
             ],
+            class: SiteClass::MisfusionCorrected,
             explained: true,
             reason: "split".to_owned(),
         };
         let other = Site {
             baseline: vec!["add x1, x1, #0x1".to_owned()],
             patched: vec!["add x1, x1, #0x2".to_owned()],
+            class: SiteClass::Unexplained,
             explained: false,
             reason: "not only plain loads and stores".to_owned(),
         };
@@ -611,6 +742,12 @@ mod tests {
             patched: "pass".to_owned(),
             diverged: false,
             not_captured: Vec::new(),
+            equal_ldps_baseline: vec![EqualLdp {
+                trace: 2,
+                heading: "trace 2".to_owned(),
+                lines: vec!["ldp x1, x1, [x19, #8]".to_owned(); 2],
+            }],
+            equal_ldps_patched: Vec::new(),
             traces: vec![
                 trace_result(1, TraceStatus::Identical, Vec::new(), true),
                 trace_result(2, TraceStatus::Different, vec![split.clone()], true),
@@ -640,6 +777,15 @@ mod tests {
             (3, 2, 1, 1)
         );
         assert_eq!(t.unexplained, 2);
+        assert_eq!((t.misfusions_corrected, t.fusions_given_up), (2, 0));
+        assert_eq!(
+            (
+                t.equal_ldp_traces_baseline,
+                t.equal_ldps_baseline,
+                t.equal_ldp_traces_patched
+            ),
+            (1, 2, 0)
+        );
         assert!(!diff.clean());
         assert!(
             diff.text

@@ -87,6 +87,8 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         &pair,
         &[cases_dir.join("lj1075_stitch_ipairs_slot62.lua")],
     )?;
+    let exit_script = cx.root.join("tests/mcode/lj1075_stitch_exit_status.lua");
+    let stitch_exit = crate::mcode_diff::diff_workload(&mut cx, &pair, &[exit_script])?;
     let repeatable = stress::deterministic(
         &mut cx,
         BASELINE,
@@ -197,9 +199,20 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
     );
     let t = &stitch.totals;
     tally(
-        t.sites == 1 && t.explained_sites == 1 && t.unexplained == 0,
-        "the stitch case: one site, the baseline's STP split into STR and STUR, nothing unexplained".to_owned(),
+        t.sites == 1 && t.misfusions_corrected == 1 && t.unexplained == 0,
+        "the stitch case: one site, a baseline mis-fusion corrected, nothing unexplained"
+            .to_owned(),
         stitch.text.clone(),
+    );
+    let script = stitch_exit.scripts.first();
+    let ended = script.map(|s| (s.baseline.as_str(), s.patched.as_str()));
+    tally(
+        ended == Some(("fail: exit status 1", "pass"))
+            && stitch_exit.totals.not_captured == 0
+            && stitch_exit.totals.unexplained == 0
+            && script.is_some_and(shows_stp_split_into_stur),
+        "the stitch case ending in os.exit(1) / os.exit(0): captured on both builds, the STP split into STR and STUR".to_owned(),
+        stitch_exit.text.clone(),
     );
 
     println!("\nthe CI workflows (.github/workflows):");
@@ -224,6 +237,16 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         Verdict::Sound
     } else {
         Verdict::Defects
+    })
+}
+
+/// A corrected mis-fusion whose baseline side is an STP and whose patched
+/// side holds an STUR: the LuaJIT#1075 stitch site.
+fn shows_stp_split_into_stur(script: &crate::mcode_diff::ScriptDiff) -> bool {
+    script.traces.iter().flat_map(|t| &t.sites).any(|site| {
+        site.class == crate::mcode_diff::SiteClass::MisfusionCorrected
+            && site.baseline.iter().any(|line| line.starts_with("stp "))
+            && site.patched.iter().any(|line| line.starts_with("stur "))
     })
 }
 

@@ -221,15 +221,18 @@ fn verdict_text(
 pub fn mcode_summary(diff: &crate::mcode_diff::McodeDiff) -> String {
     let t = &diff.totals;
     format!(
-        "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites, {} explained, {} unexplained",
+        "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites: {} baseline mis-fusions corrected, {} legal fusions given up, {} unexplained; LDPs with two equal destinations in {} baseline and {} patched traces",
         t.scripts,
         t.compared,
         t.identical,
         t.different,
         t.ir_different,
         t.sites,
-        t.explained_sites,
-        t.unexplained_sites
+        t.misfusions_corrected,
+        t.fusions_given_up,
+        t.unexplained_sites,
+        t.equal_ldp_traces_baseline,
+        t.equal_ldp_traces_patched
     )
 }
 

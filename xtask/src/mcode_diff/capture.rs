@@ -6,13 +6,15 @@ use std::path::Path;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-pub const FORMAT: &str = "luajit-arm64-verify mcode capture 1";
+pub const FORMAT: &str = "luajit-arm64-verify mcode capture 2";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Capture {
     pub format: String,
     pub script: String,
     pub error: Option<String>,
+    /// The status the script passed to os.exit, when it called it.
+    pub exit: Option<i64>,
     pub version: String,
     /// Mapped address ranges `[start, end)`, as "0x..." strings.
     pub maps: Vec<(String, String)>,
@@ -56,6 +58,16 @@ impl Capture {
             );
         }
         Ok(capture)
+    }
+
+    /// How the script ended, in the words of `Outcome::summary`, for a
+    /// capture read back without its run.
+    pub fn ending(&self) -> String {
+        match (&self.error, self.exit) {
+            (Some(error), _) => format!("fail: {error}"),
+            (None, Some(0)) | (None, None) => "pass".to_owned(),
+            (None, Some(status)) => format!("fail: exit status {status}"),
+        }
     }
 
     /// The mapped ranges as numbers.

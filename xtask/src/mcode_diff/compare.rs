@@ -1,7 +1,8 @@
 //! Matches the traces of two captures of one workload (by number, then IR),
 //! diffs the normalised machine code of each matched pair and sorts every
-//! differing site into explained (a different LDP/STP fusion of the same
-//! accesses, which is all the patch series changes) or unexplained.
+//! differing site into one of three classes (see `SiteClass`): a baseline
+//! mis-fusion the series corrects, a legal fusion it gives up, or
+//! unexplained. Also finds LDPs whose two destinations are one register.
 
 use std::collections::BTreeMap;
 
@@ -42,11 +43,43 @@ pub struct TraceResult {
     pub note: Option<String>,
 }
 
+/// What a differing site shows. Only the last is a reason to look further:
+/// the first is the defect the series fixes, the second what the fix costs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SiteClass {
+    /// The baseline's LDP/STP touches an address the patched build's
+    /// accesses of that register do not: the baseline fused two accesses
+    /// that were no neighbours, and the series splits them.
+    MisfusionCorrected,
+    /// The baseline's LDP/STP touches exactly the addresses the patched
+    /// build's plain accesses do: a right fusion the series no longer makes.
+    FusionGivenUp,
+    Unexplained,
+}
+
+impl SiteClass {
+    pub fn explained(self) -> bool {
+        self != SiteClass::Unexplained
+    }
+
+    /// As the text report names it.
+    pub fn label(self) -> &'static str {
+        match self {
+            SiteClass::MisfusionCorrected => "baseline mis-fusion corrected",
+            SiteClass::FusionGivenUp => "legal fusion given up",
+            SiteClass::Unexplained => "UNEXPLAINED",
+        }
+    }
+}
+
 /// One run of changed lines in a trace's machine code.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Site {
     pub baseline: Vec<String>,
     pub patched: Vec<String>,
+    pub class: SiteClass,
+    /// `class` is not `unexplained` (kept for readers of the JSON).
     pub explained: bool,
     pub reason: String,
 }
@@ -194,11 +227,12 @@ pub fn sites(baseline: &[String], patched: &[String]) -> Vec<Site> {
             let new = first.new_range().start..last.new_range().end;
             let base: Vec<String> = baseline[old].iter().map(|l| l.trim().to_owned()).collect();
             let patch: Vec<String> = patched[new].iter().map(|l| l.trim().to_owned()).collect();
-            let (explained, reason) = classify(&base, &patch);
+            let (class, reason) = classify(&base, &patch);
             Some(Site {
                 baseline: base,
                 patched: patch,
-                explained,
+                class,
+                explained: class.explained(),
                 reason,
             })
         })
@@ -261,95 +295,189 @@ fn accesses(line: &str) -> Option<(bool, Vec<Access>)> {
     Some((pair, list))
 }
 
-/// Explained: both sides hold only loads/stores (no writeback), the same
-/// accesses by direction, register class, register and base, and a different
-/// number of LDP/STP. Offsets may differ only where the baseline has the
-/// pair: a wrong fusion puts its second access at the wrong offset, which is
-/// what the series fixes; a pair on the patched side must cover exactly the
-/// offsets the baseline accessed.
-pub fn classify(baseline: &[String], patched: &[String]) -> (bool, String) {
+/// The accesses of one side, grouped by what must not change (direction,
+/// register class, register, base): for each, the offsets, each with
+/// whether it is half of a pair.
+type Grouped = BTreeMap<(bool, char, String, String), Vec<(i64, bool)>>;
+
+fn grouped(side: &[(bool, Vec<Access>)]) -> Grouped {
+    let mut groups = Grouped::new();
+    for (pair, list) in side {
+        for a in list {
+            groups
+                .entry((a.load, a.class, a.reg.clone(), a.base.clone()))
+                .or_default()
+                .push((a.offset, *pair));
+        }
+    }
+    for offsets in groups.values_mut() {
+        offsets.sort();
+    }
+    groups
+}
+
+/// Sorts a site into its class. Both sides must hold only loads and stores
+/// (no writeback) making the same accesses by direction, register class,
+/// register and base, fused differently; then the offsets decide, with the
+/// patched side as the reference for where each access belongs:
+///
+/// - where they differ, each differing access must be half of a baseline
+///   pair and a plain access on the patched side: the baseline's pair put it
+///   at the wrong address (mis-fusion corrected);
+/// - where they all agree and the baseline has more pairs, the baseline
+///   fused right and the patched build no longer does (fusion given up);
+/// - anything else, including a patched build that fuses more, or a pair
+///   moved on both sides, is unexplained.
+pub fn classify(baseline: &[String], patched: &[String]) -> (SiteClass, String) {
+    let unexplained = |why: &str| (SiteClass::Unexplained, why.to_owned());
     let parse = |lines: &[String]| -> Option<Vec<(bool, Vec<Access>)>> {
         lines.iter().map(|l| accesses(l)).collect()
     };
     let (Some(base), Some(patch)) = (parse(baseline), parse(patched)) else {
-        return (false, "not only plain loads and stores".to_owned());
+        return unexplained("not only plain loads and stores");
     };
     let pairs = |side: &[(bool, Vec<Access>)]| side.iter().filter(|(pair, _)| *pair).count();
     let (base_pairs, patch_pairs) = (pairs(&base), pairs(&patch));
-    if base_pairs == patch_pairs {
-        return (
-            false,
-            "the same number of LDP/STP on both sides: not a fusion change".to_owned(),
-        );
+    if base_pairs == 0 && patch_pairs == 0 {
+        return unexplained("no LDP/STP on either side: not a fusion change");
     }
-    let shape = |side: &[(bool, Vec<Access>)]| {
-        let mut list: Vec<(bool, char, String, String)> = side
+    let (base_groups, patch_groups) = (grouped(&base), grouped(&patch));
+    let shape = |groups: &Grouped| {
+        groups
             .iter()
-            .flat_map(|(_, list)| {
-                list.iter()
-                    .map(|a| (a.load, a.class, a.reg.clone(), a.base.clone()))
-            })
-            .collect();
-        list.sort();
-        list
+            .map(|(key, offsets)| (key.clone(), offsets.len()))
+            .collect::<Vec<_>>()
     };
-    if shape(&base) != shape(&patch) {
-        return (
-            false,
-            "the two sides do not access the same registers off the same bases".to_owned(),
-        );
+    if shape(&base_groups) != shape(&patch_groups) {
+        return unexplained("the two sides do not access the same registers off the same bases");
     }
-    let flat = |side: &[(bool, Vec<Access>)], pairs: bool| -> Vec<Access> {
-        side.iter()
-            .filter(|(pair, _)| *pair == pairs)
-            .flat_map(|(_, list)| list.iter().cloned())
-            .collect()
-    };
-    // A pair the patched build makes must do what the baseline's accesses did.
-    let base_all: Vec<Access> = base
-        .iter()
-        .flat_map(|(_, list)| list.iter().cloned())
-        .collect();
-    for access in flat(&patch, true) {
-        if !base_all.contains(&access) {
+    let mut moved = Vec::new();
+    for ((key, base_offsets), patch_offsets) in base_groups.iter().zip(patch_groups.values()) {
+        let offsets = |list: &[(i64, bool)]| list.iter().map(|(o, _)| *o).collect::<Vec<_>>();
+        if offsets(base_offsets) == offsets(patch_offsets) {
+            continue;
+        }
+        let reg = &key.2;
+        if patch_offsets.iter().any(|(_, pair)| *pair) {
             return (
-                false,
-                format!(
-                    "the patched build's pair puts {} at #{}, where the baseline does not",
-                    access.reg, access.offset
-                ),
+                SiteClass::Unexplained,
+                format!("the patched build's pair puts {reg} where the baseline does not"),
             );
         }
+        // Plain baseline accesses of this register stay where they are; only
+        // its pair halves may have been at the wrong address.
+        let mut rest = offsets(patch_offsets);
+        let mut wrong = Vec::new();
+        for &(offset, pair) in base_offsets {
+            match rest.iter().position(|o| *o == offset) {
+                Some(index) => {
+                    rest.remove(index);
+                }
+                None if pair => wrong.push(offset),
+                None => {
+                    return (
+                        SiteClass::Unexplained,
+                        format!(
+                            "{reg} moved from #{offset} without a pair on the baseline to account for it"
+                        ),
+                    );
+                }
+            }
+        }
+        let fmt = |list: &[i64]| {
+            list.iter()
+                .map(|o| format!("#{o}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        moved.push(format!(
+            "{reg} at {} on the baseline, {} on the patched build",
+            fmt(&wrong),
+            fmt(&rest)
+        ));
     }
-    let patch_all: Vec<Access> = patch
-        .iter()
-        .flat_map(|(_, list)| list.iter().cloned())
-        .collect();
-    let moved: Vec<String> = flat(&base, true)
-        .into_iter()
-        .filter_map(|access| {
-            let there = patch_all.iter().find(|p| {
-                (p.load, p.class, &p.reg, &p.base)
-                    == (access.load, access.class, &access.reg, &access.base)
-            })?;
-            (there.offset != access.offset).then(|| {
-                format!(
-                    "{} at #{} on the baseline, #{} on the patched build",
-                    access.reg, access.offset, there.offset
-                )
-            })
-        })
-        .collect();
-    let direction = if base_pairs > patch_pairs {
-        "the baseline's LDP/STP is split"
-    } else {
-        "the patched build fuses"
+    let mnemonic = |side: &[(bool, Vec<Access>)]| {
+        let load = side.iter().find(|(pair, _)| *pair).map(|(_, l)| l[0].load);
+        if load == Some(true) { "LDP" } else { "STP" }
     };
-    let mut reason = format!("{direction}: same accesses, fused differently");
     if !moved.is_empty() {
-        reason.push_str(&format!(" ({})", moved.join("; ")));
+        return (
+            SiteClass::MisfusionCorrected,
+            format!(
+                "the baseline's {} touches other addresses than the patched build's accesses: {}",
+                mnemonic(&base),
+                moved.join("; ")
+            ),
+        );
     }
-    (true, reason)
+    if base_pairs > patch_pairs {
+        return (
+            SiteClass::FusionGivenUp,
+            format!(
+                "the baseline's {} covers exactly the addresses the patched build accesses one by one",
+                mnemonic(&base)
+            ),
+        );
+    }
+    if base_pairs == patch_pairs {
+        return unexplained("the same accesses, paired differently on the two sides");
+    }
+    (
+        SiteClass::Unexplained,
+        format!(
+            "the patched build makes an {} the baseline does not: the series is not expected to add fusions",
+            mnemonic(&patch)
+        ),
+    )
+}
+
+/// An LDP (or LDPSW, LDNP) whose two destination registers are the same:
+/// CONSTRAINED UNPREDICTABLE in the architecture, so a real core may load
+/// either value, raise UNDEF or do something else; QEMU picks one.
+pub fn is_equal_register_ldp(line: &str) -> bool {
+    let Some((mnemonic, rest)) = line.trim().split_once(' ') else {
+        return false;
+    };
+    if !matches!(mnemonic, "ldp" | "ldpsw" | "ldnp") {
+        return false;
+    }
+    let registers = rest.split('[').next().unwrap_or("");
+    let mut registers = registers.split(',').map(str::trim);
+    match (registers.next(), registers.next()) {
+        (Some(first), Some(second)) => !first.is_empty() && first == second,
+        _ => false,
+    }
+}
+
+/// A trace holding an LDP with equal destinations, and those instructions.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EqualLdp {
+    pub trace: u32,
+    pub heading: String,
+    pub lines: Vec<String>,
+}
+
+/// Every trace of `capture` whose machine code holds an LDP with two equal
+/// destinations.
+pub fn equal_register_ldps(capture: &Capture) -> Result<Vec<EqualLdp>> {
+    let known = Known::from_capture(capture)?;
+    let mut found = Vec::new();
+    for trace in &capture.traces {
+        let lines = trace_lines(trace, &known).with_context(|| format!("trace {}", trace.trace))?;
+        let hits: Vec<String> = lines
+            .iter()
+            .filter(|line| is_equal_register_ldp(line))
+            .map(|line| line.trim().to_owned())
+            .collect();
+        if !hits.is_empty() {
+            found.push(EqualLdp {
+                trace: trace.trace,
+                heading: trace.describe(),
+                lines: hits,
+            });
+        }
+    }
+    Ok(found)
 }
 
 #[cfg(test)]
@@ -375,8 +503,13 @@ mod tests {
         );
     }
 
+    fn class_of(base: &[&str], patch: &[&str]) -> (SiteClass, String) {
+        let owned = |side: &[&str]| side.iter().map(|l| (*l).to_owned()).collect::<Vec<_>>();
+        classify(&owned(base), &owned(patch))
+    }
+
     #[test]
-    fn wrong_fusion_split_by_the_patch_is_explained() {
+    fn wrong_fusion_split_by_the_patch_is_a_corrected_misfusion() {
         let base = lines(&["ldr x0, [x19, #8]", "stp x1, x2, [x19, #496]", "b ->exit 1"]);
         let patch = lines(&[
             "ldr x0, [x19, #8]",
@@ -389,6 +522,7 @@ mod tests {
         assert!(result.explained, "{result:?}");
         assert_eq!(result.sites.len(), 1);
         let site = &result.sites[0];
+        assert_eq!(site.class, SiteClass::MisfusionCorrected, "{site:?}");
         assert_eq!(site.baseline, ["stp x1, x2, [x19, #496]"]);
         assert_eq!(
             site.patched,
@@ -409,20 +543,55 @@ mod tests {
     }
 
     #[test]
-    fn new_fusion_must_cover_what_the_baseline_accessed() {
-        let base = [
-            "ldr x1, [x2, #8]".to_owned(),
-            "ldr x3, [x2, #16]".to_owned(),
+    fn misfused_loads_and_word_pairs_are_corrected_misfusions() {
+        let cases: [(&[&str], &[&str], &str); 3] = [
+            // LuaJIT#1075 on loads: -16 taken for +496.
+            (
+                &["ldp x0, x1, [x2, #488]"],
+                &["ldr x0, [x2, #488]", "ldur x1, [x2, #-16]"],
+                "x1 at #496 on the baseline, #-16",
+            ),
+            // The same aliasing for 4-byte stores, the STUR first in program order.
+            (
+                &["stp w1, w3, [x2, #-20]"],
+                &["stur w1, [x2, #-20]", "str w3, [x2, #496]"],
+                "w3 at #-16 on the baseline, #496",
+            ),
+            // LuaJIT#1056: a misaligned pair fused at the truncated offset.
+            (
+                &["stp w1, w3, [x2]"],
+                &["stur w1, [x2, #1]", "stur w3, [x2, #5]"],
+                "w1 at #0 on the baseline, #1",
+            ),
         ];
-        let right = ["ldp x1, x3, [x2, #8]".to_owned()];
-        assert!(classify(&base, &right).0);
-        let wrong = ["ldp x1, x3, [x2, #16]".to_owned()];
-        assert!(!classify(&base, &wrong).0);
+        for (base, patch, moved) in cases {
+            let (class, reason) = class_of(base, patch);
+            assert_eq!(class, SiteClass::MisfusionCorrected, "{base:?}: {reason}");
+            assert!(reason.contains(moved), "{base:?}: {reason}");
+        }
+    }
+
+    #[test]
+    fn a_right_pair_split_by_the_patch_is_a_fusion_given_up() {
+        let (class, reason) = class_of(
+            &["ldp x1, x3, [x2, #8]"],
+            &["ldr x1, [x2, #8]", "ldr x3, [x2, #16]"],
+        );
+        assert_eq!(class, SiteClass::FusionGivenUp, "{reason}");
+        let (class, reason) = class_of(
+            &["stp d0, d1, [x19, #-16]", "str x4, [x19, #24]"],
+            &[
+                "stur d0, [x19, #-16]",
+                "stur d1, [x19, #-8]",
+                "str x4, [x19, #24]",
+            ],
+        );
+        assert_eq!(class, SiteClass::FusionGivenUp, "{reason}");
     }
 
     #[test]
     fn other_changes_are_unexplained() {
-        let cases: [(&[&str], &[&str]); 4] = [
+        let cases: [(&[&str], &[&str]); 8] = [
             // A different register.
             (
                 &["stp x1, x2, [x19, #496]"],
@@ -437,15 +606,72 @@ mod tests {
                 &["stp w1, w2, [x19, #8]"],
                 &["strb w1, [x19, #8]", "str w2, [x19, #12]"],
             ),
+            // The patched build fuses where the baseline did not.
+            (
+                &["ldr x1, [x2, #8]", "ldr x3, [x2, #16]"],
+                &["ldp x1, x3, [x2, #8]"],
+            ),
+            // The patched build's pair is somewhere else.
+            (
+                &["ldr x1, [x2, #8]", "ldr x3, [x2, #16]"],
+                &["ldp x1, x3, [x2, #16]"],
+            ),
+            // A plain store moved: no baseline pair accounts for it.
+            (
+                &["stp x1, x2, [x19, #8]", "str x3, [x19, #40]"],
+                &[
+                    "str x1, [x19, #8]",
+                    "str x2, [x19, #16]",
+                    "str x3, [x19, #48]",
+                ],
+            ),
+            // Plain accesses on both sides, only an offset changed.
+            (&["str x1, [x19, #8]"], &["str x1, [x19, #16]"]),
         ];
         for (base, patch) in cases {
             let result = compare_lines(1, String::new(), &lines(base), &lines(patch));
             assert!(
-                !result.explained && !result.sites[0].explained,
+                !result.explained && result.sites[0].class == SiteClass::Unexplained,
                 "{base:?} -> {patch:?}: {:?}",
                 result.sites
             );
         }
+    }
+
+    #[test]
+    fn equal_destination_ldps_are_found() {
+        for line in [
+            "  ldp x1, x1, [x19, #8]",
+            "ldp w0, w0, [x2, #-8]",
+            "ldp d3, d3, [sp]",
+            "ldpsw x4, x4, [x2]",
+            "ldp x5, x5, [x2], #16",
+        ] {
+            assert!(is_equal_register_ldp(line), "{line}");
+        }
+        for line in [
+            "ldp x1, x2, [x19, #8]",
+            "stp x1, x1, [x19, #8]",
+            "ldp x1, x11, [x19, #8]",
+            "ldp w1, x1, [x19]",
+            "ldr x1, [x1, #8]",
+            "L1:",
+        ] {
+            assert!(!is_equal_register_ldp(line), "{line}");
+        }
+    }
+
+    #[test]
+    fn equal_destination_ldps_are_found_in_the_traces_of_a_capture() {
+        // ldp x1, x1, [x19, #8] (0xa9408661) in trace 2 only; trace 1 holds ldp x1, x2.
+        let found = equal_register_ldps(&capture(vec![
+            trace(1, &["0001 op1"], "610a40a9"),
+            trace(2, &["0001 op1"], "410040f9618640a9"),
+        ]))
+        .unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].trace, 2);
+        assert_eq!(found[0].lines, ["ldp x1, x1, [x19, #8]"]);
     }
 
     #[test]
@@ -465,7 +691,8 @@ mod tests {
         ]);
         let result = compare_lines(1, String::new(), &base, &patch);
         assert_eq!(result.sites.len(), 2, "{:?}", result.sites);
-        assert!(result.sites[0].explained && !result.sites[1].explained);
+        assert_eq!(result.sites[0].class, SiteClass::FusionGivenUp);
+        assert_eq!(result.sites[1].class, SiteClass::Unexplained);
         assert!(!result.explained);
     }
 
@@ -493,6 +720,7 @@ mod tests {
             format: super::super::capture::FORMAT.to_owned(),
             script: "t.lua".to_owned(),
             error: None,
+            exit: None,
             version: "LuaJIT".to_owned(),
             maps: vec![("0x5500000000".to_owned(), "0x5510000000".to_owned())],
             ircalls: Vec::new(),

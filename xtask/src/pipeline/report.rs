@@ -391,10 +391,10 @@ impl Report {
              decoded with yaxpeax-arm and normalised (offsets from the trace start, labels, exit numbers, symbolic \
              constants), matched by trace number and IR.\n\n",
         );
-        md.push_str("| scripts | traces (baseline / patched) | compared | identical | different | IR differs | sites explained | unexplained |\n");
-        md.push_str("|---|---|---|---|---|---|---|---|\n");
+        md.push_str("| scripts | traces (baseline / patched) | compared | identical | different | IR differs | sites | mis-fusions corrected | legal fusions given up | unexplained |\n");
+        md.push_str("|---|---|---|---|---|---|---|---|---|---|\n");
         md.push_str(&format!(
-            "| {} | {} / {} | {} | {} | {} | {} | {} of {} | {} |\n",
+            "| {} | {} / {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             t.scripts,
             t.baseline_traces,
             t.patched_traces,
@@ -402,9 +402,20 @@ impl Report {
             t.identical,
             t.different,
             t.ir_different,
-            t.explained_sites,
             t.sites,
+            t.misfusions_corrected,
+            t.fusions_given_up,
             t.unexplained
+        ));
+        md.push_str(&format!(
+            "\nLDP with two equal destinations (CONSTRAINED UNPREDICTABLE on real cores; QEMU picks one behaviour): \
+             {} in {} of {} baseline traces, {} in {} of {} patched traces.\n",
+            t.equal_ldps_baseline,
+            t.equal_ldp_traces_baseline,
+            t.baseline_traces,
+            t.equal_ldps_patched,
+            t.equal_ldp_traces_patched,
+            t.patched_traces
         ));
         md.push_str(&format!(
             "\n<details><summary>The diff</summary>\n\n```diff\n{}\n```\n\n</details>\n",
