@@ -118,10 +118,17 @@ local function ir_lines(tr, nins)
     local m, ot, op1, op2 = jutil.traceir(tr, ref)
     if not m then error(format("trace %d has no IR instruction %d", tr, ref)) end
     local op = bit.rshift(ot, 8)
+    local name = opnames[op + 1] or ("op" .. op)
+    local second = operand_text(tr, bit.band(bit.rshift(m, 2), 3), op2)
+    if name == "UREFO" or name == "UREFC" then
+      -- The low byte is a hash of the prototype's address (alias analysis
+      -- only): it moves with the heap, so it is left out, as -jdump does.
+      second = format("#%d", bit.rshift(op2, 8))
+    end
     local text = format("%04d %s%s %-3s %-6s %s %s", ref,
       bit.band(ot, 0x80) ~= 0 and ">" or " ", bit.band(ot, 0x40) ~= 0 and "+" or " ",
-      type_name(bit.band(ot, 31)), opnames[op + 1] or ("op" .. op),
-      operand_text(tr, bit.band(m, 3), op1), operand_text(tr, bit.band(bit.rshift(m, 2), 3), op2))
+      type_name(bit.band(ot, 31)), name,
+      operand_text(tr, bit.band(m, 3), op1), second)
     lines[#lines + 1] = jstr(text)
   end
   return lines
