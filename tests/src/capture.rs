@@ -237,6 +237,61 @@ unsafe extern "C" fn capture_on_exit(l: *mut sys::lua_State) -> c_int {
     }
 }
 
+/// Counts, after a run, the traces the JIT holds and how many of them hold
+/// each IR opcode, as `NAME:count,...` (for the stress run's reach table).
+/// It switches the JIT off first, so its own loops compile nothing.
+pub fn ir_reach(lua: &Lua) -> Result<(u64, String), String> {
+    const PROBE: &str = r#"
+local irnames = ...
+local ops = irnames()
+local util = require("jit.util")
+local traces, held = 0, {}
+for tr = 1, 65535 do
+  local info = util.traceinfo(tr)
+  if info then
+    traces = traces + 1
+    local seen = {}
+    for ref = 1, info.nins do
+      local m, ot = util.traceir(tr, ref)
+      if m then seen[bit.rshift(ot, 8)] = true end
+    end
+    for op in pairs(seen) do held[op] = (held[op] or 0) + 1 end
+  end
+end
+local out = {}
+for op, n in pairs(held) do out[#out + 1] = (ops[op + 1] or ("op" .. op)) .. ":" .. n end
+table.sort(out)
+return traces, table.concat(out, ",")
+"#;
+    let l = lua.as_ptr();
+    let name = CString::new("=ir-reach").expect("no NUL");
+    // SAFETY: `l` is a valid state; every pushed value is popped on all paths.
+    unsafe {
+        sys::luaJIT_setmode(
+            l,
+            0,
+            (sys::LUAJIT_MODE_ENGINE | sys::LUAJIT_MODE_OFF) as c_int,
+        );
+        if sys::luaL_loadbuffer(l, PROBE.as_ptr().cast(), PROBE.len(), name.as_ptr()) != 0 {
+            return Err(pop_error(l));
+        }
+        sys::lua_pushcclosure(l, Some(suite_capture_irnames), 0);
+        if sys::lua_pcall(l, 1, 2, 0) != 0 {
+            return Err(pop_error(l));
+        }
+        let traces = sys::lua_tointeger(l, -2) as u64;
+        let mut len = 0usize;
+        let ptr = sys::lua_tolstring(l, -1, &mut len);
+        let ops = if ptr.is_null() {
+            String::new()
+        } else {
+            String::from_utf8_lossy(std::slice::from_raw_parts(ptr.cast::<u8>(), len)).into_owned()
+        };
+        sys::lua_settop(l, -3);
+        Ok((traces, ops))
+    }
+}
+
 /// Runs `capture.lua` in `l`, after the workload or inside its os.exit, and
 /// returns its document. It leaves the JIT off.
 ///

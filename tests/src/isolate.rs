@@ -6,6 +6,7 @@
 //! the emulator. The child gets its own `lua_State` and reports back through
 //! a pipe; its stdout and stderr go to another pipe.
 
+use std::collections::BTreeMap;
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
@@ -23,6 +24,8 @@ const REPORT_ERROR: u8 = b'E';
 pub struct Finished {
     pub value: Option<String>,
     pub traces: Option<u64>,
+    /// `NAME:count,...`: traces holding each IR opcode (see `capture::ir_reach`).
+    pub ir_ops: Option<String>,
 }
 
 /// Runs `work` in a child process, killing it after `timeout`.
@@ -70,15 +73,19 @@ pub fn run_isolated(
     let exit_code = exited.then(|| libc::WEXITSTATUS(wait_status));
     let signal = libc::WIFSIGNALED(wait_status).then(|| libc::WTERMSIG(wait_status));
     let (mut error, mut value, mut traces) = (None, None, None);
+    let mut ir_ops = BTreeMap::new();
     match report.split_first() {
         Some((&REPORT_ERROR, message)) => {
             error = Some(String::from_utf8_lossy(message).into_owned())
         }
         Some((&REPORT_PASS, payload)) => {
-            // payload: traces, a newline, then the value (absent when there is none)
+            // payload: traces, a space and the IR opcodes' `NAME:count,...`,
+            // a newline, then the value (absent when there is none)
             let text = String::from_utf8_lossy(payload);
-            let (count, rest) = text.split_once('\n').unwrap_or((&text, ""));
+            let (head, rest) = text.split_once('\n').unwrap_or((&text, ""));
+            let (count, ops) = head.split_once(' ').unwrap_or((head, ""));
             traces = count.parse().ok();
+            ir_ops = parse_ir_ops(ops);
             value = rest.strip_prefix('=').map(str::to_owned);
         }
         _ => {}
@@ -101,7 +108,17 @@ pub fn run_isolated(
         millis,
         value,
         traces,
+        ir_ops,
     })
+}
+
+fn parse_ir_ops(text: &str) -> BTreeMap<String, u64> {
+    text.split(',')
+        .filter_map(|item| {
+            let (name, count) = item.split_once(':')?;
+            Some((name.to_owned(), count.parse().ok()?))
+        })
+        .collect()
 }
 
 fn run_child(
@@ -120,9 +137,10 @@ fn run_child(
     let (message, code) = match result {
         Ok(finished) => {
             let traces = finished.traces.map(|n| n.to_string()).unwrap_or_default();
+            let ops = finished.ir_ops.unwrap_or_default();
             let value = finished.value.map(|v| format!("={v}")).unwrap_or_default();
             (
-                format!("{}{traces}\n{value}", REPORT_PASS as char).into_bytes(),
+                format!("{}{traces} {ops}\n{value}", REPORT_PASS as char).into_bytes(),
                 0,
             )
         }

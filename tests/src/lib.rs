@@ -39,8 +39,19 @@ pub fn run_program(
         let lua = Lua::new();
         lua.set_jit(jit);
         let value = lua.eval(source, chunk_name)?;
-        let traces = if jit { lua.trace_count() } else { Some(0) };
-        Ok(Finished { value, traces })
+        let (traces, ir_ops) = if jit {
+            match capture::ir_reach(&lua) {
+                Ok((traces, ops)) => (Some(traces), Some(ops)),
+                Err(_) => (lua.trace_count(), None),
+            }
+        } else {
+            (Some(0), None)
+        };
+        Ok(Finished {
+            value,
+            traces,
+            ir_ops,
+        })
     })
 }
 

@@ -3,6 +3,8 @@
 //! The xtask runs on the host and cannot link LuaJIT for the target, so it
 //! includes this file by path instead of depending on the suite crate.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -37,6 +39,9 @@ pub struct Outcome {
     /// Traces alive in the JIT when the chunk finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub traces: Option<u64>,
+    /// Per IR opcode (LuaJIT's name), how many of those traces hold it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ir_ops: BTreeMap<String, u64>,
 }
 
 impl Outcome {

@@ -700,6 +700,7 @@ mod tests {
             millis: 5,
             value: None,
             traces: None,
+            ir_ops: Default::default(),
         }
     }
 

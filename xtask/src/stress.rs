@@ -60,6 +60,20 @@ pub fn print(report: &StressReport) {
         report.traces as f64 / report.run_seconds,
         report.seconds
     );
+    let reached = report.reach.iter().filter(|r| r.traces > 0).count();
+    let cells: Vec<String> = report
+        .reach
+        .iter()
+        .map(|r| format!("{} {}", r.opcode, r.traces))
+        .collect();
+    println!(
+        "  IR opcodes that load or store through emit_lso, reached {reached} of {} (traces holding each): {}",
+        report.reach.len(),
+        cells.join(", ")
+    );
+    if !report.unreached.is_empty() {
+        println!("  not reached: {}", report.unreached.join(", "));
+    }
     if let Some(seconds) = report.first_finding_seconds {
         println!("  first finding after {seconds:.1} s of program runs");
     }

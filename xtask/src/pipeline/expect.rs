@@ -108,6 +108,7 @@ mod tests {
                 millis: 1,
                 value: None,
                 traces: None,
+                ir_ops: Default::default(),
             },
         }
     }

@@ -443,6 +443,7 @@ impl Report {
                 report.seconds
             ));
         }
+        md.push_str(&reach_markdown(&self.stress));
         for report in self.stress.iter().filter(|r| !r.findings.is_empty()) {
             md.push_str(&format!(
                 "\nFindings on {}:\n\n| program seed | difference | fixed by |\n|---|---|---|\n",
@@ -487,6 +488,36 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", tmp.display()))
 }
 
+/// The IR opcodes whose ARM64 assembly loads or stores through `emit_lso`,
+/// with the traces holding each, per stress run: how far the run reaches.
+fn reach_markdown(runs: &[StressReport]) -> String {
+    let Some(first) = runs.first().filter(|r| !r.reach.is_empty()) else {
+        return String::new();
+    };
+    let mut md = String::from(
+        "\nIR opcodes whose ARM64 assembly loads or stores through `emit_lso` (read off the tree's \
+         `asm_ir`), and how many traces of each run hold them:\n\n| opcode |",
+    );
+    for run in runs {
+        md.push_str(&format!(" {} |", run.variant));
+    }
+    md.push_str(&format!("\n|---|{}\n", "---|".repeat(runs.len())));
+    for (index, reach) in first.reach.iter().enumerate() {
+        md.push_str(&format!("| {} |", reach.opcode));
+        for run in runs {
+            let traces = run.reach.get(index).map_or(0, |r| r.traces);
+            md.push_str(&format!(" {traces} |"));
+        }
+        md.push('\n');
+    }
+    for (opcode, why) in super::stress::reach::UNREACHABLE {
+        if first.reach.iter().any(|r| r.opcode == opcode) {
+            md.push_str(&format!("\n`{opcode}` is not expected: {why}.\n"));
+        }
+    }
+    md
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -504,6 +535,7 @@ mod tests {
             millis: 5,
             value: None,
             traces: None,
+            ir_ops: Default::default(),
         }
     }
 
@@ -554,6 +586,11 @@ mod tests {
             seed: 1,
             programs: 300,
             traces: 5300,
+            reach: vec![crate::pipeline::stress::reach::Reach {
+                opcode: "TBAR".to_owned(),
+                traces: 12,
+            }],
+            unreached: Vec::new(),
             findings,
             run_seconds: 30.0,
             first_finding_seconds: None,

@@ -3,6 +3,11 @@
 //! stack slot up to about 130, loops that stitch, tail calls returning
 //! several values into the top slots, FFI accesses of every width at aligned
 //! and misaligned offsets around one pointer, in adjacent and aliasing pairs.
+//! Loop bodies also store into long-lived tables while the collector steps
+//! (table write barriers, metatable and hash stores), into open and closed
+//! upvalues (upvalue barriers), build strings and numbers from strings, and
+//! allocate cdata: every store the ARM64 backend emits, beside labels and
+//! barriers as well as beside stack slots (see `reach`).
 //!
 //! A program returns one checksum of everything it computed and wrote; run
 //! with the JIT on and off in one build, the two must agree.
@@ -94,6 +99,46 @@ pub enum Stmt {
     Upvalue,
     /// Calls a vararg function.
     Vararg,
+    /// `g[i % 40 + 1] = ...`: an array store into a long-lived table.
+    TableStore,
+    /// `h.f = h.f + i`: a hash store under a constant key.
+    HashStore,
+    /// `h["k" .. i % 5] = i`: a string built in the loop as the key.
+    DynamicKey,
+    /// `m = {}` then two metatable changes of `g`: churn that makes the
+    /// collector run while the table's write barrier is hot.
+    MetaChurn { first: Meta, second: Meta },
+    /// `collectgarbage("step")`: the collector advances, tables turn black.
+    GcStep,
+    /// `tonumber("1" .. i % 10)`: a number parsed from a string.
+    ToNumber,
+    /// `cell = {i}`: a new table stored into an open upvalue.
+    UpvalueTable,
+    /// Calls closures whose upvalues are closed, one storing a table.
+    ClosedUpvalue,
+    /// `ffi.new("int32_t[2]", ...)`: cdata allocated and initialised.
+    CNew,
+}
+
+/// A metatable given to `setmetatable`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Meta {
+    /// `{}`, made on the spot.
+    Fresh,
+    /// `mt`, one table for the whole program.
+    Shared,
+    /// `m`, the table the statement made first.
+    Local,
+}
+
+impl Meta {
+    fn lua(self) -> &'static str {
+        match self {
+            Meta::Fresh => "{}",
+            Meta::Shared => "mt",
+            Meta::Local => "m",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -161,13 +206,28 @@ fn block(rng: &mut Rng) -> Block {
             ]);
             let statements = rng.range(1, 4);
             let mut body: Vec<Stmt> = (0..statements)
-                .map(|_| match rng.range(0, 9) {
+                .map(|_| match rng.range(0, 21) {
                     0..=2 => Stmt::AddIndex,
                     3..=5 => Stmt::Stitch,
                     6 => Stmt::SideExit(rng.range(2, 9) as u32),
                     7 => Stmt::Inner,
                     8 => Stmt::Upvalue,
-                    _ => Stmt::Vararg,
+                    9 => Stmt::Vararg,
+                    10 => Stmt::TableStore,
+                    11 => Stmt::HashStore,
+                    12 => Stmt::DynamicKey,
+                    13..=15 => {
+                        let sources = [Meta::Fresh, Meta::Shared, Meta::Local];
+                        Stmt::MetaChurn {
+                            first: *rng.pick(&sources),
+                            second: *rng.pick(&sources),
+                        }
+                    }
+                    16 => Stmt::GcStep,
+                    17 => Stmt::ToNumber,
+                    18 => Stmt::UpvalueTable,
+                    19 => Stmt::ClosedUpvalue,
+                    _ => Stmt::CNew,
                 })
                 .collect();
             if !body.contains(&Stmt::AddIndex) && rng.chance(60) {
@@ -243,10 +303,11 @@ impl Program {
             let _ = writeln!(lua, "  mix({call})");
         }
         lua.push_str(
-            "end\nfor k = 0, 2 * REACH - 1 do mix(buf[k]) end\nreturn acc, up\n"
+            "end\nfor k = 0, 2 * REACH - 1 do mix(buf[k]) end\n"
                 .replace("REACH", &FFI_REACH.to_string())
                 .as_str(),
         );
+        lua.push_str(EPILOGUE);
         lua
     }
 }
@@ -262,6 +323,24 @@ local p = buf + 1024
 local function va(...) local a, b, c = ... return a + (b or 0) + (c or 0) end
 local t = {}
 for k = 1, 40 do t[k] = k end
+local g = {}
+for k = 1, 40 do g[k] = k end
+local h = { f = 0, k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0 }
+local mt = {}
+local cell = { 0 }
+local bump = (function() local c = 0 return function(x) c = c + x return c end end)()
+local hold = (function() local c = { 0 } return function(x) c = x return c[1] end end)()
+"#;
+
+/// Everything the long-lived tables and upvalues hold goes into the checksum.
+const EPILOGUE: &str = r#"for k = 1, 40 do mix(g[k]) end
+mix(h.f)
+for k = 0, 4 do mix(h["k" .. k]) end
+mix(cell[1])
+mix(bump(0))
+mix(hold({ 0 }))
+mix(getmetatable(g) == mt and 1 or 0)
+return acc, up
 "#;
 
 impl Block {
@@ -280,6 +359,9 @@ impl Block {
                     let _ = writeln!(lua, "  local {} = {}", names.join(", "), values.join(", "));
                 }
                 let _ = writeln!(lua, "  local s = 0");
+                if body.iter().any(|s| matches!(s, Stmt::MetaChurn { .. })) {
+                    let _ = writeln!(lua, "  local m = mt");
+                }
                 let head = match kind {
                     LoopKind::Ipairs => "for i, x in ipairs(t) do".to_owned(),
                     LoopKind::IpairsIndexOnly => "for i in ipairs(t) do".to_owned(),
@@ -298,6 +380,22 @@ impl Block {
                         Stmt::Inner => "for j = 1, 3 do s = s + j end".to_owned(),
                         Stmt::Upvalue => "up = up + 1".to_owned(),
                         Stmt::Vararg => "s = s + va(i, 2, 3)".to_owned(),
+                        Stmt::TableStore => "g[i % 40 + 1] = i + s % 7".to_owned(),
+                        Stmt::HashStore => "h.f = h.f + i".to_owned(),
+                        Stmt::DynamicKey => "h[\"k\" .. (i % 5)] = i".to_owned(),
+                        Stmt::MetaChurn { first, second } => format!(
+                            "m = {{}}; setmetatable(g, {}); setmetatable(g, {})",
+                            first.lua(),
+                            second.lua()
+                        ),
+                        Stmt::GcStep => "collectgarbage(\"step\")".to_owned(),
+                        Stmt::ToNumber => "s = s + tonumber(\"1\" .. (i % 10))".to_owned(),
+                        Stmt::UpvalueTable => "cell = { i }; s = s + cell[1]".to_owned(),
+                        Stmt::ClosedUpvalue => "s = s + bump(1) + hold({ i })".to_owned(),
+                        Stmt::CNew => {
+                            "local a = ffi.new(\"int32_t[2]\", i, s % 100); s = s + a[0] + a[1]"
+                                .to_owned()
+                        }
                     };
                     let _ = writeln!(lua, "    {line}");
                 }

@@ -3,6 +3,7 @@
 //! reproducer.
 
 pub mod generate;
+pub mod reach;
 pub mod shrink;
 
 use std::fs;
@@ -29,9 +30,10 @@ const SHRINK_BUDGET_PER_FINDING: Duration = Duration::from_secs(60);
 const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source.
-const GENERATOR_SOURCES: [&str; 3] = [
+const GENERATOR_SOURCES: [&str; 4] = [
     include_str!("generate.rs"),
     include_str!("shrink.rs"),
+    include_str!("reach.rs"),
     include_str!("mod.rs"),
 ];
 
@@ -44,6 +46,11 @@ pub struct StressReport {
     pub programs: u32,
     /// Traces the JIT compiled over all programs, as it reports them.
     pub traces: u64,
+    /// Every IR opcode whose ARM64 assembly emits loads or stores through
+    /// `emit_lso`, with how many of the run's traces hold it.
+    pub reach: Vec<reach::Reach>,
+    /// Those of them no trace holds (and some program could).
+    pub unreached: Vec<String>,
     pub findings: Vec<Finding>,
     /// Running the programs (JIT on and off), without saving and shrinking.
     pub run_seconds: f64,
@@ -202,6 +209,16 @@ fn run_uncached(
     let comparisons = suite::run_compare(cx, suite_bin, &programs_dir, RUN_TIMEOUT)?;
     let run_seconds = run_started.elapsed().as_secs_f64();
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
+    let mut held: std::collections::BTreeMap<String, u64> = Default::default();
+    for comparison in &comparisons {
+        for (opcode, count) in &comparison.jit.ir_ops {
+            *held.entry(opcode.clone()).or_default() += count;
+        }
+    }
+    // A variant keeps its tree beside its suite: target/luajit/NAME/{tree,suite}.
+    let tree_src = suite_bin.with_file_name("tree").join("src");
+    let reach = reach::table(&reach::lso_opcodes(&tree_src)?, &held);
+    let unreached = reach::missed(&reach);
     let first_finding_seconds = comparisons
         .iter()
         .position(|c| c.difference().is_some())
@@ -249,6 +266,8 @@ fn run_uncached(
         seed,
         programs: count,
         traces,
+        reach,
+        unreached,
         findings,
         run_seconds,
         first_finding_seconds,
