@@ -118,6 +118,8 @@ pub enum Stmt {
     ClosedUpvalue,
     /// `ffi.new("int32_t[2]", ...)`: cdata allocated and initialised.
     CNew,
+    /// `next(h, "k" .. i % 5)`: a table traversal step from a given key.
+    Next,
 }
 
 /// A metatable given to `setmetatable`.
@@ -206,7 +208,7 @@ fn block(rng: &mut Rng) -> Block {
             ]);
             let statements = rng.range(1, 4);
             let mut body: Vec<Stmt> = (0..statements)
-                .map(|_| match rng.range(0, 21) {
+                .map(|_| match rng.range(0, 22) {
                     0..=2 => Stmt::AddIndex,
                     3..=5 => Stmt::Stitch,
                     6 => Stmt::SideExit(rng.range(2, 9) as u32),
@@ -227,7 +229,8 @@ fn block(rng: &mut Rng) -> Block {
                     17 => Stmt::ToNumber,
                     18 => Stmt::UpvalueTable,
                     19 => Stmt::ClosedUpvalue,
-                    _ => Stmt::CNew,
+                    20 => Stmt::CNew,
+                    _ => Stmt::Next,
                 })
                 .collect();
             if !body.contains(&Stmt::AddIndex) && rng.chance(60) {
@@ -392,6 +395,7 @@ impl Block {
                         Stmt::ToNumber => "s = s + tonumber(\"1\" .. (i % 10))".to_owned(),
                         Stmt::UpvalueTable => "cell = { i }; s = s + cell[1]".to_owned(),
                         Stmt::ClosedUpvalue => "s = s + bump(1) + hold({ i })".to_owned(),
+                        Stmt::Next => "if next(h, \"k\" .. (i % 5)) then s = s + 1 end".to_owned(),
                         Stmt::CNew => {
                             "local a = ffi.new(\"int32_t[2]\", i, s % 100); s = s + a[0] + a[1]"
                                 .to_owned()
