@@ -146,7 +146,7 @@ pub fn probe(
 fn open(cx: &mut Context, path: &Path, library_path: &[PathBuf]) -> Result<(Identity, Runner)> {
     let path = path
         .canonicalize()
-        .with_context(|| format!("{}: no such file", path.display()))?;
+        .with_context(|| format!("{}", path.display()))?;
     for dir in library_path {
         if !dir.is_dir() {
             bail!("--library-path {}: not a folder", dir.display());
