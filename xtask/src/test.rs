@@ -261,10 +261,27 @@ fn probe_runs(cx: &mut Context, pair: &Pair) -> Result<Vec<ProbeRun>> {
     ] {
         let executable = variant.built.dir.join("src/luajit");
         let library = probe::shared::build_shared(cx, &variant.built)?;
-        for (kind, path) in [("executable", executable), ("shared library", library)] {
+        for (kind, path) in [
+            ("executable", executable),
+            ("shared library", library.clone()),
+        ] {
             let report = probe::probe(cx, &path, &[], probe::DEFAULT_COUNT);
             runs.push((format!("{name} {kind}"), report, carried.clone()));
         }
+        // The dynamic build's `luajit` needs its library by soname, which
+        // only --library-path can supply here.
+        let lib_dir = library.with_file_name("probe-lib");
+        std::fs::create_dir_all(&lib_dir)?;
+        let soname = lib_dir.join("libluajit-5.1.so.2");
+        let _ = std::fs::remove_file(&soname);
+        std::fs::copy(&library, &soname)?;
+        let linked = library.with_file_name("luajit");
+        let report = probe::probe(cx, &linked, &[lib_dir], probe::DEFAULT_COUNT);
+        runs.push((
+            format!("{name} executable linked to its library, found through --library-path"),
+            report,
+            carried.clone(),
+        ));
     }
     Ok(runs)
 }

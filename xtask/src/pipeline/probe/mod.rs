@@ -183,8 +183,16 @@ fn open(cx: &mut Context, path: &Path, library_path: &[PathBuf]) -> Result<(Iden
         bail!("{}", outcome.output.trim());
     }
     if outcome.status != Status::Pass {
+        let hint = if outcome
+            .output
+            .contains("error while loading shared libraries")
+        {
+            "\ngive the folder that holds the missing library with --library-path DIR"
+        } else {
+            ""
+        };
         bail!(
-            "{} does not run as {what}: {}\n{}",
+            "{} does not run as {what}: {}\n{}{hint}",
             path.display(),
             outcome.summary(),
             outcome.output.trim()
