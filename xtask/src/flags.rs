@@ -42,6 +42,12 @@ pub enum Command {
     /// Run seeded programs with the JIT on and off and shrink every
     /// difference to a small reproducer (both variants, or one tree).
     Stress(Stress),
+    /// Is a deployed LuaJIT affected? Run the cases and a stress sample on an
+    /// aarch64 `luajit` executable or libluajit-5.1.so and say, for each
+    /// issue the series fixes, affected, not affected or could not tell.
+    /// Exit 1 when one is affected, 0 when none is, 2 when it could not tell
+    /// or could not run.
+    Probe(Probe),
     /// The project's own tests: unit tests, then the suite on both variants
     /// against its expectations.
     Test(Test),
@@ -164,6 +170,23 @@ pub struct Stress {
     /// Also time raw `luajit` (under QEMU when emulated) on the same programs.
     #[arg(long)]
     pub time_raw: bool,
+}
+
+#[derive(Args)]
+pub struct Probe {
+    /// An aarch64 `luajit` executable or LuaJIT shared library
+    /// (libluajit-5.1.so*), as installed or extracted from a package.
+    pub path: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// A folder to search for the libraries PATH needs, before the system's
+    /// (under QEMU: the cross sysroot's); may be given more than once.
+    #[arg(long, value_name = "DIR")]
+    pub library_path: Vec<PathBuf>,
+    /// Stress programs to run with the JIT on and off (seed 1, as `stress`).
+    #[arg(long, default_value_t = crate::pipeline::probe::DEFAULT_COUNT)]
+    pub count: u32,
 }
 
 #[derive(Args)]

@@ -9,6 +9,7 @@ mod lso;
 mod mcode_diff;
 mod pipeline;
 mod prepare;
+mod probe;
 mod run;
 mod stress;
 mod test;
@@ -37,6 +38,7 @@ fn main() -> ExitCode {
         flags::Command::Run(args) => run::run(args),
         flags::Command::Lso(args) => lso::run(args),
         flags::Command::Prepare(args) => prepare::run(args),
+        flags::Command::Probe(args) => probe::run(args),
         flags::Command::McodeDiff(args) => mcode_diff::run(args),
         flags::Command::Stress(args) => stress::run(args),
         flags::Command::Test(args) => test::run(args),

@@ -8,7 +8,8 @@ use xshell::cmd;
 
 use crate::Verdict;
 use crate::flags;
-use crate::pipeline::variants::{BASELINE, PATCHED, build_steps, prepare_pair};
+use crate::pipeline::probe::{self, judge::Verdict as Probed};
+use crate::pipeline::variants::{BASELINE, PATCHED, Pair, build_steps, prepare_pair};
 use crate::pipeline::{Context, TARGET, cargo, step, suite};
 use crate::pipeline::{expect, lso, mutants, stress, workflows};
 
@@ -89,6 +90,7 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
     )?;
     let exit_script = cx.root.join("tests/mcode/lj1075_stitch_exit_status.lua");
     let stitch_exit = crate::mcode_diff::diff_workload(&mut cx, &pair, &[exit_script])?;
+    let probes = probe_runs(&mut cx, &pair)?;
     let repeatable = stress::deterministic(
         &mut cx,
         BASELINE,
@@ -191,6 +193,54 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         "two runs of 40 programs differ".to_owned(),
     );
 
+    println!("\ncargo xtask probe on the variants' executables and shared libraries:");
+    for (what, result, carried) in &probes {
+        match result {
+            Ok(report) => {
+                let affected = report.with_verdict(Probed::Affected);
+                let not_affected = report.with_verdict(Probed::NotAffected);
+                let (expected, held) = if carried.is_empty() {
+                    (
+                        "none affected, every issue not affected".to_owned(),
+                        affected.is_empty() && not_affected.len() == report.issues.len(),
+                    )
+                } else {
+                    (
+                        format!("affected: {}", carried.join(", ")),
+                        &affected == carried,
+                    )
+                };
+                let found: Vec<String> = report
+                    .issues
+                    .iter()
+                    .map(|f| format!("{} {}: {}", f.issue, f.verdict.label(), f.why))
+                    .collect();
+                tally(
+                    held,
+                    format!("{what}: {expected}"),
+                    found.join("\n         "),
+                );
+            }
+            Err(error) => tally(
+                false,
+                format!("{what}: probed"),
+                format!("error: {error:#}"),
+            ),
+        }
+    }
+    let suite_refused = probe::probe(&mut cx, &pair.patched.suite, &[], 1);
+    tally(
+        suite_refused.as_ref().is_err_and(|e| {
+            e.to_string()
+                .contains("does not run as a `luajit` executable")
+        }),
+        "an aarch64 program that is not LuaJIT (the suite binary) is refused".to_owned(),
+        match &suite_refused {
+            Ok(report) => format!("probed it: {:?}", report.with_verdict(Probed::Affected)),
+            Err(error) => format!("error: {error:#}"),
+        },
+    );
+
     println!("\nmachine code with and without the patch:");
     tally(
         mcode_repeatable,
@@ -248,6 +298,44 @@ fn shows_stp_split_into_stur(script: &crate::mcode_diff::ScriptDiff) -> bool {
             && site.baseline.iter().any(|line| line.starts_with("stp "))
             && site.patched.iter().any(|line| line.starts_with("stur "))
     })
+}
+
+type ProbeRun = (String, Result<probe::ProbeReport>, Vec<String>);
+
+/// Probes the baseline's and the patched variant's `luajit` and a shared
+/// library built from each: what the baseline carries must come out
+/// affected, and nothing on the patched build.
+fn probe_runs(cx: &mut Context, pair: &Pair) -> Result<Vec<ProbeRun>> {
+    let mut runs = Vec::new();
+    for (name, variant, carried) in [
+        (BASELINE, &pair.baseline, pair.carried.clone()),
+        (PATCHED, &pair.patched, Vec::new()),
+    ] {
+        let executable = variant.built.dir.join("src/luajit");
+        let library = probe::shared::build_shared(cx, &variant.built)?;
+        for (kind, path) in [
+            ("executable", executable),
+            ("shared library", library.clone()),
+        ] {
+            let report = probe::probe(cx, &path, &[], probe::DEFAULT_COUNT);
+            runs.push((format!("{name} {kind}"), report, carried.clone()));
+        }
+        // The dynamic build's `luajit` needs its library by soname, which
+        // only --library-path can supply here.
+        let lib_dir = library.with_file_name("probe-lib");
+        std::fs::create_dir_all(&lib_dir)?;
+        let soname = lib_dir.join("libluajit-5.1.so.2");
+        let _ = std::fs::remove_file(&soname);
+        std::fs::copy(&library, &soname)?;
+        let linked = library.with_file_name("luajit");
+        let report = probe::probe(cx, &linked, &[lib_dir], probe::DEFAULT_COUNT);
+        runs.push((
+            format!("{name} executable linked to its library, found through --library-path"),
+            report,
+            carried.clone(),
+        ));
+    }
+    Ok(runs)
 }
 
 fn class_names(report: &crate::pipeline::suite::outcome::LsoReport) -> Vec<String> {

@@ -115,7 +115,8 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     })
 }
 
-fn make_args(cx: &Context) -> Vec<String> {
+/// The arguments of LuaJIT's make for aarch64, as every variant is built.
+pub fn make_args(cx: &Context) -> Vec<String> {
     let jobs = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2);

@@ -9,6 +9,7 @@ pub mod fetch;
 pub mod lso;
 pub mod mutants;
 pub mod patch;
+pub mod probe;
 pub mod report;
 pub mod stress;
 pub mod suite;

@@ -1,0 +1,365 @@
+//! From what the cases and the stress sample did on a deployed LuaJIT to a
+//! verdict per upstream issue.
+//!
+//! A case pinning an issue that fails the way its header names (its
+//! `fails-with` text, or any failure when it names none) makes the issue
+//! *affected*. A case that fails some other way proves nothing about its
+//! issue: *could not tell*. When every case of an issue passes, the issue is
+//! *not affected*, unless the stress sample found differences between the
+//! JIT and the interpreter while no issue is affected: a deployed binary has
+//! no patched twin to attribute them to, so they might be that issue's.
+
+use std::path::PathBuf;
+
+use serde::Serialize;
+
+use crate::pipeline::expect::fails_as_pinned;
+use crate::pipeline::stress::{difference_kind, generate::Program};
+use crate::pipeline::suite::outcome::{CaseResult, Comparison, Status};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    Affected,
+    NotAffected,
+    CouldNotTell,
+}
+
+impl Verdict {
+    pub fn label(self) -> &'static str {
+        match self {
+            Verdict::Affected => "affected",
+            Verdict::NotAffected => "not affected",
+            Verdict::CouldNotTell => "could not tell",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct IssueFinding {
+    pub issue: String,
+    pub verdict: Verdict,
+    /// One sentence: which case did what, or why there is no answer.
+    pub why: String,
+    /// The cases pinning the issue and how each ended.
+    pub cases: Vec<CaseEvidence>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseEvidence {
+    pub case: String,
+    pub outcome: String,
+    /// The failure the case's header names, when it names one.
+    pub fails_with: Option<String>,
+    /// Whether it failed the way its header names.
+    pub failed_as_pinned: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StressSample {
+    pub seed: u64,
+    pub programs: u32,
+    /// Traces the JIT runs left, as driver.lua counted them.
+    pub traces: u64,
+    /// Programs whose JIT run differs from their interpreter run.
+    pub differences: Vec<Difference>,
+    /// Programs that failed even without the JIT: they say nothing about the JIT.
+    pub not_runnable: Vec<Difference>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    pub program: String,
+    /// The program's own seed: `generate::program(seed)` rebuilds it.
+    pub program_seed: u64,
+    pub kind: String,
+    pub difference: String,
+}
+
+impl StressSample {
+    pub fn from_comparisons(
+        seed: u64,
+        programs: &[(PathBuf, Program)],
+        comparisons: &[Comparison],
+    ) -> StressSample {
+        let mut differences = Vec::new();
+        let mut not_runnable = Vec::new();
+        for ((_, program), comparison) in programs.iter().zip(comparisons) {
+            let (Some(kind), Some(difference)) =
+                (difference_kind(comparison), comparison.difference())
+            else {
+                continue;
+            };
+            let entry = Difference {
+                program: comparison.name.clone(),
+                program_seed: program.seed,
+                kind: kind.to_owned(),
+                difference,
+            };
+            if comparison.interpreter.status == Status::Pass {
+                differences.push(entry);
+            } else {
+                not_runnable.push(entry);
+            }
+        }
+        StressSample {
+            seed,
+            programs: comparisons.len() as u32,
+            traces: comparisons.iter().filter_map(|c| c.jit.traces).sum(),
+            differences,
+            not_runnable,
+        }
+    }
+}
+
+pub fn judge(
+    issues: &[String],
+    cases: &[CaseResult],
+    stress: &StressSample,
+    jit_on: bool,
+) -> Vec<IssueFinding> {
+    let mut findings: Vec<IssueFinding> = issues
+        .iter()
+        .map(|issue| by_cases(issue, cases, jit_on))
+        .collect();
+    let any_affected = findings.iter().any(|f| f.verdict == Verdict::Affected);
+    if !stress.differences.is_empty() && !any_affected {
+        let first = &stress.differences[0];
+        for finding in &mut findings {
+            if finding.verdict == Verdict::NotAffected {
+                finding.verdict = Verdict::CouldNotTell;
+                finding.why = format!(
+                    "{}, but {} of {} stress programs differ between the JIT and the interpreter (first: {}: {}), and without a patched build to compare with they cannot be told apart from this issue",
+                    finding.why,
+                    stress.differences.len(),
+                    stress.programs,
+                    first.program,
+                    first.difference
+                );
+            }
+        }
+    }
+    findings
+}
+
+fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
+    let pinning: Vec<&CaseResult> = cases
+        .iter()
+        .filter(|c| c.pins.iter().any(|p| p == issue))
+        .collect();
+    let evidence: Vec<CaseEvidence> = pinning
+        .iter()
+        .map(|c| CaseEvidence {
+            case: c.name.clone(),
+            outcome: c.outcome.summary(),
+            fails_with: c.fails_with.clone(),
+            failed_as_pinned: fails_as_pinned(c),
+        })
+        .collect();
+    let finding = |verdict, why: String| IssueFinding {
+        issue: issue.to_owned(),
+        verdict,
+        why,
+        cases: evidence.clone(),
+    };
+    if pinning.is_empty() {
+        return finding(
+            Verdict::CouldNotTell,
+            "no regression case in tests/cases pins it".to_owned(),
+        );
+    }
+    let hits: Vec<&CaseEvidence> = evidence.iter().filter(|e| e.failed_as_pinned).collect();
+    if !hits.is_empty() {
+        let list: Vec<String> = hits
+            .iter()
+            .map(|e| format!("{}: {}", e.case, e.outcome))
+            .collect();
+        return finding(Verdict::Affected, list.join("; "));
+    }
+    let other: Vec<String> = evidence
+        .iter()
+        .zip(&pinning)
+        .filter(|(_, c)| c.outcome.status != Status::Pass)
+        .map(|(e, _)| match &e.fails_with {
+            Some(text) => format!(
+                "{}: {}, not the failure it pins (\"{text}\")",
+                e.case, e.outcome
+            ),
+            None => format!("{}: {}", e.case, e.outcome),
+        })
+        .collect();
+    if !other.is_empty() {
+        return finding(Verdict::CouldNotTell, other.join("; "));
+    }
+    if !jit_on {
+        return finding(
+            Verdict::CouldNotTell,
+            "its cases pass, but the JIT is off in this build (jit.status() is false), so no machine code was emitted to show the defect".to_owned(),
+        );
+    }
+    let why = if pinning.len() == 1 {
+        format!("its case {} passes", pinning[0].name)
+    } else {
+        format!("all {} of its cases pass", pinning.len())
+    };
+    finding(Verdict::NotAffected, why)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::suite::outcome::Outcome;
+
+    fn case(
+        name: &str,
+        pin: &str,
+        fails_with: Option<&str>,
+        status: Status,
+        error: Option<&str>,
+    ) -> CaseResult {
+        CaseResult {
+            name: name.to_owned(),
+            pins: vec![pin.to_owned()],
+            fails_with: fails_with.map(str::to_owned),
+            outcome: Outcome {
+                status,
+                exit_code: None,
+                signal: (status == Status::Crash).then_some(4),
+                error: error.map(str::to_owned),
+                output: String::new(),
+                millis: 1,
+                value: None,
+                traces: None,
+                ir_ops: Default::default(),
+            },
+        }
+    }
+
+    fn sample(differences: usize) -> StressSample {
+        StressSample {
+            seed: 1,
+            programs: 40,
+            traces: 500,
+            differences: (0..differences)
+                .map(|k| Difference {
+                    program: format!("p{k:05}"),
+                    program_seed: k as u64,
+                    kind: "mismatch".to_owned(),
+                    difference: "with the JIT it returns 1, without it 2".to_owned(),
+                })
+                .collect(),
+            not_runnable: Vec::new(),
+        }
+    }
+
+    fn verdicts(findings: &[IssueFinding]) -> Vec<(&str, Verdict)> {
+        findings
+            .iter()
+            .map(|f| (f.issue.as_str(), f.verdict))
+            .collect()
+    }
+
+    const ISSUES: [&str; 4] = ["LuaJIT#1028", "LuaJIT#1056", "LuaJIT#1075", "LuaJIT#9999"];
+
+    fn issues() -> Vec<String> {
+        ISSUES.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn each_issue_by_its_cases() {
+        let cases = [
+            // No fails-with: any failure counts.
+            case("a", "LuaJIT#1028", None, Status::Crash, None),
+            // Fails, but not as pinned: no answer from this case.
+            case(
+                "b",
+                "LuaJIT#1056",
+                Some("wrong bytes"),
+                Status::Fail,
+                Some("x.lua:3: other"),
+            ),
+            case(
+                "c",
+                "LuaJIT#1075",
+                Some("a function value"),
+                Status::Pass,
+                None,
+            ),
+            case(
+                "d",
+                "LuaJIT#1075",
+                Some("a function value"),
+                Status::Fail,
+                Some("x: (a function value)"),
+            ),
+        ];
+        let found = judge(&issues(), &cases, &sample(0), true);
+        assert_eq!(
+            verdicts(&found),
+            [
+                ("LuaJIT#1028", Verdict::Affected),
+                ("LuaJIT#1056", Verdict::CouldNotTell),
+                ("LuaJIT#1075", Verdict::Affected),
+                ("LuaJIT#9999", Verdict::CouldNotTell),
+            ]
+        );
+        assert!(
+            found[2].why.contains("d: fail") && !found[2].why.contains("c:"),
+            "{}",
+            found[2].why
+        );
+        assert!(
+            found[3].why.contains("no regression case"),
+            "{}",
+            found[3].why
+        );
+    }
+
+    #[test]
+    fn passing_cases_mean_not_affected_unless_unexplained_differences() {
+        let cases = [
+            case("a", "LuaJIT#1028", None, Status::Pass, None),
+            case("b", "LuaJIT#1056", Some("wrong bytes"), Status::Pass, None),
+        ];
+        let issues = &issues()[..2];
+        let clean = judge(issues, &cases, &sample(0), true);
+        assert_eq!(
+            verdicts(&clean),
+            [
+                ("LuaJIT#1028", Verdict::NotAffected),
+                ("LuaJIT#1056", Verdict::NotAffected)
+            ]
+        );
+        let unexplained = judge(issues, &cases, &sample(2), true);
+        assert_eq!(
+            verdicts(&unexplained),
+            [
+                ("LuaJIT#1028", Verdict::CouldNotTell),
+                ("LuaJIT#1056", Verdict::CouldNotTell)
+            ]
+        );
+        assert!(
+            unexplained[0].why.contains("2 of 40 stress programs"),
+            "{}",
+            unexplained[0].why
+        );
+        let jit_off = judge(issues, &cases, &sample(0), false);
+        assert!(jit_off.iter().all(|f| f.verdict == Verdict::CouldNotTell));
+    }
+
+    #[test]
+    fn differences_next_to_an_affected_issue_leave_the_others_alone() {
+        let cases = [
+            case("a", "LuaJIT#1028", None, Status::Pass, None),
+            case("b", "LuaJIT#1056", None, Status::Fail, Some("wrong bytes")),
+        ];
+        let found = judge(&issues()[..2], &cases, &sample(3), true);
+        assert_eq!(
+            verdicts(&found),
+            [
+                ("LuaJIT#1028", Verdict::NotAffected),
+                ("LuaJIT#1056", Verdict::Affected)
+            ]
+        );
+    }
+}

@@ -1,0 +1,349 @@
+//! Probes a deployed LuaJIT for aarch64, an executable or a shared library,
+//! for the upstream defects the patch series fixes: the regression cases run
+//! on it as scripts, a short stress sample runs with the JIT on and off, and
+//! each issue is judged from what happened. Nothing is rebuilt: the binary
+//! under test is the one given.
+
+pub mod elf;
+pub mod exec;
+pub mod judge;
+pub mod shared;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context as _, Result, bail};
+use serde::Serialize;
+
+use super::patch::Series;
+use super::stress::{self, write_programs};
+use super::suite::outcome::{CaseResult, Comparison, Outcome, Status};
+use super::{Context, step};
+use elf::Kind;
+use exec::Runner;
+use judge::{IssueFinding, StressSample};
+
+#[path = "../../../../tests/src/case.rs"]
+pub mod case;
+
+/// Time limit of one case; the suite gives cases the same.
+const CASE_TIMEOUT: Duration = Duration::from_secs(60);
+/// Time limit of one stress program run; `stress` gives them the same.
+const PROGRAM_TIMEOUT: Duration = Duration::from_secs(20);
+/// Stress programs in a probe: a sample, not a stress run.
+pub const DEFAULT_COUNT: u32 = 40;
+/// Printed by driver.lua before a program's result, unlikely in program output.
+const RESULT_MARKER: &str = "--probe-result-7f3c--";
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Identity {
+    pub path: PathBuf,
+    pub kind: Kind,
+    /// `jit.version`, e.g. `LuaJIT 2.1.0-beta3`.
+    pub version: String,
+    pub arch: String,
+    /// `jit.status()`: whether the JIT compiler is on.
+    pub jit_on: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ProbeReport {
+    pub target: Identity,
+    /// How it ran: natively or under QEMU, and the folders added to the library path.
+    pub execution: String,
+    pub library_path: Vec<PathBuf>,
+    pub issues: Vec<IssueFinding>,
+    /// Issues cases pin that no patch of the series fixes: shown, not judged.
+    pub other_pins: Vec<String>,
+    pub cases: Vec<CaseResult>,
+    pub stress: StressSample,
+    pub seconds: f64,
+}
+
+impl ProbeReport {
+    pub fn with_verdict(&self, verdict: judge::Verdict) -> Vec<String> {
+        self.issues
+            .iter()
+            .filter(|f| f.verdict == verdict)
+            .map(|f| f.issue.clone())
+            .collect()
+    }
+}
+
+/// Probes the LuaJIT at `path` for every issue the project's series fixes.
+pub fn probe(
+    cx: &mut Context,
+    path: &Path,
+    library_path: &[PathBuf],
+    count: u32,
+) -> Result<ProbeReport> {
+    let started = Instant::now();
+    let series = Series::load(&cx.patches_dir())?;
+    let issues = series.fixes();
+    if issues.is_empty() {
+        bail!(
+            "no patch in {} has a `Fixes:` trailer: there is no issue to probe for",
+            series.dir.display()
+        );
+    }
+    let (target, runner) = open(cx, path, library_path)?;
+    eprintln!(
+        "==> probing {} ({}, {}, JIT {})",
+        target.path.display(),
+        target.kind.describe(),
+        target.version,
+        if target.jit_on { "on" } else { "off" }
+    );
+
+    let cases_dir = cx.cases_dir();
+    let cases = case::Case::load_dir(&cases_dir).map_err(anyhow::Error::msg)?;
+    let timer = step(format!("running {} cases", cases.len()));
+    let mut results = Vec::new();
+    for case in &cases {
+        // Relative to the project root, where the runner starts, so that
+        // error messages name the case as the repository does.
+        let script = case.path.strip_prefix(&cx.root).unwrap_or(&case.path);
+        let outcome = runner.run(&[script.as_os_str()], false, CASE_TIMEOUT)?;
+        eprintln!("    {:<40} {}", case.name, outcome.summary());
+        results.push(CaseResult {
+            name: case.name.clone(),
+            pins: case.pins.clone(),
+            fails_with: case.fails_with.clone(),
+            outcome,
+        });
+    }
+    timer.done();
+
+    let stress = run_sample(cx, &runner, count)?;
+    let findings = judge::judge(&issues, &results, &stress, target.jit_on);
+    let mut other_pins: Vec<String> = results
+        .iter()
+        .flat_map(|r| r.pins.iter())
+        .filter(|pin| !issues.contains(pin))
+        .cloned()
+        .collect();
+    other_pins.sort();
+    other_pins.dedup();
+    Ok(ProbeReport {
+        target,
+        execution: if cx.toolchain.runner.is_empty() {
+            "native aarch64".to_owned()
+        } else {
+            format!("under `{}`", cx.toolchain.runner.join(" "))
+        },
+        library_path: library_path.to_vec(),
+        issues: findings,
+        other_pins,
+        cases: results,
+        stress,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Checks that `path` is an aarch64 LuaJIT, and gets a runner for it: the
+/// executable itself, or probe-loader around the library.
+fn open(cx: &mut Context, path: &Path, library_path: &[PathBuf]) -> Result<(Identity, Runner)> {
+    let path = path
+        .canonicalize()
+        .with_context(|| format!("{}", path.display()))?;
+    for dir in library_path {
+        if !dir.is_dir() {
+            bail!("--library-path {}: not a folder", dir.display());
+        }
+    }
+    let kind = elf::inspect(&path)?;
+    let work = cx.target_dir().join("probe");
+    fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
+    let runner = match kind {
+        Kind::Executable => Runner::new(&cx.toolchain, &path, Vec::new(), library_path, &cx.root),
+        Kind::SharedLibrary => {
+            let loader = build_loader(cx, &work)?;
+            Runner::new(
+                &cx.toolchain,
+                &loader,
+                vec![path.clone().into_os_string()],
+                library_path,
+                &cx.root,
+            )
+        }
+    };
+    let identify = work.join("identify.lua");
+    fs::write(
+        &identify,
+        "if type(jit) ~= 'table' then io.write('not LuaJIT\\n') return end\n\
+         io.write(jit.version, '\\n', jit.arch, '\\n', tostring((jit.status())), '\\n')\n",
+    )?;
+    let outcome = runner.run(&[identify.as_os_str()], false, CASE_TIMEOUT)?;
+    let what = match kind {
+        Kind::Executable => "a `luajit` executable",
+        Kind::SharedLibrary => "a LuaJIT shared library",
+    };
+    if outcome.exit_code == Some(exec::LOADER_FAILED) && kind == Kind::SharedLibrary {
+        bail!("{}", outcome.output.trim());
+    }
+    if outcome.status != Status::Pass {
+        let hint = if outcome
+            .output
+            .contains("error while loading shared libraries")
+        {
+            "\ngive the folder that holds the missing library with --library-path DIR"
+        } else {
+            ""
+        };
+        bail!(
+            "{} does not run as {what}: {}\n{}{hint}",
+            path.display(),
+            outcome.summary(),
+            outcome.output.trim()
+        );
+    }
+    let lines: Vec<&str> = outcome.output.lines().collect();
+    let [version, arch, status] = lines[..] else {
+        bail!(
+            "{} is not {what}: asked for jit.version, jit.arch and jit.status(), it printed {:?}",
+            path.display(),
+            outcome.output
+        );
+    };
+    if !version.starts_with("LuaJIT ") {
+        bail!(
+            "{} is not {what}: jit.version is {version:?}",
+            path.display()
+        );
+    }
+    if arch != "arm64" {
+        bail!(
+            "{} is LuaJIT for {arch}, not arm64: the defects probed for are in the ARM64 backend",
+            path.display()
+        );
+    }
+    Ok((
+        Identity {
+            path,
+            kind,
+            version: version.to_owned(),
+            arch: arch.to_owned(),
+            jit_on: status == "true",
+        },
+        runner,
+    ))
+}
+
+/// Compiles probe-loader (loader.c) for aarch64 into `work`.
+fn build_loader(cx: &mut Context, work: &Path) -> Result<PathBuf> {
+    let source = cx.root.join("xtask/src/pipeline/probe/loader.c");
+    let out = work.join("probe-loader");
+    // Another probe may be running the old file: build aside, then rename.
+    let staging = work.join(format!("probe-loader.{}", std::process::id()));
+    let output = std::process::Command::new("aarch64-linux-gnu-gcc")
+        .args(["-O1", "-Wall", "-o"])
+        .arg(&staging)
+        .arg(&source)
+        .arg("-ldl")
+        .output()
+        .context("cannot start aarch64-linux-gnu-gcc to build probe-loader")?;
+    if !output.status.success() {
+        bail!(
+            "building probe-loader from {} failed: {}",
+            source.display(),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    fs::rename(&staging, &out).with_context(|| format!("cannot move {}", out.display()))?;
+    cx.record(format!(
+        "aarch64-linux-gnu-gcc -O1 -Wall -o {} {} -ldl",
+        out.display(),
+        source.display()
+    ));
+    Ok(out)
+}
+
+/// The first `count` stress programs of the default seed, each run with the
+/// JIT on and off through driver.lua.
+fn run_sample(cx: &Context, runner: &Runner, count: u32) -> Result<StressSample> {
+    let dir = cx
+        .target_dir()
+        .join("probe")
+        .join(format!("programs-{}", std::process::id()));
+    let programs = write_programs(&dir, stress::DEFAULT_SEED, count)?;
+    let driver = cx.root.join("xtask/src/pipeline/probe/driver.lua");
+    let timer = step(format!(
+        "running {count} stress programs (seed {}) with the JIT on and off",
+        stress::DEFAULT_SEED
+    ));
+    let mut comparisons = Vec::new();
+    for (path, _) in &programs {
+        let args = [driver.as_os_str(), path.as_os_str(), RESULT_MARKER.as_ref()];
+        let jit = with_result(runner.run(&args, false, PROGRAM_TIMEOUT)?);
+        let interpreter = with_result(runner.run(&args, true, PROGRAM_TIMEOUT)?);
+        let name = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        comparisons.push(Comparison {
+            name,
+            jit,
+            interpreter,
+        });
+    }
+    timer.done();
+    let _ = fs::remove_dir_all(&dir);
+    Ok(StressSample::from_comparisons(
+        stress::DEFAULT_SEED,
+        &programs,
+        &comparisons,
+    ))
+}
+
+/// Moves what driver.lua printed after the marker into the outcome's trace
+/// count and value, leaving the program's own output.
+fn with_result(mut outcome: Outcome) -> Outcome {
+    let marker = format!("\n{RESULT_MARKER}\n");
+    if let Some(at) = outcome.output.rfind(&marker) {
+        let rest = outcome.output[at + marker.len()..].to_owned();
+        let mut lines = rest.splitn(3, '\n');
+        outcome.traces = lines.next().and_then(|n| n.trim().parse().ok());
+        outcome.value = lines.next().map(str::to_owned);
+        // What follows the two result lines is the run's stderr.
+        let after = lines.next().unwrap_or("").to_owned();
+        outcome.output.truncate(at);
+        outcome.output.push_str(&after);
+    }
+    outcome
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(output: &str) -> Outcome {
+        Outcome {
+            status: Status::Pass,
+            exit_code: Some(0),
+            signal: None,
+            error: None,
+            output: output.to_owned(),
+            millis: 1,
+            value: None,
+            traces: None,
+            ir_ops: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_driver_result_is_taken_from_after_the_last_marker() {
+        let text = format!("hello\n\n{RESULT_MARKER}\n12\n1.5\t7\nwarning on stderr\n");
+        let parsed = with_result(outcome(&text));
+        assert_eq!(parsed.output, "hello\nwarning on stderr\n");
+        assert_eq!(parsed.traces, Some(12));
+        assert_eq!(parsed.value.as_deref(), Some("1.5\t7"));
+    }
+
+    #[test]
+    fn without_the_marker_there_is_no_result() {
+        let parsed = with_result(outcome("crashed before the end\n"));
+        assert_eq!((parsed.traces, parsed.value), (None, None));
+        assert_eq!(parsed.output, "crashed before the end\n");
+    }
+}
