@@ -27,8 +27,7 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
         &mut cx,
         &name,
         &variant.suite,
-        stress::DEFAULT_SEED,
-        stress::DEFAULT_COUNT,
+        stress::Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
     )?;
 
     let verdict = print_verdict(&source.label, &results, &lso_report, &stress_report);

@@ -170,6 +170,17 @@ pub struct Stress {
     /// Also time raw `luajit` (under QEMU when emulated) on the same programs.
     #[arg(long)]
     pub time_raw: bool,
+    /// Run only shard K of N: every program whose place in the run is K-1
+    /// modulo N, e.g. 2/4. `--merge` combines the shards' `--json` outputs.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::pipeline::stress::Shard>,
+    /// Print the runs as JSON (what `--merge` reads).
+    #[arg(long)]
+    pub json: bool,
+    /// Combine the `--json` outputs of every shard of one run into the
+    /// result of the whole run, without running anything.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["shard", "time_raw"])]
+    pub merge: Vec<std::path::PathBuf>,
 }
 
 #[derive(Args)]

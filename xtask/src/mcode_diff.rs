@@ -159,8 +159,11 @@ pub fn workload(cases_dir: &Path, scripts: &[PathBuf]) -> Result<Vec<PathBuf>> {
     }
     let mut cases = regression_cases(cases_dir)?;
     let sample_dir = crate::pipeline::project_root().join("target/mcode/stress-sample");
-    let sample = stress::write_programs(&sample_dir, stress::DEFAULT_SEED, STRESS_SAMPLE)?;
-    cases.extend(sample.into_iter().map(|(path, _)| path));
+    let sample = stress::write_programs(
+        &sample_dir,
+        stress::Plan::whole(stress::DEFAULT_SEED, STRESS_SAMPLE),
+    )?;
+    cases.extend(sample.into_iter().map(|written| written.path));
     Ok(cases)
 }
 

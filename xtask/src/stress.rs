@@ -1,25 +1,44 @@
 //! `cargo xtask stress`: seeded programs, the JIT against the interpreter,
 //! on the baseline and the patched variant (or one tree), findings shrunk.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
+use serde::{Deserialize, Serialize};
 
 use crate::Verdict;
 use crate::flags;
 use crate::flags::PairArgs;
 use crate::pipeline::Context;
-use crate::pipeline::stress::{self, StressReport};
+use crate::pipeline::stress::{self, Plan, Shard, StressReport};
 use crate::pipeline::variants::{build_steps, prepare_pair, single};
 
+/// Version of the `--json` document, raised when its shape changes.
+const JSON_VERSION: u32 = 1;
+
+/// What `--json` prints and `--merge` reads.
+#[derive(Serialize, Deserialize)]
+struct Runs {
+    schema_version: u32,
+    runs: Vec<StressReport>,
+}
+
 pub fn run(args: flags::Stress) -> Result<Verdict> {
+    if !args.merge.is_empty() {
+        return merge(&args.merge, args.json);
+    }
+    let plan = Plan {
+        seed: args.seed,
+        count: args.count,
+        shard: args.shard.unwrap_or(Shard::WHOLE),
+    };
     let mut cx = Context::new()?;
     let single_tree = args.tree.luajit_dir.is_some() || args.tree.luajit_src.is_some();
     let reports = match single_tree {
         true => {
             let (_, name, variant) = single(&mut cx, &args.tree)?;
-            let report = stress::run(&mut cx, &name, &variant.suite, args.seed, args.count)?;
+            let report = stress::run(&mut cx, &name, &variant.suite, plan)?;
             vec![(report, variant)]
         }
         false => {
@@ -27,31 +46,84 @@ pub fn run(args: flags::Stress) -> Result<Verdict> {
             // finding can be traced to the patch that fixes it.
             let pair = prepare_pair(&mut cx, &PairArgs::default())?;
             let steps = build_steps(&mut cx, &pair, &mut Vec::new())?;
-            let (baseline, patched) =
-                stress::run_pair(&mut cx, &pair, &steps, args.seed, args.count)?;
+            let (baseline, patched) = stress::run_pair(&mut cx, &pair, &steps, plan)?;
             vec![(baseline, pair.baseline), (patched, pair.patched)]
         }
     };
-    let mut any = false;
-    for (report, variant) in &reports {
-        print(report);
-        if args.time_raw {
-            time_raw(&cx, &variant.built.dir, report)?;
+    if args.json {
+        let runs = Runs {
+            schema_version: JSON_VERSION,
+            runs: reports.iter().map(|(report, _)| report.clone()).collect(),
+        };
+        println!("{}", serde_json::to_string_pretty(&runs)?);
+    } else {
+        for (report, variant) in &reports {
+            print(report);
+            if args.time_raw {
+                time_raw(&cx, &variant.built.dir, report)?;
+            }
         }
-        any |= !report.findings.is_empty();
     }
-    Ok(if any {
+    Ok(verdict(reports.iter().map(|(report, _)| report)))
+}
+
+fn verdict<'a>(reports: impl IntoIterator<Item = &'a StressReport>) -> Verdict {
+    if reports.into_iter().any(|r| !r.findings.is_empty()) {
         Verdict::Defects
     } else {
         Verdict::Sound
-    })
+    }
+}
+
+/// `--merge`: the shards' runs, grouped by variant, each group merged.
+fn merge(files: &[PathBuf], json: bool) -> Result<Verdict> {
+    let mut by_variant: Vec<(String, Vec<StressReport>)> = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("cannot read {}", file.display()))?;
+        let runs: Runs = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not the output of `cargo xtask stress --json`",
+                file.display()
+            )
+        })?;
+        if runs.schema_version != JSON_VERSION {
+            bail!(
+                "{} has schema_version {}, this toolkit reads {JSON_VERSION}",
+                file.display(),
+                runs.schema_version
+            );
+        }
+        for run in runs.runs {
+            match by_variant.iter_mut().find(|(v, _)| *v == run.variant) {
+                Some((_, group)) => group.push(run),
+                None => by_variant.push((run.variant.clone(), vec![run])),
+            }
+        }
+    }
+    let merged = by_variant
+        .into_iter()
+        .map(|(_, group)| stress::merge(group))
+        .collect::<Result<Vec<_>>>()?;
+    if json {
+        let runs = Runs {
+            schema_version: JSON_VERSION,
+            runs: merged.clone(),
+        };
+        println!("{}", serde_json::to_string_pretty(&runs)?);
+    } else {
+        for report in &merged {
+            print(report);
+        }
+    }
+    Ok(verdict(&merged))
 }
 
 pub fn print(report: &StressReport) {
     println!(
         "\nstress on {}: seed {}, {} programs, {} traces, {} findings; programs ran in {:.1} s ({:.1} programs/s, {:.0} traces/s), {:.1} s in all",
         report.variant,
-        report.seed,
+        report.plan.label(),
         report.programs,
         report.traces,
         report.findings.len(),

@@ -77,8 +77,7 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         &mut cx,
         &pair,
         &steps,
-        stress::DEFAULT_SEED,
-        stress::DEFAULT_COUNT,
+        stress::Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
     )?;
     crate::stress::print(&baseline_stress);
     crate::stress::print(&patched_stress);
@@ -98,6 +97,7 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         stress::DEFAULT_SEED,
         40,
     )?;
+    let shards_merge = shards_merge_to_whole(&mut cx, &pair.baseline.suite)?;
 
     println!(
         "\nregression cases against their expectations (baseline carries {}):",
@@ -191,6 +191,11 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         repeatable,
         "the same seed gives the same programs and results, run after run".to_owned(),
         "two runs of 40 programs differ".to_owned(),
+    );
+    tally(
+        shards_merge.is_ok(),
+        "two shards of a run, merged, give the whole run's findings, traces and reach".to_owned(),
+        shards_merge.err().unwrap_or_default(),
     );
 
     println!("\ncargo xtask probe on the variants' executables and shared libraries:");
@@ -336,6 +341,58 @@ fn probe_runs(cx: &mut Context, pair: &Pair) -> Result<Vec<ProbeRun>> {
         ));
     }
     Ok(runs)
+}
+
+/// Runs 40 programs on the baseline whole and as two shards, merges the
+/// shards and compares: Ok, or what differs.
+fn shards_merge_to_whole(
+    cx: &mut Context,
+    suite: &std::path::Path,
+) -> Result<std::result::Result<(), String>> {
+    let whole = stress::Plan::whole(stress::DEFAULT_SEED, 40);
+    let all = stress::run_unshrunk(cx, BASELINE, suite, whole)?;
+    let mut shards = Vec::new();
+    for index in 1..=2 {
+        let plan = stress::Plan {
+            shard: stress::Shard { index, of: 2 },
+            ..whole
+        };
+        shards.push(stress::run_unshrunk(cx, BASELINE, suite, plan)?);
+    }
+    let merged = stress::merge(shards)?;
+    let key = |r: &stress::StressReport| {
+        let findings: Vec<_> = r
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.index,
+                    f.program_seed,
+                    f.kind.clone(),
+                    f.difference.clone(),
+                )
+            })
+            .collect();
+        let reach: Vec<_> = r
+            .reach
+            .iter()
+            .map(|x| (x.opcode.clone(), x.traces))
+            .collect();
+        (r.programs, r.traces, findings, reach)
+    };
+    Ok(if key(&all) == key(&merged) {
+        Ok(())
+    } else {
+        Err(format!(
+            "whole: {} programs, {} traces, {} findings; merged: {} programs, {} traces, {} findings",
+            all.programs,
+            all.traces,
+            all.findings.len(),
+            merged.programs,
+            merged.traces,
+            merged.findings.len()
+        ))
+    })
 }
 
 fn class_names(report: &crate::pipeline::suite::outcome::LsoReport) -> Vec<String> {

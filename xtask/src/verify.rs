@@ -37,8 +37,7 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         &mut cx,
         &pair,
         &steps,
-        stress::DEFAULT_SEED,
-        stress::DEFAULT_COUNT,
+        stress::Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
     )?;
     pair.timings.push((
         "stress (both variants, shrinking, attribution)".to_owned(),

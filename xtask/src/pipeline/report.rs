@@ -436,7 +436,7 @@ impl Report {
             md.push_str(&format!(
                 "| {} | {} | {} | {} | {} | {:.1} |\n",
                 report.variant,
-                report.seed,
+                report.plan.seed,
                 report.programs,
                 report.traces,
                 report.findings.len(),
@@ -566,6 +566,7 @@ mod tests {
             examples: vec!["str x30, [x19, #488] ; stur x0, [x19, #-16]  ->  stp x30, x0, [x19, #488]  (second store lands at +496, expected -16)".to_owned()],
         };
         let finding = Finding {
+            index: 7,
             program_seed: 0x47a9,
             kind: "mismatch".to_owned(),
             difference: "with the JIT it returns 1\t0, without it 2\t0 | odd".to_owned(),
@@ -583,7 +584,7 @@ mod tests {
         let stress = |variant: &str, findings: Vec<Finding>| StressReport {
             variant: variant.to_owned(),
             programs_dir: PathBuf::from("target/stress/programs"),
-            seed: 1,
+            plan: crate::pipeline::stress::Plan::whole(1, 300),
             programs: 300,
             traces: 5300,
             reach: vec![crate::pipeline::stress::reach::Reach {

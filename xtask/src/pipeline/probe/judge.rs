@@ -9,12 +9,10 @@
 //! JIT and the interpreter while no issue is affected: a deployed binary has
 //! no patched twin to attribute them to, so they might be that issue's.
 
-use std::path::PathBuf;
-
 use serde::Serialize;
 
 use crate::pipeline::expect::fails_as_pinned;
-use crate::pipeline::stress::{difference_kind, generate::Program};
+use crate::pipeline::stress::{Written, difference_kind};
 use crate::pipeline::suite::outcome::{CaseResult, Comparison, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,12 +77,12 @@ pub struct Difference {
 impl StressSample {
     pub fn from_comparisons(
         seed: u64,
-        programs: &[(PathBuf, Program)],
+        programs: &[Written],
         comparisons: &[Comparison],
     ) -> StressSample {
         let mut differences = Vec::new();
         let mut not_runnable = Vec::new();
-        for ((_, program), comparison) in programs.iter().zip(comparisons) {
+        for (Written { program, .. }, comparison) in programs.iter().zip(comparisons) {
             let (Some(kind), Some(difference)) =
                 (difference_kind(comparison), comparison.difference())
             else {

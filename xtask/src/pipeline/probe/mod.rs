@@ -266,14 +266,14 @@ fn run_sample(cx: &Context, runner: &Runner, count: u32) -> Result<StressSample>
         .target_dir()
         .join("probe")
         .join(format!("programs-{}", std::process::id()));
-    let programs = write_programs(&dir, stress::DEFAULT_SEED, count)?;
+    let programs = write_programs(&dir, stress::Plan::whole(stress::DEFAULT_SEED, count))?;
     let driver = cx.root.join("xtask/src/pipeline/probe/driver.lua");
     let timer = step(format!(
         "running {count} stress programs (seed {}) with the JIT on and off",
         stress::DEFAULT_SEED
     ));
     let mut comparisons = Vec::new();
-    for (path, _) in &programs {
+    for stress::Written { path, .. } in &programs {
         let args = [driver.as_os_str(), path.as_os_str(), RESULT_MARKER.as_ref()];
         let jit = with_result(runner.run(&args, false, PROGRAM_TIMEOUT)?);
         let interpreter = with_result(runner.run(&args, true, PROGRAM_TIMEOUT)?);

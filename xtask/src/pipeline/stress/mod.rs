@@ -42,7 +42,9 @@ pub struct StressReport {
     pub variant: String,
     /// Where the run's programs were written, one `.lua` file each.
     pub programs_dir: PathBuf,
-    pub seed: u64,
+    /// Which programs the run took.
+    pub plan: Plan,
+    /// Programs run: the plan's whole count, or its shard's share.
     pub programs: u32,
     /// Traces the JIT compiled over all programs, as it reports them.
     pub traces: u64,
@@ -62,6 +64,8 @@ pub struct StressReport {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Finding {
+    /// The program's place in the run (`pNNNNN.lua`).
+    pub index: usize,
     /// The program's own seed: `generate::program(seed)` rebuilds it.
     pub program_seed: u64,
     /// crash, timeout, error or mismatch (of the JIT run against the interpreter).
@@ -91,17 +95,94 @@ pub fn program_seeds(seed: u64, count: u32) -> Vec<u64> {
     (0..count).map(|_| rng.next()).collect()
 }
 
-/// Writes the first `count` programs of `seed` into a fresh `dir`, in run
-/// order (`p00000.lua`, ...), and returns each with its path.
-pub fn write_programs(dir: &Path, seed: u64, count: u32) -> Result<Vec<(PathBuf, Program)>> {
+/// Which programs a run takes: the first `count` of `seed`, all of them or
+/// one shard's share, so that runs can be split over machines and merged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Plan {
+    pub seed: u64,
+    pub count: u32,
+    pub shard: Shard,
+}
+
+/// Shard `index` of `of` (1-based) takes every program whose place in the
+/// run is `index - 1` modulo `of`: a deterministic share, the same on every
+/// machine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    pub index: u32,
+    pub of: u32,
+}
+
+impl Shard {
+    pub const WHOLE: Shard = Shard { index: 1, of: 1 };
+
+    pub fn takes(self, place: usize) -> bool {
+        place % self.of as usize == (self.index - 1) as usize
+    }
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> std::result::Result<Shard, String> {
+        let bad = || format!("--shard {text}: give K/N with 1 <= K <= N, e.g. 2/4");
+        let (index, of) = text.split_once('/').ok_or_else(bad)?;
+        let (index, of): (u32, u32) = (
+            index.trim().parse().map_err(|_| bad())?,
+            of.trim().parse().map_err(|_| bad())?,
+        );
+        if index == 0 || of == 0 || index > of {
+            return Err(bad());
+        }
+        Ok(Shard { index, of })
+    }
+}
+
+impl Plan {
+    pub fn whole(seed: u64, count: u32) -> Plan {
+        Plan {
+            seed,
+            count,
+            shard: Shard::WHOLE,
+        }
+    }
+
+    /// The folder name of the run: `seed-S-count-N`, plus `-shard-K-of-M`.
+    pub fn label(&self) -> String {
+        let mut label = format!("seed-{}-count-{}", self.seed, self.count);
+        if self.shard != Shard::WHOLE {
+            label.push_str(&format!("-shard-{}-of-{}", self.shard.index, self.shard.of));
+        }
+        label
+    }
+}
+
+/// A program written for a run.
+pub struct Written {
+    /// Its place in the whole run.
+    pub index: usize,
+    pub path: PathBuf,
+    pub program: Program,
+}
+
+/// Writes the programs of `plan` into a fresh `dir`, named by their place in
+/// the whole run (`p00000.lua`, ...).
+pub fn write_programs(dir: &Path, plan: Plan) -> Result<Vec<Written>> {
     reset_dir(dir)?;
     let mut written = Vec::new();
-    for (index, program_seed) in program_seeds(seed, count).into_iter().enumerate() {
+    for (index, program_seed) in program_seeds(plan.seed, plan.count).into_iter().enumerate() {
+        if !plan.shard.takes(index) {
+            continue;
+        }
         let program = generate::program(program_seed);
         let path = dir.join(format!("p{index:05}.lua"));
         fs::write(&path, program.render())
             .with_context(|| format!("cannot write {}", path.display()))?;
-        written.push((path, program));
+        written.push(Written {
+            index,
+            path,
+            program,
+        });
     }
     Ok(written)
 }
@@ -122,7 +203,7 @@ pub fn difference_kind(comparison: &Comparison) -> Option<&'static str> {
 /// `target/stress/<build folder>/seed-S-count-N`, named after the build's
 /// folder (itself named after the tree's content), so that runs on other
 /// trees do not overwrite each other.
-fn run_home(cx: &Context, suite_bin: &Path, seed: u64, count: u32) -> PathBuf {
+fn run_home(cx: &Context, suite_bin: &Path, plan: Plan) -> PathBuf {
     let build = suite_bin
         .parent()
         .and_then(Path::file_name)
@@ -131,34 +212,21 @@ fn run_home(cx: &Context, suite_bin: &Path, seed: u64, count: u32) -> PathBuf {
     cx.target_dir()
         .join("stress")
         .join(build)
-        .join(format!("seed-{seed}-count-{count}"))
+        .join(plan.label())
 }
 
 /// Generates, runs, saves and shrinks one run on one build.
-pub fn run(
-    cx: &mut Context,
-    variant: &str,
-    suite_bin: &Path,
-    seed: u64,
-    count: u32,
-) -> Result<StressReport> {
-    let mut report = run_unshrunk(cx, variant, suite_bin, seed, count)?;
+pub fn run(cx: &mut Context, variant: &str, suite_bin: &Path, plan: Plan) -> Result<StressReport> {
+    let mut report = run_unshrunk(cx, variant, suite_bin, plan)?;
     shrink(cx, suite_bin, &mut report)?;
     Ok(report)
 }
 
-fn run_key(
-    cx: &mut Context,
-    variant: &str,
-    suite_bin: &Path,
-    seed: u64,
-    count: u32,
-) -> Result<Key> {
+fn run_key(cx: &mut Context, variant: &str, suite_bin: &Path, plan: Plan) -> Result<Key> {
     let mut key = Key::new("stress")
         .text("suite", cx.cache.suite_hash(suite_bin)?)
         .text("variant", variant)
-        .text("seed", seed)
-        .text("count", count);
+        .text("plan", plan.label());
     for source in GENERATOR_SOURCES {
         key = key.text("generator", source);
     }
@@ -172,11 +240,10 @@ pub fn run_unshrunk(
     cx: &mut Context,
     variant: &str,
     suite_bin: &Path,
-    seed: u64,
-    count: u32,
+    plan: Plan,
 ) -> Result<StressReport> {
-    let key = run_key(cx, variant, suite_bin, seed, count)?;
-    let what = format!("{variant}: {count} stress programs (seed {seed})");
+    let key = run_key(cx, variant, suite_bin, plan)?;
+    let what = format!("{variant}: stress programs {}", plan.label());
     cached_if(
         cx,
         &what,
@@ -184,7 +251,7 @@ pub fn run_unshrunk(
         |report: &StressReport| {
             report.programs_dir.is_dir() && report.findings.iter().all(|f| f.dir.is_dir())
         },
-        |cx| run_uncached(cx, variant, suite_bin, seed, count),
+        |cx| run_uncached(cx, variant, suite_bin, plan),
     )
 }
 
@@ -192,18 +259,16 @@ fn run_uncached(
     cx: &mut Context,
     variant: &str,
     suite_bin: &Path,
-    seed: u64,
-    count: u32,
+    plan: Plan,
 ) -> Result<StressReport> {
     let started = Instant::now();
-    let home = run_home(cx, suite_bin, seed, count);
+    let home = run_home(cx, suite_bin, plan);
     let programs_dir = home.join("programs");
-    let programs: Vec<Program> = write_programs(&programs_dir, seed, count)?
-        .into_iter()
-        .map(|(_, program)| program)
-        .collect();
+    let programs = write_programs(&programs_dir, plan)?;
     eprintln!(
-        "==> {variant}: running {count} stress programs (seed {seed}) with the JIT on and off"
+        "==> {variant}: running {} stress programs ({}) with the JIT on and off",
+        programs.len(),
+        plan.label()
     );
     let run_started = Instant::now();
     let comparisons = suite::run_compare(cx, suite_bin, &programs_dir, RUN_TIMEOUT)?;
@@ -232,12 +297,12 @@ fn run_uncached(
     let findings_dir = home.join("findings");
     reset_dir(&findings_dir)?;
     let mut findings = Vec::new();
-    for (index, comparison) in comparisons.iter().enumerate() {
+    // The suite reports the programs in file-name order, which is run order.
+    for (Written { index, program, .. }, comparison) in programs.iter().zip(&comparisons) {
         let (Some(kind), Some(difference)) = (difference_kind(comparison), comparison.difference())
         else {
             continue;
         };
-        let program = &programs[index];
         let dir = findings_dir.join(format!("program-{:016x}", program.seed));
         fs::create_dir_all(&dir)?;
         fs::write(dir.join("program.lua"), program.render())?;
@@ -250,6 +315,7 @@ fn run_uncached(
             program.seed
         );
         findings.push(Finding {
+            index: *index,
             program_seed: program.seed,
             kind: kind.to_owned(),
             difference,
@@ -263,8 +329,8 @@ fn run_uncached(
     Ok(StressReport {
         variant: variant.to_owned(),
         programs_dir,
-        seed,
-        programs: count,
+        plan,
+        programs: programs.len() as u32,
         traces,
         reach,
         unreached,
@@ -299,11 +365,12 @@ pub fn signature(finding: &Finding) -> String {
 /// time limit of ten times what the original took (at least 2 s), not the
 /// run's 20 s. Reused when the run and the shrinker are the same.
 pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> Result<()> {
-    let key =
-        run_key(cx, &report.variant, suite_bin, report.seed, report.programs)?.text("shrunk", "");
+    let key = run_key(cx, &report.variant, suite_bin, report.plan)?.text("shrunk", "");
     let what = format!(
         "{}: shrinking the findings of {} stress programs (seed {})",
-        report.variant, report.programs, report.seed
+        report.variant,
+        report.programs,
+        report.plan.label()
     );
     let findings = report.findings.clone();
     let shrunk: Vec<Option<Shrunk>> = cached_if(
@@ -506,23 +573,10 @@ pub fn run_pair(
     cx: &mut Context,
     pair: &super::variants::Pair,
     steps: &[(String, super::variants::Variant)],
-    seed: u64,
-    count: u32,
+    plan: Plan,
 ) -> Result<(StressReport, StressReport)> {
-    let mut baseline = run(
-        cx,
-        super::variants::BASELINE,
-        &pair.baseline.suite,
-        seed,
-        count,
-    )?;
-    let patched = run(
-        cx,
-        super::variants::PATCHED,
-        &pair.patched.suite,
-        seed,
-        count,
-    )?;
+    let mut baseline = run(cx, super::variants::BASELINE, &pair.baseline.suite, plan)?;
+    let patched = run(cx, super::variants::PATCHED, &pair.patched.suite, plan)?;
     let mut chain: Vec<(String, &Path)> = vec![(
         super::variants::BASELINE.to_owned(),
         pair.baseline.suite.as_path(),
@@ -544,6 +598,60 @@ pub fn run_pair(
         .collect();
     attribute_all(cx, &mut baseline, &chain, &patches)?;
     Ok((baseline, patched))
+}
+
+/// Combines the runs of the shards of one plan on one variant into the
+/// run the whole plan gives: its findings in run order, its traces and
+/// reach summed. Every shard must be there once.
+pub fn merge(mut shards: Vec<StressReport>) -> Result<StressReport> {
+    let Some(first) = shards.first() else {
+        anyhow::bail!("nothing to merge");
+    };
+    let (variant, seed, count, of) = (
+        first.variant.clone(),
+        first.plan.seed,
+        first.plan.count,
+        first.plan.shard.of,
+    );
+    for shard in &shards {
+        if shard.variant != variant || shard.plan.seed != seed || shard.plan.count != count {
+            anyhow::bail!(
+                "cannot merge {} ({}) with {variant} (seed-{seed}-count-{count}): another variant or plan",
+                shard.variant,
+                shard.plan.label()
+            );
+        }
+    }
+    shards.sort_by_key(|s| s.plan.shard.index);
+    let indices: Vec<u32> = shards.iter().map(|s| s.plan.shard.index).collect();
+    if shards.iter().any(|s| s.plan.shard.of != of) || indices != (1..=of).collect::<Vec<_>>() {
+        anyhow::bail!(
+            "{variant}: the shards given are {indices:?} of {of}; give each of 1..={of} once"
+        );
+    }
+    let mut merged = shards[0].clone();
+    merged.plan = Plan::whole(seed, count);
+    merged.first_finding_seconds = None;
+    let mut held: std::collections::BTreeMap<String, u64> = merged
+        .reach
+        .iter()
+        .map(|r| (r.opcode.clone(), r.traces))
+        .collect();
+    for shard in &shards[1..] {
+        merged.programs += shard.programs;
+        merged.traces += shard.traces;
+        merged.run_seconds += shard.run_seconds;
+        merged.seconds += shard.seconds;
+        merged.findings.extend(shard.findings.iter().cloned());
+        for reach in &shard.reach {
+            *held.entry(reach.opcode.clone()).or_default() += reach.traces;
+        }
+    }
+    let needed: Vec<String> = merged.reach.iter().map(|r| r.opcode.clone()).collect();
+    merged.reach = reach::table(&needed, &held);
+    merged.unreached = reach::missed(&merged.reach);
+    merged.findings.sort_by_key(|f| f.index);
+    Ok(merged)
 }
 
 /// For each upstream issue, whether some finding is fixed by the patch naming it.
@@ -576,7 +684,7 @@ pub fn deterministic(
         .join("stress")
         .join(variant)
         .join("determinism");
-    write_programs(&dir, seed, count)?;
+    write_programs(&dir, Plan::whole(seed, count))?;
     let mut runs = Vec::new();
     for _ in 0..2 {
         let mut comparisons = suite::run_compare(cx, suite_bin, &dir, RUN_TIMEOUT)?;
@@ -587,4 +695,83 @@ pub fn deterministic(
         runs.push(comparisons);
     }
     Ok(runs[0] == runs[1])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shards_split_a_run_into_disjoint_shares() {
+        let shards: Vec<Shard> = ["1/3", "2/3", "3/3"]
+            .iter()
+            .map(|s| s.parse().unwrap())
+            .collect();
+        for place in 0..30 {
+            assert_eq!(shards.iter().filter(|s| s.takes(place)).count(), 1);
+        }
+        for bad in ["0/2", "3/2", "1", "a/b", "1/0"] {
+            assert!(bad.parse::<Shard>().is_err(), "{bad}");
+        }
+    }
+
+    fn finding(index: usize) -> Finding {
+        Finding {
+            index,
+            program_seed: index as u64 * 7,
+            kind: "crash".to_owned(),
+            difference: format!("differs {index}"),
+            jit_settings: Vec::new(),
+            dir: PathBuf::from("findings"),
+            took_millis: 5,
+            shrunk: None,
+            attribution: None,
+        }
+    }
+
+    fn run(shard: Shard, findings: Vec<Finding>, traces: u64) -> StressReport {
+        StressReport {
+            variant: "baseline".to_owned(),
+            programs_dir: PathBuf::from("programs"),
+            plan: Plan {
+                seed: 1,
+                count: 10,
+                shard,
+            },
+            programs: 5,
+            traces,
+            reach: vec![reach::Reach {
+                opcode: "TBAR".to_owned(),
+                traces: traces / 10,
+            }],
+            unreached: Vec::new(),
+            findings,
+            run_seconds: 1.0,
+            first_finding_seconds: Some(0.5),
+            seconds: 2.0,
+        }
+    }
+
+    #[test]
+    fn merged_shards_give_the_whole_run() {
+        let first = Shard { index: 1, of: 2 };
+        let second = Shard { index: 2, of: 2 };
+        let merged = merge(vec![
+            run(second, vec![finding(3), finding(9)], 200),
+            run(first, vec![finding(4)], 100),
+        ])
+        .unwrap();
+        assert_eq!(merged.plan, Plan::whole(1, 10));
+        assert_eq!((merged.programs, merged.traces), (10, 300));
+        assert_eq!(merged.reach[0].traces, 30);
+        let order: Vec<usize> = merged.findings.iter().map(|f| f.index).collect();
+        assert_eq!(order, [3, 4, 9]);
+    }
+
+    #[test]
+    fn a_missing_or_repeated_shard_is_an_error() {
+        let first = Shard { index: 1, of: 2 };
+        assert!(merge(vec![run(first, Vec::new(), 1)]).is_err());
+        assert!(merge(vec![run(first, Vec::new(), 1), run(first, Vec::new(), 1)]).is_err());
+    }
 }
