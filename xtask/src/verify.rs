@@ -102,14 +102,15 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         tree: pair.source.clone(),
         mode: pair.describe(),
         patches: pair
-            .series
-            .patches
-            .iter()
-            .map(|p| PatchInfo {
+            .patch_states()
+            .into_iter()
+            .map(|(p, state)| PatchInfo {
                 name: p.name.clone(),
                 subject: p.subject.clone(),
                 sha256: p.sha256.clone(),
                 fixes: p.fixes.clone(),
+                upstream: p.upstream.clone(),
+                state: state.to_owned(),
             })
             .collect(),
         toolchain: cx.toolchain.versions.clone(),

@@ -141,15 +141,6 @@ impl Series {
         Ok(states)
     }
 
-    /// Whether the whole series applies (or reverses) on a scratch copy of
-    /// `tree`; the tree itself is not touched.
-    pub fn check(&self, sh: &Shell, tree: &Path, scratch: &Path, reverse: bool) -> Result<()> {
-        copy_tree(tree, scratch)?;
-        let result = self.apply(sh, scratch, reverse);
-        let _ = fs::remove_dir_all(scratch);
-        result
-    }
-
     /// A short name for the series' content, for the build folders of
     /// variants made with a series other than the project's own.
     pub fn tag(&self) -> String {

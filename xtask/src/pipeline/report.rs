@@ -49,6 +49,10 @@ pub struct PatchInfo {
     pub subject: String,
     pub sha256: String,
     pub fixes: Vec<String>,
+    /// The upstream commit of the same fix, from the `Upstream:` trailer.
+    pub upstream: Option<String>,
+    /// Applied, already in and skipped, or reversed for the baseline.
+    pub state: String,
 }
 
 #[derive(Serialize)]
@@ -189,13 +193,17 @@ impl Report {
         for (name, value) in &self.toolchain {
             md.push_str(&format!("- {name}: {value}\n"));
         }
-        md.push_str("\n| patch | fixes | sha256 |\n|---|---|---|\n");
+        md.push_str(
+            "\n| patch | fixes | upstream | on this tree | sha256 |\n|---|---|---|---|---|\n",
+        );
         for patch in &self.patches {
             md.push_str(&format!(
-                "| {} (`{}`) | {} | `{}` |\n",
+                "| {} (`{}`) | {} | {} | {} | `{}` |\n",
                 patch.subject,
                 patch.name,
                 patch.fixes.join(", "),
+                patch.upstream.as_deref().unwrap_or("-"),
+                patch.state,
                 &patch.sha256[..16]
             ));
         }
@@ -551,6 +559,8 @@ mod tests {
                 subject: "ARM64: Fix it.".to_owned(),
                 sha256: "ab".repeat(32),
                 fixes: vec!["LuaJIT#1056".to_owned()],
+                upstream: Some("0fa2f1cb".to_owned()),
+                state: "applied".to_owned(),
             }],
             toolchain: vec![("host".to_owned(), "x86_64-linux".to_owned())],
             variants: vec![],
