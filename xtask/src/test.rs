@@ -101,7 +101,10 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         );
     }
     println!("\nemit_lso over its whole input domain:");
-    for (issue, shown) in lso::carried_shown(&baseline_lso, &pair.carried) {
+    // A fix outside emit_lso's file (LuaJIT#1057's, in asm_tbar) changes
+    // what callers emit, which the check, calling emit_lso alone, cannot see.
+    let (in_lso, _) = pair.carried_by_place();
+    for (issue, shown) in lso::carried_shown(&baseline_lso, &in_lso) {
         tally(
             shown,
             format!("baseline: a defect class of {issue} is reported"),

@@ -30,6 +30,8 @@ pub struct Report {
     pub mcode: Option<crate::mcode_diff::McodeDiff>,
     /// The checks after each patch of the series in turn.
     pub attribution: Option<super::attribution::Attribution>,
+    /// What the exhaustive check cannot see and which check covers it.
+    pub lso_limits: String,
     pub checks: Vec<Check>,
     pub timings: Vec<(String, f64)>,
     /// The xtask command that redoes each part of the report on its own.
@@ -239,6 +241,9 @@ impl Report {
              word, three register relations, with and without the loop label), run through the tree's own \
              function and judged by decoding the words with yaxpeax-arm.\n\n",
         );
+        if !self.lso_limits.is_empty() {
+            md.push_str(&format!("What it cannot see: {}\n\n", self.lso_limits));
+        }
         let variants: Vec<&str> = self.lso.iter().map(|(v, _)| v.as_str()).collect();
         md.push_str(&format!(
             "| | {} |\n|---|{}\n",
@@ -529,6 +534,7 @@ mod tests {
                 source: "local x = 1\nreturn x\n".to_owned(),
             }),
             attribution: None,
+            lso_limits: String::new(),
         };
         let stress = |variant: &str, findings: Vec<Finding>| StressReport {
             variant: variant.to_owned(),

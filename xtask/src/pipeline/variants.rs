@@ -69,7 +69,26 @@ impl Pair {
     }
 }
 
+/// The file of `emit_lso`, the one function the exhaustive check runs.
+pub const LSO_FILE: &str = "src/lj_emit_arm64.h";
+
 impl Pair {
+    /// The carried defects whose fix lies inside `emit_lso`'s file, and those
+    /// whose fix lies elsewhere: the exhaustive check can show only the first.
+    pub fn carried_by_place(&self) -> (Vec<String>, Vec<String>) {
+        let mut inside = Vec::new();
+        let mut outside = Vec::new();
+        for patch in &self.series.patches {
+            let side = if patch.only_touches(LSO_FILE) {
+                &mut inside
+            } else {
+                &mut outside
+            };
+            side.extend(patch.fixes.iter().cloned());
+        }
+        (inside, outside)
+    }
+
     /// Every patch of the series, in order, with what it is to this tree.
     pub fn patch_states(&self) -> Vec<(&Patch, &'static str)> {
         let between = match self.mode {
