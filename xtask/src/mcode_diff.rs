@@ -77,6 +77,11 @@ pub struct ScriptDiff {
     pub diverged: bool,
     /// Builds that left no capture, and why.
     pub not_captured: Vec<String>,
+    /// The baseline left no capture because the defect the series fixes
+    /// ended its run (a crash the patched build does not have): its traces
+    /// could not be read, so nothing is compared, and that is accounted for
+    /// as a diverged run is, not as unexplained.
+    pub baseline_lost: bool,
     pub traces: Vec<TraceResult>,
 }
 
@@ -331,6 +336,7 @@ type Side<'a> = (&'a str, String, Option<String>, Option<Capture>);
 
 fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDiff> {
     let diverged = baseline.1 != patched.1;
+    let baseline_lost = diverged && baseline.2.is_some() && patched.2.is_none();
     let not_captured: Vec<String> = [&baseline, &patched]
         .iter()
         .filter_map(|side| side.2.as_ref().map(|why| format!("{}: {why}", side.0)))
@@ -346,6 +352,7 @@ fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDi
         patched: patched.1,
         diverged,
         not_captured,
+        baseline_lost,
         traces,
     })
 }
@@ -358,7 +365,9 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
     for script in &scripts {
         if !script.not_captured.is_empty() {
             totals.not_captured += 1;
-            totals.unexplained += script.not_captured.len();
+            if !script.baseline_lost {
+                totals.unexplained += script.not_captured.len();
+            }
         }
         for trace in &script.traces {
             match trace.status {
@@ -445,6 +454,13 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
         let _ = writeln!(out, "   baseline: {}", script.baseline);
         let _ = writeln!(out, "   patched:  {}", script.patched);
         for why in &script.not_captured {
+            if script.baseline_lost {
+                let _ = writeln!(
+                    out,
+                    "   not compared, {why}; the patched build ran to the end, so the runs diverged"
+                );
+                continue;
+            }
             let _ = writeln!(out, "   {}: {why}", style.verdict(false));
             unexplained.push(format!("{}: {why}", script.script));
         }
@@ -589,6 +605,30 @@ mod tests {
     }
 
     #[test]
+    fn only_a_baseline_lost_to_the_fixed_defect_is_accounted_for() {
+        let lost = || Some("no capture: crash: SIGSEGV".to_owned());
+        let cases = [
+            // The baseline crashed, the patched build ran: the runs diverged.
+            (("crash: SIGSEGV", lost()), ("pass", None), 0),
+            // The patched build crashed: never accounted for.
+            (("pass", None), ("crash: SIGSEGV", lost()), 1),
+            // Both crashed alike: no divergence explains the missing captures.
+            (("crash: SIGSEGV", lost()), ("crash: SIGSEGV", lost()), 2),
+        ];
+        for ((base_end, base_why), (patch_end, patch_why), unexplained) in cases {
+            let diff = script_diff(
+                "t.lua".to_owned(),
+                (BASELINE, base_end.to_owned(), base_why, None),
+                (PATCHED, patch_end.to_owned(), patch_why, None),
+            )
+            .unwrap();
+            let totals = finish(vec![diff]).totals;
+            assert_eq!(totals.unexplained, unexplained, "{base_end} / {patch_end}");
+            assert_eq!(totals.not_captured, 1);
+        }
+    }
+
+    #[test]
     fn totals_count_every_trace_and_every_unexplained_item() {
         let split = Site {
             baseline: vec!["stp x1, x2, [x19, #496]".to_owned()],
@@ -611,6 +651,7 @@ mod tests {
             patched: "pass".to_owned(),
             diverged: false,
             not_captured: Vec::new(),
+            baseline_lost: false,
             traces: vec![
                 trace_result(1, TraceStatus::Identical, Vec::new(), true),
                 trace_result(2, TraceStatus::Different, vec![split.clone()], true),

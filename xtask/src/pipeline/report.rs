@@ -534,7 +534,6 @@ mod tests {
                 source: "local x = 1\nreturn x\n".to_owned(),
             }),
             attribution: None,
-            lso_limits: String::new(),
         };
         let stress = |variant: &str, findings: Vec<Finding>| StressReport {
             variant: variant.to_owned(),
@@ -592,6 +591,7 @@ mod tests {
             ],
             stress: vec![stress("baseline", vec![finding]), stress("patched", vec![])],
             mcode: None,
+            lso_limits: "it knows only the loop label.".to_owned(),
             attribution: Some(Attribution {
                 steps: vec![
                     Step {
