@@ -228,6 +228,37 @@ pub fn build_variant(
     Ok(Variant { built, suite })
 }
 
+/// The patched variant without one patch of the series: the tree whose only
+/// defect of the family is the one that patch fixes. Named `without-NNNN`.
+pub fn without(cx: &mut Context, pair: &Pair, patch: &Patch) -> Result<Variant> {
+    let name = format!("without-{:04}", patch.number);
+    let mut series = pair.series.clone();
+    match pair.mode {
+        Mode::Apply => {
+            series.patches.retain(|p| p.number != patch.number);
+            build_variant(
+                cx,
+                &name,
+                &pair.source,
+                Some(&series),
+                false,
+                &mut Vec::new(),
+            )
+        }
+        Mode::Revert => {
+            series.patches.retain(|p| p.number == patch.number);
+            build_variant(
+                cx,
+                &name,
+                &pair.source,
+                Some(&series),
+                true,
+                &mut Vec::new(),
+            )
+        }
+    }
+}
+
 /// One tree as it is, for the commands that check a single tree. The
 /// default tree is built as the baseline, so it is shared with `verify`.
 pub fn single(
