@@ -90,6 +90,11 @@ pub struct ScriptDiff {
     pub diverged: bool,
     /// Builds that left no capture, and why.
     pub not_captured: Vec<String>,
+    /// The baseline left no capture because the defect the series fixes
+    /// ended its run (a crash the patched build does not have): its traces
+    /// could not be read, so nothing is compared, and that is accounted for
+    /// as a diverged run is, not as unexplained.
+    pub baseline_lost: bool,
     pub traces: Vec<TraceResult>,
     /// Traces holding an LDP with two equal destinations, per build.
     pub equal_ldps_baseline: Vec<EqualLdp>,
@@ -362,6 +367,7 @@ type Side<'a> = (&'a str, String, Option<String>, Option<Capture>);
 
 fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDiff> {
     let diverged = baseline.1 != patched.1;
+    let baseline_lost = diverged && baseline.2.is_some() && patched.2.is_none();
     let not_captured: Vec<String> = [&baseline, &patched]
         .iter()
         .filter_map(|side| side.2.as_ref().map(|why| format!("{}: {why}", side.0)))
@@ -386,6 +392,7 @@ fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDi
         patched: patched.1,
         diverged,
         not_captured,
+        baseline_lost,
         traces,
         equal_ldps_baseline,
         equal_ldps_patched,
@@ -405,7 +412,9 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
         totals.equal_ldps_patched += count(&script.equal_ldps_patched);
         if !script.not_captured.is_empty() {
             totals.not_captured += 1;
-            totals.unexplained += script.not_captured.len();
+            if !script.baseline_lost {
+                totals.unexplained += script.not_captured.len();
+            }
         }
         for trace in &script.traces {
             match trace.status {
@@ -508,6 +517,13 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
         let _ = writeln!(out, "   baseline: {}", script.baseline);
         let _ = writeln!(out, "   patched:  {}", script.patched);
         for why in &script.not_captured {
+            if script.baseline_lost {
+                let _ = writeln!(
+                    out,
+                    "   not compared, {why}; the patched build ran to the end, so the runs diverged"
+                );
+                continue;
+            }
             let _ = writeln!(out, "   {}: {why}", style.verdict(false));
             unexplained.push(format!("{}: {why}", script.script));
         }
@@ -722,6 +738,30 @@ mod tests {
     }
 
     #[test]
+    fn only_a_baseline_lost_to_the_fixed_defect_is_accounted_for() {
+        let lost = || Some("no capture: crash: SIGSEGV".to_owned());
+        let cases = [
+            // The baseline crashed, the patched build ran: the runs diverged.
+            (("crash: SIGSEGV", lost()), ("pass", None), 0),
+            // The patched build crashed: never accounted for.
+            (("pass", None), ("crash: SIGSEGV", lost()), 1),
+            // Both crashed alike: no divergence explains the missing captures.
+            (("crash: SIGSEGV", lost()), ("crash: SIGSEGV", lost()), 2),
+        ];
+        for ((base_end, base_why), (patch_end, patch_why), unexplained) in cases {
+            let diff = script_diff(
+                "t.lua".to_owned(),
+                (BASELINE, base_end.to_owned(), base_why, None),
+                (PATCHED, patch_end.to_owned(), patch_why, None),
+            )
+            .unwrap();
+            let totals = finish(vec![diff]).totals;
+            assert_eq!(totals.unexplained, unexplained, "{base_end} / {patch_end}");
+            assert_eq!(totals.not_captured, 1);
+        }
+    }
+
+    #[test]
     fn totals_count_every_trace_and_every_unexplained_item() {
         let split = Site {
             baseline: vec!["stp x1, x2, [x19, #496]".to_owned()],
@@ -752,6 +792,7 @@ mod tests {
                 lines: vec!["ldp x1, x1, [x19, #8]".to_owned(); 2],
             }],
             equal_ldps_patched: Vec::new(),
+            baseline_lost: false,
             traces: vec![
                 trace_result(1, TraceStatus::Identical, Vec::new(), true),
                 trace_result(2, TraceStatus::Different, vec![split.clone()], true),

@@ -77,7 +77,15 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         .count();
     let ok = patched_clean && baseline_failures > 0;
     let problems = open_problems(&checks, &patched_lso, &patched_stress, &mcode);
-    let summary = verdict_text(&pair, &problems, baseline_failures, baseline.len());
+    let limits = lso_limits(&pair, &baseline);
+    let checked = Checked {
+        cases: baseline.len(),
+        lso_inputs: patched_lso.cases,
+        programs: patched_stress.programs,
+        traces: patched_stress.traces,
+        limits: &limits,
+    };
+    let summary = verdict_text(&pair, &problems, baseline_failures, &checked);
 
     let rows = report::case_rows(&[(BASELINE, &baseline), (PATCHED, &patched)]);
     println!();
@@ -101,14 +109,15 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         tree: pair.source.clone(),
         mode: pair.describe(),
         patches: pair
-            .series
-            .patches
-            .iter()
-            .map(|p| PatchInfo {
+            .patch_states()
+            .into_iter()
+            .map(|(p, state)| PatchInfo {
                 name: p.name.clone(),
                 subject: p.subject.clone(),
                 sha256: p.sha256.clone(),
                 fixes: p.fixes.clone(),
+                upstream: p.upstream.clone(),
+                state: state.to_owned(),
             })
             .collect(),
         toolchain: cx.toolchain.versions.clone(),
@@ -129,6 +138,7 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         stress: vec![baseline_stress, patched_stress],
         mcode: Some(mcode),
         attribution: Some(attribution),
+        lso_limits: limits.clone(),
         checks,
         timings: pair.timings.clone(),
         reused: cx.cache.reused.clone(),
@@ -186,17 +196,68 @@ fn open_problems(
     problems
 }
 
+/// What the checks covered on the patched tree, for the verdict.
+struct Checked<'a> {
+    cases: usize,
+    lso_inputs: u64,
+    programs: u32,
+    traces: u64,
+    limits: &'a str,
+}
+
+/// What the exhaustive check cannot see and what covers it instead: it runs
+/// emit_lso with the loop label as the only label, so a caller that puts
+/// another label right after a load or store (as asm_tbar did, LuaJIT#1057)
+/// is outside it; only the cases pinning such fixes can show them.
+fn lso_limits(
+    pair: &crate::pipeline::variants::Pair,
+    cases: &[suite::outcome::CaseResult],
+) -> String {
+    let (_, outside) = pair.carried_by_place();
+    let base = "The exhaustive check runs emit_lso with the loop label as the only label it knows, as its callers' contract has it, so it cannot see a fusion across any other label (a branch target a caller places right after a load or store)";
+    if outside.is_empty() {
+        return format!("{base}; no patch of this series changes such a caller.");
+    }
+    let covering: Vec<&str> = cases
+        .iter()
+        .filter(|c| c.pins.iter().any(|p| outside.contains(p)))
+        .map(|c| c.name.as_str())
+        .collect();
+    if covering.is_empty() {
+        format!(
+            "{base}; the series fixes {} outside emit_lso and no regression case pins it, so nothing here checks that fix.",
+            outside.join(", ")
+        )
+    } else {
+        format!(
+            "{base}; the fixes outside emit_lso ({}) are checked by the regression cases {} instead.",
+            outside.join(", "),
+            covering.join(", ")
+        )
+    }
+}
+
 fn verdict_text(
     pair: &crate::pipeline::variants::Pair,
     problems: &[String],
     baseline_failures: usize,
-    total: usize,
+    checked: &Checked,
 ) -> String {
     let patches = pair.series.patches.len();
     let fixes = pair.carried.join(", ");
     let mode = match pair.mode {
         Mode::Apply => String::new(),
         Mode::Revert => " (revert-check mode: the tree already contains the series, so the baseline is the tree with it reversed)".to_owned(),
+    };
+    let skipped = if pair.already_in.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = pair
+            .already_in
+            .iter()
+            .map(|p| format!("{} ({})", p.name, p.fixes.join(", ")))
+            .collect();
+        format!("; already in the tree and skipped: {}", names.join(", "))
     };
     if !problems.is_empty() {
         return format!(
@@ -212,8 +273,13 @@ fn verdict_text(
         );
     }
     format!(
-        "The series ({patches} patches, fixing {fixes}) is verified on {}{mode}: the baseline fails {baseline_failures} of {total} regression cases; the patched tree passes all of them, its emit_lso is right for every input, its JIT agrees with its interpreter on every stress program, and its machine code differs from the baseline's only where the series changes LDP/STP fusion.",
-        pair.source.label
+        "The series ({patches} patches applied, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases and the patched tree passes all of them; its emit_lso is right for all {} inputs of the exhaustive check; its JIT agrees with its interpreter on {} stress programs ({} traces); its machine code differs from the baseline's only where LDP/STP fusion changes. That is what was checked, not proof that the tree is sound. {}",
+        pair.source.label,
+        checked.cases,
+        checked.lso_inputs,
+        checked.programs,
+        checked.traces,
+        checked.limits
     )
 }
 

@@ -1,8 +1,9 @@
 //! What each regression case should do on each variant, derived from the
 //! case headers and from what the patch series says it fixes.
 //!
-//! A baseline carries the defect of a `Fixes:` trailer when the series
-//! applies to it forward (the fix is not in it yet). On such a baseline a
+//! A baseline carries the defect of a `Fixes:` trailer when that patch
+//! applies to it (the fix is not in it yet; patches already in the tree are
+//! skipped and carry nothing). On such a baseline a
 //! case pinning that defect must fail, with its `fails-with` text when it
 //! has one; every other case must pass. On the patched variant every case
 //! must pass.

@@ -1,6 +1,8 @@
 //! The patch series: `patches/series` lists `git format-patch` files in
 //! order. Applying checks every path first and maps a failing hunk back to
 //! its header, so a bad series is an error that names patch, file and hunk.
+//! One series serves trees that already carry some of its fixes: each
+//! patch's state on a tree (already in, or to apply) is decided on its own.
 
 use std::fs;
 use std::path::{Component, Path, PathBuf};
@@ -13,12 +15,26 @@ use xshell::{Shell, cmd};
 pub struct Patch {
     /// File name inside the series folder.
     pub name: String,
+    /// Position in the series file, from 1; names the step after it even
+    /// when patches before it are skipped.
+    pub number: usize,
     pub path: PathBuf,
     pub subject: String,
     pub sha256: String,
     /// Upstream issues named by `Fixes:` trailers, as `LuaJIT#NNNN`.
     pub fixes: Vec<String>,
+    /// The upstream commit named by an `Upstream:` trailer.
+    pub upstream: Option<String>,
     pub files: Vec<FilePatch>,
+}
+
+/// What a patch is to a given tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum PatchState {
+    /// The tree has the change already: the patch applies in reverse.
+    AlreadyIn,
+    /// The tree lacks the change and the patch applies.
+    Applies,
 }
 
 #[derive(Clone)]
@@ -54,7 +70,9 @@ impl Series {
             })?;
             let text =
                 String::from_utf8(bytes.clone()).with_context(|| format!("{name} is not UTF-8"))?;
-            patches.push(Patch::parse(name, &path, &text, &bytes)?);
+            let mut patch = Patch::parse(name, &path, &text, &bytes)?;
+            patch.number = patches.len() + 1;
+            patches.push(patch);
         }
         if patches.is_empty() {
             bail!("{} lists no patches", series_file.display());
@@ -82,13 +100,45 @@ impl Series {
         }
     }
 
-    /// Whether the whole series applies (or reverses) on a scratch copy of
-    /// `tree`; the tree itself is not touched.
-    pub fn check(&self, sh: &Shell, tree: &Path, scratch: &Path, reverse: bool) -> Result<()> {
+    /// The patches whose state is `state`, as a series of their own.
+    pub fn only(&self, states: &[PatchState], state: PatchState) -> Series {
+        Series {
+            dir: self.dir.clone(),
+            patches: self
+                .patches
+                .iter()
+                .zip(states)
+                .filter(|(_, s)| **s == state)
+                .map(|(p, _)| p.clone())
+                .collect(),
+        }
+    }
+
+    /// Each patch's state on `tree`, decided on scratch copies (the tree is
+    /// not touched). Patches are taken out last first, each one that
+    /// reverses being already in: a later fix may sit in the context of an
+    /// earlier one, so an earlier patch reverses only once the later ones
+    /// are out. The rest must then apply, in order, to the tree as given;
+    /// the first that does not is the error, naming its patch and hunk.
+    pub fn states(&self, sh: &Shell, tree: &Path, scratch: &Path) -> Result<Vec<PatchState>> {
         copy_tree(tree, scratch)?;
-        let result = self.apply(sh, scratch, reverse);
+        let mut states = vec![PatchState::Applies; self.patches.len()];
+        for (index, patch) in self.patches.iter().enumerate().rev() {
+            if patch.apply(sh, scratch, true).is_ok() {
+                states[index] = PatchState::AlreadyIn;
+            }
+        }
+        copy_tree(tree, scratch)?;
+        let result = self
+            .only(&states, PatchState::Applies)
+            .apply(sh, scratch, false);
         let _ = fs::remove_dir_all(scratch);
-        result
+        result.map_err(|error| {
+            anyhow::anyhow!(
+                "{error:#}; it is not in the tree either (it does not apply in reverse)"
+            )
+        })?;
+        Ok(states)
     }
 
     /// A short name for the series' content, for the build folders of
@@ -121,32 +171,55 @@ impl Series {
         } else {
             self.patches.iter().collect()
         };
-        let reverse_flag: &[&str] = if reverse { &["--reverse"] } else { &[] };
-        let parent = tree.parent().unwrap_or(tree).to_owned();
         for patch in ordered {
-            let _dir = sh.push_dir(tree);
-            let path = &patch.path;
-            // The ceiling keeps git from treating an enclosing repository
-            // (this project's own) as the tree to patch.
-            let output = cmd!(sh, "git apply --verbose {reverse_flag...} {path}")
-                .env("GIT_CEILING_DIRECTORIES", &parent)
-                .quiet()
-                .ignore_status()
-                .output()?;
-            if !output.status.success() {
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                bail!("{}", patch.explain_failure(&stderr, reverse));
-            }
+            patch.apply(sh, tree, reverse)?;
         }
         Ok(())
     }
 }
 
 impl Patch {
+    /// Applies this patch alone; `git apply` writes nothing unless every
+    /// hunk applies.
+    fn apply(&self, sh: &Shell, tree: &Path, reverse: bool) -> Result<()> {
+        let reverse_flag: &[&str] = if reverse { &["--reverse"] } else { &[] };
+        let parent = tree.parent().unwrap_or(tree).to_owned();
+        let _dir = sh.push_dir(tree);
+        let path = &self.path;
+        // The ceiling keeps git from treating an enclosing repository
+        // (this project's own) as the tree to patch.
+        let output = cmd!(sh, "git apply --verbose {reverse_flag...} {path}")
+            .env("GIT_CEILING_DIRECTORIES", &parent)
+            .quiet()
+            .ignore_status()
+            .output()?;
+        if !output.status.success() {
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            bail!("{}", self.explain_failure(&stderr, reverse));
+        }
+        Ok(())
+    }
+
+    /// Whether the patch changes `path` (relative to the tree) and nothing else.
+    pub fn only_touches(&self, path: &str) -> bool {
+        self.files.iter().all(|f| f.path == path)
+    }
+
     fn parse(name: &str, path: &Path, text: &str, bytes: &[u8]) -> Result<Patch> {
+        // A long subject is folded onto indented continuation lines.
         let subject = text
-            .lines()
-            .find_map(|l| l.strip_prefix("Subject: "))
+            .split("\n\n")
+            .next()
+            .and_then(|headers| {
+                let start = headers.find("Subject: ")? + "Subject: ".len();
+                let mut folded = headers[start..].lines();
+                let mut subject = folded.next()?.to_owned();
+                for line in folded.take_while(|l| l.starts_with([' ', '\t'])) {
+                    subject.push(' ');
+                    subject.push_str(line.trim());
+                }
+                Some(subject)
+            })
             .map(|s| {
                 s.trim_start_matches(|c| c != ']')
                     .trim_start_matches(']')
@@ -155,11 +228,28 @@ impl Patch {
             })
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| name.to_owned());
+        // `Fixes: LuaJIT#1056` or `Fixes: https://github.com/LuaJIT/LuaJIT/issues/1056`.
         let fixes = text
             .lines()
             .filter_map(|l| l.strip_prefix("Fixes:"))
-            .filter_map(|url| url.trim().rsplit('/').next().map(|n| format!("LuaJIT#{n}")))
-            .collect();
+            .map(|value| {
+                let value = value.trim();
+                let number = value
+                    .rsplit(['/', '#'])
+                    .next()
+                    .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                    .with_context(|| {
+                        format!(
+                            "{name}: `Fixes: {value}` names no issue; write `Fixes: LuaJIT#NNNN`"
+                        )
+                    })?;
+                Ok(format!("LuaJIT#{number}"))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let upstream = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Upstream:"))
+            .map(|c| c.trim().to_owned());
         let mut files: Vec<FilePatch> = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("+++ ") {
@@ -188,10 +278,12 @@ impl Patch {
         let sha256 = format!("{:x}", Sha256::digest(bytes));
         Ok(Patch {
             name: name.to_owned(),
+            number: 1,
             path: path.to_owned(),
             subject,
             sha256,
             fixes,
+            upstream,
             files,
         })
     }
@@ -327,13 +419,105 @@ mod tests {
     #[test]
     fn project_series_names_what_it_fixes() {
         let series = Series::load(&crate::pipeline::project_root().join("patches")).unwrap();
-        assert_eq!(series.fixes(), ["LuaJIT#1056", "LuaJIT#1075"]);
+        // Upstream order: each patch's context is the tree after the ones before it.
+        let named: Vec<(usize, Vec<String>, Option<String>)> = series
+            .patches
+            .iter()
+            .map(|p| (p.number, p.fixes.clone(), p.upstream.clone()))
+            .collect();
+        let expected = [
+            ("LuaJIT#1028", "9493acc1"),
+            ("LuaJIT#1056", "0fa2f1cb"),
+            ("LuaJIT#1057", "7cc53f0b"),
+            ("LuaJIT#1075", "b8c6ccd5"),
+        ];
+        assert_eq!(named.len(), expected.len());
+        for ((number, fixes, upstream), (index, (issue, commit))) in
+            named.iter().zip(expected.iter().enumerate())
+        {
+            assert_eq!(*number, index + 1);
+            assert_eq!(fixes, &[issue.to_string()]);
+            assert_eq!(upstream.as_deref(), Some(*commit));
+        }
         assert!(
             series
                 .patches
                 .iter()
-                .all(|p| p.files.iter().all(|f| f.path == "src/lj_emit_arm64.h"))
+                .all(|p| !p.subject.is_empty() && !p.subject.starts_with('['))
         );
+    }
+
+    #[test]
+    fn folded_subject_and_both_fixes_forms_are_read() {
+        let text = "Subject: [PATCH 1/4] ARM64: A long subject that git\n folds here.\n\nBody.\n\nFixes: LuaJIT#1028\nFixes: https://github.com/LuaJIT/LuaJIT/issues/1056\nUpstream: 9493acc1\n---\n--- a/src/a.c\n+++ b/src/a.c\n@@ -1 +1 @@\n-a\n+b\n";
+        let patch = Patch::parse("p", Path::new("p"), text, text.as_bytes()).unwrap();
+        assert_eq!(patch.subject, "ARM64: A long subject that git folds here.");
+        assert_eq!(patch.fixes, ["LuaJIT#1028", "LuaJIT#1056"]);
+        assert_eq!(patch.upstream.as_deref(), Some("9493acc1"));
+        let bad = text.replace("Fixes: LuaJIT#1028", "Fixes: soon");
+        let error = Patch::parse("p", Path::new("p"), &bad, bad.as_bytes())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(error.contains("`Fixes: soon` names no issue"), "{error}");
+    }
+
+    /// Two patches whose hunks share context, like #1028's and #1056's: the
+    /// second changes the line just above the first's.
+    const FIRST: &str = "Subject: [PATCH 1/2] First\n\nFixes: LuaJIT#1\n---\n--- a/src/a.c\n+++ b/src/a.c\n@@ -2,3 +2,3 @@\n two\n-three\n+THREE\n four\n";
+    const SECOND: &str = "Subject: [PATCH 2/2] Second\n\nFixes: LuaJIT#2\n---\n--- a/src/a.c\n+++ b/src/a.c\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n THREE\n";
+
+    fn two_patch_series(test: &str, tree_text: &str) -> (PathBuf, Series) {
+        let root = std::env::temp_dir().join(format!("xtask-states-{test}-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&root);
+        fs::create_dir_all(root.join("tree/src")).unwrap();
+        fs::create_dir_all(root.join("series")).unwrap();
+        fs::write(root.join("tree/src/a.c"), tree_text).unwrap();
+        fs::write(root.join("series/0001-first.patch"), FIRST).unwrap();
+        fs::write(root.join("series/0002-second.patch"), SECOND).unwrap();
+        fs::write(
+            root.join("series/series"),
+            "0001-first.patch\n0002-second.patch\n",
+        )
+        .unwrap();
+        let series = Series::load(&root.join("series")).unwrap();
+        (root, series)
+    }
+
+    #[test]
+    fn each_patch_state_is_decided_on_its_own() {
+        use PatchState::{AlreadyIn, Applies};
+        let sh = Shell::new().unwrap();
+        for (test, tree_text, expected) in [
+            ("none", "one\ntwo\nthree\nfour\n", [Applies, Applies]),
+            ("first", "one\ntwo\nTHREE\nfour\n", [AlreadyIn, Applies]),
+            // The first reverses only after the second is taken out.
+            ("both", "one\nTWO\nTHREE\nfour\n", [AlreadyIn, AlreadyIn]),
+        ] {
+            let (root, series) = two_patch_series(test, tree_text);
+            let tree = root.join("tree");
+            let states = series.states(&sh, &tree, &root.join("scratch")).unwrap();
+            assert_eq!(states, expected, "{test}");
+            assert_eq!(fs::read_to_string(tree.join("src/a.c")).unwrap(), tree_text);
+            fs::remove_dir_all(root).unwrap();
+        }
+    }
+
+    #[test]
+    fn a_patch_neither_in_nor_applying_is_named() {
+        let sh = Shell::new().unwrap();
+        let (root, series) = two_patch_series("neither", "one\ntwo\n3\nfour\n");
+        let error = series
+            .states(&sh, &root.join("tree"), &root.join("scratch"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("0001-first.patch")
+                && error.contains("hunk #1 `@@ -2,3 +2,3 @@`")
+                && error.contains("not in the tree either"),
+            "{error}"
+        );
+        fs::remove_dir_all(root).unwrap();
     }
 
     /// A scratch tree with one file, and a series folder holding `patch`.

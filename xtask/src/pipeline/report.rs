@@ -30,6 +30,8 @@ pub struct Report {
     pub mcode: Option<crate::mcode_diff::McodeDiff>,
     /// The checks after each patch of the series in turn.
     pub attribution: Option<super::attribution::Attribution>,
+    /// What the exhaustive check cannot see and which check covers it.
+    pub lso_limits: String,
     pub checks: Vec<Check>,
     pub timings: Vec<(String, f64)>,
     /// Steps whose results were reused from an earlier run with the same
@@ -52,6 +54,10 @@ pub struct PatchInfo {
     pub subject: String,
     pub sha256: String,
     pub fixes: Vec<String>,
+    /// The upstream commit of the same fix, from the `Upstream:` trailer.
+    pub upstream: Option<String>,
+    /// Applied, already in and skipped, or reversed for the baseline.
+    pub state: String,
 }
 
 #[derive(Serialize)]
@@ -192,13 +198,17 @@ impl Report {
         for (name, value) in &self.toolchain {
             md.push_str(&format!("- {name}: {value}\n"));
         }
-        md.push_str("\n| patch | fixes | sha256 |\n|---|---|---|\n");
+        md.push_str(
+            "\n| patch | fixes | upstream | on this tree | sha256 |\n|---|---|---|---|---|\n",
+        );
         for patch in &self.patches {
             md.push_str(&format!(
-                "| {} (`{}`) | {} | `{}` |\n",
+                "| {} (`{}`) | {} | {} | {} | `{}` |\n",
                 patch.subject,
                 patch.name,
                 patch.fixes.join(", "),
+                patch.upstream.as_deref().unwrap_or("-"),
+                patch.state,
                 &patch.sha256[..16]
             ));
         }
@@ -245,6 +255,9 @@ impl Report {
              word, three register relations, with and without the loop label), run through the tree's own \
              function and judged by decoding the words with yaxpeax-arm.\n\n",
         );
+        if !self.lso_limits.is_empty() {
+            md.push_str(&format!("What it cannot see: {}\n\n", self.lso_limits));
+        }
         let variants: Vec<&str> = self.lso.iter().map(|(v, _)| v.as_str()).collect();
         md.push_str(&format!(
             "| | {} |\n|---|{}\n",
@@ -615,6 +628,8 @@ mod tests {
                 subject: "ARM64: Fix it.".to_owned(),
                 sha256: "ab".repeat(32),
                 fixes: vec!["LuaJIT#1056".to_owned()],
+                upstream: Some("0fa2f1cb".to_owned()),
+                state: "applied".to_owned(),
             }],
             toolchain: vec![("host".to_owned(), "x86_64-linux".to_owned())],
             variants: vec![],
@@ -640,6 +655,7 @@ mod tests {
             ],
             stress: vec![stress("baseline", vec![finding]), stress("patched", vec![])],
             mcode: None,
+            lso_limits: "it knows only the loop label.".to_owned(),
             attribution: Some(Attribution {
                 steps: vec![
                     Step {

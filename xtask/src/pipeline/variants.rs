@@ -1,16 +1,17 @@
 //! The variants every comparison needs: the tree without the series
 //! (baseline) and with it (patched), each with its suite binary. Normally
-//! the baseline is the tree as given and the patched variant has the series
-//! applied; when the tree already has the series (it applies in reverse),
-//! the check runs the other way round: revert-check mode.
+//! the baseline is the tree as given and the patched variant has the
+//! patches applied that the tree lacks; patches already in the tree are
+//! skipped. When the tree has every patch already, the check runs the other
+//! way round: revert-check mode.
 
 use std::path::PathBuf;
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use super::build::{Built, VariantSpec, prepare_and_build};
 use super::fetch::{self, Source};
-use super::patch::Series;
+use super::patch::{Patch, PatchState, Series};
 use super::{Context, step, suite};
 use crate::flags::PairArgs;
 
@@ -24,15 +25,20 @@ pub struct Variant {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The series applies to the tree: baseline = tree, patched = tree + series.
+    /// Some patches apply to the tree: baseline = tree, patched = tree +
+    /// those patches (the others, already in, are skipped).
     Apply,
-    /// The tree has the series already: baseline = tree − series, patched = tree.
+    /// The tree has every patch already: baseline = tree − series, patched = tree.
     Revert,
 }
 
 pub struct Pair {
     pub source: Source,
+    /// The patches between the baseline and the patched variant, in order:
+    /// those that apply (or, in revert-check mode, all of them).
     pub series: Series,
+    /// Patches the tree already has, skipped (empty in revert-check mode).
+    pub already_in: Vec<Patch>,
     pub mode: Mode,
     pub baseline: Variant,
     pub patched: Variant,
@@ -45,9 +51,15 @@ impl Pair {
     /// One sentence on how the two variants were made, for reports.
     pub fn describe(&self) -> String {
         match self.mode {
-            Mode::Apply => format!(
-                "baseline: {} as published; patched: with the series applied",
+            Mode::Apply if self.already_in.is_empty() => format!(
+                "baseline: {} as given; patched: with the series applied",
                 self.source.label
+            ),
+            Mode::Apply => format!(
+                "baseline: {} as given; patched: with {} applied; skipped, already in the tree: {}",
+                self.source.label,
+                names(&self.series.patches),
+                names(&self.already_in)
             ),
             Mode::Revert => format!(
                 "revert-check mode: {} already contains the series, so the baseline is the tree with the series reversed and the patched variant is the tree as given",
@@ -57,19 +69,73 @@ impl Pair {
     }
 }
 
+/// The file of `emit_lso`, the one function the exhaustive check runs.
+pub const LSO_FILE: &str = "src/lj_emit_arm64.h";
+
+impl Pair {
+    /// The carried defects whose fix lies inside `emit_lso`'s file, and those
+    /// whose fix lies elsewhere: the exhaustive check can show only the first.
+    pub fn carried_by_place(&self) -> (Vec<String>, Vec<String>) {
+        let mut inside = Vec::new();
+        let mut outside = Vec::new();
+        for patch in &self.series.patches {
+            let side = if patch.only_touches(LSO_FILE) {
+                &mut inside
+            } else {
+                &mut outside
+            };
+            side.extend(patch.fixes.iter().cloned());
+        }
+        (inside, outside)
+    }
+
+    /// Every patch of the series, in order, with what it is to this tree.
+    pub fn patch_states(&self) -> Vec<(&Patch, &'static str)> {
+        let between = match self.mode {
+            Mode::Apply => "applied",
+            Mode::Revert => "already in; reversed for the baseline",
+        };
+        let mut all: Vec<(&Patch, &'static str)> = self
+            .series
+            .patches
+            .iter()
+            .map(|p| (p, between))
+            .chain(self.already_in.iter().map(|p| (p, "already in; skipped")))
+            .collect();
+        all.sort_by_key(|(p, _)| p.number);
+        all
+    }
+}
+
 pub fn prepare_pair(cx: &mut Context, args: &PairArgs) -> Result<Pair> {
     let mut timings = Vec::new();
     let timer = step("finding the LuaJIT tree and the patch series");
     let source = fetch::select(cx, &args.tree)?;
     let series = Series::load(args.patches.as_deref().unwrap_or(&cx.patches_dir()))?;
-    let mode = decide_mode(cx, &source, &series)?;
+    let scratch = cx.target_dir().join("luajit").join("series-check");
+    let states = series.states(&cx.sh, &source.dir, &scratch)?;
     timings.push(("fetch".to_owned(), timer.done()));
-    if mode == Mode::Revert {
+    let already_in = series.only(&states, PatchState::AlreadyIn).patches;
+    let (mode, series, already_in) = if already_in.len() == series.patches.len() {
         eprintln!(
             "==> the series is already in {}: revert-check mode",
             source.label
         );
-    }
+        (Mode::Revert, series, Vec::new())
+    } else {
+        if !already_in.is_empty() {
+            eprintln!(
+                "==> already in {}, skipped: {}",
+                source.label,
+                names(&already_in)
+            );
+        }
+        (
+            Mode::Apply,
+            series.only(&states, PatchState::Applies),
+            already_in,
+        )
+    };
 
     let (baseline, patched) = match mode {
         Mode::Apply => (
@@ -86,6 +152,7 @@ pub fn prepare_pair(cx: &mut Context, args: &PairArgs) -> Result<Pair> {
     Ok(Pair {
         source,
         series,
+        already_in,
         mode,
         baseline,
         patched,
@@ -94,29 +161,19 @@ pub fn prepare_pair(cx: &mut Context, args: &PairArgs) -> Result<Pair> {
     })
 }
 
-/// Apply when the series applies, revert when it reverses, an error otherwise.
-fn decide_mode(cx: &Context, source: &Source, series: &Series) -> Result<Mode> {
-    let scratch = cx.target_dir().join("luajit").join("series-check");
-    let forward = series.check(&cx.sh, &source.dir, &scratch, false);
-    if forward.is_ok() {
-        return Ok(Mode::Apply);
-    }
-    let reverse = series.check(&cx.sh, &source.dir, &scratch, true);
-    if reverse.is_ok() {
-        return Ok(Mode::Revert);
-    }
-    bail!(
-        "the series in {} neither applies to {} nor reverses from it\n  applying: {:#}\n  reversing: {:#}",
-        series.dir.display(),
-        source.label,
-        forward.unwrap_err(),
-        reverse.unwrap_err()
-    )
+/// Patch names with the issues they fix, for messages.
+fn names(patches: &[Patch]) -> String {
+    patches
+        .iter()
+        .map(|p| format!("{} ({})", p.name, p.fixes.join(", ")))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The tree after each patch but the last, in series order, named
-/// `after-NNNN` by the patch's number: with the baseline and the patched
-/// variant they show what each patch changes.
+/// `after-NNNN` by the patch's number in the series file (skipped patches
+/// keep their numbers): with the baseline and the patched variant they show
+/// what each patch changes.
 pub fn build_steps(
     cx: &mut Context,
     pair: &Pair,
@@ -125,7 +182,7 @@ pub fn build_steps(
     let mut steps = Vec::new();
     let count = pair.series.patches.len();
     for applied in 1..count {
-        let name = format!("after-{applied:04}");
+        let name = format!("after-{:04}", pair.series.patches[applied - 1].number);
         let variant = match pair.mode {
             Mode::Apply => build_variant(
                 cx,
@@ -169,6 +226,37 @@ pub fn build_variant(
     let suite = suite::build_suite(cx, &built)?;
     timings.push((format!("build suite ({name})"), timer.done()));
     Ok(Variant { built, suite })
+}
+
+/// The patched variant without one patch of the series: the tree whose only
+/// defect of the family is the one that patch fixes. Named `without-NNNN`.
+pub fn without(cx: &mut Context, pair: &Pair, patch: &Patch) -> Result<Variant> {
+    let name = format!("without-{:04}", patch.number);
+    let mut series = pair.series.clone();
+    match pair.mode {
+        Mode::Apply => {
+            series.patches.retain(|p| p.number != patch.number);
+            build_variant(
+                cx,
+                &name,
+                &pair.source,
+                Some(&series),
+                false,
+                &mut Vec::new(),
+            )
+        }
+        Mode::Revert => {
+            series.patches.retain(|p| p.number == patch.number);
+            build_variant(
+                cx,
+                &name,
+                &pair.source,
+                Some(&series),
+                true,
+                &mut Vec::new(),
+            )
+        }
+    }
 }
 
 /// One tree as it is, for the commands that check a single tree. The
