@@ -13,7 +13,7 @@ use crate::pipeline::{Context, lso, report, stress, suite};
 
 pub fn run(args: flags::Check) -> Result<Verdict> {
     let mut cx = Context::new()?;
-    let (source, name, variant) = single(&mut cx, &args.tree)?;
+    let (source, name, variant) = single(&mut cx, &args.tree.tree())?;
     let cases_dir = cx.cases_dir();
     let results = suite::run_cases(&mut cx, &name, &variant.suite, &cases_dir)?;
     println!();
@@ -35,7 +35,7 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
         eprintln!("==> shrinking the stress findings (the verdict above stands)");
         stress::shrink(&mut cx, &variant.suite, &mut stress_report)?;
     }
-    crate::stress::print(&stress_report);
+    stress::print(&stress_report);
     Ok(verdict)
 }
 

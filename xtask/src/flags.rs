@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::pipeline::fetch::Tree;
+use crate::pipeline::variants::PairChoice;
+
 /// Turn a LuaJIT ARM64 backend patch into evidence: build LuaJIT as published
 /// and with patches/ applied, run the suite on both (natively on aarch64,
 /// under QEMU elsewhere) and report.
@@ -77,6 +80,32 @@ pub struct PairArgs {
     /// `series` file listing them in order; default: patches/.
     #[arg(long, value_name = "DIR")]
     pub patches: Option<PathBuf>,
+}
+
+impl TreeArgs {
+    /// The tree as the pipeline names it.
+    pub fn tree(&self) -> Tree {
+        match (&self.luajit_dir, &self.luajit_src) {
+            (Some(dir), _) => Tree::Dir(dir.clone()),
+            (None, Some(version)) => Tree::Published(version.clone()),
+            (None, None) => Tree::Pinned,
+        }
+    }
+
+    /// Whether a tree other than the pinned one was named.
+    pub fn named(&self) -> bool {
+        self.tree() != Tree::Pinned
+    }
+}
+
+impl PairArgs {
+    /// The tree and series as the pipeline names them.
+    pub fn choice(&self) -> PairChoice {
+        PairChoice {
+            tree: self.tree.tree(),
+            patches: self.patches.clone(),
+        }
+    }
 }
 
 #[derive(Args)]

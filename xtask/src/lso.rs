@@ -11,7 +11,7 @@ use crate::pipeline::variants::single;
 
 pub fn run(args: flags::Lso) -> Result<Verdict> {
     let mut cx = Context::new()?;
-    let (source, name, variant) = single(&mut cx, &args.tree)?;
+    let (source, name, variant) = single(&mut cx, &args.tree.tree())?;
     let domain = if args.window {
         Domain::Window
     } else {

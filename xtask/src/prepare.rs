@@ -11,7 +11,7 @@ use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
 
 pub fn run(args: flags::Prepare) -> Result<Verdict> {
     let mut cx = Context::new()?;
-    let pair = prepare_pair(&mut cx, &args.pair)?;
+    let pair = prepare_pair(&mut cx, &args.pair.choice())?;
     println!("{}", pair.describe());
     for (name, variant) in [(BASELINE, &pair.baseline), (PATCHED, &pair.patched)] {
         println!("{name}={}", variant.built.dir.display());

@@ -25,7 +25,7 @@ pub fn run(args: flags::Run) -> Result<Verdict> {
     }
     let script = args.script.canonicalize()?;
     let mut cx = Context::new()?;
-    let pair = prepare_pair(&mut cx, &args.pair)?;
+    let pair = prepare_pair(&mut cx, &args.pair.choice())?;
     let baseline = suite::run_script(&mut cx, &pair.baseline.suite, &script, args.timeout)?;
     let patched = suite::run_script(&mut cx, &pair.patched.suite, &script, args.timeout)?;
 

@@ -10,7 +10,7 @@ use crate::Verdict;
 use crate::flags;
 use crate::pipeline::probe::{self, judge::Verdict as Probed};
 use crate::pipeline::variants::{
-    BASELINE, LSO_FILE, PATCHED, Pair, build_steps, prepare_pair, without,
+    BASELINE, LSO_FILE, PATCHED, Pair, PairChoice, build_steps, prepare_pair, without,
 };
 use crate::pipeline::{Context, TARGET, cargo, step, suite};
 use crate::pipeline::{expect, lso, mutants, stress, workflows};
@@ -25,7 +25,7 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         .context("the xtask's unit tests failed")?;
     timer.done();
 
-    let pair = prepare_pair(&mut cx, &crate::flags::PairArgs::default())?;
+    let pair = prepare_pair(&mut cx, &PairChoice::default())?;
 
     let timer = step(format!(
         "unit tests of the suite ({TARGET}, linked against the patched build)"
@@ -103,16 +103,16 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         &steps,
         stress::Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
     )?;
-    crate::stress::print(&baseline_stress);
-    crate::stress::print(&patched_stress);
-    let mcode_repeatable = crate::mcode_diff::self_check(&mut cx, &pair)?;
-    let stitch = crate::mcode_diff::diff_workload(
+    stress::print(&baseline_stress);
+    stress::print(&patched_stress);
+    let mcode_repeatable = crate::pipeline::mcode::self_check(&mut cx, &pair)?;
+    let stitch = crate::pipeline::mcode::diff_workload(
         &mut cx,
         &pair,
         &[cases_dir.join("lj1075_stitch_ipairs_slot62.lua")],
     )?;
     let exit_script = cx.root.join("tests/mcode/lj1075_stitch_exit_status.lua");
-    let stitch_exit = crate::mcode_diff::diff_workload(&mut cx, &pair, &[exit_script])?;
+    let stitch_exit = crate::pipeline::mcode::diff_workload(&mut cx, &pair, &[exit_script])?;
     let probes = probe_runs(&mut cx, &pair)?;
     let repeatable = stress::deterministic(
         &mut cx,
@@ -339,9 +339,9 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
 
 /// A corrected mis-fusion whose baseline side is an STP and whose patched
 /// side holds an STUR: the LuaJIT#1075 stitch site.
-fn shows_stp_split_into_stur(script: &crate::mcode_diff::ScriptDiff) -> bool {
+fn shows_stp_split_into_stur(script: &crate::pipeline::mcode::ScriptDiff) -> bool {
     script.traces.iter().flat_map(|t| &t.sites).any(|site| {
-        site.class == crate::mcode_diff::SiteClass::MisfusionCorrected
+        site.class == crate::pipeline::mcode::SiteClass::MisfusionCorrected
             && site.baseline.iter().any(|line| line.starts_with("stp "))
             && site.patched.iter().any(|line| line.starts_with("stur "))
     })

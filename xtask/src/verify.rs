@@ -12,7 +12,7 @@ use crate::pipeline::{Context, attribution, lso, step, stress, suite};
 
 pub fn run(args: flags::Verify) -> Result<Verdict> {
     let mut cx = Context::new()?;
-    let mut pair = prepare_pair(&mut cx, &args.pair)?;
+    let mut pair = prepare_pair(&mut cx, &args.pair.choice())?;
     let cases_dir = cx.cases_dir();
 
     let timer = step("running the suite on both variants");
@@ -57,8 +57,8 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         .push(("per-patch attribution".to_owned(), timer.done()));
 
     let timer = step("machine code of every trace, with and without the patch");
-    let workload = crate::mcode_diff::workload(&cases_dir, &[])?;
-    let mcode = crate::mcode_diff::diff_workload(&mut cx, &pair, &workload)?;
+    let workload = crate::pipeline::mcode::workload(&cases_dir, &[])?;
+    let mcode = crate::pipeline::mcode::diff_workload(&mut cx, &pair, &workload)?;
     pair.timings
         .push(("capture and machine-code diff".to_owned(), timer.done()));
 
@@ -98,9 +98,9 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         &format!("{PATCHED} ({} + patches/)", pair.source.label),
         &patched_lso,
     );
-    crate::stress::print(&baseline_stress);
-    crate::stress::print(&patched_stress);
-    println!("\nmachine code: {}", mcode_summary(&mcode));
+    stress::print(&baseline_stress);
+    stress::print(&patched_stress);
+    println!("\nmachine code: {}", mcode.summary());
     let report = Report {
         verdict: report::Verdict {
             ok,
@@ -159,7 +159,7 @@ fn open_problems(
     checks: &[Check],
     lso: &crate::pipeline::suite::outcome::LsoReport,
     stress: &crate::pipeline::stress::StressReport,
-    mcode: &crate::mcode_diff::McodeDiff,
+    mcode: &crate::pipeline::mcode::McodeDiff,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let failing: Vec<&str> = checks
@@ -280,24 +280,6 @@ fn verdict_text(
         checked.programs,
         checked.traces,
         checked.limits
-    )
-}
-
-pub fn mcode_summary(diff: &crate::mcode_diff::McodeDiff) -> String {
-    let t = &diff.totals;
-    format!(
-        "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites: {} baseline mis-fusions corrected, {} legal fusions given up, {} unexplained; LDPs with two equal destinations in {} baseline and {} patched traces",
-        t.scripts,
-        t.compared,
-        t.identical,
-        t.different,
-        t.ir_different,
-        t.sites,
-        t.misfusions_corrected,
-        t.fusions_given_up,
-        t.unexplained_sites,
-        t.equal_ldp_traces_baseline,
-        t.equal_ldp_traces_patched
     )
 }
 

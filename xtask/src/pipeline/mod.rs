@@ -7,6 +7,7 @@ pub mod cache;
 pub mod expect;
 pub mod fetch;
 pub mod lso;
+pub mod mcode;
 pub mod mutants;
 pub mod patch;
 pub mod probe;

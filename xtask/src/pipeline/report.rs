@@ -27,7 +27,7 @@ pub struct Report {
     /// The stress runs, per variant.
     pub stress: Vec<StressReport>,
     /// The machine-code diff of the default workload.
-    pub mcode: Option<crate::mcode_diff::McodeDiff>,
+    pub mcode: Option<crate::pipeline::mcode::McodeDiff>,
     /// The checks after each patch of the series in turn.
     pub attribution: Option<super::attribution::Attribution>,
     /// What the exhaustive check cannot see and which check covers it.

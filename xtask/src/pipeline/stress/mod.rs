@@ -3,6 +3,7 @@
 //! reproducer.
 
 pub mod generate;
+mod print;
 pub mod reach;
 pub mod shrink;
 
@@ -17,6 +18,7 @@ use super::cache::{Key, cached_if};
 use super::suite::outcome::{Comparison, Status};
 use super::{Context, suite};
 use generate::{Program, Rng};
+pub use print::print;
 
 /// Programs in a default run: enough for about 2,000 traces per build.
 pub const DEFAULT_COUNT: u32 = 300;
