@@ -51,8 +51,10 @@ pub enum Command {
     /// Exit 1 when one is affected, 0 when none is, 2 when it could not tell
     /// or could not run.
     Probe(Probe),
-    /// The project's own tests: unit tests, then the suite on both variants
-    /// against its expectations.
+    /// The project's own tests, as named checks: unit tests, the cases on
+    /// both variants, the exhaustive check, stress, machine code, probe and
+    /// the workflows. `LUAJIT_ARM64_VERIFY_BLESS=1` rewrites the expectations
+    /// kept as files.
     Test(Test),
     /// Time cold and warm verify, the exhaustive check natively and under
     /// QEMU, and run; print minimum and median.
@@ -230,7 +232,13 @@ pub struct Probe {
 }
 
 #[derive(Args)]
-pub struct Test {}
+pub struct Test {
+    /// Run only the checks whose names contain this text.
+    pub filter: Option<String>,
+    /// Print the checks' names, one a line, and run nothing.
+    #[arg(long)]
+    pub list: bool,
+}
 
 #[derive(Args)]
 pub struct Bench {

@@ -5,7 +5,7 @@ use anyhow::Result;
 
 use crate::Verdict;
 use crate::flags;
-use crate::pipeline::expect::{self, Check};
+use crate::pipeline::expect::{self, Expectation};
 use crate::pipeline::report::{self, PatchInfo, Report, VariantInfo};
 use crate::pipeline::variants::{BASELINE, Mode, PATCHED, build_steps, prepare_pair};
 use crate::pipeline::{Context, attribution, lso, step, stress, suite};
@@ -62,7 +62,7 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
     pair.timings
         .push(("capture and machine-code diff".to_owned(), timer.done()));
 
-    let mut checks: Vec<Check> = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
+    let mut checks: Vec<Expectation> = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
     checks.extend(expect::patched_checks(&patched, PATCHED));
     let patched_clean = checks
         .iter()
@@ -156,7 +156,7 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
 
 /// What still fails on the patched variant, one phrase per check.
 fn open_problems(
-    checks: &[Check],
+    checks: &[Expectation],
     lso: &crate::pipeline::suite::outcome::LsoReport,
     stress: &crate::pipeline::stress::StressReport,
     mcode: &crate::pipeline::mcode::McodeDiff,

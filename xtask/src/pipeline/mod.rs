@@ -8,7 +8,6 @@ pub mod expect;
 pub mod fetch;
 pub mod lso;
 pub mod mcode;
-pub mod mutants;
 pub mod patch;
 pub mod probe;
 pub mod report;
@@ -16,7 +15,6 @@ pub mod stress;
 pub mod suite;
 pub mod toolchain;
 pub mod variants;
-pub mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

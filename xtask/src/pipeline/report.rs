@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::expect::Check;
+use super::expect::Expectation;
 use super::fetch::Source;
 use super::stress::StressReport;
 use super::suite::outcome::{CaseResult, LsoReport, Outcome};
@@ -32,7 +32,7 @@ pub struct Report {
     pub attribution: Option<super::attribution::Attribution>,
     /// What the exhaustive check cannot see and which check covers it.
     pub lso_limits: String,
-    pub checks: Vec<Check>,
+    pub checks: Vec<Expectation>,
     pub timings: Vec<(String, f64)>,
     /// Steps whose results were reused from an earlier run with the same
     /// inputs, with the time they took then.
@@ -170,7 +170,7 @@ impl Report {
                 cells.join(" | ")
             ));
         }
-        let failed: Vec<&Check> = self.checks.iter().filter(|c| !c.held).collect();
+        let failed: Vec<&Expectation> = self.checks.iter().filter(|c| !c.held).collect();
         if failed.is_empty() {
             md.push_str(&format!("\nAll {} expectations held.\n", self.checks.len()));
         } else {

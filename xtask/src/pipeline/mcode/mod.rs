@@ -61,10 +61,11 @@ pub struct Totals {
     pub only_baseline: usize,
     pub only_patched: usize,
     pub sites: usize,
-    /// `misfusions_corrected + fusions_given_up`.
+    /// `misfusions_corrected + fusions_given_up + reordered`.
     pub explained_sites: usize,
     pub misfusions_corrected: usize,
     pub fusions_given_up: usize,
+    pub reordered: usize,
     pub unexplained_sites: usize,
     /// Captured traces holding an LDP with two equal destinations, and how
     /// many such LDPs they hold, per build.
@@ -108,7 +109,7 @@ impl McodeDiff {
     pub fn summary(&self) -> String {
         let t = &self.totals;
         format!(
-            "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites: {} baseline mis-fusions corrected, {} legal fusions given up, {} unexplained; LDPs with two equal destinations in {} baseline and {} patched traces",
+            "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites: {} baseline mis-fusions corrected, {} legal fusions given up, {} same accesses reordered, {} unexplained; LDPs with two equal destinations in {} baseline and {} patched traces",
             t.scripts,
             t.compared,
             t.identical,
@@ -117,6 +118,7 @@ impl McodeDiff {
             t.sites,
             t.misfusions_corrected,
             t.fusions_given_up,
+            t.reordered,
             t.unexplained_sites,
             t.equal_ldp_traces_baseline,
             t.equal_ldp_traces_patched
@@ -183,6 +185,10 @@ pub fn diff_workload(cx: &mut Context, pair: &Pair, scripts: &[PathBuf]) -> Resu
             } else {
                 None
             };
+            // `--no-run` needs to know how a run without a capture ended.
+            let ending = out.with_extension("outcome.json");
+            std::fs::write(&ending, serde_json::to_string(&outcome)?)
+                .with_context(|| format!("cannot write {}", ending.display()))?;
             sides.push((
                 name,
                 outcome.summary(),
@@ -208,9 +214,27 @@ pub fn diff_saved(target_dir: &Path, root: &Path, scripts: &[PathBuf]) -> Result
         let mut sides = Vec::new();
         for name in [BASELINE, PATCHED] {
             let path = capture_path(target_dir, name, &script);
-            let capture = Capture::load(&path)
-                .with_context(|| format!("no saved capture of {} on {name}", script.display()))?;
-            sides.push((name, capture.ending(), None, Some(capture)));
+            if path.is_file() {
+                let capture = Capture::load(&path)?;
+                sides.push((name, capture.ending(), None, Some(capture)));
+                continue;
+            }
+            // No capture: the run that left none says how it ended.
+            let ending = path.with_extension("outcome.json");
+            let text = std::fs::read_to_string(&ending).with_context(|| {
+                format!(
+                    "no saved capture of {} on {name}; run `cargo xtask mcode-diff` without --no-run first",
+                    script.display()
+                )
+            })?;
+            let outcome: Outcome = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a saved outcome", ending.display()))?;
+            sides.push((
+                name,
+                outcome.summary(),
+                why_not_captured(&outcome, false),
+                None,
+            ));
         }
         let patched = sides.pop().expect("two sides");
         let baseline = sides.pop().expect("two sides");
@@ -409,8 +433,11 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
             totals.sites += trace.sites.len();
             for site in &trace.sites {
                 match site.class {
-                    SiteClass::MisfusionCorrected => totals.misfusions_corrected += 1,
+                    SiteClass::MisfusionCorrected | SiteClass::FusionAcrossLabelCorrected => {
+                        totals.misfusions_corrected += 1
+                    }
                     SiteClass::FusionGivenUp => totals.fusions_given_up += 1,
+                    SiteClass::Reordered => totals.reordered += 1,
                     SiteClass::Unexplained => {}
                 }
             }
@@ -467,6 +494,8 @@ impl Style {
         match class {
             SiteClass::MisfusionCorrected => self.paint("32", class.label()),
             SiteClass::FusionGivenUp => self.paint("33", class.label()),
+            SiteClass::FusionAcrossLabelCorrected => self.paint("32", class.label()),
+            SiteClass::Reordered => self.paint("36", class.label()),
             SiteClass::Unexplained => self.paint("1;31", class.label()),
         }
     }
@@ -539,7 +568,9 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
                     let _ = writeln!(out, "        {line}");
                 }
                 match site.class {
-                    SiteClass::MisfusionCorrected => {}
+                    SiteClass::MisfusionCorrected
+                    | SiteClass::FusionAcrossLabelCorrected
+                    | SiteClass::Reordered => {}
                     SiteClass::FusionGivenUp => given_up.push(format!(
                         "{} trace {} site {}: {} | {}",
                         script.script,
@@ -600,8 +631,8 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
     );
     let _ = writeln!(
         out,
-        "  differing sites: {} ({} baseline mis-fusions corrected, {} legal fusions given up, {} unexplained)",
-        t.sites, t.misfusions_corrected, t.fusions_given_up, t.unexplained_sites
+        "  differing sites: {} ({} baseline mis-fusions corrected, {} legal fusions given up, {} same accesses reordered, {} unexplained)",
+        t.sites, t.misfusions_corrected, t.fusions_given_up, t.reordered, t.unexplained_sites
     );
     let _ = writeln!(
         out,
