@@ -216,19 +216,22 @@ pub fn compare_lines(
     }
 }
 
+/// Direction, register, base and offset of one access.
+type AccessKey = (bool, String, String, i64);
+
 /// A memory access of any width, for telling reorderings apart: direction,
 /// register, base and offset, whether it is half of a pair, and the run of
 /// accesses it sits in (runs are cut by every other instruction and label).
 #[derive(Debug, Clone)]
 struct Placed {
-    key: (bool, String, String, i64),
+    key: AccessKey,
     pair: bool,
     run: usize,
 }
 
 /// A line as memory accesses: LDR/STR/LDP/STP as `accesses` reads them,
 /// plus byte and halfword loads and stores.
-fn memory_accesses(line: &str) -> Option<(bool, Vec<(bool, String, String, i64)>)> {
+fn memory_accesses(line: &str) -> Option<(bool, Vec<AccessKey>)> {
     let as_keys = |(pair, list): (bool, Vec<Access>)| {
         let keys = list
             .into_iter()
