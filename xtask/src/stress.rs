@@ -123,10 +123,7 @@ fn merge(files: &[PathBuf], json: bool) -> Result<Verdict> {
 /// off, one process per run as the harness does, for the overhead figure.
 fn time_raw(cx: &Context, tree: &Path, report: &StressReport) -> Result<()> {
     let luajit = tree.join("src/luajit");
-    let mut paths: Vec<_> = std::fs::read_dir(&report.programs_dir)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .collect();
-    paths.sort();
+    let paths = crate::pipeline::lua_files(&report.programs_dir)?;
     let started = Instant::now();
     for path in &paths {
         for jit in ["-jon", "-joff"] {

@@ -146,16 +146,7 @@ pub fn workload(cases_dir: &Path, scripts: &[PathBuf]) -> Result<Vec<PathBuf>> {
 }
 
 fn regression_cases(cases_dir: &Path) -> Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(cases_dir)
-        .with_context(|| format!("cannot read {}", cases_dir.display()))?;
-    let mut cases = Vec::new();
-    for entry in entries {
-        let path = entry?.path();
-        if path.extension().is_some_and(|ext| ext == "lua") {
-            cases.push(path);
-        }
-    }
-    cases.sort();
+    let cases = super::lua_files(cases_dir)?;
     if cases.is_empty() {
         bail!("no *.lua cases in {}", cases_dir.display());
     }
