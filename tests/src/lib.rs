@@ -2,12 +2,12 @@
 //! luajit-sys was linked against, each in a fresh `lua_State` in its own process.
 
 pub mod capture;
-pub mod case;
 pub mod isolate;
 #[cfg(lso_harness)]
 pub mod lso_linked;
 pub mod lua;
-pub mod outcome;
+
+pub use contract::{case, outcome};
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -14,8 +14,7 @@ use super::cache::{Key, cached};
 use super::fetch::hash_tree;
 use super::{Context, TARGET, cargo};
 
-#[path = "../../../tests/src/outcome.rs"]
-pub mod outcome;
+pub use contract::outcome;
 
 use outcome::{CaseResult, Comparison, LsoReport, Outcome};
 

@@ -10,8 +10,8 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use similar::{Algorithm, DiffOp, DiffTag, TextDiff, capture_diff_slices, group_diff_ops};
 
-use super::capture::{Capture, Trace};
 use super::normalise::{Known, trace_lines};
+use contract::capture::{Capture, Trace};
 
 /// Lines of context in the unified diffs.
 const CONTEXT: usize = 3;
@@ -860,7 +860,7 @@ mod tests {
 
     fn capture(traces: Vec<Trace>) -> Capture {
         Capture {
-            format: super::super::capture::FORMAT.to_owned(),
+            format: contract::capture::FORMAT.to_owned(),
             script: "t.lua".to_owned(),
             error: None,
             exit: None,

@@ -12,7 +12,6 @@
 //! nothing to compare. Every captured trace is also searched for an LDP
 //! whose two destinations are one register (CONSTRAINED UNPREDICTABLE).
 
-mod capture;
 mod compare;
 mod normalise;
 
@@ -28,7 +27,7 @@ use super::Context;
 use super::stress;
 use super::suite::{self, outcome::Outcome};
 use super::variants::{BASELINE, PATCHED, Pair};
-use capture::Capture;
+use contract::capture::Capture;
 
 /// Seconds a script may run on one build.
 const TIMEOUT: f64 = 60.0;

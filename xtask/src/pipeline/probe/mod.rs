@@ -24,8 +24,7 @@ use elf::Kind;
 use exec::Runner;
 use judge::{IssueFinding, StressSample};
 
-#[path = "../../../../tests/src/case.rs"]
-pub mod case;
+pub use contract::case;
 
 /// Time limit of one case; the suite gives cases the same.
 const CASE_TIMEOUT: Duration = Duration::from_secs(60);
