@@ -1,5 +1,8 @@
-//! The Lua case suite: runs regression cases and scripts on the LuaJIT build
-//! luajit-sys was linked against, each in a fresh `lua_State` in its own process.
+//! The Lua case suite: runs regression cases, scripts and stress programs
+//! on the LuaJIT build luajit-sys was linked against, each in a fresh
+//! `lua_State` in its own process; captures the machine code of the traces
+//! a run leaves; and runs the exhaustive emit_lso check through the harness
+//! compiled against the same tree.
 
 pub mod capture;
 pub mod isolate;

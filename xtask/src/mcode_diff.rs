@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 
 use anyhow::{Result, bail};
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::mcode::{
@@ -14,7 +14,7 @@ use crate::pipeline::mcode::{
 };
 use crate::pipeline::variants::prepare_pair;
 
-pub fn run(args: flags::McodeDiff) -> Result<Verdict> {
+pub fn run(args: flags::McodeDiff) -> Result<Conclusion> {
     for script in &args.scripts {
         if !script.is_file() {
             bail!(
@@ -32,9 +32,9 @@ pub fn run(args: flags::McodeDiff) -> Result<Verdict> {
             if held { "diff empty" } else { "DIFFER" }
         );
         return Ok(if held {
-            Verdict::Sound
+            Conclusion::Sound
         } else {
-            Verdict::Defects
+            Conclusion::Defects
         });
     }
     let diff = if args.no_run {
@@ -53,8 +53,8 @@ pub fn run(args: flags::McodeDiff) -> Result<Verdict> {
         print!("{}", render(&diff, std::io::stdout().is_terminal()));
     }
     Ok(if diff.clean() {
-        Verdict::Sound
+        Conclusion::Sound
     } else {
-        Verdict::Defects
+        Conclusion::Defects
     })
 }

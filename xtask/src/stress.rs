@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 
 use crate::pipeline::Context;
@@ -24,7 +24,7 @@ struct Runs {
     runs: Vec<StressReport>,
 }
 
-pub fn run(args: flags::Stress) -> Result<Verdict> {
+pub fn run(args: flags::Stress) -> Result<Conclusion> {
     if !args.merge.is_empty() {
         return merge(&args.merge, args.json);
     }
@@ -67,16 +67,16 @@ pub fn run(args: flags::Stress) -> Result<Verdict> {
     Ok(verdict(reports.iter().map(|(report, _)| report)))
 }
 
-fn verdict<'a>(reports: impl IntoIterator<Item = &'a StressReport>) -> Verdict {
+fn verdict<'a>(reports: impl IntoIterator<Item = &'a StressReport>) -> Conclusion {
     if reports.into_iter().any(|r| !r.findings.is_empty()) {
-        Verdict::Defects
+        Conclusion::Defects
     } else {
-        Verdict::Sound
+        Conclusion::Sound
     }
 }
 
 /// `--merge`: the shards' runs, grouped by variant, each group merged.
-fn merge(files: &[PathBuf], json: bool) -> Result<Verdict> {
+fn merge(files: &[PathBuf], json: bool) -> Result<Conclusion> {
     let mut by_variant: Vec<(String, Vec<StressReport>)> = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(file)

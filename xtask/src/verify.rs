@@ -3,14 +3,14 @@
 
 use anyhow::Result;
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::expect::{self, Expectation};
 use crate::pipeline::report::{self, PatchInfo, Report, VariantInfo};
 use crate::pipeline::variants::{BASELINE, Mode, PATCHED, build_steps, prepare_pair};
 use crate::pipeline::{Context, attribution, lso, step, stress, suite};
 
-pub fn run(args: flags::Verify) -> Result<Verdict> {
+pub fn run(args: flags::Verify) -> Result<Conclusion> {
     let mut cx = Context::new()?;
     let mut pair = prepare_pair(&mut cx, &args.pair.choice())?;
     let cases_dir = cx.cases_dir();
@@ -151,7 +151,11 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         md.display(),
         json.display()
     );
-    Ok(if ok { Verdict::Sound } else { Verdict::Defects })
+    Ok(if ok {
+        Conclusion::Sound
+    } else {
+        Conclusion::Defects
+    })
 }
 
 /// What still fails on the patched variant, one phrase per check.

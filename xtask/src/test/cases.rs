@@ -7,14 +7,14 @@ use std::path::Path;
 
 use anyhow::{Result, bail};
 
-use super::{Check, Held, expect};
+use super::{Held, Trial, expect};
 use crate::pipeline::expect::{self, Expectation};
 use crate::pipeline::lua_files;
 use crate::pipeline::patch::Series;
 use crate::pipeline::suite::{self, outcome::CaseResult};
 use crate::pipeline::variants::{BASELINE, LSO_FILE, PATCHED, without};
 
-pub fn checks(root: &Path) -> Result<Vec<Check>> {
+pub fn checks(root: &Path) -> Result<Vec<Trial>> {
     let mut checks = Vec::new();
     for case in lua_files(&root.join("tests/cases"))? {
         let name = case
@@ -22,7 +22,7 @@ pub fn checks(root: &Path) -> Result<Vec<Check>> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let wanted = name.clone();
-        checks.push(Check::new(
+        checks.push(Trial::new(
             format!("cases/{name}"),
             "fails as its header says on the baseline when the series fixes what it pins, passes on the patched build",
             move |fx| {
@@ -39,7 +39,7 @@ pub fn checks(root: &Path) -> Result<Vec<Check>> {
     let series = Series::load(&root.join("patches"))?;
     for patch in series.patches.iter().filter(|p| !p.only_touches(LSO_FILE)) {
         let number = patch.number;
-        checks.push(Check::new(
+        checks.push(Trial::new(
             format!("cases/without-{number:04}"),
             format!(
                 "the patched tree without {} (a fix outside emit_lso) fails the cases pinning {} and passes the rest",

@@ -8,14 +8,14 @@ use std::path::Path;
 use anyhow::Result;
 use lso_check::Domain;
 
-use super::{Check, expect, golden};
+use super::{Trial, expect, golden};
 use crate::pipeline::lso::{self, Engine};
 use crate::pipeline::suite::outcome::LsoReport;
 use crate::pipeline::variants::{BASELINE, PATCHED};
 
-pub fn checks(root: &Path) -> Result<Vec<Check>> {
+pub fn checks(root: &Path) -> Result<Vec<Trial>> {
     let mut checks = vec![
-        Check::new(
+        Trial::new(
             "lso/baseline-carried",
             "baseline: a defect class of every carried issue fixed inside emit_lso's file is reported",
             |fx| {
@@ -38,7 +38,7 @@ pub fn checks(root: &Path) -> Result<Vec<Check>> {
                 }))
             },
         ),
-        Check::new("lso/patched-clean", "patched: no defects", |fx| {
+        Trial::new("lso/patched-clean", "patched: no defects", |fx| {
             let (cx, pair) = fx.pair()?;
             let report = lso::check_variant(cx, PATCHED, &pair.patched)?;
             Ok(expect(report.defects.is_empty(), || {
@@ -47,7 +47,7 @@ pub fn checks(root: &Path) -> Result<Vec<Check>> {
         }),
     ];
     for variant in [BASELINE, PATCHED] {
-        checks.push(Check::new(
+        checks.push(Trial::new(
             format!("lso/engines-agree-{variant}"),
             format!("{variant}: the native and the QEMU check report the same inputs and classes"),
             move |fx| {
@@ -78,7 +78,7 @@ pub fn checks(root: &Path) -> Result<Vec<Check>> {
             },
         ));
         let expected = root.join("tests/expect/lso").join(format!("{variant}.txt"));
-        checks.push(Check::new(
+        checks.push(Trial::new(
             format!("lso/counts-{variant}"),
             format!(
                 "{variant}: inputs, fused pairs and class counts as in {}",

@@ -7,13 +7,13 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Check, expect, golden};
+use super::{Trial, expect, golden};
 use crate::pipeline::lua_files;
 use crate::pipeline::mcode::{self, ScriptDiff, SiteClass};
 
-pub fn checks(root: &Path) -> Result<Vec<Check>> {
+pub fn checks(root: &Path) -> Result<Vec<Trial>> {
     let mut checks = vec![
-        Check::new(
+        Trial::new(
             "mcode/self-check",
             "two captures of one build diff empty",
             |fx| {
@@ -23,7 +23,7 @@ pub fn checks(root: &Path) -> Result<Vec<Check>> {
                 }))
             },
         ),
-        Check::new(
+        Trial::new(
             "mcode/stitch",
             "the stitch case: one site, a baseline mis-fusion corrected, nothing unexplained",
             |fx| {
@@ -37,7 +37,7 @@ pub fn checks(root: &Path) -> Result<Vec<Check>> {
                 ))
             },
         ),
-        Check::new(
+        Trial::new(
             "mcode/exit-status",
             "the stitch case ending in os.exit(1) / os.exit(0): captured on both builds, the STP split into STR and STUR",
             |fx| {
@@ -62,7 +62,7 @@ pub fn checks(root: &Path) -> Result<Vec<Check>> {
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
         let expected = case.with_extension("mcode");
-        checks.push(Check::new(
+        checks.push(Trial::new(
             format!("mcode/case-{name}"),
             format!("the normalised machine-code diff of {name} is as in {name}.mcode"),
             move |fx| {

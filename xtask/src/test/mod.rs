@@ -19,7 +19,7 @@ mod workflows;
 
 use anyhow::Result;
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::project_root;
 use fixture::Fixture;
@@ -30,20 +30,20 @@ pub type Held = std::result::Result<(), String>;
 type Run = Box<dyn Fn(&mut Fixture) -> Result<Held>>;
 
 /// One named check: what it asserts, and how to find out.
-pub struct Check {
+pub struct Trial {
     /// `kind/what`, e.g. `cases/lj1075_stitch_ipairs_slot62`.
     pub name: String,
     pub asserts: String,
     run: Run,
 }
 
-impl Check {
+impl Trial {
     pub fn new(
         name: impl Into<String>,
         asserts: impl Into<String>,
         run: impl Fn(&mut Fixture) -> Result<Held> + 'static,
-    ) -> Check {
-        Check {
+    ) -> Trial {
+        Trial {
             name: name.into(),
             asserts: asserts.into(),
             run: Box::new(run),
@@ -52,7 +52,7 @@ impl Check {
 }
 
 /// Every check, in the order they run.
-fn all() -> Result<Vec<Check>> {
+fn all() -> Result<Vec<Trial>> {
     let root = project_root();
     let mut checks = unit::checks();
     checks.extend(cases::checks(&root)?);
@@ -65,8 +65,8 @@ fn all() -> Result<Vec<Check>> {
     Ok(checks)
 }
 
-pub fn run(args: flags::Test) -> Result<Verdict> {
-    let checks: Vec<Check> = all()?
+pub fn run(args: flags::Test) -> Result<Conclusion> {
+    let checks: Vec<Trial> = all()?
         .into_iter()
         .filter(|c| args.filter.as_deref().is_none_or(|f| c.name.contains(f)))
         .collect();
@@ -74,7 +74,7 @@ pub fn run(args: flags::Test) -> Result<Verdict> {
         for check in &checks {
             println!("{}", check.name);
         }
-        return Ok(Verdict::Sound);
+        return Ok(Conclusion::Sound);
     }
     if checks.is_empty() {
         anyhow::bail!(
@@ -106,9 +106,9 @@ pub fn run(args: flags::Test) -> Result<Verdict> {
     }
     println!("\n{passed} passed, {failed} failed");
     Ok(if failed == 0 {
-        Verdict::Sound
+        Conclusion::Sound
     } else {
-        Verdict::Defects
+        Conclusion::Defects
     })
 }
 

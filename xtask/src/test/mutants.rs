@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 
-use super::{Check, expect};
+use super::{Trial, expect};
 
 use lso_check::Domain;
 
@@ -29,14 +29,14 @@ pub struct Mutant {
 }
 
 /// One check a seeded defect: reported in its class.
-pub fn checks(root: &Path) -> Result<Vec<Check>> {
+pub fn checks(root: &Path) -> Result<Vec<Trial>> {
     let mutants = load(&root.join("tests/lso_mutants.txt"))?;
     Ok(mutants
         .into_iter()
         .enumerate()
         .map(|(index, mutant)| {
             let asserts = format!("{}: reported as {}", mutant.description, mutant.class);
-            Check::new(format!("lso/mutant-{:02}", index + 1), asserts, move |fx| {
+            Trial::new(format!("lso/mutant-{:02}", index + 1), asserts, move |fx| {
                 let (cx, pair) = fx.pair()?;
                 let report = check(cx, &pair.patched.built, index, &mutant)?;
                 Ok(expect(

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::{Check, Held, expect};
+use super::{Held, Trial, expect};
 use crate::pipeline::Context;
-use crate::pipeline::probe::{self, ProbeReport, judge::Verdict as Probed};
+use crate::pipeline::probe::{self, ProbeReport, judge::Answer as Probed};
 use crate::pipeline::variants::{BASELINE, PATCHED, Variant};
 
 /// How the build is given to the probe.
@@ -41,7 +41,7 @@ impl Form {
     }
 }
 
-pub fn checks() -> Vec<Check> {
+pub fn checks() -> Vec<Trial> {
     let mut checks = Vec::new();
     for variant in [BASELINE, PATCHED] {
         for form in [
@@ -54,7 +54,7 @@ pub fn checks() -> Vec<Check> {
             } else {
                 "none affected, every issue not affected"
             };
-            checks.push(Check::new(
+            checks.push(Trial::new(
                 format!("probe/{variant}-{}", form.slug()),
                 format!("{variant} {}: {expected}", form.describe()),
                 move |fx| {
@@ -70,7 +70,7 @@ pub fn checks() -> Vec<Check> {
             ));
         }
     }
-    checks.push(Check::new(
+    checks.push(Trial::new(
         "probe/not-luajit",
         "an aarch64 program that is not LuaJIT (the suite binary) is refused",
         |fx| {

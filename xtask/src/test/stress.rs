@@ -7,7 +7,7 @@ use std::path::Path;
 
 use anyhow::Result;
 
-use super::{Check, Held, expect};
+use super::{Held, Trial, expect};
 use crate::pipeline::Context;
 use crate::pipeline::stress::{
     self, DEFAULT_SEED, Plan, RUN_TIMEOUT, Shard, StressReport, write_programs,
@@ -15,9 +15,9 @@ use crate::pipeline::stress::{
 use crate::pipeline::suite;
 use crate::pipeline::variants::BASELINE;
 
-pub fn checks() -> Vec<Check> {
+pub fn checks() -> Vec<Trial> {
     vec![
-        Check::new(
+        Trial::new(
             "stress/baseline-carried",
             "baseline: for every carried defect, a difference the patch naming it fixes",
             |fx| {
@@ -36,7 +36,7 @@ pub fn checks() -> Vec<Check> {
                 }))
             },
         ),
-        Check::new(
+        Trial::new(
             "stress/traces",
             "both builds compile at least 2000 traces",
             |fx| {
@@ -52,7 +52,7 @@ pub fn checks() -> Vec<Check> {
                 ))
             },
         ),
-        Check::new(
+        Trial::new(
             "stress/reach",
             "every IR opcode that loads or stores through emit_lso is in some trace of the two runs",
             |fx| {
@@ -67,14 +67,14 @@ pub fn checks() -> Vec<Check> {
                 }))
             },
         ),
-        Check::new("stress/patched-clean", "patched: no differences", |fx| {
+        Trial::new("stress/patched-clean", "patched: no differences", |fx| {
             let (_, patched, _) = fx.stress()?;
             Ok(expect(patched.findings.is_empty(), || {
                 let seen: Vec<&String> = patched.findings.iter().map(|f| &f.difference).collect();
                 format!("{seen:?}")
             }))
         }),
-        Check::new(
+        Trial::new(
             "stress/shrinks",
             "baseline: a finding shrinks to at most 40 lines",
             |fx| {
@@ -89,7 +89,7 @@ pub fn checks() -> Vec<Check> {
                 }))
             },
         ),
-        Check::new(
+        Trial::new(
             "stress/repeatable",
             "the same seed gives the same programs and results, run after run",
             |fx| {
@@ -100,7 +100,7 @@ pub fn checks() -> Vec<Check> {
                 }))
             },
         ),
-        Check::new(
+        Trial::new(
             "stress/shards-merge",
             "two shards of a run, merged, give the whole run's findings, traces and reach",
             |fx| {

@@ -3,18 +3,22 @@
 
 use xshell::cmd;
 
-use super::{Check, Held};
+use super::{Held, Trial};
 use crate::pipeline::{TARGET, cargo};
 
-pub fn checks() -> Vec<Check> {
+pub fn checks() -> Vec<Trial> {
     vec![
-        Check::new("unit/xtask", "the xtask's unit tests pass (host)", |fx| {
+        Trial::new("unit/xtask", "the xtask's unit tests pass (host)", |fx| {
             let cargo = cargo();
             Ok(held(
-                cmd!(fx.cx.sh, "{cargo} test --package xtask --package lso-check").run(),
+                cmd!(
+                    fx.cx.sh,
+                    "{cargo} test --package xtask --package lso-check --package suite-contract"
+                )
+                .run(),
             ))
         }),
-        Check::new(
+        Trial::new(
             "unit/suite",
             format!("the suite's unit tests pass ({TARGET}, linked against the patched build)"),
             |fx| {

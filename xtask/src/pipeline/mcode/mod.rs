@@ -179,12 +179,12 @@ pub fn diff_workload(cx: &mut Context, pair: &Pair, scripts: &[PathBuf]) -> Resu
             let ending = out.with_extension("outcome.json");
             std::fs::write(&ending, serde_json::to_string(&outcome)?)
                 .with_context(|| format!("cannot write {}", ending.display()))?;
-            sides.push((
-                name,
-                outcome.summary(),
-                why_not_captured(&outcome, capture.is_some()),
+            sides.push(Side {
+                build: name,
+                ending: outcome.summary(),
+                not_captured: why_not_captured(&outcome, capture.is_some()),
                 capture,
-            ));
+            });
         }
         let patched = sides.pop().expect("two sides");
         let baseline = sides.pop().expect("two sides");
@@ -206,7 +206,12 @@ pub fn diff_saved(target_dir: &Path, root: &Path, scripts: &[PathBuf]) -> Result
             let path = capture_path(target_dir, name, &script);
             if path.is_file() {
                 let capture = Capture::load(&path)?;
-                sides.push((name, capture.ending(), None, Some(capture)));
+                sides.push(Side {
+                    build: name,
+                    ending: capture.ending(),
+                    not_captured: None,
+                    capture: Some(capture),
+                });
                 continue;
             }
             // No capture: the run that left none says how it ended.
@@ -219,12 +224,12 @@ pub fn diff_saved(target_dir: &Path, root: &Path, scripts: &[PathBuf]) -> Result
             })?;
             let outcome: Outcome = serde_json::from_str(&text)
                 .with_context(|| format!("{} is not a saved outcome", ending.display()))?;
-            sides.push((
-                name,
-                outcome.summary(),
-                why_not_captured(&outcome, false),
-                None,
-            ));
+            sides.push(Side {
+                build: name,
+                ending: outcome.summary(),
+                not_captured: why_not_captured(&outcome, false),
+                capture: None,
+            });
         }
         let patched = sides.pop().expect("two sides");
         let baseline = sides.pop().expect("two sides");
@@ -347,25 +352,36 @@ fn why_not_captured(outcome: &Outcome, captured: bool) -> Option<String> {
     })
 }
 
-/// One build's side: name, how the script ended, why there is no capture, the capture.
-type Side<'a> = (&'a str, String, Option<String>, Option<Capture>);
+/// One build's run of a script.
+struct Side<'a> {
+    build: &'a str,
+    /// How the script ended (`Outcome::summary`).
+    ending: String,
+    /// Why there is no capture, when there is none.
+    not_captured: Option<String>,
+    capture: Option<Capture>,
+}
 
 fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDiff> {
-    let diverged = baseline.1 != patched.1;
-    let baseline_lost = diverged && baseline.2.is_some() && patched.2.is_none();
+    let diverged = baseline.ending != patched.ending;
+    let baseline_lost =
+        diverged && baseline.not_captured.is_some() && patched.not_captured.is_none();
     let not_captured: Vec<String> = [&baseline, &patched]
         .iter()
-        .filter_map(|side| side.2.as_ref().map(|why| format!("{}: {why}", side.0)))
+        .filter_map(|side| {
+            let why = side.not_captured.as_ref()?;
+            Some(format!("{}: {why}", side.build))
+        })
         .collect();
-    let traces = match (&baseline.3, &patched.3) {
+    let traces = match (&baseline.capture, &patched.capture) {
         (Some(base), Some(patch)) => compare::compare(base, patch, diverged)
             .with_context(|| format!("comparing the traces of {script}"))?,
         _ => Vec::new(),
     };
     let equal_ldps = |side: &Side| -> Result<Vec<EqualLdp>> {
-        match &side.3 {
+        match &side.capture {
             Some(capture) => compare::equal_register_ldps(capture)
-                .with_context(|| format!("{} traces of {script}", side.0)),
+                .with_context(|| format!("{} traces of {script}", side.build)),
             None => Ok(Vec::new()),
         }
     };
@@ -373,8 +389,8 @@ fn script_diff(script: String, baseline: Side, patched: Side) -> Result<ScriptDi
     let equal_ldps_patched = equal_ldps(&patched)?;
     Ok(ScriptDiff {
         script,
-        baseline: baseline.1,
-        patched: patched.1,
+        baseline: baseline.ending,
+        patched: patched.ending,
         diverged,
         not_captured,
         baseline_lost,

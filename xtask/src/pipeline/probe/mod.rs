@@ -61,7 +61,7 @@ pub struct ProbeReport {
 }
 
 impl ProbeReport {
-    pub fn with_verdict(&self, verdict: judge::Verdict) -> Vec<String> {
+    pub fn with_verdict(&self, verdict: judge::Answer) -> Vec<String> {
         self.issues
             .iter()
             .filter(|f| f.verdict == verdict)
