@@ -759,8 +759,18 @@ mod tests {
         for ((base_end, base_why), (patch_end, patch_why), unexplained) in cases {
             let diff = script_diff(
                 "t.lua".to_owned(),
-                (BASELINE, base_end.to_owned(), base_why, None),
-                (PATCHED, patch_end.to_owned(), patch_why, None),
+                Side {
+                    build: BASELINE,
+                    ending: base_end.to_owned(),
+                    not_captured: base_why,
+                    capture: None,
+                },
+                Side {
+                    build: PATCHED,
+                    ending: patch_end.to_owned(),
+                    not_captured: patch_why,
+                    capture: None,
+                },
             )
             .unwrap();
             let totals = finish(vec![diff]).totals;
