@@ -229,8 +229,9 @@ fn lso_limits(
             outside.join(", ")
         )
     } else {
+        let cases = if covering.len() == 1 { "case" } else { "cases" };
         format!(
-            "{base}; the fixes outside emit_lso ({}) are checked by the regression cases {} instead.",
+            "{base}; the fixes outside emit_lso ({}) are checked by the regression {cases} {} instead.",
             outside.join(", "),
             covering.join(", ")
         )
