@@ -233,8 +233,9 @@ fn lso_limits(
             outside.join(", ")
         )
     } else {
+        let cases = if covering.len() == 1 { "case" } else { "cases" };
         format!(
-            "{base}; the fixes outside emit_lso ({}) are checked by the regression cases {} instead.",
+            "{base}; the fixes outside emit_lso ({}) are checked by the regression {cases} {} instead.",
             outside.join(", "),
             covering.join(", ")
         )
@@ -263,6 +264,12 @@ fn verdict_text(
             .collect();
         format!("; already in the tree and skipped: {}", names.join(", "))
     };
+    // In revert-check mode the patches are in the tree, not applied to it.
+    let applied = if pair.mode == Mode::Apply {
+        " applied"
+    } else {
+        ""
+    };
     if !problems.is_empty() {
         return format!(
             "Not verified on {}{mode}: on the patched tree {}.",
@@ -277,7 +284,7 @@ fn verdict_text(
         );
     }
     format!(
-        "The series ({patches} patches applied, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases and the patched tree passes all of them; its emit_lso is right for all {} inputs of the exhaustive check; its JIT agrees with its interpreter on {} stress programs ({} traces); its machine code differs from the baseline's only where LDP/STP fusion changes. That is what was checked, not proof that the tree is sound. {}",
+        "The series ({patches} patches{applied}, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases and the patched tree passes all of them; its emit_lso is right for all {} inputs of the exhaustive check; its JIT agrees with its interpreter on {} stress programs ({} traces); its machine code differs from the baseline's only where LDP/STP fusion changes. That is what was checked, not proof that the tree is sound. {}",
         pair.source.label,
         checked.cases,
         checked.lso_inputs,

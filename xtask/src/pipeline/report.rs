@@ -256,7 +256,7 @@ impl Report {
              function and judged by decoding the words with yaxpeax-arm.\n\n",
         );
         if !self.lso_limits.is_empty() {
-            md.push_str(&format!("What it cannot see: {}\n\n", self.lso_limits));
+            md.push_str(&format!("**What it cannot see.** {}\n\n", self.lso_limits));
         }
         let variants: Vec<&str> = self.lso.iter().map(|(v, _)| v.as_str()).collect();
         md.push_str(&format!(
