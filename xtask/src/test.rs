@@ -321,6 +321,11 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         );
     }
 
+    println!("\ncargo xtask sweep over published trees:");
+    for (held, line, detail) in crate::sweep::sweep_checks(&mut cx)? {
+        tally(held, line, detail);
+    }
+
     println!("\nseeded defects (tests/lso_mutants.txt), each must be reported in its class:");
     for (mutant, held, found) in &mutant_results {
         tally(
