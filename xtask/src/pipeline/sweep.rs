@@ -828,6 +828,130 @@ mod tests {
         );
     }
 
+    use crate::pipeline::stress::{Attribution, Finding};
+    use crate::pipeline::suite::outcome::{LsoClass, Outcome};
+
+    fn case(name: &str, pin: &str, fails_with: Option<&str>, status: Status) -> CaseResult {
+        CaseResult {
+            name: name.to_owned(),
+            pins: vec![pin.to_owned()],
+            fails_with: fails_with.map(str::to_owned),
+            outcome: Outcome {
+                status,
+                exit_code: Some(1),
+                signal: None,
+                error: (status == Status::Fail).then(|| "x.lua:1: wrong bytes".to_owned()),
+                output: String::new(),
+                millis: 1,
+                value: None,
+                traces: None,
+                ir_ops: Default::default(),
+            },
+        }
+    }
+
+    fn lso(tagged: &[&str]) -> LsoReport {
+        LsoReport {
+            cases: 10,
+            fused: 5,
+            defects: tagged
+                .iter()
+                .map(|issue| LsoClass {
+                    class: format!("class of {issue}"),
+                    upstream: Some(issue.to_string()),
+                    count: 3,
+                    examples: Vec::new(),
+                })
+                .collect(),
+            hazards: Vec::new(),
+            missed_fusions: LsoClass {
+                class: "missed".to_owned(),
+                upstream: None,
+                count: 0,
+                examples: Vec::new(),
+            },
+            millis: 1,
+        }
+    }
+
+    /// A stress run whose findings agree on the patched tree, each with the
+    /// issues of the patches between the two trees.
+    fn stress_run(fixed_by: &[&[&str]]) -> StressReport {
+        StressReport {
+            variant: "tree".to_owned(),
+            programs_dir: PathBuf::from("programs"),
+            plan: Plan::whole(1, 10),
+            programs: 10,
+            traces: 100,
+            reach: Vec::new(),
+            unreached: Vec::new(),
+            findings: fixed_by
+                .iter()
+                .enumerate()
+                .map(|(index, fixes)| Finding {
+                    index,
+                    program_seed: index as u64,
+                    kind: "mismatch".to_owned(),
+                    difference: "with the JIT it returns 1, without it 2".to_owned(),
+                    jit_settings: Vec::new(),
+                    dir: PathBuf::from("findings"),
+                    took_millis: 1,
+                    shrunk: None,
+                    attribution: Some(Attribution {
+                        steps: Vec::new(),
+                        fixed_by: Some("the series".to_owned()),
+                        fixes: fixes.iter().map(|s| s.to_string()).collect(),
+                    }),
+                })
+                .collect(),
+            run_seconds: 1.0,
+            first_finding_seconds: None,
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_evidence_makes_an_issue_affected() {
+        let cases = [
+            case("a", "LuaJIT#1", Some("wrong bytes"), Status::Fail),
+            case("b", "LuaJIT#2", None, Status::Pass),
+            case("c", "LuaJIT#3", None, Status::Pass),
+            case("d", "LuaJIT#4", None, Status::Pass),
+        ];
+        let report = lso(&["LuaJIT#2"]);
+        // Only a finding one issue's patch stands between is that issue's.
+        let stress = stress_run(&[&["LuaJIT#3"], &["LuaJIT#4", "LuaJIT#1"]]);
+        let verdicts: Vec<String> = ["LuaJIT#1", "LuaJIT#2", "LuaJIT#3", "LuaJIT#4"]
+            .iter()
+            .map(|issue| judge(issue, &cases, &report, &stress).verdict)
+            .collect();
+        assert_eq!(verdicts, [AFFECTED, AFFECTED, AFFECTED, NOT_AFFECTED]);
+        let by_lso = judge("LuaJIT#2", &cases, &report, &stress);
+        assert!(by_lso.evidence[0].starts_with("emit_lso: class of LuaJIT#2"));
+    }
+
+    #[test]
+    fn no_case_or_another_failure_cannot_tell() {
+        let cases = [
+            case("a", "LuaJIT#1", Some("a function value"), Status::Fail),
+            case("b", "LuaJIT#2", None, Status::Pass),
+        ];
+        let (clean, quiet) = (lso(&[]), stress_run(&[]));
+        assert_eq!(
+            judge("LuaJIT#1", &cases, &clean, &quiet).verdict,
+            COULD_NOT_TELL
+        );
+        assert_eq!(
+            judge("LuaJIT#9", &cases, &clean, &quiet).verdict,
+            COULD_NOT_TELL
+        );
+        let not = judge("LuaJIT#2", &cases, &clean, &quiet);
+        assert_eq!(not.verdict, NOT_AFFECTED);
+        // Differences nothing explains put every "not affected" in doubt.
+        let doubted = doubt_unexplained(vec![not], &stress_run(&[&["LuaJIT#7", "LuaJIT#8"]]));
+        assert_eq!(doubted[0].verdict, COULD_NOT_TELL);
+    }
+
     #[test]
     fn index_versions_skip_yanked_and_other_crates() {
         let mut bytes = vec![3u8, 2, 0, 0, 0];
