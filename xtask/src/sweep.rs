@@ -55,6 +55,7 @@ pub fn run(args: flags::Sweep) -> Result<Verdict> {
         let options = Options {
             stress_count: args.stress_count,
             shard: args.shard.unwrap_or(Shard::WHOLE),
+            all_published: args.all_published,
         };
         sweep::sweep(&mut cx, &trees, options)?
     };
@@ -180,12 +181,23 @@ fn write_readme(readme: &Path, result: &Sweep, markdown: &str) -> Result<()> {
     } else {
         " with local changes"
     };
+    let trees = if result.all_published {
+        format!(
+            "every luajit-src version cargo's registry index listed ({})",
+            result.rows.len()
+        )
+    } else {
+        format!(
+            "{} trees (not every published version: run it with --all-published)",
+            result.rows.len()
+        )
+    };
     let block = format!(
-        "{README_START}\nSwept {date} by `cargo xtask sweep` at commit {commit}{dirty}: {} trees, \
-         each with the cases, the exhaustive emit_lso check and {} stress programs (seed {}), \
-         {:.0} min in all ({:.1} min per tree). In the series column each patch of `patches/` \
-         is *in* (already in the tree), *applies* or *neither*.\n\n{markdown}",
-        result.rows.len(),
+        "{README_START}\nSwept {date} by `cargo xtask sweep` at commit {commit}{dirty}: {trees}, \
+         each with the cases, the exhaustive emit_lso check and {} stress programs (seed {}); \
+         this run took {:.0} min ({:.1} min per tree, steps cached by earlier runs reused). \
+         In the series column each patch of `patches/` is *in* (already in the tree), *applies* \
+         or *neither*.\n\n{markdown}",
         result.stress_count,
         result.stress_seed,
         result.seconds / 60.0,
@@ -219,6 +231,7 @@ pub fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
     let options = |shard| Options {
         stress_count: sweep::DEFAULT_STRESS_COUNT,
         shard,
+        all_published: false,
     };
     let whole = sweep::sweep(cx, &trees, options(Shard::WHOLE))?;
     let mut checks = Vec::new();

@@ -111,6 +111,9 @@ pub struct Sweep {
     pub shard: Shard,
     /// Trees in the whole sweep, over every shard.
     pub trees: usize,
+    /// Whether the trees are every version cargo's registry index listed.
+    #[serde(default)]
+    pub all_published: bool,
     /// The stress run each tree got.
     pub stress_seed: u64,
     pub stress_count: u32,
@@ -124,6 +127,8 @@ pub struct Sweep {
 pub struct Options {
     pub stress_count: u32,
     pub shard: Shard,
+    /// The trees are every published version (said in the README's table).
+    pub all_published: bool,
 }
 
 /// Sweeps this shard's share of `trees`, one row per tree.
@@ -158,6 +163,7 @@ pub fn sweep(cx: &mut Context, trees: &[Tree], options: Options) -> Result<Sweep
         schema_version: SCHEMA_VERSION,
         shard: options.shard,
         trees: trees.len(),
+        all_published: options.all_published,
         stress_seed: stress::DEFAULT_SEED,
         stress_count: options.stress_count,
         rows,
@@ -483,15 +489,17 @@ pub fn merge(mut shards: Vec<Sweep>) -> Result<Sweep> {
     let Some(first) = shards.first() else {
         bail!("nothing to merge");
     };
-    let (of, trees, seed, count) = (
+    let (of, trees, seed, count, all_published) = (
         first.shard.of,
         first.trees,
         first.stress_seed,
         first.stress_count,
+        first.all_published,
     );
     for shard in &shards {
         if shard.shard.of != of
             || shard.trees != trees
+            || shard.all_published != all_published
             || shard.stress_seed != seed
             || shard.stress_count != count
         {
@@ -521,6 +529,7 @@ pub fn merge(mut shards: Vec<Sweep>) -> Result<Sweep> {
         schema_version: SCHEMA_VERSION,
         shard: Shard::WHOLE,
         trees,
+        all_published,
         stress_seed: seed,
         stress_count: count,
         rows,
@@ -801,6 +810,7 @@ mod tests {
             schema_version: SCHEMA_VERSION,
             shard: Shard { index, of },
             trees: 3,
+            all_published: false,
             stress_seed: 1,
             stress_count: 10,
             rows,
