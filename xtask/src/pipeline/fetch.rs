@@ -91,6 +91,9 @@ pub fn published(cx: &mut Context, version: &str) -> Result<Source> {
             bail!("--luajit-src {version}: crates.io has luajit-src {resolved}, not +{wanted}");
         }
     }
+    if !dir.is_dir() {
+        bail!("luajit-src {resolved} vendors no LuaJIT tree (neither luajit2/ nor luajit/)");
+    }
     check_is_luajit(&dir).with_context(|| {
         format!("luajit-src {resolved} has no usable luajit2/ (or luajit/) folder")
     })?;
