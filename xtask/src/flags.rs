@@ -51,6 +51,12 @@ pub enum Command {
     /// Exit 1 when one is affected, 0 when none is, 2 when it could not tell
     /// or could not run.
     Probe(Probe),
+    /// Which upstream issues each of many LuaJIT trees carries (judged by
+    /// the cases, the exhaustive emit_lso check and a short stress run), what
+    /// each patch of the series is to it, and whether the patched tree
+    /// verifies. Exit 1 when a tree is affected (or its patched tree does not
+    /// verify), 0 when none is, 2 when a tree could not be judged.
+    Sweep(Sweep),
     /// The project's own tests, as named checks: unit tests, the cases on
     /// both variants, the exhaustive check, stress, machine code, probe and
     /// the workflows. `LUAJIT_ARM64_VERIFY_BLESS=1` rewrites the expectations
@@ -229,6 +235,39 @@ pub struct Probe {
     /// Stress programs to run with the JIT on and off (seed 1, as `stress`).
     #[arg(long, default_value_t = crate::pipeline::probe::DEFAULT_COUNT)]
     pub count: u32,
+}
+
+#[derive(Args)]
+pub struct Sweep {
+    /// A published luajit-src version to sweep; may be given more than once.
+    #[arg(long, value_name = "VERSION")]
+    pub luajit_src: Vec<String>,
+    /// Every published luajit-src version, as cargo's registry index lists them.
+    #[arg(long)]
+    pub all_published: bool,
+    /// A local LuaJIT tree to sweep; may be given more than once.
+    #[arg(long, value_name = "DIR")]
+    pub luajit_dir: Vec<PathBuf>,
+    /// Sweep only shard K of N: every tree whose place in the sweep is K-1
+    /// modulo N. `--merge` combines the shards' `--json` outputs.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::pipeline::stress::Shard>,
+    /// Print the rows as JSON (what `--merge` reads).
+    #[arg(long)]
+    pub json: bool,
+    /// Stress programs per tree, run with the JIT on and off (seed 1).
+    #[arg(long, value_name = "N", default_value_t = crate::pipeline::sweep::DEFAULT_STRESS_COUNT)]
+    pub stress_count: u32,
+    /// Also write the Markdown table into README.md between its sweep markers.
+    #[arg(long)]
+    pub write_readme: bool,
+    /// Write the Markdown table to this file too (e.g. a job summary).
+    #[arg(long, value_name = "FILE")]
+    pub markdown: Option<PathBuf>,
+    /// Combine the `--json` outputs of every shard of one sweep into the
+    /// whole sweep's table, without running anything.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["luajit_src", "all_published", "luajit_dir", "shard", "stress_count"])]
+    pub merge: Vec<PathBuf>,
 }
 
 #[derive(Args)]

@@ -12,6 +12,7 @@ mod prepare;
 mod probe;
 mod run;
 mod stress;
+mod sweep;
 mod test;
 mod verify;
 
@@ -41,6 +42,7 @@ fn main() -> ExitCode {
         flags::Command::Probe(args) => probe::run(args),
         flags::Command::McodeDiff(args) => mcode_diff::run(args),
         flags::Command::Stress(args) => stress::run(args),
+        flags::Command::Sweep(args) => sweep::run(args),
         flags::Command::Test(args) => test::run(args),
         flags::Command::Bench(args) => bench::run(args),
     };

@@ -103,8 +103,12 @@ pub fn published(cx: &mut Context, version: &str) -> Result<Source> {
             bail!("--luajit-src {version}: crates.io has luajit-src {resolved}, not +{wanted}");
         }
     }
-    check_is_luajit(&dir)
-        .with_context(|| format!("luajit-src {resolved} has no usable luajit2/ folder"))?;
+    if !dir.is_dir() {
+        bail!("luajit-src {resolved} vendors no LuaJIT tree (neither luajit2/ nor luajit/)");
+    }
+    check_is_luajit(&dir).with_context(|| {
+        format!("luajit-src {resolved} has no usable luajit2/ (or luajit/) folder")
+    })?;
     Ok(Source {
         label: format!("luajit-src {resolved}"),
         crate_version: Some(resolved.clone()),
@@ -125,10 +129,16 @@ fn luajit_src_package(metadata: &serde_json::Value) -> Result<(String, PathBuf)>
             .as_str()
             .context("luajit-src has no manifest_path")?,
     );
-    let dir = manifest_path
+    let package_dir = manifest_path
         .parent()
-        .context("manifest_path has no parent")?
-        .join("luajit2");
+        .context("manifest_path has no parent")?;
+    // 210.1.0 on vendor OpenResty's luajit2 in luajit2/; 210.0.0 vendored
+    // upstream LuaJIT in luajit/.
+    let dir = ["luajit2", "luajit"]
+        .iter()
+        .map(|name| package_dir.join(name))
+        .find(|dir| dir.is_dir())
+        .unwrap_or_else(|| package_dir.join("luajit2"));
     Ok((version, dir))
 }
 
@@ -150,8 +160,9 @@ pub fn vendored(cx: &mut Context) -> Result<Source> {
         serde_json::from_str(&json).context("cannot parse `cargo metadata` output")?;
     let (version, dir) =
         luajit_src_package(&metadata).context("luajit-sys should depend on luajit-src")?;
-    check_is_luajit(&dir)
-        .with_context(|| format!("luajit-src {version} has no usable luajit2/ folder"))?;
+    check_is_luajit(&dir).with_context(|| {
+        format!("luajit-src {version} has no usable luajit2/ (or luajit/) folder")
+    })?;
     Ok(Source {
         label: format!("luajit-src {version}"),
         crate_version: Some(version),

@@ -35,6 +35,8 @@ pub enum PatchState {
     AlreadyIn,
     /// The tree lacks the change and the patch applies.
     Applies,
+    /// Neither: the tree differs where the patch changes it.
+    Neither,
 }
 
 #[derive(Clone)]
@@ -138,6 +140,31 @@ impl Series {
                 "{error:#}; it is not in the tree either (it does not apply in reverse)"
             )
         })?;
+        Ok(states)
+    }
+
+    /// Each patch's state on `tree` like `states`, except that a patch that
+    /// neither reverses nor applies (after the ones before it that apply) is
+    /// `Neither` instead of an error: a sweep over many trees reports it as
+    /// that tree's finding and goes on.
+    pub fn each_state(&self, sh: &Shell, tree: &Path, scratch: &Path) -> Result<Vec<PatchState>> {
+        copy_tree(tree, scratch)?;
+        let mut states = vec![PatchState::Neither; self.patches.len()];
+        for (index, patch) in self.patches.iter().enumerate().rev() {
+            if patch.check_paths(scratch).is_ok() && patch.apply(sh, scratch, true).is_ok() {
+                states[index] = PatchState::AlreadyIn;
+            }
+        }
+        copy_tree(tree, scratch)?;
+        for (index, patch) in self.patches.iter().enumerate() {
+            if states[index] == PatchState::Neither
+                && patch.check_paths(scratch).is_ok()
+                && patch.apply(sh, scratch, false).is_ok()
+            {
+                states[index] = PatchState::Applies;
+            }
+        }
+        let _ = fs::remove_dir_all(scratch);
         Ok(states)
     }
 

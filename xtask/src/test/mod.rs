@@ -14,6 +14,7 @@ mod mcode;
 mod mutants;
 mod probe;
 mod stress;
+mod sweep;
 mod unit;
 mod workflows;
 
@@ -61,6 +62,7 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(stress::checks());
     checks.extend(mcode::checks(&root)?);
     checks.extend(probe::checks());
+    checks.extend(sweep::checks());
     checks.extend(workflows::checks());
     Ok(checks)
 }

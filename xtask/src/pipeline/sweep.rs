@@ -1,0 +1,984 @@
+//! The sweep: many LuaJIT trees, one row each, saying which upstream issues
+//! the tree carries (by what the cases, the exhaustive emit_lso check and a
+//! short stress run show on it, not by its version number), what each patch
+//! of the series is to it, and whether the tree with the series verifies.
+//! A tree that cannot be fetched or built is a row with the reason.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use serde::{Deserialize, Serialize};
+
+use super::fetch::{self, Source};
+use super::patch::{PatchState, Series};
+use super::stress::{self, Plan, Shard, StressReport};
+use super::suite::outcome::{CaseResult, LsoReport, Status};
+use super::variants::{Variant, build_variant};
+use super::{Context, expect, lso, suite};
+
+/// Stress programs per tree: a short run, since the cases and the
+/// exhaustive check carry most of the verdict; under QEMU on two cores it
+/// keeps a tree to about a minute or two.
+pub const DEFAULT_STRESS_COUNT: u32 = 40;
+
+/// Version of the `--json` document, raised when its shape changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One tree to sweep.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Tree {
+    /// A published `luajit-src` version, fetched through cargo.
+    Published(String),
+    /// A local folder.
+    Dir(PathBuf),
+}
+
+impl Tree {
+    /// The row's name before the tree is fetched (and when it cannot be).
+    pub fn name(&self) -> String {
+        match self {
+            Tree::Published(version) => format!("luajit-src {version}"),
+            Tree::Dir(dir) => format!("directory {}", dir.display()),
+        }
+    }
+}
+
+/// What the sweep of one tree found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    /// The tree's place in the whole sweep: shards keep it, so a merge
+    /// restores the order of the unsharded sweep.
+    pub place: usize,
+    pub tree: String,
+    /// Why the tree could not be judged (not fetched, not LuaJIT, did not
+    /// build); the lists below are empty then.
+    pub error: Option<String>,
+    pub affected: Vec<String>,
+    pub not_affected: Vec<String>,
+    pub could_not_tell: Vec<String>,
+    /// Per upstream issue the series fixes: the verdict and its evidence.
+    pub issues: Vec<IssueVerdict>,
+    /// Per patch of the series: already in, applies, or neither.
+    pub patches: Vec<PatchRow>,
+    /// The tree with every patch that applies (the tree itself when none
+    /// does): every case passes, emit_lso has no defect, the stress run
+    /// finds no difference.
+    pub patched_verifies: bool,
+    /// What the patched tree showed, in one line.
+    pub patched: String,
+    /// The stress run on the tree as given.
+    pub stress: Option<StressSummary>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IssueVerdict {
+    pub issue: String,
+    /// `affected`, `not affected` or `could not tell`.
+    pub verdict: String,
+    /// What shows it: failing cases, emit_lso classes, attributed stress
+    /// findings; or why there is no answer.
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PatchRow {
+    pub patch: String,
+    pub fixes: Vec<String>,
+    /// `already in`, `applies` or `neither`.
+    pub state: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StressSummary {
+    pub seed: u64,
+    pub programs: u32,
+    pub traces: u64,
+    /// Each difference between the JIT and the interpreter, with what the
+    /// patched tree made of it.
+    pub findings: Vec<String>,
+}
+
+pub const AFFECTED: &str = "affected";
+pub const NOT_AFFECTED: &str = "not affected";
+pub const COULD_NOT_TELL: &str = "could not tell";
+
+/// What `--json` prints and `--merge` reads.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sweep {
+    pub schema_version: u32,
+    /// Which share of the trees this is.
+    pub shard: Shard,
+    /// Trees in the whole sweep, over every shard.
+    pub trees: usize,
+    /// Whether the trees are every version cargo's registry index listed.
+    #[serde(default)]
+    pub all_published: bool,
+    /// The stress run each tree got.
+    pub stress_seed: u64,
+    pub stress_count: u32,
+    pub rows: Vec<Row>,
+    /// Wall time of this sweep (the sum of the shards' after a merge).
+    pub seconds: f64,
+}
+
+/// How each tree is swept.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub stress_count: u32,
+    pub shard: Shard,
+    /// The trees are every published version (said in the README's table).
+    pub all_published: bool,
+}
+
+/// Sweeps this shard's share of `trees`, one row per tree.
+pub fn sweep(cx: &mut Context, trees: &[Tree], options: Options) -> Result<Sweep> {
+    let started = Instant::now();
+    let series = Series::load(&cx.patches_dir())?;
+    let mut rows = Vec::new();
+    let share: Vec<(usize, &Tree)> = trees
+        .iter()
+        .enumerate()
+        .filter(|(place, _)| options.shard.takes(*place))
+        .collect();
+    for (done, (place, tree)) in share.iter().enumerate() {
+        let tree_started = Instant::now();
+        eprintln!("==> sweep {}/{}: {}", done + 1, share.len(), tree.name());
+        let row = match sweep_tree(cx, tree, &series, options.stress_count) {
+            Ok(mut row) => {
+                row.place = *place;
+                row
+            }
+            Err(error) => error_row(*place, tree.name(), &series, format!("{error:#}")),
+        };
+        eprintln!(
+            "    sweep: {} done in {:.1} s: {}",
+            row.tree,
+            tree_started.elapsed().as_secs_f64(),
+            summary(&row)
+        );
+        rows.push(row);
+    }
+    Ok(Sweep {
+        schema_version: SCHEMA_VERSION,
+        shard: options.shard,
+        trees: trees.len(),
+        all_published: options.all_published,
+        stress_seed: stress::DEFAULT_SEED,
+        stress_count: options.stress_count,
+        rows,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn error_row(place: usize, tree: String, series: &Series, error: String) -> Row {
+    Row {
+        place,
+        tree,
+        error: Some(error),
+        affected: Vec::new(),
+        not_affected: Vec::new(),
+        could_not_tell: series.fixes(),
+        issues: Vec::new(),
+        patches: Vec::new(),
+        patched_verifies: false,
+        patched: "not built".to_owned(),
+        stress: None,
+    }
+}
+
+/// One line on a row, for progress and the table's notes.
+pub fn summary(row: &Row) -> String {
+    if let Some(error) = &row.error {
+        return format!("could not sweep it: {}", first_line(error));
+    }
+    let affected = if row.affected.is_empty() {
+        "none affected".to_owned()
+    } else {
+        format!("affected: {}", row.affected.join(", "))
+    };
+    format!(
+        "{affected}; patched tree {}",
+        if row.patched_verifies {
+            "verifies"
+        } else {
+            "does not verify"
+        }
+    )
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}
+
+fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32) -> Result<Row> {
+    let source = match tree {
+        Tree::Published(version) => fetch::published(cx, version)?,
+        Tree::Dir(dir) => fetch::local(dir)?,
+    };
+    let scratch = cx
+        .target_dir()
+        .join("luajit")
+        .join(format!("sweep-states-{}", source.tag));
+    let states = series
+        .each_state(&cx.sh, &source.dir, &scratch)
+        .with_context(|| format!("cannot tell what the series is to {}", source.label))?;
+    let patches: Vec<PatchRow> = series
+        .patches
+        .iter()
+        .zip(&states)
+        .map(|(patch, state)| PatchRow {
+            patch: patch.name.clone(),
+            fixes: patch.fixes.clone(),
+            state: match state {
+                PatchState::AlreadyIn => "already in",
+                PatchState::Applies => "applies",
+                PatchState::Neither => "neither",
+            }
+            .to_owned(),
+        })
+        .collect();
+    let applies = series.only(&states, PatchState::Applies);
+
+    let plan = Plan::whole(stress::DEFAULT_SEED, stress_count);
+    let given = check_variant(cx, "tree", &source, None, plan)?;
+    let patched = if applies.patches.is_empty() {
+        None
+    } else {
+        Some(check_variant(cx, "patched", &source, Some(&applies), plan)?)
+    };
+
+    // A finding on the tree that the patched tree does not show is the
+    // series' doing; it names an issue when one patch stands between them.
+    let mut given_stress = given.stress.clone();
+    if let Some(patched) = &patched {
+        let between = (
+            applies
+                .patches
+                .iter()
+                .map(|p| p.name.clone())
+                .collect::<Vec<_>>()
+                .join(" + "),
+            applies.fixes(),
+        );
+        let chain = [
+            ("tree".to_owned(), given.variant.suite.as_path()),
+            ("patched".to_owned(), patched.variant.suite.as_path()),
+        ];
+        stress::attribute_all(cx, &mut given_stress, &chain, &[between])?;
+    }
+
+    let issues: Vec<IssueVerdict> = series
+        .fixes()
+        .iter()
+        .map(|issue| judge(issue, &given.cases, &given.lso, &given_stress))
+        .collect();
+    let issues = doubt_unexplained(issues, &given_stress);
+    let by = |verdict: &str| -> Vec<String> {
+        issues
+            .iter()
+            .filter(|i| i.verdict == verdict)
+            .map(|i| i.issue.clone())
+            .collect()
+    };
+    let reference = patched.as_ref().unwrap_or(&given);
+    let (patched_verifies, patched_line) = verifies(reference, patched.is_none());
+    Ok(Row {
+        place: 0,
+        tree: source.label.clone(),
+        error: None,
+        affected: by(AFFECTED),
+        not_affected: by(NOT_AFFECTED),
+        could_not_tell: by(COULD_NOT_TELL),
+        issues,
+        patches,
+        patched_verifies,
+        patched: patched_line,
+        stress: Some(StressSummary {
+            seed: plan.seed,
+            programs: given_stress.programs,
+            traces: given_stress.traces,
+            findings: given_stress.findings.iter().map(describe_finding).collect(),
+        }),
+    })
+}
+
+/// A tree built and checked: its cases, emit_lso and a stress run.
+struct Checked {
+    variant: Variant,
+    cases: Vec<CaseResult>,
+    lso: LsoReport,
+    stress: StressReport,
+}
+
+fn check_variant(
+    cx: &mut Context,
+    name: &str,
+    source: &Source,
+    series: Option<&Series>,
+    plan: Plan,
+) -> Result<Checked> {
+    let variant = build_variant(cx, name, source, series, false, &mut Vec::new())?;
+    let label = format!("{name} {}", source.tag);
+    let cases = suite::run_cases(cx, &label, &variant.suite, &cx.cases_dir())?;
+    let lso = lso::check_variant(cx, &label, &variant)?;
+    let stress = stress::run_unshrunk(cx, &label, &variant.suite, plan)?;
+    Ok(Checked {
+        variant,
+        cases,
+        lso,
+        stress,
+    })
+}
+
+/// An issue's verdict from the evidence on the tree as given: a case pinning
+/// it that fails the way its header names, an emit_lso defect class tagged
+/// with it, or a stress finding that only its patch stands between.
+fn judge(
+    issue: &str,
+    cases: &[CaseResult],
+    lso_report: &LsoReport,
+    stress_report: &StressReport,
+) -> IssueVerdict {
+    let pinning: Vec<&CaseResult> = cases
+        .iter()
+        .filter(|c| c.pins.iter().any(|p| p == issue))
+        .collect();
+    let mut evidence: Vec<String> = pinning
+        .iter()
+        .filter(|c| expect::fails_as_pinned(c))
+        .map(|c| format!("case {}: {}", c.name, c.outcome.summary()))
+        .collect();
+    evidence.extend(
+        lso_report
+            .defects
+            .iter()
+            .filter(|c| c.upstream.as_deref() == Some(issue) && c.count > 0)
+            .map(|c| format!("emit_lso: {} ({} inputs)", c.class, c.count)),
+    );
+    evidence.extend(
+        stress_report
+            .findings
+            .iter()
+            .filter(|f| {
+                f.attribution
+                    .as_ref()
+                    .is_some_and(|a| a.fixed_by.is_some() && a.fixes == [issue])
+            })
+            .map(|f| {
+                format!(
+                    "stress program {:#x}: {}",
+                    f.program_seed,
+                    first_line(&f.difference)
+                )
+            }),
+    );
+    let verdict = |verdict: &str, evidence: Vec<String>| IssueVerdict {
+        issue: issue.to_owned(),
+        verdict: verdict.to_owned(),
+        evidence,
+    };
+    if !evidence.is_empty() {
+        return verdict(AFFECTED, evidence);
+    }
+    if pinning.is_empty() {
+        return verdict(
+            COULD_NOT_TELL,
+            vec!["no regression case in tests/cases pins it".to_owned()],
+        );
+    }
+    let other: Vec<String> = pinning
+        .iter()
+        .filter(|c| c.outcome.status != Status::Pass)
+        .map(|c| {
+            format!(
+                "case {} failed, but not as it pins: {}",
+                c.name,
+                c.outcome.summary()
+            )
+        })
+        .collect();
+    if !other.is_empty() {
+        return verdict(COULD_NOT_TELL, other);
+    }
+    verdict(
+        NOT_AFFECTED,
+        vec![format!(
+            "{} pinning case(s) pass, no emit_lso class of it, no stress finding attributed to it",
+            pinning.len()
+        )],
+    )
+}
+
+/// Stress findings on the tree that no issue explains (no issue is affected)
+/// might be any issue's: the issues judged not affected become could not tell.
+fn doubt_unexplained(mut issues: Vec<IssueVerdict>, report: &StressReport) -> Vec<IssueVerdict> {
+    let any_affected = issues.iter().any(|i| i.verdict == AFFECTED);
+    if report.findings.is_empty() || any_affected {
+        return issues;
+    }
+    for issue in &mut issues {
+        if issue.verdict == NOT_AFFECTED {
+            issue.verdict = COULD_NOT_TELL.to_owned();
+            issue.evidence.push(format!(
+                "but {} stress programs differ between the JIT and the interpreter and none is attributed",
+                report.findings.len()
+            ));
+        }
+    }
+    issues
+}
+
+fn describe_finding(finding: &stress::Finding) -> String {
+    let fate = match &finding.attribution {
+        Some(a) if a.fixed_by.is_some() => {
+            format!("agrees on the patched tree ({})", a.fixes.join(", "))
+        }
+        Some(_) => "differs on the patched tree too".to_owned(),
+        None => "no patched tree to compare with".to_owned(),
+    };
+    format!(
+        "program {:#x}, {}: {}; {fate}",
+        finding.program_seed,
+        finding.kind,
+        first_line(&finding.difference)
+    )
+}
+
+/// Whether the patched tree verifies, and one line on what it showed.
+fn verifies(checked: &Checked, is_given: bool) -> (bool, String) {
+    let failing: Vec<&str> = checked
+        .cases
+        .iter()
+        .filter(|c| c.outcome.status != Status::Pass)
+        .map(|c| c.name.as_str())
+        .collect();
+    let mut line = format!(
+        "{}{} of {} cases pass, emit_lso {}, {} of {} stress programs differ",
+        if is_given {
+            "nothing applies, so the tree itself: "
+        } else {
+            ""
+        },
+        checked.cases.len() - failing.len(),
+        checked.cases.len(),
+        if checked.lso.defects.is_empty() {
+            "clean".to_owned()
+        } else {
+            let classes: Vec<String> = checked
+                .lso
+                .defects
+                .iter()
+                .map(|c| format!("{} ({})", c.class, c.count))
+                .collect();
+            format!("defects: {}", classes.join(", "))
+        },
+        checked.stress.findings.len(),
+        checked.stress.programs
+    );
+    if !failing.is_empty() {
+        line.push_str(&format!("; failing: {}", failing.join(", ")));
+    }
+    let held =
+        failing.is_empty() && checked.lso.defects.is_empty() && checked.stress.findings.is_empty();
+    (held, line)
+}
+
+/// Combines the outputs of every shard of one sweep into the whole sweep.
+pub fn merge(mut shards: Vec<Sweep>) -> Result<Sweep> {
+    let Some(first) = shards.first() else {
+        bail!("nothing to merge");
+    };
+    let (of, trees, seed, count, all_published) = (
+        first.shard.of,
+        first.trees,
+        first.stress_seed,
+        first.stress_count,
+        first.all_published,
+    );
+    for shard in &shards {
+        if shard.shard.of != of
+            || shard.trees != trees
+            || shard.all_published != all_published
+            || shard.stress_seed != seed
+            || shard.stress_count != count
+        {
+            bail!(
+                "cannot merge shard {}/{} of a sweep of {} trees (stress seed {}, {} programs) with shard {}/{of} of {trees} trees (stress seed {seed}, {count} programs): another sweep",
+                shard.shard.index,
+                shard.shard.of,
+                shard.trees,
+                shard.stress_seed,
+                shard.stress_count,
+                first.shard.index
+            );
+        }
+    }
+    shards.sort_by_key(|s| s.shard.index);
+    let indices: Vec<u32> = shards.iter().map(|s| s.shard.index).collect();
+    if indices != (1..=of).collect::<Vec<_>>() {
+        bail!("the shards given are {indices:?} of {of}; give each of 1..={of} once");
+    }
+    let mut rows: Vec<Row> = shards.iter().flat_map(|s| s.rows.clone()).collect();
+    rows.sort_by_key(|r| r.place);
+    let places: Vec<usize> = rows.iter().map(|r| r.place).collect();
+    if places != (0..trees).collect::<Vec<_>>() {
+        bail!("the shards hold the rows of places {places:?}, not each of 0..{trees} once");
+    }
+    Ok(Sweep {
+        schema_version: SCHEMA_VERSION,
+        shard: Shard::WHOLE,
+        trees,
+        all_published,
+        stress_seed: seed,
+        stress_count: count,
+        rows,
+        seconds: shards.iter().map(|s| s.seconds).sum(),
+    })
+}
+
+/// Reads a `--json` output, refusing other documents and other schema versions.
+pub fn read(path: &Path) -> Result<Sweep> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: serde_json::Value = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not JSON (the output of `cargo xtask sweep --json`)",
+            path.display()
+        )
+    })?;
+    let version = value["schema_version"].as_u64();
+    if version != Some(SCHEMA_VERSION as u64) {
+        bail!(
+            "{} has schema_version {}, this toolkit reads {SCHEMA_VERSION}",
+            path.display(),
+            version.map_or("none".to_owned(), |v| v.to_string())
+        );
+    }
+    serde_json::from_value(value).with_context(|| {
+        format!(
+            "{} is not the output of `cargo xtask sweep --json`",
+            path.display()
+        )
+    })
+}
+
+/// Every published version of `luajit-src`, in the order of cargo's
+/// registry index (publication order), yanked ones left out (cargo cannot
+/// fetch them by version). The index is refreshed first through
+/// `cargo info`, so a version published since the last fetch is in it.
+pub fn published_versions(cx: &mut Context) -> Result<Vec<String>> {
+    let cargo = super::cargo();
+    cx.record(format!(
+        "{cargo} info luajit-src  # refreshes the registry index"
+    ));
+    // Outside the workspace, so the answer comes from the registry and
+    // not from this project's lock file.
+    let output = std::process::Command::new(&cargo)
+        .args(["info", "luajit-src"])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .with_context(|| format!("cannot run {cargo} info luajit-src"))?;
+    if !output.status.success() {
+        bail!(
+            "`cargo info luajit-src` failed, so the registry index cannot be refreshed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let file = index_file()?;
+    let bytes = std::fs::read(&file)
+        .with_context(|| format!("cannot read cargo's index file {}", file.display()))?;
+    let versions = index_versions(&bytes);
+    if versions.is_empty() {
+        bail!(
+            "cargo's index file {} lists no version of luajit-src (format changed?)",
+            file.display()
+        );
+    }
+    Ok(versions)
+}
+
+/// Where cargo keeps its copy of the registry's entry for `luajit-src`.
+fn index_file() -> Result<PathBuf> {
+    let home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").context("neither CARGO_HOME nor HOME is set")?)
+                .join(".cargo")
+        }
+    };
+    let index = home.join("registry").join("index");
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&index) {
+        for entry in entries.flatten() {
+            // Sparse registries keep it under .cache, git ones under cache.
+            for cache in [".cache", "cache"] {
+                let file = entry.path().join(cache).join("lu/aj/luajit-src");
+                if file.is_file() {
+                    found.push(file);
+                }
+            }
+        }
+    }
+    // The most recently written copy is the one `cargo info` just refreshed.
+    found.sort_by_key(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok());
+    found.pop().with_context(|| {
+        format!(
+            "no cached registry entry for luajit-src under {}/*/{{.cache,cache}}/lu/aj/ after `cargo info luajit-src`",
+            index.display()
+        )
+    })
+}
+
+/// The versions in an index cache file: a binary header, then NUL-separated
+/// pairs of a version and its JSON line.
+fn index_versions(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|part| part.first() == Some(&b'{'))
+        .filter_map(|part| serde_json::from_slice::<serde_json::Value>(part).ok())
+        .filter(|entry| entry["name"] == "luajit-src" && entry["yanked"] != true)
+        .filter_map(|entry| entry["vers"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The issues that appear in the rows, in the series' order.
+fn issue_columns(rows: &[Row]) -> Vec<String> {
+    let mut issues: Vec<String> = Vec::new();
+    for row in rows {
+        for issue in row
+            .issues
+            .iter()
+            .map(|i| &i.issue)
+            .chain(&row.could_not_tell)
+        {
+            if !issues.contains(issue) {
+                issues.push(issue.clone());
+            }
+        }
+    }
+    issues
+}
+
+fn cell(row: &Row, issue: &str) -> &'static str {
+    if row.affected.iter().any(|i| i == issue) {
+        "affected"
+    } else if row.not_affected.iter().any(|i| i == issue) {
+        "no"
+    } else {
+        "?"
+    }
+}
+
+fn patch_cell(row: &Row) -> String {
+    if row.patches.is_empty() {
+        return "-".to_owned();
+    }
+    row.patches
+        .iter()
+        .map(|p| match p.state.as_str() {
+            "already in" => "in",
+            "applies" => "applies",
+            _ => "neither",
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn verifies_cell(row: &Row) -> &'static str {
+    match (row.error.is_some(), row.patched_verifies) {
+        (true, _) => "-",
+        (false, true) => "yes",
+        (false, false) => "NO",
+    }
+}
+
+fn note(row: &Row) -> String {
+    match &row.error {
+        Some(error) => first_line(error).to_owned(),
+        None if !row.patched_verifies => row.patched.clone(),
+        None => String::new(),
+    }
+}
+
+/// The sweep as a plain-text table for the terminal.
+pub fn table(sweep: &Sweep) -> String {
+    let issues = issue_columns(&sweep.rows);
+    let mut header = vec!["tree".to_owned()];
+    header.extend(issues.iter().cloned());
+    header.push(format!("series ({})", patch_numbers(&sweep.rows)));
+    header.push("patched verifies".to_owned());
+    header.push("note".to_owned());
+    let mut lines: Vec<Vec<String>> = vec![header];
+    for row in &sweep.rows {
+        let mut line = vec![row.tree.clone()];
+        line.extend(issues.iter().map(|i| cell(row, i).to_owned()));
+        line.push(patch_cell(row));
+        line.push(verifies_cell(row).to_owned());
+        line.push(note(row));
+        lines.push(line);
+    }
+    let columns = lines[0].len();
+    let widths: Vec<usize> = (0..columns)
+        .map(|c| {
+            lines
+                .iter()
+                .map(|l| l[c].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut text = String::new();
+    for line in &lines {
+        let cells: Vec<String> = line
+            .iter()
+            .zip(&widths)
+            .map(|(cell, width)| format!("{cell:<width$}"))
+            .collect();
+        text.push_str(cells.join("  ").trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+/// The patches' numbers, for the series column's header.
+fn patch_numbers(rows: &[Row]) -> String {
+    rows.iter()
+        .find(|r| !r.patches.is_empty())
+        .map(|r| {
+            r.patches
+                .iter()
+                .map(|p| p.patch.split('-').next().unwrap_or(&p.patch).to_owned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_default()
+}
+
+/// The sweep as a Markdown table, for the README and the job summary.
+pub fn markdown(sweep: &Sweep) -> String {
+    let issues = issue_columns(&sweep.rows);
+    let mut text = format!(
+        "| tree | {} | series ({}) | patched tree verifies | note |\n|---|",
+        issues.join(" | "),
+        patch_numbers(&sweep.rows)
+    );
+    text.push_str(&"---|".repeat(issues.len() + 3));
+    text.push('\n');
+    for row in &sweep.rows {
+        let cells: Vec<String> = issues
+            .iter()
+            .map(|i| match cell(row, i) {
+                "affected" => "**affected**".to_owned(),
+                other => other.to_owned(),
+            })
+            .collect();
+        text.push_str(&format!(
+            "| {} | {} | {} | {} | {} |\n",
+            row.tree,
+            cells.join(" | "),
+            patch_cell(row),
+            verifies_cell(row),
+            note(row).replace('|', "\\|")
+        ));
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(place: usize, affected: &[&str]) -> Row {
+        Row {
+            place,
+            tree: format!("tree {place}"),
+            error: None,
+            affected: affected.iter().map(|s| s.to_string()).collect(),
+            not_affected: Vec::new(),
+            could_not_tell: Vec::new(),
+            issues: Vec::new(),
+            patches: Vec::new(),
+            patched_verifies: true,
+            patched: String::new(),
+            stress: None,
+        }
+    }
+
+    fn shard(index: u32, of: u32, rows: Vec<Row>) -> Sweep {
+        Sweep {
+            schema_version: SCHEMA_VERSION,
+            shard: Shard { index, of },
+            trees: 3,
+            all_published: false,
+            stress_seed: 1,
+            stress_count: 10,
+            rows,
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn merged_shards_restore_the_order_and_refuse_gaps() {
+        let merged = merge(vec![
+            shard(2, 2, vec![row(1, &[])]),
+            shard(1, 2, vec![row(0, &["LuaJIT#1"]), row(2, &[])]),
+        ])
+        .unwrap();
+        let places: Vec<usize> = merged.rows.iter().map(|r| r.place).collect();
+        assert_eq!(places, [0, 1, 2]);
+        assert_eq!(merged.shard, Shard::WHOLE);
+        assert!(merge(vec![shard(1, 2, vec![row(0, &[]), row(2, &[])])]).is_err());
+        assert!(
+            merge(vec![
+                shard(1, 2, vec![row(0, &[])]),
+                shard(2, 2, vec![row(1, &[])])
+            ])
+            .is_err()
+        );
+    }
+
+    use crate::pipeline::stress::{Attribution, Finding};
+    use crate::pipeline::suite::outcome::{LsoClass, Outcome};
+
+    fn case(name: &str, pin: &str, fails_with: Option<&str>, status: Status) -> CaseResult {
+        CaseResult {
+            name: name.to_owned(),
+            pins: vec![pin.to_owned()],
+            fails_with: fails_with.map(str::to_owned),
+            outcome: Outcome {
+                status,
+                exit_code: Some(1),
+                signal: None,
+                error: (status == Status::Fail).then(|| "x.lua:1: wrong bytes".to_owned()),
+                output: String::new(),
+                millis: 1,
+                value: None,
+                traces: None,
+                ir_ops: Default::default(),
+            },
+        }
+    }
+
+    fn lso(tagged: &[&str]) -> LsoReport {
+        LsoReport {
+            cases: 10,
+            fused: 5,
+            defects: tagged
+                .iter()
+                .map(|issue| LsoClass {
+                    class: format!("class of {issue}"),
+                    upstream: Some(issue.to_string()),
+                    count: 3,
+                    examples: Vec::new(),
+                })
+                .collect(),
+            hazards: Vec::new(),
+            missed_fusions: LsoClass {
+                class: "missed".to_owned(),
+                upstream: None,
+                count: 0,
+                examples: Vec::new(),
+            },
+            millis: 1,
+        }
+    }
+
+    /// A stress run whose findings agree on the patched tree, each with the
+    /// issues of the patches between the two trees.
+    fn stress_run(fixed_by: &[&[&str]]) -> StressReport {
+        StressReport {
+            variant: "tree".to_owned(),
+            programs_dir: PathBuf::from("programs"),
+            plan: Plan::whole(1, 10),
+            programs: 10,
+            traces: 100,
+            reach: Vec::new(),
+            unreached: Vec::new(),
+            findings: fixed_by
+                .iter()
+                .enumerate()
+                .map(|(index, fixes)| Finding {
+                    index,
+                    program_seed: index as u64,
+                    kind: "mismatch".to_owned(),
+                    difference: "with the JIT it returns 1, without it 2".to_owned(),
+                    jit_settings: Vec::new(),
+                    dir: PathBuf::from("findings"),
+                    took_millis: 1,
+                    shrunk: None,
+                    attribution: Some(Attribution {
+                        steps: Vec::new(),
+                        fixed_by: Some("the series".to_owned()),
+                        fixes: fixes.iter().map(|s| s.to_string()).collect(),
+                    }),
+                })
+                .collect(),
+            run_seconds: 1.0,
+            first_finding_seconds: None,
+            seconds: 1.0,
+        }
+    }
+
+    #[test]
+    fn each_kind_of_evidence_makes_an_issue_affected() {
+        let cases = [
+            case("a", "LuaJIT#1", Some("wrong bytes"), Status::Fail),
+            case("b", "LuaJIT#2", None, Status::Pass),
+            case("c", "LuaJIT#3", None, Status::Pass),
+            case("d", "LuaJIT#4", None, Status::Pass),
+        ];
+        let report = lso(&["LuaJIT#2"]);
+        // Only a finding one issue's patch stands between is that issue's.
+        let stress = stress_run(&[&["LuaJIT#3"], &["LuaJIT#4", "LuaJIT#1"]]);
+        let verdicts: Vec<String> = ["LuaJIT#1", "LuaJIT#2", "LuaJIT#3", "LuaJIT#4"]
+            .iter()
+            .map(|issue| judge(issue, &cases, &report, &stress).verdict)
+            .collect();
+        assert_eq!(verdicts, [AFFECTED, AFFECTED, AFFECTED, NOT_AFFECTED]);
+        let by_lso = judge("LuaJIT#2", &cases, &report, &stress);
+        assert!(by_lso.evidence[0].starts_with("emit_lso: class of LuaJIT#2"));
+    }
+
+    #[test]
+    fn no_case_or_another_failure_cannot_tell() {
+        let cases = [
+            case("a", "LuaJIT#1", Some("a function value"), Status::Fail),
+            case("b", "LuaJIT#2", None, Status::Pass),
+        ];
+        let (clean, quiet) = (lso(&[]), stress_run(&[]));
+        assert_eq!(
+            judge("LuaJIT#1", &cases, &clean, &quiet).verdict,
+            COULD_NOT_TELL
+        );
+        assert_eq!(
+            judge("LuaJIT#9", &cases, &clean, &quiet).verdict,
+            COULD_NOT_TELL
+        );
+        let not = judge("LuaJIT#2", &cases, &clean, &quiet);
+        assert_eq!(not.verdict, NOT_AFFECTED);
+        // Differences nothing explains put every "not affected" in doubt.
+        let doubted = doubt_unexplained(vec![not], &stress_run(&[&["LuaJIT#7", "LuaJIT#8"]]));
+        assert_eq!(doubted[0].verdict, COULD_NOT_TELL);
+    }
+
+    #[test]
+    fn index_versions_skip_yanked_and_other_crates() {
+        let mut bytes = vec![3u8, 2, 0, 0, 0];
+        bytes.extend_from_slice(b"etag\0");
+        for (vers, yanked, name) in [
+            ("1.0.0", false, "luajit-src"),
+            ("1.0.1", true, "luajit-src"),
+            ("9.9.9", false, "other"),
+            ("1.1.0+abc", false, "luajit-src"),
+        ] {
+            bytes.extend_from_slice(vers.as_bytes());
+            bytes.push(0);
+            bytes.extend_from_slice(
+                format!(r#"{{"name":"{name}","vers":"{vers}","yanked":{yanked}}}"#).as_bytes(),
+            );
+            bytes.push(0);
+        }
+        assert_eq!(index_versions(&bytes), ["1.0.0", "1.1.0+abc"]);
+    }
+}
