@@ -121,7 +121,7 @@ fn merge(files: &[PathBuf], json: bool) -> Result<Verdict> {
 
 pub fn print(report: &StressReport) {
     println!(
-        "\nstress on {}: seed {}, {} programs, {} traces, {} findings; programs ran in {:.1} s ({:.1} programs/s, {:.0} traces/s), {:.1} s in all",
+        "\nstress on {}: {}, {} programs, {} traces, {} findings; programs ran in {:.1} s ({:.1} programs/s, {:.0} traces/s), {:.1} s in all",
         report.variant,
         report.plan.label(),
         report.programs,

@@ -190,7 +190,7 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
     }
     println!(
         "\nstress, the JIT against the interpreter (seed {}, {} programs):",
-        stress::DEFAULT_SEED,
+        stress::seed_text(stress::DEFAULT_SEED),
         stress::DEFAULT_COUNT
     );
     for (issue, found) in stress::carried_found(&baseline_stress, &pair.carried) {

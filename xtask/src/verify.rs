@@ -37,7 +37,7 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         &mut cx,
         &pair,
         &steps,
-        stress::Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
+        stress::Plan::whole(args.stress_seed, args.stress_count),
     )?;
     pair.timings.push((
         "stress (both variants, shrinking, attribution)".to_owned(),
@@ -142,7 +142,7 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         checks,
         timings: pair.timings.clone(),
         reused: cx.cache.reused.clone(),
-        reproduce: reproduce(&args.pair),
+        reproduce: reproduce(&args.pair, args.stress_seed, args.stress_count),
         commands: cx.commands.clone(),
     };
     let (md, json) = report.write(&cx.target_dir().join("evidence"))?;
@@ -302,7 +302,7 @@ pub fn mcode_summary(diff: &crate::mcode_diff::McodeDiff) -> String {
 }
 
 /// The commands that redo each part of the report, with the same tree and series.
-fn reproduce(args: &flags::PairArgs) -> Vec<(String, String)> {
+fn reproduce(args: &flags::PairArgs, seed: u64, count: u32) -> Vec<(String, String)> {
     let mut tree = String::new();
     if let Some(dir) = &args.tree.luajit_dir {
         tree.push_str(&format!(" --luajit-dir {}", dir.display()));
@@ -314,8 +314,18 @@ fn reproduce(args: &flags::PairArgs) -> Vec<(String, String)> {
     if let Some(patches) = &args.patches {
         pair.push_str(&format!(" --patches {}", patches.display()));
     }
+    let mut stress_flags = String::new();
+    if (seed, count) != (stress::DEFAULT_SEED, stress::DEFAULT_COUNT) {
+        stress_flags = format!(
+            " --stress-count {count} --stress-seed {}",
+            stress::seed_text(seed)
+        );
+    }
     vec![
-        ("everything".to_owned(), format!("cargo xtask verify{pair}")),
+        (
+            "everything".to_owned(),
+            format!("cargo xtask verify{pair}{stress_flags}"),
+        ),
         (
             "one case on both variants".to_owned(),
             format!("cargo xtask run tests/cases/CASE.lua{pair}"),
@@ -331,9 +341,8 @@ fn reproduce(args: &flags::PairArgs) -> Vec<(String, String)> {
         (
             "the stress run of a variant".to_owned(),
             format!(
-                "cargo xtask stress --seed {} --count {} --luajit-dir target/luajit/VARIANT/tree",
-                stress::DEFAULT_SEED,
-                stress::DEFAULT_COUNT
+                "cargo xtask stress --seed {} --count {count} --luajit-dir target/luajit/VARIANT/tree",
+                stress::seed_text(seed)
             ),
         ),
         (

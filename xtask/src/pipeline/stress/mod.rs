@@ -67,6 +67,7 @@ pub struct Finding {
     /// The program's place in the run (`pNNNNN.lua`).
     pub index: usize,
     /// The program's own seed: `generate::program(seed)` rebuilds it.
+    #[serde(with = "hex_seed")]
     pub program_seed: u64,
     /// crash, timeout, error or mismatch (of the JIT run against the interpreter).
     pub kind: String,
@@ -89,6 +90,45 @@ pub struct Shrunk {
     pub source: String,
 }
 
+/// A seed as it is written everywhere (reports, folder names, program
+/// headers, JSON): lower-case hex with `0x`. JSON numbers above 2^53 lose
+/// digits in JavaScript and jq, so JSON carries this string too.
+pub fn seed_text(seed: u64) -> String {
+    format!("{seed:#x}")
+}
+
+/// A seed from the command line: hex with `0x`, as seeds are written, or decimal.
+pub fn parse_seed(text: &str) -> std::result::Result<u64, String> {
+    let text = text.trim();
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| format!("`{text}` is not a seed: give hex (0x1f) or decimal (31)"))
+}
+
+/// Serde for seeds: `seed_text` out, `seed_text` or a plain number in.
+pub mod hex_seed {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(seed: &u64, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_str(&super::seed_text(*seed))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Text(String),
+            Number(u64),
+        }
+        match Either::deserialize(input)? {
+            Either::Number(seed) => Ok(seed),
+            Either::Text(text) => super::parse_seed(&text).map_err(serde::de::Error::custom),
+        }
+    }
+}
+
 /// The seeds of a run's programs, drawn from the run's seed.
 pub fn program_seeds(seed: u64, count: u32) -> Vec<u64> {
     let mut rng = Rng::new(seed);
@@ -99,6 +139,7 @@ pub fn program_seeds(seed: u64, count: u32) -> Vec<u64> {
 /// one shard's share, so that runs can be split over machines and merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
+    #[serde(with = "hex_seed")]
     pub seed: u64,
     pub count: u32,
     pub shard: Shard,
@@ -147,9 +188,9 @@ impl Plan {
         }
     }
 
-    /// The folder name of the run: `seed-S-count-N`, plus `-shard-K-of-M`.
+    /// The folder name of the run: `seed-0xS-count-N`, plus `-shard-K-of-M`.
     pub fn label(&self) -> String {
-        let mut label = format!("seed-{}-count-{}", self.seed, self.count);
+        let mut label = format!("seed-{}-count-{}", seed_text(self.seed), self.count);
         if self.shard != Shard::WHOLE {
             label.push_str(&format!("-shard-{}-of-{}", self.shard.index, self.shard.of));
         }
@@ -303,7 +344,7 @@ fn run_uncached(
         else {
             continue;
         };
-        let dir = findings_dir.join(format!("program-{:016x}", program.seed));
+        let dir = findings_dir.join(format!("program-{}", seed_text(program.seed)));
         fs::create_dir_all(&dir)?;
         fs::write(dir.join("program.lua"), program.render())?;
         fs::write(
@@ -311,8 +352,8 @@ fn run_uncached(
             serde_json::to_string_pretty(comparison)?,
         )?;
         eprintln!(
-            "    finding: program seed {:#x}: {difference}",
-            program.seed
+            "    finding: program seed {}: {difference}",
+            seed_text(program.seed)
         );
         findings.push(Finding {
             index: *index,
@@ -521,7 +562,10 @@ pub fn attribute_all(
         for (name, fixes) in patches {
             key = key.text("patch", name).text("fixes", fixes.join(","));
         }
-        let what = format!("attribution of stress program {:#x}", finding.program_seed);
+        let what = format!(
+            "attribution of stress program {}",
+            seed_text(finding.program_seed)
+        );
         finding.attribution = Some(cached_if(
             cx,
             &what,
