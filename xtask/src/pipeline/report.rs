@@ -305,6 +305,10 @@ impl Report {
         md.push_str(&row("missed fusions (information)", &|r| {
             r.missed_fusions.count.to_string()
         }));
+        md.push_str(&row(
+            "legal pairs no caller gives: fused / not (information)",
+            &|r| format!("{} / {}", r.never_given.fused, r.never_given.unfused),
+        ));
         md.push_str(&row("seconds", &|r| {
             format!("{:.1}", r.millis as f64 / 1000.0)
         }));
@@ -565,6 +569,7 @@ mod tests {
             defects,
             hazards: vec![],
             missed_fusions: missed,
+            never_given: Default::default(),
             millis: 25_000,
         }
     }
