@@ -594,7 +594,9 @@ mod tests {
             shrunk: Some(Shrunk {
                 path: PathBuf::from("shrunk.lua"),
                 lines: 3,
+                kind: "mismatch".to_owned(),
                 difference: "differs".to_owned(),
+                attribution: None,
                 source: "local x = 1\nreturn x\n".to_owned(),
             }),
             attribution: None,

@@ -82,12 +82,80 @@ pub struct Finding {
     pub attribution: Option<Attribution>,
 }
 
+/// A finding's program shrunk while it kept the original's kind of
+/// difference, and the outcome of the shrunk program run on its own.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Shrunk {
     pub path: PathBuf,
     pub lines: usize,
+    /// The kind of difference the shrunk program shows on its own, or
+    /// `none` when it no longer differs.
+    #[serde(default)]
+    pub kind: String,
     pub difference: String,
     pub source: String,
+    /// Which patch makes the shrunk program pass, when the series was checked.
+    #[serde(default)]
+    pub attribution: Option<Attribution>,
+}
+
+/// Findings that are one defect as far as the run can tell: the same
+/// normalised difference (`signature`) fixed by the same patch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bucket {
+    pub signature: String,
+    /// The patch whose step first makes the original programs pass; None
+    /// when none does or the findings were not attributed.
+    pub fixed_by: Option<String>,
+    pub fixes: Vec<String>,
+    /// The findings' places in `StressReport::findings`, in run order.
+    pub findings: Vec<usize>,
+    /// The finding shrunk for the bucket, if one was.
+    pub shrunk: Option<usize>,
+}
+
+/// The bucket a finding falls in: its signature and the patch fixing it.
+fn bucket_key(finding: &Finding) -> (String, Option<String>) {
+    (
+        signature(finding),
+        finding
+            .attribution
+            .as_ref()
+            .and_then(|a| a.fixed_by.clone()),
+    )
+}
+
+/// The findings of a run grouped into buckets, in order of first appearance.
+pub fn buckets(findings: &[Finding]) -> Vec<Bucket> {
+    let mut buckets: Vec<Bucket> = Vec::new();
+    for (place, finding) in findings.iter().enumerate() {
+        let (signature, fixed_by) = bucket_key(finding);
+        let bucket = match buckets
+            .iter_mut()
+            .find(|b| b.signature == signature && b.fixed_by == fixed_by)
+        {
+            Some(bucket) => bucket,
+            None => {
+                buckets.push(Bucket {
+                    signature,
+                    fixed_by,
+                    fixes: finding
+                        .attribution
+                        .as_ref()
+                        .map(|a| a.fixes.clone())
+                        .unwrap_or_default(),
+                    findings: Vec::new(),
+                    shrunk: None,
+                });
+                buckets.last_mut().expect("just pushed")
+            }
+        };
+        bucket.findings.push(place);
+        if bucket.shrunk.is_none() && finding.shrunk.is_some() {
+            bucket.shrunk = Some(place);
+        }
+    }
+    buckets
 }
 
 /// A seed as it is written everywhere (reports, folder names, program
@@ -382,8 +450,8 @@ fn run_uncached(
     })
 }
 
-/// What makes two findings the same finding for shrinking: the kind of
-/// difference and its text with numbers and addresses taken out.
+/// The normalised difference of a finding: its kind and its text with
+/// numbers and addresses taken out (half of what makes its bucket).
 pub fn signature(finding: &Finding) -> String {
     let mut text = String::new();
     let mut in_number = false;
@@ -401,12 +469,20 @@ pub fn signature(finding: &Finding) -> String {
     format!("{}: {text}", finding.kind)
 }
 
-/// Shrinks the first finding of each signature in `report`, within the
-/// time budgets; the rest are kept as found. A program's candidates get a
-/// time limit of ten times what the original took (at least 2 s), not the
-/// run's 20 s. Reused when the run and the shrinker are the same.
+/// Shrinks the first finding of each bucket in `report` (attribute the
+/// findings first, or buckets are signatures alone), within the time
+/// budgets, which are shared out so that every bucket gets its turn; the
+/// rest are kept as found. A program's candidates get a time limit of ten
+/// times what the original took (at least 2 s), not the run's 20 s.
+/// Reused when the run, the buckets and the shrinker are the same.
 pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> Result<()> {
-    let key = run_key(cx, &report.variant, suite_bin, report.plan)?.text("shrunk", "");
+    let mut key = run_key(cx, &report.variant, suite_bin, report.plan)?.text("shrunk", "");
+    for finding in &report.findings {
+        let (signature, fixed_by) = bucket_key(finding);
+        key = key
+            .text("bucket", signature)
+            .text("fixed by", fixed_by.unwrap_or_default());
+    }
     let what = format!(
         "{}: shrinking the findings of {} stress programs (seed {})",
         report.variant,
@@ -435,35 +511,35 @@ fn shrink_findings(
     findings: &[Finding],
 ) -> Result<Vec<Option<Shrunk>>> {
     let started = Instant::now();
-    let mut seen = Vec::new();
-    let mut shrunk = Vec::new();
-    for finding in findings {
-        let signature = signature(finding);
+    let chosen: Vec<usize> = buckets(findings)
+        .iter()
+        .filter_map(|b| b.findings.first().copied())
+        .filter(|&place| findings[place].kind != "program fails without the JIT")
+        .collect();
+    let mut shrunk: Vec<Option<Shrunk>> = vec![None; findings.len()];
+    for (turn, &place) in chosen.iter().enumerate() {
+        let finding = &findings[place];
         let left = SHRINK_BUDGET_PER_RUN.saturating_sub(started.elapsed());
-        if finding.kind == "program fails without the JIT" || seen.contains(&signature) {
-            shrunk.push(None);
-            continue;
-        }
         if left.is_zero() {
             eprintln!(
                 "    shrinking stopped: the run's budget of {} s is spent",
                 SHRINK_BUDGET_PER_RUN.as_secs()
             );
-            shrunk.push(None);
-            continue;
+            break;
         }
-        seen.push(signature);
+        // An equal share of what is left, so a slow bucket cannot starve the others.
+        let share = left / (chosen.len() - turn) as u32;
         let timeout = (10.0 * finding.took_millis as f64 / 1000.0).max(2.0);
         let program = generate::program(finding.program_seed);
-        shrunk.push(Some(shrink_finding(
+        shrunk[place] = Some(shrink_finding(
             cx,
             suite_bin,
             &program,
             &finding.kind,
             &finding.dir,
             timeout,
-            left.min(SHRINK_BUDGET_PER_FINDING),
-        )?));
+            share.min(SHRINK_BUDGET_PER_FINDING),
+        )?);
     }
     Ok(shrunk)
 }
@@ -514,8 +590,14 @@ fn shrink_finding(
     Ok(Shrunk {
         path,
         lines: source.lines().count(),
+        kind: check
+            .first()
+            .and_then(difference_kind)
+            .unwrap_or("none")
+            .to_owned(),
         difference,
         source,
+        attribution: None,
     })
 }
 
@@ -539,8 +621,11 @@ pub struct Attribution {
     pub fixes: Vec<String>,
 }
 
-/// Attributes every finding of `report` (its shrunk reproducer, or the whole
-/// program) along `chain`: the baseline, each step, the patched variant.
+/// Attributes every finding of `report` along `chain` (the baseline, each
+/// step, the patched variant): the original program, which decides the
+/// finding's bucket, and the shrunk program where there is one, so the
+/// report can show that shrinking kept the defect. What is attributed
+/// already is left as it is.
 pub fn attribute_all(
     cx: &mut Context,
     report: &mut StressReport,
@@ -548,33 +633,56 @@ pub fn attribute_all(
     patches: &[(String, Vec<String>)],
 ) -> Result<()> {
     for finding in &mut report.findings {
-        let source = match &finding.shrunk {
-            Some(shrunk) => shrunk.source.clone(),
-            None => generate::program(finding.program_seed).render(),
-        };
-        let work = finding.dir.join("attribution");
-        let mut key = Key::new("attribution").text("reproducer", &source);
-        for (name, suite_bin) in chain {
-            key = key
-                .text("step", name)
-                .text("suite", cx.cache.suite_hash(suite_bin)?);
+        let seed = seed_text(finding.program_seed);
+        if finding.attribution.is_none() {
+            let original = generate::program(finding.program_seed).render();
+            finding.attribution = Some(attribute_cached(
+                cx,
+                &format!("attribution of stress program {seed}"),
+                &original,
+                chain,
+                patches,
+                &finding.dir.join("attribution"),
+            )?);
         }
-        for (name, fixes) in patches {
-            key = key.text("patch", name).text("fixes", fixes.join(","));
+        if let Some(shrunk) = finding.shrunk.as_mut().filter(|s| s.attribution.is_none()) {
+            shrunk.attribution = Some(attribute_cached(
+                cx,
+                &format!("attribution of the shrunk stress program {seed}"),
+                &shrunk.source.clone(),
+                chain,
+                patches,
+                &finding.dir.join("attribution-shrunk"),
+            )?);
         }
-        let what = format!(
-            "attribution of stress program {}",
-            seed_text(finding.program_seed)
-        );
-        finding.attribution = Some(cached_if(
-            cx,
-            &what,
-            key,
-            |_| true,
-            |cx| attribute(cx, &source, chain, patches, &work),
-        )?);
     }
     Ok(())
+}
+
+fn attribute_cached(
+    cx: &mut Context,
+    what: &str,
+    source: &str,
+    chain: &[(String, &Path)],
+    patches: &[(String, Vec<String>)],
+    work: &Path,
+) -> Result<Attribution> {
+    let mut key = Key::new("attribution").text("reproducer", source);
+    for (name, suite_bin) in chain {
+        key = key
+            .text("step", name)
+            .text("suite", cx.cache.suite_hash(suite_bin)?);
+    }
+    for (name, fixes) in patches {
+        key = key.text("patch", name).text("fixes", fixes.join(","));
+    }
+    cached_if(
+        cx,
+        what,
+        key,
+        |_| true,
+        |cx| attribute(cx, source, chain, patches, work),
+    )
 }
 
 fn attribute(
@@ -611,15 +719,16 @@ fn attribute(
     })
 }
 
-/// A default-size run on the baseline and the patched variant, with the
-/// baseline's findings traced through `steps` to the patch that fixes them.
+/// A run on the baseline and the patched variant, with the baseline's
+/// findings traced through `steps` to the patch that fixes them, then one
+/// finding of each bucket (signature and patch) shrunk and traced again.
 pub fn run_pair(
     cx: &mut Context,
     pair: &super::variants::Pair,
     steps: &[(String, super::variants::Variant)],
     plan: Plan,
 ) -> Result<(StressReport, StressReport)> {
-    let mut baseline = run(cx, super::variants::BASELINE, &pair.baseline.suite, plan)?;
+    let mut baseline = run_unshrunk(cx, super::variants::BASELINE, &pair.baseline.suite, plan)?;
     let patched = run(cx, super::variants::PATCHED, &pair.patched.suite, plan)?;
     let mut chain: Vec<(String, &Path)> = vec![(
         super::variants::BASELINE.to_owned(),
@@ -640,6 +749,8 @@ pub fn run_pair(
         .iter()
         .map(|p| (p.name.clone(), p.fixes.clone()))
         .collect();
+    attribute_all(cx, &mut baseline, &chain, &patches)?;
+    shrink(cx, &pair.baseline.suite, &mut baseline)?;
     attribute_all(cx, &mut baseline, &chain, &patches)?;
     Ok((baseline, patched))
 }
@@ -794,6 +905,56 @@ mod tests {
             first_finding_seconds: Some(0.5),
             seconds: 2.0,
         }
+    }
+
+    fn attributed(index: usize, difference: &str, fixed_by: Option<&str>) -> Finding {
+        Finding {
+            difference: difference.to_owned(),
+            attribution: Some(Attribution {
+                steps: Vec::new(),
+                fixed_by: fixed_by.map(str::to_owned),
+                fixes: Vec::new(),
+            }),
+            ..finding(index)
+        }
+    }
+
+    #[test]
+    fn buckets_are_signature_and_patch() {
+        let findings = vec![
+            attributed(0, "got function: 0x5502c3bbb8 at 12", Some("0002")),
+            attributed(1, "got function: 0x55aa000010 at 7", Some("0002")),
+            // The same text fixed by another patch is another defect.
+            attributed(2, "got function: 0x5502c3bbb8 at 12", Some("0001")),
+            attributed(3, "other text", Some("0002")),
+        ];
+        let buckets = buckets(&findings);
+        let shape: Vec<(Option<&str>, Vec<usize>)> = buckets
+            .iter()
+            .map(|b| (b.fixed_by.as_deref(), b.findings.clone()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (Some("0002"), vec![0, 1]),
+                (Some("0001"), vec![2]),
+                (Some("0002"), vec![3])
+            ]
+        );
+        assert_eq!(buckets[0].signature, "crash: got function: N at N");
+    }
+
+    #[test]
+    fn seeds_read_back_as_written() {
+        for seed in [0, 1, 0x47a9, u64::MAX] {
+            assert_eq!(parse_seed(&seed_text(seed)), Ok(seed));
+        }
+        assert_eq!(parse_seed("31"), Ok(31));
+        assert!(parse_seed("0xg").is_err());
+        let json = serde_json::to_string(&Plan::whole(u64::MAX, 3)).unwrap();
+        assert!(json.contains("\"seed\":\"0xffffffffffffffff\""), "{json}");
+        let back: Plan = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.seed, u64::MAX);
     }
 
     #[test]
