@@ -119,7 +119,7 @@ pub fn attribute(
             let differs = attribution
                 .steps
                 .iter()
-                .map(|(_, difference)| difference.is_some())
+                .map(|step| step.difference.is_some())
                 .collect();
             Some((
                 format!(

@@ -613,12 +613,20 @@ fn reset_dir(dir: &Path) -> Result<()> {
 /// the JIT agrees with the interpreter names the patch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Attribution {
-    /// Outcome per variant, in series order: (variant, difference or None).
-    pub steps: Vec<(String, Option<String>)>,
+    /// Outcome per variant, in series order.
+    pub steps: Vec<StepOutcome>,
     /// The patch (file name) after which it passes, if any.
     pub fixed_by: Option<String>,
     /// The upstream issues that patch names.
     pub fixes: Vec<String>,
+}
+
+/// A program's outcome on one step of the series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepOutcome {
+    pub variant: String,
+    /// The difference between the JIT and the interpreter; None when they agree.
+    pub difference: Option<String>,
 }
 
 /// Attributes every finding of `report` along `chain` (the baseline, each
@@ -697,16 +705,16 @@ fn attribute(
     let mut steps = Vec::new();
     for (name, suite_bin) in variants {
         let result = suite::run_compare(cx, suite_bin, work, RUN_TIMEOUT)?;
-        steps.push((
-            name.clone(),
-            result.first().and_then(Comparison::difference),
-        ));
+        steps.push(StepOutcome {
+            variant: name.clone(),
+            difference: result.first().and_then(Comparison::difference),
+        });
     }
     let _ = fs::remove_dir_all(work);
     // Step k (k >= 1) is the tree after patch k.
     let fixed_at = steps
         .iter()
-        .position(|(_, difference)| difference.is_none())
+        .position(|step| step.difference.is_none())
         .filter(|&k| k > 0);
     let (fixed_by, fixes) = match fixed_at.and_then(|k| patches.get(k - 1)) {
         Some((name, fixes)) => (Some(name.clone()), fixes.clone()),
