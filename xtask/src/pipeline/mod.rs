@@ -13,6 +13,7 @@ pub mod probe;
 pub mod report;
 pub mod stress;
 pub mod suite;
+pub mod summary;
 pub mod toolchain;
 pub mod variants;
 pub mod workflows;
