@@ -198,8 +198,8 @@ pub fn attribute(
 
     // A patch closes what fails (or is non-zero) before it and not after it.
     let mut closes = Vec::new();
-    for index in 1..columns.len() {
-        let patch = columns[index]
+    for (index, column) in columns.iter().enumerate().skip(1) {
+        let patch = column
             .adds
             .as_ref()
             .expect("every step after the baseline adds a patch")

@@ -401,18 +401,19 @@ fn normalise_json(value: &mut serde_json::Value, text: &dyn Fn(&str) -> String) 
         Value::String(s) => *s = text(s),
         Value::Array(items) => items.iter_mut().for_each(|v| normalise_json(v, text)),
         Value::Object(map) => {
-            let keys: Vec<String> = map.keys().cloned().collect();
-            for key in keys {
-                let mut entry = map.remove(&key).expect("a key just listed");
+            // Rebuilt in order: fields stay where the types declare them.
+            let mut out = serde_json::Map::new();
+            for (key, mut entry) in std::mem::take(map) {
                 if let Some(stem) = key.strip_suffix("millis")
                     && let Some(ms) = entry.as_f64()
                 {
-                    map.insert(format!("{stem}seconds"), serde_json::json!(ms / 1000.0));
+                    out.insert(format!("{stem}seconds"), serde_json::json!(ms / 1000.0));
                     continue;
                 }
                 normalise_json(&mut entry, text);
-                map.insert(key, entry);
+                out.insert(key, entry);
             }
+            *map = out;
         }
         _ => {}
     }
@@ -1403,7 +1404,7 @@ mod tests {
             .split("### report.json")
             .nth(1)
             .expect("README.md has a `### report.json` section")
-            .split("\n## ")
+            .split("\n#")
             .next()
             .unwrap();
         let documented: Vec<&str> = section

@@ -196,7 +196,7 @@ pub fn issue_evidence(
                     ))
                 })
                 .collect();
-            candidates.sort_by(|a, b| (a.0, a.1, a.2).cmp(&(b.0, b.1, b.2)));
+            candidates.sort_by_key(|c| (c.0, c.1, c.2));
             IssueEvidence {
                 issue: issue.clone(),
                 patch: patch.clone(),
