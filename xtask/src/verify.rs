@@ -437,7 +437,7 @@ fn headline(
         );
     }
     format!(
-        "On {}, the series ({}) turns {baseline_failures} of {} failing regression cases into passes, leaves emit_lso without a defect over {} inputs, agrees with the interpreter on {} stress programs and changes machine code only in LDP/STP fusion; {} equal-register LDPs (CONSTRAINED UNPREDICTABLE) in {} patched traces.",
+        "Checked on {} with the series applied ({}): the baseline fails {baseline_failures} of {} regression cases and the patched build passes all, its emit_lso has no defect over {} inputs, its JIT agrees with its interpreter on {} stress programs, its machine code differs only in LDP/STP fusion, and its captured traces hold {} equal-register LDPs (CONSTRAINED UNPREDICTABLE) in {} traces.",
         pair.source.label,
         pair.carried
             .iter()

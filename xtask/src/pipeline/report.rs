@@ -223,11 +223,24 @@ impl Report {
         Ok(value)
     }
 
-    /// `text` with the project root taken out of every path in it.
+    /// `text` with the project root taken out of every path in it, and
+    /// Cargo's and rustup's homes named by their variables: both differ
+    /// from machine to machine.
     fn relative(&self, text: &str) -> String {
+        let mut text = text.to_owned();
+        for (variable, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
+            let home = std::env::var(variable).ok().or_else(|| {
+                std::env::var("HOME")
+                    .ok()
+                    .map(|h| format!("{}/{default}", h.trim_end_matches('/')))
+            });
+            if let Some(home) = home.filter(|h| h.len() > 1) {
+                text = text.replace(&home, &format!("${variable}"));
+            }
+        }
         let root = self.root.display().to_string();
         if root.is_empty() || root == "/" {
-            return text.to_owned();
+            return text;
         }
         text.replace(&format!("{root}/"), "").replace(&root, ".")
     }
@@ -364,24 +377,56 @@ impl Report {
             }
             md.push('\n');
         }
-        let mut grouped: Vec<(&str, usize)> = Vec::new();
-        for command in &self.commands {
-            match grouped.iter_mut().find(|(c, _)| *c == command.as_str()) {
-                Some((_, count)) => *count += 1,
-                None => grouped.push((command, 1)),
-            }
-        }
         md.push_str("```sh\n");
-        for (command, count) in grouped {
+        for (command, count) in group_commands(&self.commands) {
             md.push_str(command.trim_end());
             if count > 1 {
-                md.push_str(&format!("   # {count} times"));
+                md.push_str(&format!("   # and {} more of this form", count - 1));
             }
             md.push('\n');
         }
         md.push_str("```\n\n</details>\n");
         md
     }
+}
+
+/// Commands of one form (the same but for seeds, numbers and round or
+/// shard folders, as when every finding is shrunk and attributed) as the
+/// first of them and a count, in order of first appearance.
+fn group_commands(commands: &[String]) -> Vec<(&str, usize)> {
+    let form = |command: &str| {
+        let mut out = String::new();
+        let mut chars = command.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c == '0' && chars.peek() == Some(&'x') {
+                chars.next();
+                while chars.peek().is_some_and(char::is_ascii_hexdigit) {
+                    chars.next();
+                }
+                out.push_str("0xS");
+            } else if c.is_ascii_digit() {
+                while chars.peek().is_some_and(char::is_ascii_digit) {
+                    chars.next();
+                }
+                out.push('N');
+            } else {
+                out.push(c);
+            }
+        }
+        out
+    };
+    let mut grouped: Vec<(String, &str, usize)> = Vec::new();
+    for command in commands {
+        let shape = form(command);
+        match grouped.iter_mut().find(|(s, _, _)| *s == shape) {
+            Some((_, _, count)) => *count += 1,
+            None => grouped.push((shape, command, 1)),
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(_, first, count)| (first, count))
+        .collect()
 }
 
 /// The paths written
@@ -1290,6 +1335,29 @@ mod tests {
     }
 
     #[test]
+    fn commands_differing_only_in_seeds_and_numbers_are_one_form() {
+        let commands: Vec<String> = [
+            "suite compare findings/program-0x47a9/shrinking/round-01",
+            "suite compare findings/program-0x8b6a/shrinking/round-12",
+            "suite capture tests/cases/lj1075_a.lua",
+            "suite capture tests/cases/lj1075_b.lua",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            group_commands(&commands),
+            [
+                (
+                    "suite compare findings/program-0x47a9/shrinking/round-01",
+                    2
+                ),
+                ("suite capture tests/cases/lj1075_a.lua", 1),
+                ("suite capture tests/cases/lj1075_b.lua", 1)
+            ]
+        );
+    }
+
+    #[test]
     fn the_checker_sees_what_github_would_break() {
         assert!(github_problems("| a | b |\n|---|---|\n| 1 | 2 |\n").is_empty());
         assert!(!github_problems("| a | b |\n|---|---|\n| 1 | 2 | 3 |\n").is_empty());
@@ -1312,7 +1380,7 @@ mod tests {
             1,
             "commands and reuse share one fold"
         );
-        assert!(markdown.contains("make -j2   # 2 times"));
+        assert!(markdown.contains("make -j2   # and 1 more of this form"));
         assert!(markdown.contains("<details><summary>Counterexamples on baseline</summary>"));
         assert!(markdown.contains("second store lands at +496, expected -16"));
         assert!(
