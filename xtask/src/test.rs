@@ -229,6 +229,13 @@ pub fn run(_args: flags::Test) -> Result<Verdict> {
         "baseline: a finding shrinks to at most 40 lines".to_owned(),
         "no shrunk reproducer that short".to_owned(),
     );
+    let unshrunk = unshrunk_buckets(&baseline_stress.findings);
+    tally(
+        unshrunk.is_empty(),
+        "baseline: every bucket of findings (signature and fixing patch) has a shrunk reproducer"
+            .to_owned(),
+        format!("buckets without one: {}", unshrunk.join("; ")),
+    );
     tally(
         repeatable,
         "the same seed gives the same programs and results, run after run".to_owned(),
@@ -442,5 +449,24 @@ fn class_names(report: &crate::pipeline::suite::outcome::LsoReport) -> Vec<Strin
         .defects
         .iter()
         .map(|c| format!("{} ({})", c.class, c.count))
+        .collect()
+}
+
+/// The buckets of `findings` (signature and fixing patch) that hold no
+/// shrunk finding, leaving out those shrinking never takes (programs that
+/// fail without the JIT).
+fn unshrunk_buckets(findings: &[stress::Finding]) -> Vec<String> {
+    stress::buckets(findings)
+        .into_iter()
+        .filter(|b| b.shrunk.is_none())
+        .filter(|b| {
+            b.findings
+                .iter()
+                .any(|&i| findings[i].kind != "program fails without the JIT")
+        })
+        .map(|b| match b.fixed_by {
+            Some(patch) => format!("{} (fixed by {patch})", b.signature),
+            None => b.signature,
+        })
         .collect()
 }
