@@ -28,6 +28,10 @@ const RUN_TIMEOUT: f64 = 20.0;
 /// wait on an optional reproducer.
 const SHRINK_BUDGET_PER_FINDING: Duration = Duration::from_secs(60);
 const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
+/// What every bucket gets even when the run's budget is spent: each
+/// bucket is to have a shrunk reproducer, so a run with many buckets may
+/// take this long per bucket beyond the run's budget.
+const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source.
 const GENERATOR_SOURCES: [&str; 4] = [
@@ -520,15 +524,8 @@ fn shrink_findings(
     for (turn, &place) in chosen.iter().enumerate() {
         let finding = &findings[place];
         let left = SHRINK_BUDGET_PER_RUN.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            eprintln!(
-                "    shrinking stopped: the run's budget of {} s is spent",
-                SHRINK_BUDGET_PER_RUN.as_secs()
-            );
-            break;
-        }
         // An equal share of what is left, so a slow bucket cannot starve the others.
-        let share = left / (chosen.len() - turn) as u32;
+        let share = (left / (chosen.len() - turn) as u32).max(SHRINK_FLOOR_PER_BUCKET);
         let timeout = (10.0 * finding.took_millis as f64 / 1000.0).max(2.0);
         let program = generate::program(finding.program_seed);
         shrunk[place] = Some(shrink_finding(
@@ -556,22 +553,31 @@ fn shrink_finding(
     let work = dir.join("shrinking");
     let started = Instant::now();
     let mut round = 0;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let small = shrink::shrink(program, |candidates| {
-        if started.elapsed() >= budget {
+        let left = budget.saturating_sub(started.elapsed());
+        if left.is_zero() {
             // Out of time: no candidate counts, so the smallest so far stands.
             return Ok(vec![false; candidates.len()]);
         }
+        // A round runs to its end, so it gets only as many candidates as
+        // can time out within what is left (at least one): a slow program's
+        // round cannot overrun the budget by minutes.
+        let fit = ((left.as_secs_f64() / timeout) * cores as f64).floor() as usize;
+        let tried = candidates.len().min(fit.max(1));
         round += 1;
         let batch = work.join(format!("round-{round:02}"));
         reset_dir(&batch)?;
-        for (index, candidate) in candidates.iter().enumerate() {
+        for (index, candidate) in candidates[..tried].iter().enumerate() {
             fs::write(batch.join(format!("c{index:03}.lua")), candidate.render())?;
         }
         let results = suite::run_compare(cx, suite_bin, &batch, timeout)?;
-        Ok(results
+        let mut verdicts: Vec<bool> = results
             .iter()
             .map(|c| difference_kind(c) == Some(kind))
-            .collect())
+            .collect();
+        verdicts.resize(candidates.len(), false);
+        Ok(verdicts)
     })?;
     let _ = fs::remove_dir_all(&work);
     let source = small.render();
