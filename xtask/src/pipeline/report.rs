@@ -368,12 +368,25 @@ impl Report {
                 "{} results were reused from an earlier run with the same inputs (`--no-cache` recomputes them):\n\n| step | seconds when computed |\n|---|---|\n",
                 self.reused.len()
             ));
+            // One row per form (e.g. every finding's attribution), seconds summed.
+            let mut rows: Vec<(String, &str, usize, f64)> = Vec::new();
             for reused in &self.reused {
-                md.push_str(&format!(
-                    "| {} | {:.1} |\n",
-                    cell(&reused.what),
-                    reused.seconds
-                ));
+                let form = command_form(&reused.what);
+                match rows.iter_mut().find(|(f, _, _, _)| *f == form) {
+                    Some((_, _, count, seconds)) => {
+                        *count += 1;
+                        *seconds += reused.seconds;
+                    }
+                    None => rows.push((form, &reused.what, 1, reused.seconds)),
+                }
+            }
+            for (_, first, count, seconds) in rows {
+                let more = if count > 1 {
+                    format!(" and {} more of this form", count - 1)
+                } else {
+                    String::new()
+                };
+                md.push_str(&format!("| {}{more} | {seconds:.1} |\n", cell(first)));
             }
             md.push('\n');
         }
@@ -394,6 +407,22 @@ impl Report {
 /// shard folders, as when every finding is shrunk and attributed) as the
 /// first of them and a count, in order of first appearance.
 fn group_commands(commands: &[String]) -> Vec<(&str, usize)> {
+    let mut grouped: Vec<(String, &str, usize)> = Vec::new();
+    for command in commands {
+        let shape = command_form(command);
+        match grouped.iter_mut().find(|(s, _, _)| *s == shape) {
+            Some((_, _, count)) => *count += 1,
+            None => grouped.push((shape, command, 1)),
+        }
+    }
+    grouped
+        .into_iter()
+        .map(|(_, first, count)| (first, count))
+        .collect()
+}
+
+/// A command (or a step's name) with its seeds and numbers taken out.
+fn command_form(command: &str) -> String {
     let form = |command: &str| {
         let mut out = String::new();
         let mut chars = command.chars().peekable();
@@ -415,18 +444,7 @@ fn group_commands(commands: &[String]) -> Vec<(&str, usize)> {
         }
         out
     };
-    let mut grouped: Vec<(String, &str, usize)> = Vec::new();
-    for command in commands {
-        let shape = form(command);
-        match grouped.iter_mut().find(|(s, _, _)| *s == shape) {
-            Some((_, _, count)) => *count += 1,
-            None => grouped.push((shape, command, 1)),
-        }
-    }
-    grouped
-        .into_iter()
-        .map(|(_, first, count)| (first, count))
-        .collect()
+    form(command)
 }
 
 /// The paths written

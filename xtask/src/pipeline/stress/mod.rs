@@ -477,7 +477,7 @@ pub fn signature(finding: &Finding) -> String {
 /// findings first, or buckets are signatures alone), within the time
 /// budgets, which are shared out so that every bucket gets its turn; the
 /// rest are kept as found. A program's candidates get a time limit of ten
-/// times what the original took (at least 2 s), not the run's 20 s.
+/// times what the original took, at least 2 s and at most the run's 20 s.
 /// Reused when the run, the buckets and the shrinker are the same.
 pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> Result<()> {
     let mut key = run_key(cx, &report.variant, suite_bin, report.plan)?.text("shrunk", "");
@@ -526,7 +526,9 @@ fn shrink_findings(
         let left = SHRINK_BUDGET_PER_RUN.saturating_sub(started.elapsed());
         // An equal share of what is left, so a slow bucket cannot starve the others.
         let share = (left / (chosen.len() - turn) as u32).max(SHRINK_FLOOR_PER_BUCKET);
-        let timeout = (10.0 * finding.took_millis as f64 / 1000.0).max(2.0);
+        // A candidate that hangs is judged as the run judged the original:
+        // at the run's time limit, never later.
+        let timeout = (10.0 * finding.took_millis as f64 / 1000.0).clamp(2.0, RUN_TIMEOUT);
         let program = generate::program(finding.program_seed);
         shrunk[place] = Some(shrink_finding(
             cx,
