@@ -311,15 +311,17 @@ fn verdict_text(
     };
     if !problems.is_empty() {
         return format!(
-            "Not verified on {}{mode}: on the patched tree {}.",
+            "Not verified on {}{mode}: on the patched tree {}. {}",
             pair.source.label,
-            problems.join("; ")
+            problems.join("; "),
+            hazard.sentence()
         );
     }
     if baseline_failures == 0 {
         return format!(
-            "Not verified: the baseline of {}{mode} passes every regression case, so the suite shows no defect for the series to fix.",
-            pair.source.label
+            "Not verified: the baseline of {}{mode} passes every regression case, so the suite shows no defect for the series to fix. {}",
+            pair.source.label,
+            hazard.sentence()
         );
     }
     format!(
