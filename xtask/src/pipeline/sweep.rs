@@ -880,6 +880,7 @@ mod tests {
                 count: 0,
                 examples: Vec::new(),
             },
+            never_given: Default::default(),
             millis: 1,
         }
     }

@@ -292,7 +292,11 @@ impl Program {
     pub fn render(&self) -> String {
         let mut lua = String::new();
         let settings: Vec<String> = self.settings.iter().map(|s| format!("{s:?}")).collect();
-        let _ = writeln!(lua, "-- stress program, seed {}", self.seed);
+        let _ = writeln!(
+            lua,
+            "-- stress program, seed {}",
+            super::seed_text(self.seed)
+        );
         let _ = writeln!(lua, "jit.opt.start({})", settings.join(", "));
         lua.push_str(PRELUDE);
         let used: Vec<StmtKind> = self
@@ -534,7 +538,7 @@ mod tests {
     #[test]
     fn rendered_program_returns_the_checksum() {
         let source = program(7).render();
-        assert!(source.starts_with("-- stress program, seed 7\njit.opt.start("));
+        assert!(source.starts_with("-- stress program, seed 0x7\njit.opt.start("));
         assert!(source.trim_end().ends_with("return acc, up"));
     }
 
