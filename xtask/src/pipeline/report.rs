@@ -1058,7 +1058,7 @@ mod tests {
                 source: "local x = 1\nreturn x\n".to_owned(),
                 attribution: None,
             }),
-            attribution: Some(crate::pipeline::stress::Attribution {
+            attribution: Some(crate::pipeline::stress::Replay {
                 steps: vec![
                     StepOutcome {
                         variant: "baseline".to_owned(),

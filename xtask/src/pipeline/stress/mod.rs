@@ -85,7 +85,7 @@ pub struct Finding {
     pub took_millis: u64,
     pub shrunk: Option<Shrunk>,
     /// Which patch makes the reproducer pass, when the series was checked.
-    pub attribution: Option<Attribution>,
+    pub attribution: Option<Replay>,
 }
 
 /// A finding's program shrunk while it kept the original's kind of
@@ -102,7 +102,7 @@ pub struct Shrunk {
     pub source: String,
     /// Which patch makes the shrunk program pass, when the series was checked.
     #[serde(default)]
-    pub attribution: Option<Attribution>,
+    pub attribution: Option<Replay>,
 }
 
 /// Findings that are one defect as far as the run can tell: the same
@@ -622,7 +622,7 @@ fn reset_dir(dir: &Path) -> Result<()> {
 /// step from the baseline to the patched variant, and the first step where
 /// the JIT agrees with the interpreter names the patch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Attribution {
+pub struct Replay {
     /// Outcome per variant, in series order.
     pub steps: Vec<StepOutcome>,
     /// The patch (file name) after which it passes, if any.
@@ -684,7 +684,7 @@ fn attribute_cached(
     chain: &[(String, &Path)],
     patches: &[(String, Vec<String>)],
     work: &Path,
-) -> Result<Attribution> {
+) -> Result<Replay> {
     let mut key = Key::new("attribution").text("reproducer", source);
     for (name, suite_bin) in chain {
         key = key
@@ -709,7 +709,7 @@ fn attribute(
     variants: &[(String, &Path)],
     patches: &[(String, Vec<String>)],
     work: &Path,
-) -> Result<Attribution> {
+) -> Result<Replay> {
     reset_dir(work)?;
     fs::write(work.join("reproducer.lua"), source)?;
     let mut steps = Vec::new();
@@ -730,7 +730,7 @@ fn attribute(
         Some((name, fixes)) => (Some(name.clone()), fixes.clone()),
         None => (None, Vec::new()),
     };
-    Ok(Attribution {
+    Ok(Replay {
         steps,
         fixed_by,
         fixes,
@@ -900,7 +900,7 @@ mod tests {
     fn attributed(index: usize, difference: &str, fixed_by: Option<&str>) -> Finding {
         Finding {
             difference: difference.to_owned(),
-            attribution: Some(Attribution {
+            attribution: Some(Replay {
                 steps: Vec::new(),
                 fixed_by: fixed_by.map(str::to_owned),
                 fixes: Vec::new(),
