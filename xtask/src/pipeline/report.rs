@@ -1112,6 +1112,14 @@ mod tests {
     /// A report shaped like a real one with `findings` baseline findings,
     /// with the awkward characters real results contain (pipes, tabs,
     /// backticks, heap addresses, absolute paths).
+    #[test]
+    fn the_sample_report_s_summary_is_as_expected() {
+        // tests/expect/summary.md; LUAJIT_ARM64_VERIFY_BLESS=1 rewrites it.
+        let expected = crate::pipeline::project_root().join("tests/expect/summary.md");
+        let held = crate::test::golden::compare(&expected, &sample(3).summary()).unwrap();
+        assert_eq!(held, Ok(()), "{}", held.clone().unwrap_err());
+    }
+
     fn sample(findings: usize) -> Report {
         let alias = LsoClass {
             class: "offset alias".to_owned(),

@@ -18,7 +18,7 @@ fn blessing() -> bool {
 
 /// `actual` against the expectation in `path` (relative paths are shown as
 /// given), or `actual` written there when blessing.
-pub fn compare(path: &Path, actual: &str) -> Result<Held> {
+pub(crate) fn compare(path: &Path, actual: &str) -> Result<Held> {
     compare_with(path, actual, blessing())
 }
 

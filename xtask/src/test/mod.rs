@@ -8,7 +8,7 @@
 
 mod cases;
 mod fixture;
-mod golden;
+pub(crate) mod golden;
 mod lso;
 mod mcode;
 mod mutants;
