@@ -47,6 +47,15 @@ pub struct Pair {
 }
 
 impl Pair {
+    /// The baseline or the patched variant, by name.
+    pub fn variant(&self, name: &str) -> &Variant {
+        if name == BASELINE {
+            &self.baseline
+        } else {
+            &self.patched
+        }
+    }
+
     /// One sentence on how the two variants were made, for reports.
     pub fn describe(&self) -> String {
         match self.mode {

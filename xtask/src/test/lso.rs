@@ -52,11 +52,7 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
             format!("{variant}: the native and the QEMU check report the same inputs and classes"),
             move |fx| {
                 let (cx, pair) = fx.pair()?;
-                let built = if variant == BASELINE {
-                    &pair.baseline
-                } else {
-                    &pair.patched
-                };
+                let built = pair.variant(variant);
                 let mut runs = Vec::new();
                 for engine in [Engine::Native, Engine::Qemu] {
                     runs.push(lso::check(
@@ -86,11 +82,7 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
             ),
             move |fx| {
                 let (cx, pair) = fx.pair()?;
-                let built = if variant == BASELINE {
-                    &pair.baseline
-                } else {
-                    &pair.patched
-                };
+                let built = pair.variant(variant);
                 let report = lso::check_variant(cx, variant, built)?;
                 golden::compare(&expected, &counts(&report))
             },

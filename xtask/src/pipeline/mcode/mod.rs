@@ -595,27 +595,21 @@ pub fn render(diff: &McodeDiff, colour: bool) -> String {
                 for line in &pairs {
                     let _ = writeln!(out, "        {line}");
                 }
-                match site.class {
+                let listed = match site.class {
+                    SiteClass::FusionGivenUp => &mut given_up,
+                    SiteClass::Unexplained => &mut unexplained,
                     SiteClass::MisfusionCorrected
                     | SiteClass::FusionAcrossLabelCorrected
-                    | SiteClass::Reordered => {}
-                    SiteClass::FusionGivenUp => given_up.push(format!(
-                        "{} trace {} site {}: {} | {}",
-                        script.script,
-                        trace.trace,
-                        index + 1,
-                        site.baseline.join("; "),
-                        site.patched.join("; ")
-                    )),
-                    SiteClass::Unexplained => unexplained.push(format!(
-                        "{} trace {} site {}: {} | {}",
-                        script.script,
-                        trace.trace,
-                        index + 1,
-                        site.baseline.join("; "),
-                        site.patched.join("; ")
-                    )),
-                }
+                    | SiteClass::Reordered => continue,
+                };
+                listed.push(format!(
+                    "{} trace {} site {}: {} | {}",
+                    script.script,
+                    trace.trace,
+                    index + 1,
+                    site.baseline.join("; "),
+                    site.patched.join("; ")
+                ));
             }
         }
         for (name, found) in [
