@@ -46,6 +46,7 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
         bail!("--runs 0: give at least one run");
     }
     let root = project_root();
+    let machine = machine();
     let case = root.join("tests/cases/lj1075_stitch_ipairs_slot62.lua");
     let mut figures = Vec::new();
 
@@ -79,7 +80,7 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
         true,
     )?);
 
-    let table = render(&figures, args.runs);
+    let table = render(&figures, args.runs, &machine);
     println!("{table}");
     if args.write_readme {
         write_readme(&root.join("README.md"), &table)?;
@@ -185,14 +186,20 @@ fn machine() -> String {
         })
         .map(|kb| format!(", {:.0} GiB", kb / 1024.0 / 1024.0))
         .unwrap_or_default();
+    // Other work on the machine widens the figures; say how busy it was.
+    let load = fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .map(|l| format!(", load average {l} when the bench started"))
+        .unwrap_or_default();
     format!(
-        "{}-{}, {cpu}, {cores} cores{memory}",
+        "{}-{}, {cpu}, {cores} cores{memory}{load}",
         std::env::consts::ARCH,
         std::env::consts::OS
     )
 }
 
-fn render(figures: &[Figure], runs: usize) -> String {
+fn render(figures: &[Figure], runs: usize, machine: &str) -> String {
     let date = Command::new("date")
         .arg("+%Y-%m-%d")
         .output()
@@ -200,9 +207,8 @@ fn render(figures: &[Figure], runs: usize) -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     let mut text = format!(
-        "Measured {date} on {} with `cargo xtask bench` ({runs} runs each unless noted):\n\n\
-         | what | runs | min (s) | median (s) |\n|---|---|---|---|\n",
-        machine()
+        "Measured {date} on {machine} with `cargo xtask bench` ({runs} runs each unless noted):\n\n\
+         | what | runs | min (s) | median (s) |\n|---|---|---|---|\n"
     );
     for figure in figures {
         text.push_str(&format!(
