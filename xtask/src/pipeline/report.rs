@@ -817,7 +817,10 @@ impl Report {
                         format!(
                             "{} lines, {}{fixed}",
                             s.lines,
-                            cell(&format!("{}: {}", s.kind, s.difference))
+                            cell(&match s.kind {
+                                Some(kind) => format!("{kind}: {}", s.difference),
+                                None => format!("none: {}", s.difference),
+                            })
                         )
                     });
                 md.push_str(&format!(

@@ -198,7 +198,7 @@ fn unshrunk_buckets(findings: &[stress::Finding]) -> Vec<String> {
         .filter(|b| {
             b.findings
                 .iter()
-                .any(|&i| findings[i].kind != "program fails without the JIT")
+                .any(|&i| findings[i].kind != stress::Kind::FailsWithoutJit)
         })
         .map(|b| match b.fixed_by {
             Some(patch) => format!("{} (fixed by {patch})", b.signature),

@@ -93,7 +93,7 @@ impl StressSample {
             let entry = Difference {
                 program: comparison.name.clone(),
                 program_seed: program.seed,
-                kind: kind.to_owned(),
+                kind: kind.label().to_owned(),
                 difference,
             };
             if comparison.interpreter.status == Status::Pass {

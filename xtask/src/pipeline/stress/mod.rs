@@ -75,8 +75,7 @@ pub struct Finding {
     /// The program's own seed: `generate::program(seed)` rebuilds it.
     #[serde(with = "hex_seed")]
     pub program_seed: u64,
-    /// crash, timeout, error or mismatch (of the JIT run against the interpreter).
-    pub kind: String,
+    pub kind: Kind,
     pub difference: String,
     pub jit_settings: Vec<String>,
     /// Where program.lua, finding.json and (if shrunk) shrunk.lua are.
@@ -94,10 +93,10 @@ pub struct Finding {
 pub struct Shrunk {
     pub path: PathBuf,
     pub lines: usize,
-    /// The kind of difference the shrunk program shows on its own, or
-    /// `none` when it no longer differs.
+    /// The kind of difference the shrunk program shows on its own; none
+    /// when it no longer differs.
     #[serde(default)]
-    pub kind: String,
+    pub kind: Option<Kind>,
     pub difference: String,
     pub source: String,
     /// Which patch makes the shrunk program pass, when the series was checked.
@@ -302,15 +301,53 @@ pub fn write_programs(dir: &Path, plan: Plan) -> Result<Vec<Written>> {
     Ok(written)
 }
 
+/// How a program's run with the JIT differs from its run without it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Kind {
+    /// The JIT run was killed by a signal.
+    #[serde(rename = "crash")]
+    Crash,
+    /// The JIT run ran out of time.
+    #[serde(rename = "timeout")]
+    Timeout,
+    /// The JIT run raised an error the interpreted run did not.
+    #[serde(rename = "error")]
+    Error,
+    /// Both ran to the end and returned different values.
+    #[serde(rename = "mismatch")]
+    Mismatch,
+    /// The program fails even without the JIT: the generator's fault.
+    #[serde(rename = "program fails without the JIT")]
+    FailsWithoutJit,
+}
+
+impl Kind {
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Crash => "crash",
+            Kind::Timeout => "timeout",
+            Kind::Error => "error",
+            Kind::Mismatch => "mismatch",
+            Kind::FailsWithoutJit => "program fails without the JIT",
+        }
+    }
+}
+
+impl std::fmt::Display for Kind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
 /// What kind of difference a comparison shows, if any.
-pub fn difference_kind(comparison: &Comparison) -> Option<&'static str> {
+pub fn difference_kind(comparison: &Comparison) -> Option<Kind> {
     comparison.difference()?;
     Some(match comparison.jit.status {
-        _ if comparison.interpreter.status != Status::Pass => "program fails without the JIT",
-        Status::Crash => "crash",
-        Status::Timeout => "timeout",
-        Status::Fail => "error",
-        Status::Pass => "mismatch",
+        _ if comparison.interpreter.status != Status::Pass => Kind::FailsWithoutJit,
+        Status::Crash => Kind::Crash,
+        Status::Timeout => Kind::Timeout,
+        Status::Fail => Kind::Error,
+        Status::Pass => Kind::Mismatch,
     })
 }
 
@@ -432,7 +469,7 @@ fn run_uncached(
         findings.push(Finding {
             index: *index,
             program_seed: program.seed,
-            kind: kind.to_owned(),
+            kind,
             difference,
             jit_settings: program.settings.clone(),
             dir,
@@ -520,7 +557,7 @@ fn shrink_findings(
     let chosen: Vec<usize> = buckets(findings)
         .iter()
         .filter_map(|b| b.findings.first().copied())
-        .filter(|&place| findings[place].kind != "program fails without the JIT")
+        .filter(|&place| findings[place].kind != Kind::FailsWithoutJit)
         .collect();
     let mut shrunk: Vec<Option<Shrunk>> = vec![None; findings.len()];
     for (turn, &place) in chosen.iter().enumerate() {
@@ -536,7 +573,7 @@ fn shrink_findings(
             cx,
             suite_bin,
             &program,
-            &finding.kind,
+            finding.kind,
             &finding.dir,
             timeout,
             share.min(SHRINK_BUDGET_PER_FINDING),
@@ -549,7 +586,7 @@ fn shrink_finding(
     cx: &mut Context,
     suite_bin: &Path,
     program: &Program,
-    kind: &str,
+    kind: Kind,
     dir: &Path,
     timeout: f64,
     budget: Duration,
@@ -600,11 +637,7 @@ fn shrink_finding(
     Ok(Shrunk {
         path,
         lines: source.lines().count(),
-        kind: check
-            .first()
-            .and_then(difference_kind)
-            .unwrap_or("none")
-            .to_owned(),
+        kind: check.first().and_then(difference_kind),
         difference,
         source,
         attribution: None,
@@ -864,7 +897,7 @@ mod tests {
         Finding {
             index,
             program_seed: index as u64 * 7,
-            kind: "crash".to_owned(),
+            kind: Kind::Crash,
             difference: format!("differs {index}"),
             jit_settings: Vec::new(),
             dir: PathBuf::from("findings"),
