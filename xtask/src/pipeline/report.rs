@@ -1046,7 +1046,7 @@ mod tests {
         Finding {
             index,
             program_seed: seed,
-            kind: "mismatch".to_owned(),
+            kind: crate::pipeline::stress::Kind::Mismatch,
             difference: format!(
                 "with the JIT it returns {index}\tfunction: 0x55{index:08x}, without it 2\t0 | odd"
             ),
@@ -1056,7 +1056,7 @@ mod tests {
             shrunk: Some(Shrunk {
                 path: PathBuf::from(format!("{ROOT}/target/stress/x/shrunk.lua")),
                 lines: 3,
-                kind: "mismatch".to_owned(),
+                kind: Some(crate::pipeline::stress::Kind::Mismatch),
                 difference: "differs".to_owned(),
                 source: "local x = 1\nreturn x\n".to_owned(),
                 attribution: None,

@@ -902,7 +902,7 @@ mod tests {
                 .map(|(index, fixes)| Finding {
                     index,
                     program_seed: index as u64,
-                    kind: "mismatch".to_owned(),
+                    kind: crate::pipeline::stress::Kind::Mismatch,
                     difference: "with the JIT it returns 1, without it 2".to_owned(),
                     jit_settings: Vec::new(),
                     dir: PathBuf::from("findings"),

@@ -159,14 +159,7 @@ fn shards_merge_to_whole(cx: &mut Context, suite: &Path) -> Result<Held> {
         let findings: Vec<_> = r
             .findings
             .iter()
-            .map(|f| {
-                (
-                    f.index,
-                    f.program_seed,
-                    f.kind.clone(),
-                    f.difference.clone(),
-                )
-            })
+            .map(|f| (f.index, f.program_seed, f.kind, f.difference.clone()))
             .collect();
         let reach: Vec<_> = r
             .reach
