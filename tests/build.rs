@@ -9,10 +9,10 @@ use std::path::PathBuf;
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(lso_harness)");
-    println!("cargo:rerun-if-changed=lso/harness.c");
+    println!("cargo::rerun-if-changed=lso/harness.c");
     // The trace-start helper of the machine-code capture reads LuaJIT's
     // internal structures, so it is compiled against the same tree.
-    println!("cargo:rerun-if-changed=src/capture.c");
+    println!("cargo::rerun-if-changed=src/capture.c");
     let tree_src =
         PathBuf::from(env::var_os("DEP_LUAJIT_SRC").expect("luajit-sys passes DEP_LUAJIT_SRC"));
     cc::Build::new()
@@ -25,8 +25,7 @@ fn main() {
         println!("suite: not an aarch64 target, the emit_lso harness is not built");
         return;
     }
-    let src =
-        PathBuf::from(env::var_os("DEP_LUAJIT_SRC").expect("luajit-sys passes DEP_LUAJIT_SRC"));
+    let src = tree_src;
     println!(
         "suite: compiling the emit_lso harness against {}",
         src.display()
@@ -37,7 +36,7 @@ fn main() {
         "lj_asm_arm64.h",
         "lj_target_arm64.h",
     ] {
-        println!("cargo:rerun-if-changed={}", src.join(header).display());
+        println!("cargo::rerun-if-changed={}", src.join(header).display());
     }
     cc::Build::new()
         .file("lso/harness.c")
@@ -46,5 +45,5 @@ fn main() {
         .warnings(false)
         .flag_if_supported("-w")
         .compile("lso_harness");
-    println!("cargo:rustc-cfg=lso_harness");
+    println!("cargo::rustc-cfg=lso_harness");
 }

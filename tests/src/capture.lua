@@ -6,7 +6,7 @@
 -- Arguments: the trace-start and IR-name helpers (src/capture.c), the
 -- workload's chunk name, its uncaught error (or nil) and the status it passed
 -- to os.exit (or nil).
-local tracestart, irnames, script_name, script_error, exit_status = ...
+local tracestart, irnames, script_name, script_error, exit_status, format_name = ...
 
 -- The caller has switched the JIT off: the loops below add no traces.
 local jutil = require("jit.util")
@@ -226,7 +226,7 @@ for i = 0, 1000 do
 end
 
 return jobject({
-  { "format", jstr("luajit-arm64-verify mcode capture 2") },
+  { "format", jstr(format_name) },
   { "script", jstr(script_name) },
   { "error", jopt(script_error, jstr) },
   { "exit", jopt(exit_status, tostring) },

@@ -30,7 +30,7 @@
 //!
 //! ```text
 //! {
-//!   "format":  "luajit-arm64-verify mcode capture 2",
+//!   "format":  contract::capture::FORMAT,
 //!   "script":  chunk name of the workload,
 //!   "error":   its uncaught error, or null (the traces are captured anyway),
 //!   "exit":    the status it passed to os.exit (true 0, false 1), or null when it did not call it,
@@ -334,7 +334,9 @@ pub unsafe fn traces(
             Some(status) => sys::lua_pushinteger(l, status as sys::lua_Integer),
             None => sys::lua_pushnil(l),
         }
-        if sys::lua_pcall(l, 5, 1, 0) != 0 {
+        let format = contract::capture::FORMAT;
+        sys::lua_pushlstring(l, format.as_ptr().cast(), format.len());
+        if sys::lua_pcall(l, 6, 1, 0) != 0 {
             return Err(pop_error(l));
         }
         let mut len = 0usize;

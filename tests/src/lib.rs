@@ -1,13 +1,16 @@
-//! The Lua case suite: runs regression cases and scripts on the LuaJIT build
-//! luajit-sys was linked against, each in a fresh `lua_State` in its own process.
+//! The Lua case suite: runs regression cases, scripts and stress programs
+//! on the LuaJIT build luajit-sys was linked against, each in a fresh
+//! `lua_State` in its own process; captures the machine code of the traces
+//! a run leaves; and runs the exhaustive emit_lso check through the harness
+//! compiled against the same tree.
 
 pub mod capture;
-pub mod case;
 pub mod isolate;
 #[cfg(lso_harness)]
 pub mod lso_linked;
 pub mod lua;
-pub mod outcome;
+
+pub use contract::{case, outcome};
 
 use std::io;
 use std::path::{Path, PathBuf};

@@ -21,7 +21,7 @@ use suite::case::Case;
 const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window | suite compare DIR [--timeout SECS] | suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]";
 
 fn main() -> ExitCode {
-    match run(std::env::args().skip(1).collect()) {
+    match Args::parse(std::env::args().skip(1)).and_then(run) {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("suite: {error}");
@@ -30,14 +30,60 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(args: Vec<String>) -> Result<(), String> {
-    if args.first().is_some_and(|command| command == "capture") {
-        return capture(&args[1..]);
+/// The command line: a command, its one positional argument and options.
+struct Args {
+    command: String,
+    path: PathBuf,
+    timeout: Duration,
+    out: Option<PathBuf>,
+    name: Option<String>,
+}
+
+impl Args {
+    fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
+        let mut positional = Vec::new();
+        let (mut timeout, mut out, mut name) = (Duration::from_secs(60), None, None);
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let mut value = || {
+                args.next()
+                    .ok_or_else(|| format!("{arg} needs a value\n{USAGE}"))
+            };
+            match arg.as_str() {
+                "--timeout" => {
+                    let value = value()?;
+                    let secs: f64 = value
+                        .parse()
+                        .map_err(|_| format!("--timeout {value}: not a number of seconds"))?;
+                    timeout = Duration::from_secs_f64(secs);
+                }
+                "--out" => out = Some(PathBuf::from(value()?)),
+                "--name" => name = Some(value()?),
+                _ => positional.push(arg),
+            }
+        }
+        let [command, path]: [String; 2] = positional.try_into().map_err(|_| USAGE.to_owned())?;
+        Ok(Args {
+            command,
+            path: PathBuf::from(path),
+            timeout,
+            out,
+            name,
+        })
     }
-    let (command, path, timeout) = parse(&args)?;
+}
+
+fn run(args: Args) -> Result<(), String> {
+    let Args {
+        command,
+        path,
+        timeout,
+        ..
+    } = &args;
+    let timeout = *timeout;
     match command.as_str() {
         "cases" => {
-            let cases = Case::load_dir(&path)?;
+            let cases = Case::load_dir(path)?;
             let mut results = Vec::new();
             for case in &cases {
                 let result =
@@ -45,58 +91,39 @@ fn run(args: Vec<String>) -> Result<(), String> {
                 eprintln!("  {:<40} {}", case.name, result.outcome.summary());
                 results.push(result);
             }
-            println!(
-                "{}",
-                serde_json::to_string(&results).map_err(|e| e.to_string())?
-            );
+            println!("{}", json(&results)?);
         }
         "script" => {
             let source =
-                std::fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
             let outcome = suite::run_chunk(&source, &path.display().to_string(), timeout)
                 .map_err(|e| format!("{}: {e}", path.display()))?;
-            println!(
-                "{}",
-                serde_json::to_string(&outcome).map_err(|e| e.to_string())?
-            );
+            println!("{}", json(&outcome)?);
         }
-        "compare" => {
-            let comparisons = suite::compare_dir(&path, timeout)?;
-            println!(
-                "{}",
-                serde_json::to_string(&comparisons).map_err(|e| e.to_string())?
-            );
+        "compare" => println!("{}", json(&suite::compare_dir(path, timeout)?)?),
+        "lso" => println!("{}", json(&lso(path)?)?),
+        "capture" => {
+            let out = args
+                .out
+                .as_ref()
+                .ok_or_else(|| format!("capture needs --out OUT\n{USAGE}"))?;
+            let source =
+                std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            let name = args
+                .name
+                .clone()
+                .unwrap_or_else(|| path.display().to_string());
+            let outcome = suite::capture::capture(&source, &name, out, timeout)
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            println!("{}", json(&outcome)?);
         }
-        "lso" => println!(
-            "{}",
-            serde_json::to_string(&lso(&path)?).map_err(|e| e.to_string())?
-        ),
         other => return Err(format!("unknown command `{other}`\n{USAGE}")),
     }
     Ok(())
 }
 
-fn parse(args: &[String]) -> Result<(String, PathBuf, Duration), String> {
-    let mut positional = Vec::new();
-    let mut timeout = Duration::from_secs(60);
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if arg == "--timeout" {
-            let value = iter
-                .next()
-                .ok_or_else(|| format!("--timeout needs a value\n{USAGE}"))?;
-            let secs: f64 = value
-                .parse()
-                .map_err(|_| format!("--timeout {value}: not a number of seconds"))?;
-            timeout = Duration::from_secs_f64(secs);
-        } else {
-            positional.push(arg.clone());
-        }
-    }
-    match positional.as_slice() {
-        [command, path] => Ok((command.clone(), PathBuf::from(path), timeout)),
-        _ => Err(USAGE.to_owned()),
-    }
+fn json(value: &impl serde::Serialize) -> Result<String, String> {
+    serde_json::to_string(value).map_err(|e| e.to_string())
 }
 
 #[cfg(lso_harness)]
@@ -114,47 +141,4 @@ fn lso(domain: &std::path::Path) -> Result<suite::outcome::LsoReport, String> {
 #[cfg(not(lso_harness))]
 fn lso(_: &std::path::Path) -> Result<suite::outcome::LsoReport, String> {
     Err("the emit_lso harness is only built for aarch64 targets".to_owned())
-}
-
-const CAPTURE_USAGE: &str = "usage: suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]";
-
-/// `suite capture`: the workload's outcome on stdout, its traces in OUT.
-fn capture(args: &[String]) -> Result<(), String> {
-    let mut script = None;
-    let mut out = None;
-    let mut name = None;
-    let mut timeout = Duration::from_secs(60);
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        let mut value = || {
-            iter.next()
-                .ok_or_else(|| format!("{arg} needs a value\n{CAPTURE_USAGE}"))
-        };
-        match arg.as_str() {
-            "--out" => out = Some(PathBuf::from(value()?)),
-            "--name" => name = Some(value()?.clone()),
-            "--timeout" => {
-                let value = value()?;
-                let secs: f64 = value
-                    .parse()
-                    .map_err(|_| format!("--timeout {value}: not a number of seconds"))?;
-                timeout = Duration::from_secs_f64(secs);
-            }
-            _ if script.is_none() => script = Some(PathBuf::from(arg)),
-            _ => return Err(CAPTURE_USAGE.to_owned()),
-        }
-    }
-    let (Some(script), Some(out)) = (script, out) else {
-        return Err(CAPTURE_USAGE.to_owned());
-    };
-    let source =
-        std::fs::read(&script).map_err(|e| format!("cannot read {}: {e}", script.display()))?;
-    let name = name.unwrap_or_else(|| script.display().to_string());
-    let outcome = suite::capture::capture(&source, &name, &out, timeout)
-        .map_err(|e| format!("{}: {e}", script.display()))?;
-    println!(
-        "{}",
-        serde_json::to_string(&outcome).map_err(|e| e.to_string())?
-    );
-    Ok(())
 }

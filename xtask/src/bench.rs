@@ -11,7 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::{cargo, project_root};
 
@@ -41,7 +41,7 @@ impl Figure {
     }
 }
 
-pub fn run(args: flags::Bench) -> Result<Verdict> {
+pub fn run(args: flags::Bench) -> Result<Conclusion> {
     if args.runs == 0 {
         bail!("--runs 0: give at least one run");
     }
@@ -85,7 +85,7 @@ pub fn run(args: flags::Bench) -> Result<Verdict> {
         write_readme(&root.join("README.md"), &table)?;
         eprintln!("==> bench: figures written to README.md");
     }
-    Ok(Verdict::Sound)
+    Ok(Conclusion::Sound)
 }
 
 /// `verify` in a fresh clone of the checkout's HEAD: the toolkit, the suite,

@@ -4,16 +4,16 @@
 
 use anyhow::Result;
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::stress::StressReport;
 use crate::pipeline::suite::outcome::{CaseResult, LsoReport, Status};
 use crate::pipeline::variants::single;
 use crate::pipeline::{Context, lso, report, stress, suite};
 
-pub fn run(args: flags::Check) -> Result<Verdict> {
+pub fn run(args: flags::Check) -> Result<Conclusion> {
     let mut cx = Context::new()?;
-    let (source, name, variant) = single(&mut cx, &args.tree)?;
+    let (source, name, variant) = single(&mut cx, &args.tree.tree())?;
     let cases_dir = cx.cases_dir();
     let results = suite::run_cases(&mut cx, &name, &variant.suite, &cases_dir)?;
     println!();
@@ -35,7 +35,7 @@ pub fn run(args: flags::Check) -> Result<Verdict> {
         eprintln!("==> shrinking the stress findings (the verdict above stands)");
         stress::shrink(&mut cx, &variant.suite, &mut stress_report)?;
     }
-    crate::stress::print(&stress_report);
+    stress::print(&stress_report);
     Ok(verdict)
 }
 
@@ -44,7 +44,7 @@ fn print_verdict(
     results: &[CaseResult],
     lso_report: &LsoReport,
     stress_report: &StressReport,
-) -> Verdict {
+) -> Conclusion {
     let failed: Vec<_> = results
         .iter()
         .filter(|r| r.outcome.status != Status::Pass)
@@ -58,7 +58,7 @@ fn print_verdict(
             stress_report.programs,
             stress_report.traces
         );
-        return Verdict::Sound;
+        return Conclusion::Sound;
     }
     println!(
         "{}: {} of {} cases fail, emit_lso has {} defect classes, stress found {} differences",
@@ -86,5 +86,5 @@ fn print_verdict(
             finding.dir.display()
         );
     }
-    Verdict::Defects
+    Conclusion::Defects
 }

@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::pipeline::fetch::Tree;
+use crate::pipeline::variants::PairChoice;
+
 /// Turn a LuaJIT ARM64 backend patch into evidence: build LuaJIT as published
 /// and with patches/ applied, run the suite on both (natively on aarch64,
 /// under QEMU elsewhere) and report.
@@ -54,8 +57,10 @@ pub enum Command {
     /// verifies. Exit 1 when a tree is affected (or its patched tree does not
     /// verify), 0 when none is, 2 when a tree could not be judged.
     Sweep(Sweep),
-    /// The project's own tests: unit tests, then the suite on both variants
-    /// against its expectations.
+    /// The project's own tests, as named checks: unit tests, the cases on
+    /// both variants, the exhaustive check, stress, machine code, probe and
+    /// the workflows. `LUAJIT_ARM64_VERIFY_BLESS=1` rewrites the expectations
+    /// kept as files.
     Test(Test),
     /// Time cold and warm verify, the exhaustive check natively and under
     /// QEMU, and run; print minimum and median.
@@ -83,6 +88,32 @@ pub struct PairArgs {
     /// `series` file listing them in order; default: patches/.
     #[arg(long, value_name = "DIR")]
     pub patches: Option<PathBuf>,
+}
+
+impl TreeArgs {
+    /// The tree as the pipeline names it.
+    pub fn tree(&self) -> Tree {
+        match (&self.luajit_dir, &self.luajit_src) {
+            (Some(dir), _) => Tree::Dir(dir.clone()),
+            (None, Some(version)) => Tree::Published(version.clone()),
+            (None, None) => Tree::Pinned,
+        }
+    }
+
+    /// Whether a tree other than the pinned one was named.
+    pub fn named(&self) -> bool {
+        self.tree() != Tree::Pinned
+    }
+}
+
+impl PairArgs {
+    /// The tree and series as the pipeline names them.
+    pub fn choice(&self) -> PairChoice {
+        PairChoice {
+            tree: self.tree.tree(),
+            patches: self.patches.clone(),
+        }
+    }
 }
 
 #[derive(Args)]
@@ -240,7 +271,13 @@ pub struct Sweep {
 }
 
 #[derive(Args)]
-pub struct Test {}
+pub struct Test {
+    /// Run only the checks whose names contain this text.
+    pub filter: Option<String>,
+    /// Print the checks' names, one a line, and run nothing.
+    #[arg(long)]
+    pub list: bool,
+}
 
 #[derive(Args)]
 pub struct Bench {

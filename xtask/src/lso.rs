@@ -3,15 +3,15 @@
 use anyhow::Result;
 use lso_check::Domain;
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags::{self, LsoEngine};
 use crate::pipeline::Context;
 use crate::pipeline::lso::{self, Engine};
 use crate::pipeline::variants::single;
 
-pub fn run(args: flags::Lso) -> Result<Verdict> {
+pub fn run(args: flags::Lso) -> Result<Conclusion> {
     let mut cx = Context::new()?;
-    let (source, name, variant) = single(&mut cx, &args.tree)?;
+    let (source, name, variant) = single(&mut cx, &args.tree.tree())?;
     let domain = if args.window {
         Domain::Window
     } else {
@@ -32,8 +32,8 @@ pub fn run(args: flags::Lso) -> Result<Verdict> {
     )?;
     lso::print(&source.label, &report);
     Ok(if report.defects.is_empty() {
-        Verdict::Sound
+        Conclusion::Sound
     } else {
-        Verdict::Defects
+        Conclusion::Defects
     })
 }

@@ -21,7 +21,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 /// What a command found, for the exit status.
-pub enum Verdict {
+pub enum Conclusion {
     /// Exit 0: everything held.
     Sound,
     /// Exit 1: the command ran and found defects (or the verdict did not hold).
@@ -47,8 +47,8 @@ fn main() -> ExitCode {
         flags::Command::Bench(args) => bench::run(args),
     };
     match result {
-        Ok(Verdict::Sound) => ExitCode::SUCCESS,
-        Ok(Verdict::Defects) => ExitCode::from(1),
+        Ok(Conclusion::Sound) => ExitCode::SUCCESS,
+        Ok(Conclusion::Defects) => ExitCode::from(1),
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::from(2)

@@ -4,17 +4,17 @@
 
 use anyhow::Result;
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
 
-pub fn run(args: flags::Prepare) -> Result<Verdict> {
+pub fn run(args: flags::Prepare) -> Result<Conclusion> {
     let mut cx = Context::new()?;
-    let pair = prepare_pair(&mut cx, &args.pair)?;
+    let pair = prepare_pair(&mut cx, &args.pair.choice())?;
     println!("{}", pair.describe());
     for (name, variant) in [(BASELINE, &pair.baseline), (PATCHED, &pair.patched)] {
         println!("{name}={}", variant.built.dir.display());
     }
-    Ok(Verdict::Sound)
+    Ok(Conclusion::Sound)
 }

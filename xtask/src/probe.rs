@@ -4,12 +4,12 @@
 use anyhow::{Result, bail};
 use serde_json::json;
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::probe::{self, ProbeReport, judge};
 
-pub fn run(args: flags::Probe) -> Result<Verdict> {
+pub fn run(args: flags::Probe) -> Result<Conclusion> {
     if args.count == 0 {
         bail!("--count 0: the stress sample needs at least one program");
     }
@@ -25,11 +25,11 @@ pub fn run(args: flags::Probe) -> Result<Verdict> {
 
 /// 1 when an issue is affected, 0 when every one is not, otherwise an error
 /// (exit 2) naming what could not be told.
-pub fn verdict(report: &ProbeReport) -> Result<Verdict> {
-    if !report.with_verdict(judge::Verdict::Affected).is_empty() {
-        return Ok(Verdict::Defects);
+pub fn verdict(report: &ProbeReport) -> Result<Conclusion> {
+    if !report.with_verdict(judge::Answer::Affected).is_empty() {
+        return Ok(Conclusion::Defects);
     }
-    let unknown = report.with_verdict(judge::Verdict::CouldNotTell);
+    let unknown = report.with_verdict(judge::Answer::CouldNotTell);
     if !unknown.is_empty() {
         bail!(
             "could not tell whether {} is affected by {}",
@@ -37,14 +37,14 @@ pub fn verdict(report: &ProbeReport) -> Result<Verdict> {
             unknown.join(", ")
         );
     }
-    Ok(Verdict::Sound)
+    Ok(Conclusion::Sound)
 }
 
 pub fn to_json(report: &ProbeReport) -> serde_json::Value {
     json!({
-        "affected": report.with_verdict(judge::Verdict::Affected),
-        "not_affected": report.with_verdict(judge::Verdict::NotAffected),
-        "could_not_tell": report.with_verdict(judge::Verdict::CouldNotTell),
+        "affected": report.with_verdict(judge::Answer::Affected),
+        "not_affected": report.with_verdict(judge::Answer::NotAffected),
+        "could_not_tell": report.with_verdict(judge::Answer::CouldNotTell),
         "target": report.target,
         "execution": report.execution,
         "library_path": report.library_path,

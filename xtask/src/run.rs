@@ -4,13 +4,13 @@
 use anyhow::{Result, bail};
 use serde_json::json;
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::suite::{self, outcome::Outcome, outcome::Status};
 use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
 
-pub fn run(args: flags::Run) -> Result<Verdict> {
+pub fn run(args: flags::Run) -> Result<Conclusion> {
     if !args.script.is_file() {
         bail!(
             "{}: no such file; pass the path of a Lua script",
@@ -25,7 +25,7 @@ pub fn run(args: flags::Run) -> Result<Verdict> {
     }
     let script = args.script.canonicalize()?;
     let mut cx = Context::new()?;
-    let pair = prepare_pair(&mut cx, &args.pair)?;
+    let pair = prepare_pair(&mut cx, &args.pair.choice())?;
     let baseline = suite::run_script(&mut cx, &pair.baseline.suite, &script, args.timeout)?;
     let patched = suite::run_script(&mut cx, &pair.patched.suite, &script, args.timeout)?;
 
@@ -47,9 +47,9 @@ pub fn run(args: flags::Run) -> Result<Verdict> {
     }
     let same = baseline.status == patched.status && baseline.exit_code == patched.exit_code;
     Ok(if same && baseline.status == Status::Pass {
-        Verdict::Sound
+        Conclusion::Sound
     } else {
-        Verdict::Defects
+        Conclusion::Defects
     })
 }
 

@@ -9,7 +9,7 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::stress::Shard;
 use crate::pipeline::sweep::{self, Options, Sweep, Tree};
@@ -18,7 +18,7 @@ use crate::pipeline::{Context, project_root};
 const README_START: &str = "<!-- sweep:start -->";
 const README_END: &str = "<!-- sweep:end -->";
 
-pub fn run(args: flags::Sweep) -> Result<Verdict> {
+pub fn run(args: flags::Sweep) -> Result<Conclusion> {
     let result = if !args.merge.is_empty() {
         let shards = args
             .merge
@@ -80,13 +80,13 @@ pub fn run(args: flags::Sweep) -> Result<Verdict> {
 /// 1 when a tree is affected or its patched tree does not verify, 0 when
 /// every tree was judged and none is, otherwise an error (exit 2) naming
 /// the trees that could not be judged.
-fn verdict(result: &Sweep) -> Result<Verdict> {
+fn verdict(result: &Sweep) -> Result<Conclusion> {
     let judged = result.rows.iter().filter(|r| r.error.is_none());
     if judged
         .clone()
         .any(|r| !r.affected.is_empty() || !r.patched_verifies)
     {
-        return Ok(Verdict::Defects);
+        return Ok(Conclusion::Defects);
     }
     let unjudged: Vec<String> = result
         .rows
@@ -100,7 +100,7 @@ fn verdict(result: &Sweep) -> Result<Verdict> {
             unjudged.join(", ")
         );
     }
-    Ok(Verdict::Sound)
+    Ok(Conclusion::Sound)
 }
 
 /// Under the table, the evidence behind each verdict, tree by tree.

@@ -3,16 +3,16 @@
 
 use anyhow::Result;
 
-use crate::Verdict;
+use crate::Conclusion;
 use crate::flags;
-use crate::pipeline::expect::{self, Check};
+use crate::pipeline::expect::{self, Expectation};
 use crate::pipeline::report::{self, PatchInfo, Report, VariantInfo};
 use crate::pipeline::variants::{BASELINE, Mode, PATCHED, build_steps, prepare_pair};
 use crate::pipeline::{Context, attribution, lso, step, stress, suite};
 
-pub fn run(args: flags::Verify) -> Result<Verdict> {
+pub fn run(args: flags::Verify) -> Result<Conclusion> {
     let mut cx = Context::new()?;
-    let mut pair = prepare_pair(&mut cx, &args.pair)?;
+    let mut pair = prepare_pair(&mut cx, &args.pair.choice())?;
     let cases_dir = cx.cases_dir();
 
     let timer = step("running the suite on both variants");
@@ -57,12 +57,12 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         .push(("per-patch attribution".to_owned(), timer.done()));
 
     let timer = step("machine code of every trace, with and without the patch");
-    let workload = crate::mcode_diff::workload(&cases_dir, &[])?;
-    let mcode = crate::mcode_diff::diff_workload(&mut cx, &pair, &workload)?;
+    let workload = crate::pipeline::mcode::workload(&cases_dir, &[])?;
+    let mcode = crate::pipeline::mcode::diff_workload(&mut cx, &pair, &workload)?;
     pair.timings
         .push(("capture and machine-code diff".to_owned(), timer.done()));
 
-    let mut checks: Vec<Check> = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
+    let mut checks: Vec<Expectation> = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
     checks.extend(expect::patched_checks(&patched, PATCHED));
     let patched_clean = checks
         .iter()
@@ -98,9 +98,9 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         &format!("{PATCHED} ({} + patches/)", pair.source.label),
         &patched_lso,
     );
-    crate::stress::print(&baseline_stress);
-    crate::stress::print(&patched_stress);
-    println!("\nmachine code: {}", mcode_summary(&mcode));
+    stress::print(&baseline_stress);
+    stress::print(&patched_stress);
+    println!("\nmachine code: {}", mcode.summary());
     let report = Report {
         verdict: report::Verdict {
             ok,
@@ -151,15 +151,19 @@ pub fn run(args: flags::Verify) -> Result<Verdict> {
         md.display(),
         json.display()
     );
-    Ok(if ok { Verdict::Sound } else { Verdict::Defects })
+    Ok(if ok {
+        Conclusion::Sound
+    } else {
+        Conclusion::Defects
+    })
 }
 
 /// What still fails on the patched variant, one phrase per check.
 fn open_problems(
-    checks: &[Check],
+    checks: &[Expectation],
     lso: &crate::pipeline::suite::outcome::LsoReport,
     stress: &crate::pipeline::stress::StressReport,
-    mcode: &crate::mcode_diff::McodeDiff,
+    mcode: &crate::pipeline::mcode::McodeDiff,
 ) -> Vec<String> {
     let mut problems = Vec::new();
     let failing: Vec<&str> = checks
@@ -229,8 +233,9 @@ fn lso_limits(
             outside.join(", ")
         )
     } else {
+        let cases = if covering.len() == 1 { "case" } else { "cases" };
         format!(
-            "{base}; the fixes outside emit_lso ({}) are checked by the regression cases {} instead.",
+            "{base}; the fixes outside emit_lso ({}) are checked by the regression {cases} {} instead.",
             outside.join(", "),
             covering.join(", ")
         )
@@ -259,6 +264,12 @@ fn verdict_text(
             .collect();
         format!("; already in the tree and skipped: {}", names.join(", "))
     };
+    // In revert-check mode the patches are in the tree, not applied to it.
+    let applied = if pair.mode == Mode::Apply {
+        " applied"
+    } else {
+        ""
+    };
     if !problems.is_empty() {
         return format!(
             "Not verified on {}{mode}: on the patched tree {}.",
@@ -273,31 +284,13 @@ fn verdict_text(
         );
     }
     format!(
-        "The series ({patches} patches applied, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases and the patched tree passes all of them; its emit_lso is right for all {} inputs of the exhaustive check; its JIT agrees with its interpreter on {} stress programs ({} traces); its machine code differs from the baseline's only where LDP/STP fusion changes. That is what was checked, not proof that the tree is sound. {}",
+        "The series ({patches} patches{applied}, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases and the patched tree passes all of them; its emit_lso is right for all {} inputs of the exhaustive check; its JIT agrees with its interpreter on {} stress programs ({} traces); its machine code differs from the baseline's only where LDP/STP fusion changes. That is what was checked, not proof that the tree is sound. {}",
         pair.source.label,
         checked.cases,
         checked.lso_inputs,
         checked.programs,
         checked.traces,
         checked.limits
-    )
-}
-
-pub fn mcode_summary(diff: &crate::mcode_diff::McodeDiff) -> String {
-    let t = &diff.totals;
-    format!(
-        "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites: {} baseline mis-fusions corrected, {} legal fusions given up, {} unexplained; LDPs with two equal destinations in {} baseline and {} patched traces",
-        t.scripts,
-        t.compared,
-        t.identical,
-        t.different,
-        t.ir_different,
-        t.sites,
-        t.misfusions_corrected,
-        t.fusions_given_up,
-        t.unexplained_sites,
-        t.equal_ldp_traces_baseline,
-        t.equal_ldp_traces_patched
     )
 }
 

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use anyhow::{Context as _, Result, bail};
 use sha2::{Digest, Sha256};
 
-use super::fetch::Source;
+use super::fetch::{Source, hash_tree};
 use super::patch::{Series, copy_tree};
 use super::{Context, step};
 
@@ -255,30 +255,6 @@ fn fingerprint(cx: &Context, spec: &VariantSpec) -> Result<String> {
     });
     hasher.update(make_args(cx).join(" ").as_bytes());
     Ok(format!("{:x}\n", hasher.finalize()))
-}
-
-pub fn hash_tree(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<()> {
-    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
-    entries.sort_by_key(|e| e.file_name());
-    for entry in entries {
-        if entry.file_name() == ".git" {
-            continue;
-        }
-        let path = entry.path();
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            hash_tree(root, &path, hasher)?;
-        } else if kind.is_file() {
-            hasher.update(
-                path.strip_prefix(root)
-                    .unwrap_or(&path)
-                    .to_string_lossy()
-                    .as_bytes(),
-            );
-            hasher.update(fs::read(&path)?);
-        }
-    }
-    Ok(())
 }
 
 fn shell_quote(arg: &str) -> String {

@@ -12,7 +12,7 @@ use super::suite::outcome::{CaseResult, Status};
 
 /// One expectation and whether it held.
 #[derive(Debug, Clone, serde::Serialize)]
-pub struct Check {
+pub struct Expectation {
     pub case: String,
     pub variant: String,
     pub expected: String,
@@ -20,7 +20,11 @@ pub struct Check {
     pub held: bool,
 }
 
-pub fn baseline_checks(results: &[CaseResult], carried: &[String], variant: &str) -> Vec<Check> {
+pub fn baseline_checks(
+    results: &[CaseResult],
+    carried: &[String],
+    variant: &str,
+) -> Vec<Expectation> {
     results
         .iter()
         .map(|result| {
@@ -31,7 +35,7 @@ pub fn baseline_checks(results: &[CaseResult], carried: &[String], variant: &str
                 .collect();
             let observed = result.outcome.summary();
             if pinned.is_empty() {
-                return Check {
+                return Expectation {
                     case: result.name.clone(),
                     variant: variant.to_owned(),
                     expected: format!(
@@ -51,7 +55,7 @@ pub fn baseline_checks(results: &[CaseResult], carried: &[String], variant: &str
                 Some(text) => format!("fail with \"{text}\" ({carried_list} present)"),
                 None => format!("fail ({carried_list} present)"),
             };
-            Check {
+            Expectation {
                 case: result.name.clone(),
                 variant: variant.to_owned(),
                 expected,
@@ -75,10 +79,10 @@ pub fn fails_as_pinned(result: &CaseResult) -> bool {
     }
 }
 
-pub fn patched_checks(results: &[CaseResult], variant: &str) -> Vec<Check> {
+pub fn patched_checks(results: &[CaseResult], variant: &str) -> Vec<Expectation> {
     results
         .iter()
-        .map(|result| Check {
+        .map(|result| Expectation {
             case: result.name.clone(),
             variant: variant.to_owned(),
             expected: "pass".to_owned(),

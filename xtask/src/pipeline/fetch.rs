@@ -5,10 +5,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
+use sha2::{Digest, Sha256};
 use xshell::cmd;
 
 use super::Context;
-use crate::flags::TreeArgs;
 
 /// A pristine LuaJIT tree (the folder holding `src/` and `Makefile`).
 #[derive(Clone, serde::Serialize)]
@@ -24,12 +24,24 @@ pub struct Source {
     pub tag: String,
 }
 
-/// The tree the flags name: `--luajit-dir`, `--luajit-src`, or the pinned default.
-pub fn select(cx: &mut Context, tree: &TreeArgs) -> Result<Source> {
-    match (&tree.luajit_dir, &tree.luajit_src) {
-        (Some(dir), _) => local(dir),
-        (None, Some(version)) => published(cx, version),
-        (None, None) => vendored(cx),
+/// Which LuaJIT tree to work on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Tree {
+    /// The tree of the luajit-src version luajit-sys pins.
+    #[default]
+    Pinned,
+    /// A local tree (the folder holding src/ and Makefile).
+    Dir(PathBuf),
+    /// A published luajit-src version, e.g. 210.7.4+c6ffc14.
+    Published(String),
+}
+
+/// Finds the tree and checks that it is LuaJIT.
+pub fn select(cx: &mut Context, tree: &Tree) -> Result<Source> {
+    match tree {
+        Tree::Dir(dir) => local(dir),
+        Tree::Published(version) => published(cx, version),
+        Tree::Pinned => vendored(cx),
     }
 }
 
@@ -180,10 +192,8 @@ pub fn local(dir: &Path) -> Result<Source> {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned());
     // Named after the content, not the path: another tree at the same path
     // (or the same tree edited) gets its own build and stress folders.
-    use sha2::{Digest, Sha256};
     let mut hasher = Sha256::new();
-    super::build::hash_tree(&dir, &dir, &mut hasher)
-        .with_context(|| format!("cannot read {}", dir.display()))?;
+    hash_tree(&dir, &dir, &mut hasher).with_context(|| format!("cannot read {}", dir.display()))?;
     let hash = format!("{:x}", hasher.finalize());
     let label = match &git_commit {
         Some(commit) => format!("directory {} (git commit {commit})", dir.display()),
@@ -220,6 +230,32 @@ fn check_is_luajit(dir: &Path) -> Result<()> {
             dir.display(),
             absent.join(", ")
         );
+    }
+    Ok(())
+}
+
+/// Hashes every file under `dir` (but `.git`) by path relative to `root`
+/// and content, in name order.
+pub fn hash_tree(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<()> {
+    let mut entries: Vec<_> = fs::read_dir(dir)?.collect::<Result<_, _>>()?;
+    entries.sort_by_key(|e| e.file_name());
+    for entry in entries {
+        if entry.file_name() == ".git" {
+            continue;
+        }
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            hash_tree(root, &path, hasher)?;
+        } else if kind.is_file() {
+            hasher.update(
+                path.strip_prefix(root)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .as_bytes(),
+            );
+            hasher.update(fs::read(&path)?);
+        }
     }
     Ok(())
 }

@@ -1,5 +1,8 @@
-//! The steps every command is made of, in pipeline order:
-//! toolchain → fetch (find the LuaJIT tree) → patch → build → suite → report.
+//! The steps every command is made of, in pipeline order: toolchain →
+//! fetch (find the LuaJIT tree) → patch → build → suite → lso (the exhaustive
+//! check) → stress → mcode (the machine-code diff) → attribution → report;
+//! probe examines a deployed build instead. `cache` keeps the deterministic
+//! steps' results by content.
 
 pub mod attribution;
 pub mod build;
@@ -7,7 +10,7 @@ pub mod cache;
 pub mod expect;
 pub mod fetch;
 pub mod lso;
-pub mod mutants;
+pub mod mcode;
 pub mod patch;
 pub mod probe;
 pub mod report;
@@ -16,7 +19,6 @@ pub mod suite;
 pub mod sweep;
 pub mod toolchain;
 pub mod variants;
-pub mod workflows;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -106,21 +108,21 @@ pub fn cargo() -> String {
 }
 
 /// Prints a step's start and returns a guard that prints its duration.
-pub fn step(what: impl Into<String>) -> Step {
+pub fn step(what: impl Into<String>) -> Timer {
     let what = what.into();
     eprintln!("==> {what}");
-    Step {
+    Timer {
         what,
         started: Instant::now(),
     }
 }
 
-pub struct Step {
+pub struct Timer {
     what: String,
     started: Instant,
 }
 
-impl Step {
+impl Timer {
     pub fn done(self) -> f64 {
         let secs = self.started.elapsed().as_secs_f64();
         eprintln!("    {} done in {secs:.1} s", self.what);

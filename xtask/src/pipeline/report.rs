@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
-use super::expect::Check;
+use super::expect::Expectation;
 use super::fetch::Source;
 use super::stress::StressReport;
 use super::suite::outcome::{CaseResult, LsoReport, Outcome};
@@ -27,12 +27,12 @@ pub struct Report {
     /// The stress runs, per variant.
     pub stress: Vec<StressReport>,
     /// The machine-code diff of the default workload.
-    pub mcode: Option<crate::mcode_diff::McodeDiff>,
+    pub mcode: Option<crate::pipeline::mcode::McodeDiff>,
     /// The checks after each patch of the series in turn.
     pub attribution: Option<super::attribution::Attribution>,
     /// What the exhaustive check cannot see and which check covers it.
     pub lso_limits: String,
-    pub checks: Vec<Check>,
+    pub checks: Vec<Expectation>,
     pub timings: Vec<(String, f64)>,
     /// Steps whose results were reused from an earlier run with the same
     /// inputs, with the time they took then.
@@ -170,7 +170,7 @@ impl Report {
                 cells.join(" | ")
             ));
         }
-        let failed: Vec<&Check> = self.checks.iter().filter(|c| !c.held).collect();
+        let failed: Vec<&Expectation> = self.checks.iter().filter(|c| !c.held).collect();
         if failed.is_empty() {
             md.push_str(&format!("\nAll {} expectations held.\n", self.checks.len()));
         } else {
@@ -256,7 +256,7 @@ impl Report {
              function and judged by decoding the words with yaxpeax-arm.\n\n",
         );
         if !self.lso_limits.is_empty() {
-            md.push_str(&format!("What it cannot see: {}\n\n", self.lso_limits));
+            md.push_str(&format!("**What it cannot see.** {}\n\n", self.lso_limits));
         }
         let variants: Vec<&str> = self.lso.iter().map(|(v, _)| v.as_str()).collect();
         md.push_str(&format!(

@@ -9,12 +9,12 @@ use xshell::cmd;
 
 use sha2::{Digest, Sha256};
 
-use super::build::{Built, hash_tree};
+use super::build::Built;
 use super::cache::{Key, cached};
+use super::fetch::hash_tree;
 use super::{Context, TARGET, cargo};
 
-#[path = "../../../tests/src/outcome.rs"]
-pub mod outcome;
+pub use contract::outcome;
 
 use outcome::{CaseResult, Comparison, LsoReport, Outcome};
 

@@ -309,7 +309,8 @@ fn loads_as_libclang(path: &Path) -> bool {
     }
 }
 
-fn in_path(program: &str) -> bool {
+/// Whether `program` is an executable file in a folder of `PATH`.
+pub fn in_path(program: &str) -> bool {
     std::env::var_os("PATH")
         .map(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
         .unwrap_or(false)

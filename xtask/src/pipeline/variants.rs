@@ -13,7 +13,6 @@ use super::build::{Built, VariantSpec, prepare_and_build};
 use super::fetch::{self, Source};
 use super::patch::{Patch, PatchState, Series};
 use super::{Context, step, suite};
-use crate::flags::PairArgs;
 
 pub const BASELINE: &str = "baseline";
 pub const PATCHED: &str = "patched";
@@ -107,7 +106,15 @@ impl Pair {
     }
 }
 
-pub fn prepare_pair(cx: &mut Context, args: &PairArgs) -> Result<Pair> {
+/// A tree and the patch series to verify on it.
+#[derive(Debug, Clone, Default)]
+pub struct PairChoice {
+    pub tree: fetch::Tree,
+    /// The series' folder; default: the project's patches/.
+    pub patches: Option<PathBuf>,
+}
+
+pub fn prepare_pair(cx: &mut Context, args: &PairChoice) -> Result<Pair> {
     let mut timings = Vec::new();
     let timer = step("finding the LuaJIT tree and the patch series");
     let source = fetch::select(cx, &args.tree)?;
@@ -261,10 +268,7 @@ pub fn without(cx: &mut Context, pair: &Pair, patch: &Patch) -> Result<Variant> 
 
 /// One tree as it is, for the commands that check a single tree. The
 /// default tree is built as the baseline, so it is shared with `verify`.
-pub fn single(
-    cx: &mut Context,
-    tree: &crate::flags::TreeArgs,
-) -> Result<(Source, String, Variant)> {
+pub fn single(cx: &mut Context, tree: &fetch::Tree) -> Result<(Source, String, Variant)> {
     let source = fetch::select(cx, tree)?;
     let name = if source.tag.is_empty() {
         BASELINE

@@ -17,18 +17,18 @@ use crate::pipeline::suite::outcome::{CaseResult, Comparison, Status};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Verdict {
+pub enum Answer {
     Affected,
     NotAffected,
     CouldNotTell,
 }
 
-impl Verdict {
+impl Answer {
     pub fn label(self) -> &'static str {
         match self {
-            Verdict::Affected => "affected",
-            Verdict::NotAffected => "not affected",
-            Verdict::CouldNotTell => "could not tell",
+            Answer::Affected => "affected",
+            Answer::NotAffected => "not affected",
+            Answer::CouldNotTell => "could not tell",
         }
     }
 }
@@ -36,7 +36,7 @@ impl Verdict {
 #[derive(Debug, Clone, Serialize)]
 pub struct IssueFinding {
     pub issue: String,
-    pub verdict: Verdict,
+    pub verdict: Answer,
     /// One sentence: which case did what, or why there is no answer.
     pub why: String,
     /// The cases pinning the issue and how each ended.
@@ -120,12 +120,12 @@ pub fn judge(
         .iter()
         .map(|issue| by_cases(issue, cases, jit_on))
         .collect();
-    let any_affected = findings.iter().any(|f| f.verdict == Verdict::Affected);
+    let any_affected = findings.iter().any(|f| f.verdict == Answer::Affected);
     if !stress.differences.is_empty() && !any_affected {
         let first = &stress.differences[0];
         for finding in &mut findings {
-            if finding.verdict == Verdict::NotAffected {
-                finding.verdict = Verdict::CouldNotTell;
+            if finding.verdict == Answer::NotAffected {
+                finding.verdict = Answer::CouldNotTell;
                 finding.why = format!(
                     "{}, but {} of {} stress programs differ between the JIT and the interpreter (first: {}: {}), and without a patched build to compare with they cannot be told apart from this issue",
                     finding.why,
@@ -162,7 +162,7 @@ fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
     };
     if pinning.is_empty() {
         return finding(
-            Verdict::CouldNotTell,
+            Answer::CouldNotTell,
             "no regression case in tests/cases pins it".to_owned(),
         );
     }
@@ -172,7 +172,7 @@ fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
             .iter()
             .map(|e| format!("{}: {}", e.case, e.outcome))
             .collect();
-        return finding(Verdict::Affected, list.join("; "));
+        return finding(Answer::Affected, list.join("; "));
     }
     let other: Vec<String> = evidence
         .iter()
@@ -187,11 +187,11 @@ fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
         })
         .collect();
     if !other.is_empty() {
-        return finding(Verdict::CouldNotTell, other.join("; "));
+        return finding(Answer::CouldNotTell, other.join("; "));
     }
     if !jit_on {
         return finding(
-            Verdict::CouldNotTell,
+            Answer::CouldNotTell,
             "its cases pass, but the JIT is off in this build (jit.status() is false), so no machine code was emitted to show the defect".to_owned(),
         );
     }
@@ -200,7 +200,7 @@ fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
     } else {
         format!("all {} of its cases pass", pinning.len())
     };
-    finding(Verdict::NotAffected, why)
+    finding(Answer::NotAffected, why)
 }
 
 #[cfg(test)]
@@ -250,7 +250,7 @@ mod tests {
         }
     }
 
-    fn verdicts(findings: &[IssueFinding]) -> Vec<(&str, Verdict)> {
+    fn verdicts(findings: &[IssueFinding]) -> Vec<(&str, Answer)> {
         findings
             .iter()
             .map(|f| (f.issue.as_str(), f.verdict))
@@ -295,10 +295,10 @@ mod tests {
         assert_eq!(
             verdicts(&found),
             [
-                ("LuaJIT#1028", Verdict::Affected),
-                ("LuaJIT#1056", Verdict::CouldNotTell),
-                ("LuaJIT#1075", Verdict::Affected),
-                ("LuaJIT#9999", Verdict::CouldNotTell),
+                ("LuaJIT#1028", Answer::Affected),
+                ("LuaJIT#1056", Answer::CouldNotTell),
+                ("LuaJIT#1075", Answer::Affected),
+                ("LuaJIT#9999", Answer::CouldNotTell),
             ]
         );
         assert!(
@@ -324,16 +324,16 @@ mod tests {
         assert_eq!(
             verdicts(&clean),
             [
-                ("LuaJIT#1028", Verdict::NotAffected),
-                ("LuaJIT#1056", Verdict::NotAffected)
+                ("LuaJIT#1028", Answer::NotAffected),
+                ("LuaJIT#1056", Answer::NotAffected)
             ]
         );
         let unexplained = judge(issues, &cases, &sample(2), true);
         assert_eq!(
             verdicts(&unexplained),
             [
-                ("LuaJIT#1028", Verdict::CouldNotTell),
-                ("LuaJIT#1056", Verdict::CouldNotTell)
+                ("LuaJIT#1028", Answer::CouldNotTell),
+                ("LuaJIT#1056", Answer::CouldNotTell)
             ]
         );
         assert!(
@@ -342,7 +342,7 @@ mod tests {
             unexplained[0].why
         );
         let jit_off = judge(issues, &cases, &sample(0), false);
-        assert!(jit_off.iter().all(|f| f.verdict == Verdict::CouldNotTell));
+        assert!(jit_off.iter().all(|f| f.verdict == Answer::CouldNotTell));
     }
 
     #[test]
@@ -355,8 +355,8 @@ mod tests {
         assert_eq!(
             verdicts(&found),
             [
-                ("LuaJIT#1028", Verdict::NotAffected),
-                ("LuaJIT#1056", Verdict::Affected)
+                ("LuaJIT#1028", Answer::NotAffected),
+                ("LuaJIT#1056", Answer::Affected)
             ]
         );
     }

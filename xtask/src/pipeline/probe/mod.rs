@@ -24,8 +24,7 @@ use elf::Kind;
 use exec::Runner;
 use judge::{IssueFinding, StressSample};
 
-#[path = "../../../../tests/src/case.rs"]
-pub mod case;
+pub use contract::case;
 
 /// Time limit of one case; the suite gives cases the same.
 const CASE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -62,7 +61,7 @@ pub struct ProbeReport {
 }
 
 impl ProbeReport {
-    pub fn with_verdict(&self, verdict: judge::Verdict) -> Vec<String> {
+    pub fn with_verdict(&self, verdict: judge::Answer) -> Vec<String> {
         self.issues
             .iter()
             .filter(|f| f.verdict == verdict)

@@ -3,6 +3,7 @@
 //! reproducer.
 
 pub mod generate;
+mod print;
 pub mod reach;
 pub mod shrink;
 
@@ -17,12 +18,13 @@ use super::cache::{Key, cached_if};
 use super::suite::outcome::{Comparison, Status};
 use super::{Context, suite};
 use generate::{Program, Rng};
+pub use print::print;
 
 /// Programs in a default run: enough for about 2,000 traces per build.
 pub const DEFAULT_COUNT: u32 = 300;
 pub const DEFAULT_SEED: u64 = 1;
 /// The time limit of a program in a run, in seconds.
-const RUN_TIMEOUT: f64 = 20.0;
+pub const RUN_TIMEOUT: f64 = 20.0;
 /// Wall time shrinking may take per finding and per run: a finding that
 /// crashes or hangs makes every candidate slow, and the verdict must not
 /// wait on an optional reproducer.
@@ -667,34 +669,6 @@ pub fn carried_found(report: &StressReport, carried: &[String]) -> Vec<(String, 
             (issue.clone(), found)
         })
         .collect()
-}
-
-/// Runs the first `count` programs of `seed` twice on one build and tells
-/// whether both runs agree in everything but timing: statuses, values,
-/// errors and traces compiled.
-pub fn deterministic(
-    cx: &mut Context,
-    variant: &str,
-    suite_bin: &Path,
-    seed: u64,
-    count: u32,
-) -> Result<bool> {
-    let dir = cx
-        .target_dir()
-        .join("stress")
-        .join(variant)
-        .join("determinism");
-    write_programs(&dir, Plan::whole(seed, count))?;
-    let mut runs = Vec::new();
-    for _ in 0..2 {
-        let mut comparisons = suite::run_compare(cx, suite_bin, &dir, RUN_TIMEOUT)?;
-        for comparison in &mut comparisons {
-            comparison.jit.millis = 0;
-            comparison.interpreter.millis = 0;
-        }
-        runs.push(comparisons);
-    }
-    Ok(runs[0] == runs[1])
 }
 
 #[cfg(test)]

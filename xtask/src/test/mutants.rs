@@ -7,22 +7,45 @@ use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 
-use super::build::Built;
-use super::patch::copy_tree;
-use super::suite::outcome::LsoReport;
+use super::{Trial, expect};
+
 use lso_check::Domain;
 
-use super::Context;
-use super::lso::Engine;
+use crate::pipeline::Context;
+use crate::pipeline::build::Built;
+use crate::pipeline::lso::{self, Engine};
+use crate::pipeline::patch::copy_tree;
+use crate::pipeline::suite::outcome::LsoReport;
 
 const EMITTER: &str = "src/lj_emit_arm64.h";
 
+#[derive(Clone)]
 pub struct Mutant {
     /// The defect class the check must report.
     pub class: String,
     pub description: String,
     pub find: String,
     pub replace: String,
+}
+
+/// One check a seeded defect: reported in its class.
+pub fn checks(root: &Path) -> Result<Vec<Trial>> {
+    let mutants = load(&root.join("tests/lso_mutants.txt"))?;
+    Ok(mutants
+        .into_iter()
+        .enumerate()
+        .map(|(index, mutant)| {
+            let asserts = format!("{}: reported as {}", mutant.description, mutant.class);
+            Trial::new(format!("lso/mutant-{:02}", index + 1), asserts, move |fx| {
+                let (cx, pair) = fx.pair()?;
+                let report = check(cx, &pair.patched.built, index, &mutant)?;
+                Ok(expect(
+                    report.defects.iter().any(|c| c.class == mutant.class),
+                    || format!("reported: {:?}", super::lso::class_names(&report)),
+                ))
+            })
+        })
+        .collect())
 }
 
 pub fn load(path: &Path) -> Result<Vec<Mutant>> {
@@ -84,7 +107,7 @@ pub fn check(cx: &mut Context, base: &Built, index: usize, mutant: &Mutant) -> R
             base.name
         ),
     }
-    let fingerprint = super::cache::Key::new("mutant")
+    let fingerprint = crate::pipeline::cache::Key::new("mutant")
         .text("base", &base.fingerprint)
         .text("find", &mutant.find)
         .text("replace", &mutant.replace)
@@ -96,5 +119,5 @@ pub fn check(cx: &mut Context, base: &Built, index: usize, mutant: &Mutant) -> R
         rebuilt: true,
         seconds: 0.0,
     };
-    super::lso::check(cx, &name, &built, None, Domain::Window, Engine::Auto)
+    lso::check(cx, &name, &built, None, Domain::Window, Engine::Auto)
 }

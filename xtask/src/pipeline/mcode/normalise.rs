@@ -20,7 +20,7 @@ use anyhow::Result;
 use yaxpeax_arch::{Decoder, U8Reader};
 use yaxpeax_arm::armv8::a64::{InstDecoder, Instruction, Opcode, Operand, SizeCode};
 
-use super::capture::{Capture, Trace, parse_hex};
+use contract::capture::{Capture, Trace, parse_hex};
 
 /// What the addresses in a capture can point to.
 #[derive(Debug, Default, Clone)]

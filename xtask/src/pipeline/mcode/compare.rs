@@ -10,8 +10,8 @@ use anyhow::{Context as _, Result};
 use serde::Serialize;
 use similar::{Algorithm, DiffOp, DiffTag, TextDiff, capture_diff_slices, group_diff_ops};
 
-use super::capture::{Capture, Trace};
 use super::normalise::{Known, trace_lines};
+use contract::capture::{Capture, Trace};
 
 /// Lines of context in the unified diffs.
 const CONTEXT: usize = 3;
@@ -55,6 +55,15 @@ pub enum SiteClass {
     /// The baseline's LDP/STP touches exactly the addresses the patched
     /// build's plain accesses do: a right fusion the series no longer makes.
     FusionGivenUp,
+    /// The baseline's LDP/STP joins an access from across a label or
+    /// another instruction to its neighbour; the patched build makes the
+    /// same accesses, each where its own instructions put it. How a fix
+    /// that moves a store off a branch target (LuaJIT#1057's) shows.
+    FusionAcrossLabelCorrected,
+    /// The trace makes the same loads and stores on both builds, each
+    /// between the same instructions, in another order, and no two accesses
+    /// to one address change places.
+    Reordered,
     Unexplained,
 }
 
@@ -68,6 +77,8 @@ impl SiteClass {
         match self {
             SiteClass::MisfusionCorrected => "baseline mis-fusion corrected",
             SiteClass::FusionGivenUp => "legal fusion given up",
+            SiteClass::FusionAcrossLabelCorrected => "baseline fusion across a label corrected",
+            SiteClass::Reordered => "same accesses reordered",
             SiteClass::Unexplained => "UNEXPLAINED",
         }
     }
@@ -183,7 +194,16 @@ pub fn compare_lines(
             note: None,
         };
     }
-    let sites = sites(baseline, patched);
+    let mut sites = sites(baseline, patched);
+    if sites.iter().any(|s| !s.explained)
+        && let Some((class, reason)) = reordering(baseline, patched)
+    {
+        for site in sites.iter_mut().filter(|s| !s.explained) {
+            site.class = class;
+            site.explained = true;
+            site.reason = reason.to_owned();
+        }
+    }
     let explained = sites.iter().all(|site| site.explained);
     TraceResult {
         trace,
@@ -194,6 +214,129 @@ pub fn compare_lines(
         explained,
         note: None,
     }
+}
+
+/// Direction, register, base and offset of one access.
+type AccessKey = (bool, String, String, i64);
+
+/// A memory access of any width, for telling reorderings apart: direction,
+/// register, base and offset, whether it is half of a pair, and the run of
+/// accesses it sits in (runs are cut by every other instruction and label).
+#[derive(Debug, Clone)]
+struct Placed {
+    key: AccessKey,
+    pair: bool,
+    run: usize,
+}
+
+/// A line as memory accesses: LDR/STR/LDP/STP as `accesses` reads them,
+/// plus byte and halfword loads and stores.
+fn memory_accesses(line: &str) -> Option<(bool, Vec<AccessKey>)> {
+    let as_keys = |(pair, list): (bool, Vec<Access>)| {
+        let keys = list
+            .into_iter()
+            .map(|a| (a.load, a.reg, a.base, a.offset))
+            .collect();
+        (pair, keys)
+    };
+    if let Some(found) = accesses(line) {
+        return Some(as_keys(found));
+    }
+    let (mnemonic, rest) = line.split_once(' ')?;
+    let load = match mnemonic {
+        "ldrb" | "ldrh" | "ldurb" | "ldurh" => true,
+        "strb" | "strh" | "sturb" | "sturh" => false,
+        _ => return None,
+    };
+    let (register, address) = rest.split_once(", [")?;
+    let address = address.strip_suffix(']')?;
+    let (base, offset) = match address.split_once(", #") {
+        Some((base, offset)) => (base, offset.parse().ok()?),
+        None => (address, 0),
+    };
+    Some((
+        false,
+        vec![(
+            load,
+            format!("{mnemonic}:{register}"),
+            base.to_owned(),
+            offset,
+        )],
+    ))
+}
+
+/// Every access of a trace with its run, and the other lines in order.
+fn placed(lines: &[String]) -> (Vec<Placed>, Vec<String>, Vec<String>) {
+    let (mut accesses, mut others, mut pairs) = (Vec::new(), Vec::new(), Vec::new());
+    for line in lines {
+        let line = line.trim();
+        match memory_accesses(line) {
+            Some((pair, keys)) => {
+                if pair {
+                    pairs.push(line.to_owned());
+                }
+                accesses.extend(keys.into_iter().map(|key| Placed {
+                    key,
+                    pair,
+                    run: others.len(),
+                }));
+            }
+            None => others.push(line.to_owned()),
+        }
+    }
+    (accesses, others, pairs)
+}
+
+/// Whether two versions of a trace differ only in where their memory
+/// accesses sit: every other line the same and in the same order, the same
+/// accesses, the same order of accesses to each address, no LDP/STP on the
+/// patched side the baseline lacks. Then either every access stays in its
+/// run (a reordering), or the ones that leave it are halves of a baseline
+/// pair: the baseline fused across the instructions between them.
+fn reordering(baseline: &[String], patched: &[String]) -> Option<(SiteClass, &'static str)> {
+    let (base, base_others, base_pairs) = placed(baseline);
+    let (patch, patch_others, patch_pairs) = placed(patched);
+    if base_others != patch_others || patch_pairs.iter().any(|p| !base_pairs.contains(p)) {
+        return None;
+    }
+    let per_address = |side: &[Placed]| {
+        let mut map: BTreeMap<(String, i64), Vec<(bool, String)>> = BTreeMap::new();
+        for a in side {
+            let (load, reg, base, offset) = a.key.clone();
+            map.entry((base, offset)).or_default().push((load, reg));
+        }
+        map
+    };
+    if per_address(&base) != per_address(&patch) {
+        return None;
+    }
+    // Same accesses in the same order per address: match the n-th access to
+    // an address on one side with the n-th on the other.
+    let mut moved_out_of_pairs = 0;
+    for b in &base {
+        let nth = base
+            .iter()
+            .filter(|x| x.key == b.key)
+            .position(|x| std::ptr::eq(x, b))?;
+        let p = patch.iter().filter(|x| x.key == b.key).nth(nth)?;
+        if p.run != b.run {
+            if !b.pair {
+                return None;
+            }
+            moved_out_of_pairs += 1;
+        }
+    }
+    Some(if moved_out_of_pairs > 0 {
+        (
+            SiteClass::FusionAcrossLabelCorrected,
+            "the baseline's LDP/STP joins an access from across a label or another instruction; the patched build makes the same accesses, each between its own instructions",
+        )
+    } else {
+        (
+            SiteClass::Reordered,
+            "the same loads and stores between the same instructions, in another order; no two accesses to one address change places",
+        )
+    })
 }
 
 /// A unified diff with a little context.
@@ -717,7 +860,7 @@ mod tests {
 
     fn capture(traces: Vec<Trace>) -> Capture {
         Capture {
-            format: super::super::capture::FORMAT.to_owned(),
+            format: contract::capture::FORMAT.to_owned(),
             script: "t.lua".to_owned(),
             error: None,
             exit: None,
@@ -785,5 +928,58 @@ mod tests {
                 .iter()
                 .all(|r| r.status == TraceStatus::Identical && r.diff.is_empty())
         );
+    }
+
+    #[test]
+    fn a_pair_across_the_barrier_label_split_is_a_corrected_fusion() {
+        let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+        // LuaJIT#1057's fix: the 8-byte gclist store moves before the byte
+        // store, and the baseline's STP across the barrier's label is split.
+        let baseline = lines(
+            "str x24, [x22, #64]\nstrb w30, [x24, #8]\nL3:\nstp x23, x0, [x24, #24]\nldr x24, [x21, #16]",
+        );
+        let patched = lines(
+            "str x24, [x22, #64]\nstr x23, [x24, #24]\nstrb w30, [x24, #8]\nL3:\nstr x0, [x24, #32]\nldr x24, [x21, #16]",
+        );
+        let result = compare_lines(1, "trace 1".to_owned(), &baseline, &patched);
+        assert!(result.explained, "{result:?}");
+        assert!(
+            result
+                .sites
+                .iter()
+                .all(|s| s.class == SiteClass::FusionAcrossLabelCorrected),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn a_store_moved_past_a_byte_store_is_a_reordering() {
+        let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+        let baseline = lines("and w30, w30, #4\nstrb w30, [x24, #8]\nstr x20, [x24, #24]\nL2:");
+        let patched = lines("and w30, w30, #4\nstr x20, [x24, #24]\nstrb w30, [x24, #8]\nL2:");
+        let result = compare_lines(1, "trace 1".to_owned(), &baseline, &patched);
+        assert!(result.explained, "{result:?}");
+        assert!(
+            result.sites.iter().all(|s| s.class == SiteClass::Reordered),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn swapping_two_stores_to_one_address_is_not_a_reordering() {
+        let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+        let baseline = lines("str x1, [x19, #8]\nstr x2, [x19, #8]");
+        let patched = lines("str x2, [x19, #8]\nstr x1, [x19, #8]");
+        let result = compare_lines(1, "trace 1".to_owned(), &baseline, &patched);
+        assert!(!result.explained, "{result:?}");
+    }
+
+    #[test]
+    fn a_moved_instruction_that_is_no_access_is_not_a_reordering() {
+        let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
+        let baseline = lines("add x1, x1, #1\nstr x1, [x19, #8]");
+        let patched = lines("str x1, [x19, #8]\nadd x1, x1, #1");
+        let result = compare_lines(1, "trace 1".to_owned(), &baseline, &patched);
+        assert!(!result.explained, "{result:?}");
     }
 }

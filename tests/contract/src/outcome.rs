@@ -1,7 +1,4 @@
-//! What one Lua run ended in, as exchanged between the suite binary and the xtask.
-//!
-//! The xtask runs on the host and cannot link LuaJIT for the target, so it
-//! includes this file by path instead of depending on the suite crate.
+//! What one Lua run ended in, as the suite reports it to the xtask.
 
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
-//! The capture file the suite writes after a workload (`suite capture`; the
-//! format is documented in tests/src/capture.rs), read back on the host.
+//! The capture file the suite writes after a workload (`suite capture`; how
+//! it is made is documented in tests/src/capture.rs), read back on the host.
 
 use std::path::Path;
 

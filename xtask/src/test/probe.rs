@@ -1,0 +1,132 @@
+//! `cargo xtask probe` on the default tree's builds: what the baseline
+//! carries comes out affected, nothing on the patched build, for the
+//! executable, a shared library built from the tree, and the dynamically
+//! linked executable found through --library-path; a program that is not
+//! LuaJIT is refused.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::{Held, Trial, expect};
+use crate::pipeline::Context;
+use crate::pipeline::probe::{self, ProbeReport, judge::Answer as Probed};
+use crate::pipeline::variants::{BASELINE, PATCHED, Variant};
+
+/// How the build is given to the probe.
+#[derive(Clone, Copy)]
+enum Form {
+    Executable,
+    SharedLibrary,
+    LinkedExecutable,
+}
+
+impl Form {
+    fn describe(self) -> &'static str {
+        match self {
+            Form::Executable => "executable",
+            Form::SharedLibrary => "shared library",
+            Form::LinkedExecutable => {
+                "executable linked to its library, found through --library-path"
+            }
+        }
+    }
+
+    fn slug(self) -> &'static str {
+        match self {
+            Form::Executable => "executable",
+            Form::SharedLibrary => "library",
+            Form::LinkedExecutable => "linked",
+        }
+    }
+}
+
+pub fn checks() -> Vec<Trial> {
+    let mut checks = Vec::new();
+    for variant in [BASELINE, PATCHED] {
+        for form in [
+            Form::Executable,
+            Form::SharedLibrary,
+            Form::LinkedExecutable,
+        ] {
+            let expected = if variant == BASELINE {
+                "what the baseline carries affected"
+            } else {
+                "none affected, every issue not affected"
+            };
+            checks.push(Trial::new(
+                format!("probe/{variant}-{}", form.slug()),
+                format!("{variant} {}: {expected}", form.describe()),
+                move |fx| {
+                    let (cx, pair) = fx.pair()?;
+                    let (built, carried) = if variant == BASELINE {
+                        (&pair.baseline, pair.carried.clone())
+                    } else {
+                        (&pair.patched, Vec::new())
+                    };
+                    let report = probe_form(cx, built, form)?;
+                    Ok(judged(&report, &carried))
+                },
+            ));
+        }
+    }
+    checks.push(Trial::new(
+        "probe/not-luajit",
+        "an aarch64 program that is not LuaJIT (the suite binary) is refused",
+        |fx| {
+            let (cx, pair) = fx.pair()?;
+            let suite = pair.patched.suite.clone();
+            let refused = probe::probe(cx, &suite, &[], 1);
+            Ok(expect(
+                refused.as_ref().is_err_and(|e| {
+                    e.to_string()
+                        .contains("does not run as a `luajit` executable")
+                }),
+                || match &refused {
+                    Ok(report) => format!("probed it: {:?}", report.with_verdict(Probed::Affected)),
+                    Err(error) => format!("error: {error:#}"),
+                },
+            ))
+        },
+    ));
+    checks
+}
+
+fn probe_form(cx: &mut Context, variant: &Variant, form: Form) -> Result<ProbeReport> {
+    let (path, library_path): (PathBuf, Vec<PathBuf>) = match form {
+        Form::Executable => (variant.built.dir.join("src/luajit"), Vec::new()),
+        Form::SharedLibrary => (probe::shared::build_shared(cx, &variant.built)?, Vec::new()),
+        Form::LinkedExecutable => {
+            // The dynamic build's `luajit` needs its library by soname,
+            // which only --library-path can supply here.
+            let library = probe::shared::build_shared(cx, &variant.built)?;
+            let lib_dir = library.with_file_name("probe-lib");
+            std::fs::create_dir_all(&lib_dir)?;
+            let soname = lib_dir.join("libluajit-5.1.so.2");
+            let _ = std::fs::remove_file(&soname);
+            std::fs::copy(&library, &soname)?;
+            (library.with_file_name("luajit"), vec![lib_dir])
+        }
+    };
+    probe::probe(cx, &path, &library_path, probe::DEFAULT_COUNT)
+}
+
+/// The affected issues are exactly `carried`; with nothing carried, every
+/// issue is not affected.
+fn judged(report: &ProbeReport, carried: &[String]) -> Held {
+    let affected = report.with_verdict(Probed::Affected);
+    let not_affected = report.with_verdict(Probed::NotAffected);
+    let held = if carried.is_empty() {
+        affected.is_empty() && not_affected.len() == report.issues.len()
+    } else {
+        affected == carried
+    };
+    expect(held, || {
+        report
+            .issues
+            .iter()
+            .map(|f| format!("{} {}: {}", f.issue, f.verdict.label(), f.why))
+            .collect::<Vec<_>>()
+            .join("\n")
+    })
+}

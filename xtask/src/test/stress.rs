@@ -1,0 +1,178 @@
+//! The default stress run: on the baseline it finds a difference for every
+//! carried defect, traced to the patch that fixes it; on the patched build
+//! none; runs are repeatable, compile enough traces, shrink, and two merged
+//! shards give the whole run.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use super::{Held, Trial, expect};
+use crate::pipeline::Context;
+use crate::pipeline::stress::{
+    self, DEFAULT_SEED, Plan, RUN_TIMEOUT, Shard, StressReport, write_programs,
+};
+use crate::pipeline::suite;
+use crate::pipeline::variants::BASELINE;
+
+pub fn checks() -> Vec<Trial> {
+    vec![
+        Trial::new(
+            "stress/baseline-carried",
+            "baseline: for every carried defect, a difference the patch naming it fixes",
+            |fx| {
+                let (baseline, _, pair) = fx.stress()?;
+                let missing: Vec<String> = stress::carried_found(baseline, &pair.carried)
+                    .into_iter()
+                    .filter(|(_, found)| !found)
+                    .map(|(issue, _)| issue)
+                    .collect();
+                Ok(expect(missing.is_empty(), || {
+                    format!(
+                        "nothing fixed by the patch for {} among {} findings",
+                        missing.join(", "),
+                        baseline.findings.len()
+                    )
+                }))
+            },
+        ),
+        Trial::new(
+            "stress/traces",
+            "both builds compile at least 2000 traces",
+            |fx| {
+                let (baseline, patched, _) = fx.stress()?;
+                Ok(expect(
+                    baseline.traces >= 2000 && patched.traces >= 2000,
+                    || {
+                        format!(
+                            "baseline {} traces, patched {}",
+                            baseline.traces, patched.traces
+                        )
+                    },
+                ))
+            },
+        ),
+        Trial::new(
+            "stress/reach",
+            "every IR opcode that loads or stores through emit_lso is in some trace of the two runs",
+            |fx| {
+                let (baseline, patched, _) = fx.stress()?;
+                let missed: Vec<&String> = baseline
+                    .unreached
+                    .iter()
+                    .filter(|op| patched.unreached.contains(op))
+                    .collect();
+                Ok(expect(missed.is_empty(), || {
+                    format!("not reached: {missed:?}")
+                }))
+            },
+        ),
+        Trial::new("stress/patched-clean", "patched: no differences", |fx| {
+            let (_, patched, _) = fx.stress()?;
+            Ok(expect(patched.findings.is_empty(), || {
+                let seen: Vec<&String> = patched.findings.iter().map(|f| &f.difference).collect();
+                format!("{seen:?}")
+            }))
+        }),
+        Trial::new(
+            "stress/shrinks",
+            "baseline: a finding shrinks to at most 40 lines",
+            |fx| {
+                let (baseline, _, _) = fx.stress()?;
+                let short = baseline
+                    .findings
+                    .iter()
+                    .filter_map(|f| f.shrunk.as_ref())
+                    .any(|s| s.lines <= 40);
+                Ok(expect(short, || {
+                    "no shrunk reproducer that short".to_owned()
+                }))
+            },
+        ),
+        Trial::new(
+            "stress/repeatable",
+            "the same seed gives the same programs and results, run after run",
+            |fx| {
+                let (cx, pair) = fx.pair()?;
+                let suite = pair.baseline.suite.clone();
+                Ok(expect(deterministic(cx, &suite, 40)?, || {
+                    "two runs of 40 programs differ".to_owned()
+                }))
+            },
+        ),
+        Trial::new(
+            "stress/shards-merge",
+            "two shards of a run, merged, give the whole run's findings, traces and reach",
+            |fx| {
+                let (cx, pair) = fx.pair()?;
+                let suite = pair.baseline.suite.clone();
+                shards_merge_to_whole(cx, &suite)
+            },
+        ),
+    ]
+}
+
+/// Runs the first `count` programs of the default seed twice on one build
+/// and tells whether both runs agree in everything but timing: statuses,
+/// values, errors and traces compiled. Not cached: it is the cache's premise.
+fn deterministic(cx: &mut Context, suite_bin: &Path, count: u32) -> Result<bool> {
+    let dir = cx.target_dir().join("stress").join("determinism");
+    write_programs(&dir, Plan::whole(DEFAULT_SEED, count))?;
+    let mut runs = Vec::new();
+    for _ in 0..2 {
+        let mut comparisons = suite::run_compare(cx, suite_bin, &dir, RUN_TIMEOUT)?;
+        for comparison in &mut comparisons {
+            comparison.jit.millis = 0;
+            comparison.interpreter.millis = 0;
+        }
+        runs.push(comparisons);
+    }
+    Ok(runs[0] == runs[1])
+}
+
+/// Runs 40 programs on the baseline whole and as two shards, merges the
+/// shards and compares.
+fn shards_merge_to_whole(cx: &mut Context, suite: &Path) -> Result<Held> {
+    let whole = Plan::whole(DEFAULT_SEED, 40);
+    let all = stress::run_unshrunk(cx, BASELINE, suite, whole)?;
+    let mut shards = Vec::new();
+    for index in 1..=2 {
+        let plan = Plan {
+            shard: Shard { index, of: 2 },
+            ..whole
+        };
+        shards.push(stress::run_unshrunk(cx, BASELINE, suite, plan)?);
+    }
+    let merged = stress::merge(shards)?;
+    let key = |r: &StressReport| {
+        let findings: Vec<_> = r
+            .findings
+            .iter()
+            .map(|f| {
+                (
+                    f.index,
+                    f.program_seed,
+                    f.kind.clone(),
+                    f.difference.clone(),
+                )
+            })
+            .collect();
+        let reach: Vec<_> = r
+            .reach
+            .iter()
+            .map(|x| (x.opcode.clone(), x.traces))
+            .collect();
+        (r.programs, r.traces, findings, reach)
+    };
+    Ok(expect(key(&all) == key(&merged), || {
+        format!(
+            "whole: {} programs, {} traces, {} findings; merged: {} programs, {} traces, {} findings",
+            all.programs,
+            all.traces,
+            all.findings.len(),
+            merged.programs,
+            merged.traces,
+            merged.findings.len()
+        )
+    }))
+}
