@@ -120,6 +120,13 @@ impl PairArgs {
 pub struct Verify {
     #[command(flatten)]
     pub pair: PairArgs,
+    /// Stress programs to run on each variant.
+    #[arg(long, value_name = "N", default_value_t = crate::pipeline::stress::DEFAULT_COUNT)]
+    pub stress_count: u32,
+    /// Seed of the stress run, in hex (0x1) or decimal: the same seed gives
+    /// the same programs.
+    #[arg(long, value_name = "S", default_value = "0x1", value_parser = crate::pipeline::stress::parse_seed)]
+    pub stress_seed: u64,
 }
 
 #[derive(Args)]
@@ -194,8 +201,9 @@ pub struct McodeDiff {
 
 #[derive(Args)]
 pub struct Stress {
-    /// Seed of the run: the same seed gives the same programs.
-    #[arg(long, default_value_t = crate::pipeline::stress::DEFAULT_SEED)]
+    /// Seed of the run, in hex (0x1) or decimal: the same seed gives the
+    /// same programs.
+    #[arg(long, default_value = "0x1", value_parser = crate::pipeline::stress::parse_seed)]
     pub seed: u64,
     /// Number of programs.
     #[arg(long, default_value_t = crate::pipeline::stress::DEFAULT_COUNT)]

@@ -78,7 +78,7 @@ fn print(report: &ProbeReport) {
     }
     let s = &report.stress;
     println!(
-        "\nstress sample: {} programs (seed {}), {} traces, {} differ between the JIT and the interpreter",
+        "\nstress sample: {} programs (seed {:#x}), {} traces, {} differ between the JIT and the interpreter",
         s.programs,
         s.seed,
         s.traces,

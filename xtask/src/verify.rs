@@ -7,8 +7,9 @@ use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::expect::{self, Expectation};
 use crate::pipeline::report::{self, PatchInfo, Report, VariantInfo};
+use crate::pipeline::variants::Pair;
 use crate::pipeline::variants::{BASELINE, Mode, PATCHED, build_steps, prepare_pair};
-use crate::pipeline::{Context, attribution, lso, step, stress, suite};
+use crate::pipeline::{Context, attribution, build, lso, step, stress, suite, summary};
 
 pub fn run(args: flags::Verify) -> Result<Conclusion> {
     let mut cx = Context::new()?;
@@ -37,7 +38,7 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
         &mut cx,
         &pair,
         &steps,
-        stress::Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
+        stress::Plan::whole(args.stress_seed, args.stress_count),
     )?;
     pair.timings.push((
         "stress (both variants, shrinking, attribution)".to_owned(),
@@ -85,7 +86,14 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
         traces: patched_stress.traces,
         limits: &limits,
     };
-    let summary = verdict_text(&pair, &problems, baseline_failures, &checked);
+    let hazard = Hazard {
+        lso_inputs: patched_lso.hazards.iter().map(|c| c.count).sum(),
+        ldps: mcode.totals.equal_ldps_patched,
+        in_traces: mcode.totals.equal_ldp_traces_patched,
+        traces: mcode.totals.patched_traces,
+    };
+    let summary = verdict_text(&pair, &problems, baseline_failures, &checked, &hazard);
+    let headline = headline(&pair, &problems, baseline_failures, &checked, &hazard);
 
     let rows = report::case_rows(&[(BASELINE, &baseline), (PATCHED, &patched)]);
     println!();
@@ -102,10 +110,21 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
     stress::print(&patched_stress);
     println!("\nmachine code: {}", mcode.summary());
     let report = Report {
+        schema_version: report::SCHEMA_VERSION,
         verdict: report::Verdict {
             ok,
+            headline,
             summary: summary.clone(),
         },
+        identity: identity(&cx, &pair),
+        issues: summary::issue_evidence(
+            &issues_fixed(&pair),
+            &cases_dir,
+            &cx.root,
+            &baseline,
+            &patched,
+            Some(&mcode),
+        ),
         tree: pair.source.clone(),
         mode: pair.describe(),
         patches: pair
@@ -120,7 +139,15 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
                 state: state.to_owned(),
             })
             .collect(),
-        toolchain: cx.toolchain.versions.clone(),
+        toolchain: cx
+            .toolchain
+            .versions
+            .iter()
+            .map(|(name, value)| report::NameValue {
+                name: name.clone(),
+                value: value.clone(),
+            })
+            .collect(),
         variants: [&pair.baseline, &pair.patched]
             .iter()
             .map(|v| VariantInfo {
@@ -132,24 +159,46 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
             .collect(),
         cases: rows,
         lso: vec![
-            (BASELINE.to_owned(), baseline_lso),
-            (PATCHED.to_owned(), patched_lso),
+            report::VariantLso {
+                variant: BASELINE.to_owned(),
+                report: baseline_lso,
+            },
+            report::VariantLso {
+                variant: PATCHED.to_owned(),
+                report: patched_lso,
+            },
         ],
+        stress_buckets: [&baseline_stress, &patched_stress]
+            .iter()
+            .map(|run| report::VariantBuckets {
+                variant: run.variant.clone(),
+                buckets: stress::buckets(&run.findings),
+            })
+            .collect(),
         stress: vec![baseline_stress, patched_stress],
         mcode: Some(mcode),
         attribution: Some(attribution),
         lso_limits: limits.clone(),
         checks,
-        timings: pair.timings.clone(),
+        timings: pair
+            .timings
+            .iter()
+            .map(|(step, seconds)| report::Timing {
+                step: step.clone(),
+                seconds: *seconds,
+            })
+            .collect(),
         reused: cx.cache.reused.clone(),
-        reproduce: reproduce(&args.pair),
+        reproduce: reproduce(&args.pair, args.stress_seed, args.stress_count),
         commands: cx.commands.clone(),
+        root: cx.root.clone(),
     };
-    let (md, json) = report.write(&cx.target_dir().join("evidence"))?;
+    let written = report.write(&cx.target_dir().join("evidence"))?;
     println!(
-        "\n{summary}\nreport: {}\n        {}",
-        md.display(),
-        json.display()
+        "\n{summary}\nsummary: {}\nreport:  {}\n         {}",
+        written.summary.display(),
+        written.markdown.display(),
+        written.json.display()
     );
     Ok(if ok {
         Conclusion::Sound
@@ -247,6 +296,7 @@ fn verdict_text(
     problems: &[String],
     baseline_failures: usize,
     checked: &Checked,
+    hazard: &Hazard,
 ) -> String {
     let patches = pair.series.patches.len();
     let fixes = pair.carried.join(", ");
@@ -272,30 +322,133 @@ fn verdict_text(
     };
     if !problems.is_empty() {
         return format!(
-            "Not verified on {}{mode}: on the patched tree {}.",
+            "Not verified on {}{mode}: on the patched tree {}. {}",
+            pair.source.label,
+            problems.join("; "),
+            hazard.sentence()
+        );
+    }
+    if baseline_failures == 0 {
+        return format!(
+            "Not verified: the baseline of {}{mode} passes every regression case, so the suite shows no defect for the series to fix. {}",
+            pair.source.label,
+            hazard.sentence()
+        );
+    }
+    format!(
+        "The series ({patches} patches{applied}, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases and the patched tree passes all of them; its emit_lso has no defect over all {} inputs of the exhaustive check; its JIT agrees with its interpreter on {} stress programs ({} traces); its machine code differs from the baseline's only where LDP/STP fusion changes. That is what was checked, not proof that the tree is sound. {} {}",
+        pair.source.label,
+        checked.cases,
+        checked.lso_inputs,
+        checked.programs,
+        checked.traces,
+        hazard.sentence(),
+        checked.limits
+    )
+}
+
+/// The upstream issues the applied patches fix, each with its patch and
+/// upstream commit, in series order.
+fn issues_fixed(pair: &Pair) -> Vec<(String, Option<String>, Option<String>)> {
+    pair.carried
+        .iter()
+        .map(|issue| {
+            let patch = pair.series.patches.iter().find(|p| p.fixes.contains(issue));
+            (
+                issue.clone(),
+                patch.map(|p| p.name.clone()),
+                patch.and_then(|p| p.upstream.clone()),
+            )
+        })
+        .collect()
+}
+
+fn identity(cx: &Context, pair: &Pair) -> summary::Identity {
+    let (tree_commit, tree_commit_origin) = summary::tree_commit(&pair.source);
+    let lock = std::fs::read_to_string(cx.root.join("Cargo.lock")).unwrap_or_default();
+    let execution = cx
+        .toolchain
+        .versions
+        .iter()
+        .find(|(name, _)| name == "execution")
+        .map(|(_, value)| value.clone())
+        .unwrap_or_default();
+    summary::Identity {
+        tree: pair.source.label.clone(),
+        crate_version: pair.source.crate_version.clone(),
+        tree_commit,
+        tree_commit_origin,
+        build_flags: build::DETERMINISM_FLAGS.to_owned(),
+        execution: if execution.starts_with("native") {
+            summary::native_cpu()
+        } else {
+            execution
+        },
+        disassembler: summary::locked_version(&lock, "yaxpeax-arm")
+            .map_or("yaxpeax-arm (version not in Cargo.lock)".to_owned(), |v| {
+                format!("yaxpeax-arm {v}")
+            }),
+        toolkit_commit: summary::toolkit_commit(&cx.root),
+    }
+}
+
+/// The LDP hazard as measured: inputs of the exhaustive check and LDPs in
+/// the patched build's captured traces.
+struct Hazard {
+    lso_inputs: u64,
+    ldps: usize,
+    in_traces: usize,
+    traces: usize,
+}
+
+impl Hazard {
+    fn sentence(&self) -> String {
+        format!(
+            "An LDP whose two destinations are equal is CONSTRAINED UNPREDICTABLE in the architecture: the patched emit_lso still makes one for {} inputs (two loads into one register, the first dead), and {} such LDPs were found in {} of the {} traces captured on the patched build.",
+            self.lso_inputs, self.ldps, self.in_traces, self.traces
+        )
+    }
+}
+
+/// The verdict in one sentence, scoped to what was checked.
+fn headline(
+    pair: &Pair,
+    problems: &[String],
+    baseline_failures: usize,
+    checked: &Checked,
+    hazard: &Hazard,
+) -> String {
+    if !problems.is_empty() {
+        return format!(
+            "Not verified on {}: on the patched tree {}.",
             pair.source.label,
             problems.join("; ")
         );
     }
     if baseline_failures == 0 {
         return format!(
-            "Not verified: the baseline of {}{mode} passes every regression case, so the suite shows no defect for the series to fix.",
+            "Not verified: the baseline of {} passes every regression case, so the suite shows no defect for the series to fix.",
             pair.source.label
         );
     }
     format!(
-        "The series ({patches} patches{applied}, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases and the patched tree passes all of them; its emit_lso is right for all {} inputs of the exhaustive check; its JIT agrees with its interpreter on {} stress programs ({} traces); its machine code differs from the baseline's only where LDP/STP fusion changes. That is what was checked, not proof that the tree is sound. {}",
+        "Checked on {} with the series applied ({}): the baseline fails {baseline_failures} of {} regression cases and the patched build passes all, its emit_lso has no defect over {} inputs, its JIT agrees with its interpreter on {} stress programs, its machine code differs only in LDP/STP fusion, and its captured traces hold {} equal-register LDPs (CONSTRAINED UNPREDICTABLE) in {} traces.",
         pair.source.label,
+        pair.carried
+            .iter()
+            .map(|i| summary::github_issue(i))
+            .collect::<Vec<_>>()
+            .join(", "),
         checked.cases,
         checked.lso_inputs,
         checked.programs,
-        checked.traces,
-        checked.limits
+        hazard.ldps,
+        hazard.traces
     )
 }
 
 /// The commands that redo each part of the report, with the same tree and series.
-fn reproduce(args: &flags::PairArgs) -> Vec<(String, String)> {
+fn reproduce(args: &flags::PairArgs, seed: u64, count: u32) -> Vec<report::Redo> {
     let mut tree = String::new();
     if let Some(dir) = &args.tree.luajit_dir {
         tree.push_str(&format!(" --luajit-dir {}", dir.display()));
@@ -307,8 +460,18 @@ fn reproduce(args: &flags::PairArgs) -> Vec<(String, String)> {
     if let Some(patches) = &args.patches {
         pair.push_str(&format!(" --patches {}", patches.display()));
     }
-    vec![
-        ("everything".to_owned(), format!("cargo xtask verify{pair}")),
+    let mut stress_flags = String::new();
+    if (seed, count) != (stress::DEFAULT_SEED, stress::DEFAULT_COUNT) {
+        stress_flags = format!(
+            " --stress-count {count} --stress-seed {}",
+            stress::seed_text(seed)
+        );
+    }
+    let redo = vec![
+        (
+            "everything".to_owned(),
+            format!("cargo xtask verify{pair}{stress_flags}"),
+        ),
         (
             "one case on both variants".to_owned(),
             format!("cargo xtask run tests/cases/CASE.lua{pair}"),
@@ -324,14 +487,16 @@ fn reproduce(args: &flags::PairArgs) -> Vec<(String, String)> {
         (
             "the stress run of a variant".to_owned(),
             format!(
-                "cargo xtask stress --seed {} --count {} --luajit-dir target/luajit/VARIANT/tree",
-                stress::DEFAULT_SEED,
-                stress::DEFAULT_COUNT
+                "cargo xtask stress --seed {} --count {count} --luajit-dir target/luajit/VARIANT/tree",
+                stress::seed_text(seed)
             ),
         ),
         (
             "the machine-code diff".to_owned(),
             format!("cargo xtask mcode-diff{pair}"),
         ),
-    ]
+    ];
+    redo.into_iter()
+        .map(|(what, command)| report::Redo { what, command })
+        .collect()
 }

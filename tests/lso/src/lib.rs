@@ -23,7 +23,7 @@ use std::time::Instant;
 use access::{Access, Decoded, KINDS, Kind, decode};
 use harness::Emitted;
 pub use harness::Harness;
-pub use report::{Domain, LsoClass, LsoReport};
+pub use report::{Domain, LsoClass, LsoReport, NeverGiven};
 
 /// The checker's own source, for keys of cached results: a changed oracle
 /// or harness must not reuse what the old one computed.
@@ -418,6 +418,13 @@ fn direction(access: &Access) -> &'static str {
     if access.load { "a load" } else { "a store" }
 }
 
+/// A neighbour emit_lso never emits, so no caller gives it as the previous
+/// word: the LDUR/STUR form at an offset the scaled LDR/STR form encodes
+/// (aligned and non-negative; every such S9 offset is in the U12 range).
+fn never_given(prev: &Access) -> bool {
+    prev.unscaled && prev.offset >= 0 && prev.offset % prev.size as i64 == 0
+}
+
 /// Legal to fuse: what the emitter should fuse (and so may miss).
 fn fusable(first: &Access, second: &Access) -> bool {
     let size = first.size as i64;
@@ -480,6 +487,7 @@ struct Tally {
     defects: BTreeMap<&'static str, ClassTally>,
     hazards: BTreeMap<&'static str, ClassTally>,
     missed: ClassTally,
+    never_given: NeverGiven,
 }
 
 impl Tally {
@@ -501,7 +509,10 @@ impl Tally {
         };
         match judge(first, prev, at_loop, emitted) {
             Verdict::Separate => {}
-            Verdict::Fused => self.fused += 1,
+            Verdict::Fused => match decode(prev) {
+                Decoded::Single(second) if never_given(&second) => self.never_given.fused += 1,
+                _ => self.fused += 1,
+            },
             Verdict::Defect { class, why } => {
                 self.defects.entry(class).or_default().add(1, example(&why))
             }
@@ -522,7 +533,9 @@ impl Tally {
         let Decoded::Single(second) = decode(prev) else {
             return;
         };
-        if fusable(&first, &second) {
+        if fusable(&first, &second) && never_given(&second) {
+            self.never_given.unfused += 1;
+        } else if fusable(&first, &second) {
             self.missed.add(
                 1,
                 Some((
@@ -543,6 +556,8 @@ impl Tally {
             self.hazards.entry(class).or_default().merge(part);
         }
         self.missed.merge(other.missed);
+        self.never_given.fused += other.never_given.fused;
+        self.never_given.unfused += other.never_given.unfused;
     }
 
     fn into_report(self, millis: u64) -> LsoReport {
@@ -560,6 +575,7 @@ impl Tally {
             defects: order(self.defects),
             hazards: order(self.hazards),
             missed_fusions: self.missed.finish("missed fusion"),
+            never_given: self.never_given,
             millis,
         }
     }
@@ -588,5 +604,62 @@ fn upstream(class: &str) -> Option<&'static str> {
         "misaligned pair" => Some("LuaJIT#1056"),
         "invalid encoding" => Some("LuaJIT#1028"),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn str_x() -> &'static Kind {
+        KINDS
+            .iter()
+            .find(|k| k.name == "str x")
+            .expect("str x is a kind")
+    }
+
+    /// `stp x30, x0, [x19, #offset]`, the pair of `str x30` at `offset`
+    /// and `str x0` right after it.
+    fn stp(offset: i64) -> u32 {
+        0xa900_0000 | (((offset / 8) as u32 & 0x7f) << 15) | (19 << 5) | 30
+    }
+
+    #[test]
+    fn neighbours_no_caller_gives_are_counted_apart() {
+        let kind = str_x();
+        let mut tally = Tally::default();
+        let first = kind.access(30, 19, 8);
+        let fused = Emitted {
+            words: [stp(8), 0],
+            len: 1,
+        };
+        // The same pair, its neighbour written in each form.
+        tally.judge(first, kind.encode_u12(0, 19, 16), false, fused);
+        tally.judge(first, kind.encode_s9(0, 19, 16), false, fused);
+        assert_eq!((tally.fused, tally.never_given.fused), (1, 1));
+
+        // Left unfused: at +16 in the S9 form no caller gives it; at -8
+        // only the S9 form exists, so that is a missed fusion.
+        tally.unfused(first, kind.encode_s9(0, 19, 16));
+        tally.unfused(kind.access(30, 19, 0), kind.encode_s9(0, 19, -8));
+        assert_eq!(tally.never_given.unfused, 1);
+        assert_eq!(tally.missed.count, 1);
+
+        let report = tally.into_report(0);
+        assert_eq!(
+            (
+                report.fused,
+                report.never_given,
+                report.missed_fusions.count
+            ),
+            (
+                1,
+                NeverGiven {
+                    fused: 1,
+                    unfused: 1
+                },
+                1
+            )
+        );
     }
 }

@@ -55,7 +55,8 @@ impl std::fmt::Display for Domain {
 pub struct LsoReport {
     /// Calls of emit_lso made, one per input.
     pub cases: u64,
-    /// Inputs that were fused into one LDP/STP with the right effect.
+    /// Inputs that were fused into one LDP/STP with the right effect,
+    /// not counting those in `never_given`.
     pub fused: u64,
     /// Wrong results, by class. Empty when the emitter is right everywhere.
     pub defects: Vec<LsoClass>,
@@ -64,8 +65,24 @@ pub struct LsoReport {
     /// from the defects because they need such a caller to matter.
     pub hazards: Vec<LsoClass>,
     /// Legal pairs left as two instructions: information, not a defect.
+    /// Pairs whose neighbour no caller gives are in `never_given` instead.
     pub missed_fusions: LsoClass,
+    /// Legal pairs whose neighbour is in the LDUR/STUR form at an aligned,
+    /// non-negative offset: emit_lso writes such an access in the LDR/STR
+    /// form, so it never sees this word as its neighbour. Counted apart so
+    /// that a tree that stops fusing them does not read as losing fusions.
+    #[serde(default)]
+    pub never_given: NeverGiven,
     pub millis: u64,
+}
+
+/// The legal pairs of inputs no caller gives emit_lso, by what it did with them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct NeverGiven {
+    /// Fused into one LDP/STP with the right effect.
+    pub fused: u64,
+    /// Left as two instructions.
+    pub unfused: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

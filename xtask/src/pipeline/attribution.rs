@@ -19,20 +19,78 @@ pub struct Attribution {
     /// The columns: baseline, after each patch, patched.
     pub steps: Vec<Step>,
     /// Per case, its outcome at each step.
-    pub cases: Vec<(String, Vec<String>)>,
+    pub cases: Vec<CaseSteps>,
     /// Per defect class of the exhaustive check, its count at each step.
-    pub lso: Vec<(String, Vec<u64>)>,
+    pub lso: Vec<ClassSteps>,
     /// Per baseline stress finding, whether it still differs at each step.
-    pub stress: Vec<(String, Vec<bool>)>,
+    pub stress: Vec<FindingSteps>,
     /// Per patch, what fails before it and not after it.
-    pub closes: Vec<(String, Vec<String>)>,
+    pub closes: Vec<Closes>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
     pub variant: String,
     /// The patch this step adds to the one before, with the issues it names.
-    pub adds: Option<(String, Vec<String>)>,
+    pub adds: Option<Added>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Added {
+    pub patch: String,
+    pub fixes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSteps {
+    pub case: String,
+    /// pass, fail, crash or timeout, one per step.
+    pub outcomes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassSteps {
+    pub class: String,
+    pub counts: Vec<u64>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingSteps {
+    pub finding: String,
+    pub differs: Vec<bool>,
+}
+
+/// What one patch closes: what fails (or counts) before it and not after it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Closes {
+    pub patch: String,
+    pub cases: Vec<String>,
+    /// Defect classes of the exhaustive check, with their count before the patch.
+    pub lso_classes: Vec<ClassClosed>,
+    /// Baseline stress findings that differ before the patch and agree after it.
+    pub stress_findings: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ClassClosed {
+    pub class: String,
+    pub inputs: u64,
+}
+
+impl Closes {
+    /// One phrase per thing closed, e.g. `case lj1056_misaligned_pairs`.
+    pub fn phrases(&self) -> Vec<String> {
+        let mut out: Vec<String> = self.cases.iter().map(|c| format!("case {c}")).collect();
+        out.extend(
+            self.lso_classes
+                .iter()
+                .map(|c| format!("emit_lso class {} ({} inputs)", c.class, c.inputs)),
+        );
+        if self.stress_findings > 0 {
+            out.push(format!("{} stress findings", self.stress_findings));
+        }
+        out
+    }
 }
 
 /// Runs the cases and the exhaustive check on every intermediate step; the
@@ -71,7 +129,7 @@ pub fn attribute(
         adds: Some(patch_of(pair, pair.series.patches.len() - 1)),
     });
 
-    let case_rows: Vec<(String, Vec<String>)> = cases
+    let case_rows: Vec<CaseSteps> = cases
         .0
         .iter()
         .map(|case| {
@@ -83,7 +141,10 @@ pub fn attribute(
                         .map_or("-".to_owned(), |r| short(r.outcome.status))
                 })
                 .collect();
-            (case.name.clone(), cells)
+            CaseSteps {
+                case: case.name.clone(),
+                outcomes: cells,
+            }
         })
         .collect();
 
@@ -95,7 +156,7 @@ pub fn attribute(
             }
         }
     }
-    let lso_rows: Vec<(String, Vec<u64>)> = classes
+    let lso_rows: Vec<ClassSteps> = classes
         .iter()
         .map(|class| {
             let counts = lso_runs
@@ -107,11 +168,14 @@ pub fn attribute(
                         .map_or(0, |c| c.count)
                 })
                 .collect();
-            (class.clone(), counts)
+            ClassSteps {
+                class: class.clone(),
+                counts,
+            }
         })
         .collect();
 
-    let stress_rows: Vec<(String, Vec<bool>)> = stress
+    let stress_rows: Vec<FindingSteps> = stress
         .findings
         .iter()
         .filter_map(|finding| {
@@ -119,46 +183,53 @@ pub fn attribute(
             let differs = attribution
                 .steps
                 .iter()
-                .map(|(_, difference)| difference.is_some())
+                .map(|step| step.difference.is_some())
                 .collect();
-            Some((
-                format!(
-                    "stress program {:#x} ({})",
-                    finding.program_seed, finding.kind
+            Some(FindingSteps {
+                finding: format!(
+                    "stress program {} ({})",
+                    super::stress::seed_text(finding.program_seed),
+                    finding.kind
                 ),
                 differs,
-            ))
+            })
         })
         .collect();
 
     // A patch closes what fails (or is non-zero) before it and not after it.
     let mut closes = Vec::new();
-    for index in 1..columns.len() {
-        let (patch, _) = columns[index]
+    for (index, column) in columns.iter().enumerate().skip(1) {
+        let patch = column
             .adds
-            .clone()
-            .expect("every step after the baseline adds a patch");
-        let mut closed = Vec::new();
-        for (name, cells) in &case_rows {
-            if cells[index - 1] != "pass" && cells[index] == "pass" {
-                closed.push(format!("case {name}"));
-            }
-        }
-        for (class, counts) in &lso_rows {
-            if counts[index - 1] > 0 && counts[index] == 0 {
-                closed.push(format!("emit_lso class {class}"));
-            }
-        }
-        let fixed = stress_rows
+            .as_ref()
+            .expect("every step after the baseline adds a patch")
+            .patch
+            .clone();
+        let cases = case_rows
             .iter()
-            .filter(|(_, differs)| {
-                differs.get(index - 1) == Some(&true) && differs.get(index) == Some(&false)
+            .filter(|row| row.outcomes[index - 1] != "pass" && row.outcomes[index] == "pass")
+            .map(|row| row.case.clone())
+            .collect();
+        let lso_classes = lso_rows
+            .iter()
+            .filter(|row| row.counts[index - 1] > 0 && row.counts[index] == 0)
+            .map(|row| ClassClosed {
+                class: row.class.clone(),
+                inputs: row.counts[index - 1],
+            })
+            .collect();
+        let stress_findings = stress_rows
+            .iter()
+            .filter(|row| {
+                row.differs.get(index - 1) == Some(&true) && row.differs.get(index) == Some(&false)
             })
             .count();
-        if fixed > 0 {
-            closed.push(format!("{fixed} stress findings"));
-        }
-        closes.push((patch, closed));
+        closes.push(Closes {
+            patch,
+            cases,
+            lso_classes,
+            stress_findings,
+        });
     }
     Ok(Attribution {
         steps: columns,
@@ -169,9 +240,12 @@ pub fn attribute(
     })
 }
 
-fn patch_of(pair: &Pair, index: usize) -> (String, Vec<String>) {
+fn patch_of(pair: &Pair, index: usize) -> Added {
     let patch = &pair.series.patches[index];
-    (patch.name.clone(), patch.fixes.clone())
+    Added {
+        patch: patch.name.clone(),
+        fixes: patch.fixes.clone(),
+    }
 }
 
 fn short(status: Status) -> String {

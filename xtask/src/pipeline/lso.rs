@@ -158,6 +158,7 @@ pub fn same_findings(a: &LsoReport, b: &LsoReport) -> bool {
         && a.defects == b.defects
         && a.hazards == b.hazards
         && a.missed_fusions == b.missed_fusions
+        && a.never_given == b.never_given
 }
 
 pub fn print(name: &str, report: &LsoReport) {
@@ -178,6 +179,15 @@ pub fn print(name: &str, report: &LsoReport) {
     }
     if report.missed_fusions.count > 0 {
         print_class("info", &report.missed_fusions);
+    }
+    let never = &report.never_given;
+    if never.fused + never.unfused > 0 {
+        println!(
+            "  info: {} legal pairs no caller gives (neighbour in LDUR/STUR form at an aligned, non-negative offset): {} fused, {} not",
+            never.fused + never.unfused,
+            never.fused,
+            never.unfused
+        );
     }
 }
 

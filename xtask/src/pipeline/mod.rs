@@ -16,6 +16,7 @@ pub mod probe;
 pub mod report;
 pub mod stress;
 pub mod suite;
+pub mod summary;
 pub mod sweep;
 pub mod toolchain;
 pub mod variants;

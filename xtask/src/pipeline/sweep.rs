@@ -838,7 +838,7 @@ mod tests {
         );
     }
 
-    use crate::pipeline::stress::{Attribution, Finding};
+    use crate::pipeline::stress::{Finding, Replay};
     use crate::pipeline::suite::outcome::{LsoClass, Outcome};
 
     fn case(name: &str, pin: &str, fails_with: Option<&str>, status: Status) -> CaseResult {
@@ -880,6 +880,7 @@ mod tests {
                 count: 0,
                 examples: Vec::new(),
             },
+            never_given: Default::default(),
             millis: 1,
         }
     }
@@ -907,7 +908,7 @@ mod tests {
                     dir: PathBuf::from("findings"),
                     took_millis: 1,
                     shrunk: None,
-                    attribution: Some(Attribution {
+                    attribution: Some(Replay {
                         steps: Vec::new(),
                         fixed_by: Some("the series".to_owned()),
                         fixes: fixes.iter().map(|s| s.to_string()).collect(),

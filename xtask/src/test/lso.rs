@@ -119,8 +119,8 @@ fn counts(report: &LsoReport) -> String {
         }
     }
     text.push_str(&format!(
-        "missed fusions: {}\n",
-        report.missed_fusions.count
+        "missed fusions: {}\nnever given by callers: {} fused, {} not\n",
+        report.missed_fusions.count, report.never_given.fused, report.never_given.unfused
     ));
     text
 }

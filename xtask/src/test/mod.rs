@@ -62,8 +62,8 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(stress::checks());
     checks.extend(mcode::checks(&root)?);
     checks.extend(probe::checks());
-    checks.extend(workflows::checks());
     checks.extend(sweep::checks());
+    checks.extend(workflows::checks());
     Ok(checks)
 }
 

@@ -90,6 +90,17 @@ pub fn checks() -> Vec<Trial> {
             },
         ),
         Trial::new(
+            "stress/buckets-shrunk",
+            "baseline: every bucket of findings (signature and fixing patch) has a shrunk reproducer",
+            |fx| {
+                let (baseline, _, _) = fx.stress()?;
+                let unshrunk = unshrunk_buckets(&baseline.findings);
+                Ok(expect(unshrunk.is_empty(), || {
+                    format!("buckets without one: {}", unshrunk.join("; "))
+                }))
+            },
+        ),
+        Trial::new(
             "stress/repeatable",
             "the same seed gives the same programs and results, run after run",
             |fx| {
@@ -175,4 +186,23 @@ fn shards_merge_to_whole(cx: &mut Context, suite: &Path) -> Result<Held> {
             merged.findings.len()
         )
     }))
+}
+
+/// The buckets of `findings` (signature and fixing patch) that hold no
+/// shrunk finding, leaving out those shrinking never takes (programs that
+/// fail without the JIT).
+fn unshrunk_buckets(findings: &[stress::Finding]) -> Vec<String> {
+    stress::buckets(findings)
+        .into_iter()
+        .filter(|b| b.shrunk.is_none())
+        .filter(|b| {
+            b.findings
+                .iter()
+                .any(|&i| findings[i].kind != "program fails without the JIT")
+        })
+        .map(|b| match b.fixed_by {
+            Some(patch) => format!("{} (fixed by {patch})", b.signature),
+            None => b.signature,
+        })
+        .collect()
 }

@@ -1,20 +1,151 @@
-//! The sweep's check for `cargo xtask test`: three published trees and a
-//! folder that is not LuaJIT, swept whole and as two merged shards.
+//! `cargo xtask sweep` over three published trees and a folder that is not
+//! LuaJIT: each tree is affected exactly by the issues of the patches that
+//! apply to it, its patched tree verifies, the folder is a row with the
+//! reason, and two shards merged give the whole sweep.
+
+use std::fs;
+
+use anyhow::{Context as _, Result};
 
 use super::{Trial, expect};
+use crate::pipeline::Context;
+use crate::pipeline::stress::Shard;
+use crate::pipeline::sweep::{self, Options, Tree};
 
 pub fn checks() -> Vec<Trial> {
     vec![Trial::new(
         "sweep/published-trees",
-        "cargo xtask sweep: luajit-src 210.3.0, 210.4.8 and 210.5.5 each affected by exactly the issues of the patches that apply to it, their patched trees verifying; a folder that is not LuaJIT a row with the reason; two merged shards equal to the whole sweep",
+        format!(
+            "luajit-src {}: affected exactly by what the patches that apply fix, the patched trees verify; a folder that is not LuaJIT is a row; two shards merged give the whole sweep",
+            TEST_TREES.join(", ")
+        ),
         |fx| {
-            let results = crate::sweep::sweep_checks(&mut fx.cx)?;
-            let failed: Vec<String> = results
-                .iter()
+            let failed: Vec<String> = sweep_checks(&mut fx.cx)?
+                .into_iter()
                 .filter(|(held, _, _)| !held)
-                .map(|(_, line, detail)| format!("{line}\n{detail}"))
+                .map(|(_, line, detail)| format!("{line}\n  {detail}"))
                 .collect();
             Ok(expect(failed.is_empty(), || failed.join("\n")))
         },
     )]
+}
+
+/// The published trees `cargo xtask test` sweeps: one from before every fix,
+/// the newest with the bug (it has LuaJIT#1028's fix), one with every fix.
+const TEST_TREES: [&str; 3] = [
+    "210.3.0+restyeced77f",
+    "210.4.8+resty107baaf",
+    "210.5.5+f2336c4",
+];
+
+/// The sweep's checks for `cargo xtask test`, as (held, line, detail): on
+/// each test tree the issues judged affected by the evidence are exactly
+/// those of the patches that apply to it (a patch already in carries
+/// nothing), and its patched tree verifies; a folder that is not LuaJIT is
+/// a row with the reason, not an abort; two shards merged through their
+/// JSON give the rows of the whole sweep.
+fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
+    let not_luajit = cx.root.join("tests").join("cases");
+    let mut trees: Vec<Tree> = TEST_TREES
+        .iter()
+        .map(|v| Tree::Published(v.to_string()))
+        .collect();
+    trees.push(Tree::Dir(not_luajit.clone()));
+    let options = |shard| Options {
+        stress_count: sweep::DEFAULT_STRESS_COUNT,
+        shard,
+        all_published: false,
+    };
+    let whole = sweep::sweep(cx, &trees, options(Shard::WHOLE))?;
+    let mut checks = Vec::new();
+    for row in whole.rows.iter().take(TEST_TREES.len()) {
+        let mut expected: Vec<String> = row
+            .patches
+            .iter()
+            .filter(|p| p.state == "applies")
+            .flat_map(|p| p.fixes.clone())
+            .collect();
+        expected.sort();
+        let mut affected = row.affected.clone();
+        affected.sort();
+        let states: Vec<String> = row
+            .patches
+            .iter()
+            .map(|p| format!("{} {}", p.patch, p.state))
+            .collect();
+        checks.push((
+            row.error.is_none()
+                && affected == expected
+                && row.could_not_tell.is_empty()
+                && row.patched_verifies,
+            format!(
+                "{}: affected exactly by the issues of the patches that apply ({}), the patched tree verifies",
+                row.tree,
+                if expected.is_empty() {
+                    "none".to_owned()
+                } else {
+                    expected.join(", ")
+                }
+            ),
+            format!(
+                "patches: {}; affected: {:?}; could not tell: {:?}; error: {:?}; patched tree: {}",
+                states.join(", "),
+                row.affected,
+                row.could_not_tell,
+                row.error,
+                row.patched
+            ),
+        ));
+    }
+    let last = whole.rows.last();
+    checks.push((
+        whole.rows.len() == trees.len()
+            && last.is_some_and(|r| {
+                r.error
+                    .as_deref()
+                    .is_some_and(|e| e.contains("is not a LuaJIT 2.1 tree"))
+            }),
+        format!(
+            "{} (not LuaJIT) is a row with the reason, after the other trees' rows",
+            not_luajit.display()
+        ),
+        format!(
+            "{} rows; last: {:?}",
+            whole.rows.len(),
+            last.map(|r| (&r.tree, &r.error))
+        ),
+    ));
+
+    let scratch = cx.target_dir().join("sweep-test");
+    fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
+    let mut files = Vec::new();
+    for index in [2, 1] {
+        let shard = sweep::sweep(cx, &trees, options(Shard { index, of: 2 }))?;
+        let file = scratch.join(format!("shard-{index}.json"));
+        fs::write(&file, serde_json::to_string_pretty(&shard)?)?;
+        files.push(file);
+    }
+    let merged = files
+        .iter()
+        .map(|f| sweep::read(f))
+        .collect::<Result<Vec<_>>>()
+        .and_then(sweep::merge);
+    checks.push(match merged {
+        Ok(merged) => (
+            merged.rows == whole.rows && sweep::table(&merged) == sweep::table(&whole),
+            "two shards of the sweep, merged from their JSON, give the whole sweep's rows"
+                .to_owned(),
+            format!(
+                "whole:\n{}merged:\n{}",
+                sweep::table(&whole),
+                sweep::table(&merged)
+            ),
+        ),
+        Err(error) => (
+            false,
+            "two shards of the sweep merge".to_owned(),
+            format!("{error:#}"),
+        ),
+    });
+    Ok(checks)
 }

@@ -55,6 +55,7 @@ pub struct CaseEvidence {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct StressSample {
+    #[serde(with = "crate::pipeline::stress::hex_seed")]
     pub seed: u64,
     pub programs: u32,
     /// Traces the JIT runs left, as driver.lua counted them.
@@ -69,6 +70,7 @@ pub struct StressSample {
 pub struct Difference {
     pub program: String,
     /// The program's own seed: `generate::program(seed)` rebuilds it.
+    #[serde(with = "crate::pipeline::stress::hex_seed")]
     pub program_seed: u64,
     pub kind: String,
     pub difference: String,

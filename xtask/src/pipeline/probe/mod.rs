@@ -269,7 +269,7 @@ fn run_sample(cx: &Context, runner: &Runner, count: u32) -> Result<StressSample>
     let driver = cx.root.join("xtask/src/pipeline/probe/driver.lua");
     let timer = step(format!(
         "running {count} stress programs (seed {}) with the JIT on and off",
-        stress::DEFAULT_SEED
+        stress::seed_text(stress::DEFAULT_SEED)
     ));
     let mut comparisons = Vec::new();
     for stress::Written { path, .. } in &programs {

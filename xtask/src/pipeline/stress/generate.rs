@@ -292,9 +292,29 @@ impl Program {
     pub fn render(&self) -> String {
         let mut lua = String::new();
         let settings: Vec<String> = self.settings.iter().map(|s| format!("{s:?}")).collect();
-        let _ = writeln!(lua, "-- stress program, seed {}", self.seed);
+        let _ = writeln!(
+            lua,
+            "-- stress program, seed {}",
+            super::seed_text(self.seed)
+        );
         let _ = writeln!(lua, "jit.opt.start({})", settings.join(", "));
         lua.push_str(PRELUDE);
+        let used: Vec<StmtKind> = self
+            .blocks
+            .iter()
+            .flat_map(|b| match b {
+                Block::Loop { body, .. } => body.clone(),
+                _ => Vec::new(),
+            })
+            .filter_map(Stmt::state)
+            .collect();
+        let needed: Vec<_> = STATE
+            .iter()
+            .filter(|(kind, _, _)| used.contains(kind))
+            .collect();
+        for (_, declare, _) in &needed {
+            lua.push_str(declare);
+        }
         for (index, block) in self.blocks.iter().enumerate() {
             block.render(index, &mut lua);
         }
@@ -312,7 +332,10 @@ impl Program {
                 .replace("REACH", &FFI_REACH.to_string())
                 .as_str(),
         );
-        lua.push_str(EPILOGUE);
+        for (_, _, checksum) in &needed {
+            lua.push_str(checksum);
+        }
+        lua.push_str("return acc, up\n");
         lua
     }
 }
@@ -328,26 +351,48 @@ local p = buf + 1024
 local function va(...) local a, b, c = ... return a + (b or 0) + (c or 0) end
 local t = {}
 for k = 1, 40 do t[k] = k end
-local g = {}
-for k = 1, 40 do g[k] = k end
-local h = { f = 0, k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0 }
-local mt = {}
-local single = { only = 1 }
-local cell = { 0 }
-local bump = (function() local c = 0 return function(x) c = c + x return c end end)()
-local hold = (function() local c = { 0 } return function(x) c = x return c[1] end end)()
 "#;
 
-/// Everything the long-lived tables and upvalues hold goes into the checksum.
-const EPILOGUE: &str = r#"for k = 1, 40 do mix(g[k]) end
-mix(h.f)
-for k = 0, 4 do mix(h["k" .. k]) end
-mix(cell[1])
-mix(bump(0))
-mix(hold({ 0 }))
-mix(getmetatable(g) == mt and 1 or 0)
-return acc, up
-"#;
+/// What some statements need, declared only in programs that have them (a
+/// shrunk reproducer keeps no dead state): statements, the declarations
+/// before the blocks, and what goes into the checksum at the end.
+const STATE: [(StmtKind, &str, &str); 4] = [
+    (
+        StmtKind::Tables,
+        "local g = {}\nfor k = 1, 40 do g[k] = k end\nlocal h = { f = 0, k0 = 0, k1 = 0, k2 = 0, k3 = 0, k4 = 0 }\nlocal mt = {}\n",
+        "for k = 1, 40 do mix(g[k]) end\nmix(h.f)\nfor k = 0, 4 do mix(h[\"k\" .. k]) end\nmix(getmetatable(g) == mt and 1 or 0)\n",
+    ),
+    (StmtKind::Single, "local single = { only = 1 }\n", ""),
+    (StmtKind::Cell, "local cell = { 0 }\n", "mix(cell[1])\n"),
+    (
+        StmtKind::Closures,
+        "local bump = (function() local c = 0 return function(x) c = c + x return c end end)()\nlocal hold = (function() local c = { 0 } return function(x) c = x return c[1] end end)()\n",
+        "mix(bump(0))\nmix(hold({ 0 }))\n",
+    ),
+];
+
+/// The state a statement uses beyond the prelude.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum StmtKind {
+    Tables,
+    Single,
+    Cell,
+    Closures,
+}
+
+impl Stmt {
+    fn state(self) -> Option<StmtKind> {
+        match self {
+            Stmt::TableStore | Stmt::HashStore | Stmt::DynamicKey | Stmt::MetaChurn { .. } => {
+                Some(StmtKind::Tables)
+            }
+            Stmt::Next => Some(StmtKind::Single),
+            Stmt::UpvalueTable => Some(StmtKind::Cell),
+            Stmt::ClosedUpvalue => Some(StmtKind::Closures),
+            _ => None,
+        }
+    }
+}
 
 impl Block {
     fn render(&self, index: usize, lua: &mut String) {
@@ -493,7 +538,35 @@ mod tests {
     #[test]
     fn rendered_program_returns_the_checksum() {
         let source = program(7).render();
-        assert!(source.starts_with("-- stress program, seed 7\njit.opt.start("));
+        assert!(source.starts_with("-- stress program, seed 0x7\njit.opt.start("));
         assert!(source.trim_end().ends_with("return acc, up"));
+    }
+
+    #[test]
+    fn a_program_declares_only_the_state_its_statements_use() {
+        let plain = Program {
+            seed: 0,
+            settings: Vec::new(),
+            blocks: vec![Block::Loop {
+                locals: 0,
+                kind: LoopKind::Numeric,
+                items: 3,
+                body: vec![Stmt::AddIndex],
+            }],
+            rounds: 1,
+        };
+        assert!(!plain.render().contains("local g = {}"));
+        let mut churn = plain.clone();
+        churn.blocks = vec![Block::Loop {
+            locals: 0,
+            kind: LoopKind::Numeric,
+            items: 3,
+            body: vec![Stmt::MetaChurn {
+                first: Meta::Fresh,
+                second: Meta::Local,
+            }],
+        }];
+        let source = churn.render();
+        assert!(source.contains("local g = {}") && source.contains("mix(getmetatable(g) == mt"));
     }
 }

@@ -30,6 +30,10 @@ pub const RUN_TIMEOUT: f64 = 20.0;
 /// wait on an optional reproducer.
 const SHRINK_BUDGET_PER_FINDING: Duration = Duration::from_secs(60);
 const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
+/// What every bucket gets even when the run's budget is spent: each
+/// bucket is to have a shrunk reproducer, so a run with many buckets may
+/// take this long per bucket beyond the run's budget.
+const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source.
 const GENERATOR_SOURCES: [&str; 4] = [
@@ -69,6 +73,7 @@ pub struct Finding {
     /// The program's place in the run (`pNNNNN.lua`).
     pub index: usize,
     /// The program's own seed: `generate::program(seed)` rebuilds it.
+    #[serde(with = "hex_seed")]
     pub program_seed: u64,
     /// crash, timeout, error or mismatch (of the JIT run against the interpreter).
     pub kind: String,
@@ -80,15 +85,122 @@ pub struct Finding {
     pub took_millis: u64,
     pub shrunk: Option<Shrunk>,
     /// Which patch makes the reproducer pass, when the series was checked.
-    pub attribution: Option<Attribution>,
+    pub attribution: Option<Replay>,
 }
 
+/// A finding's program shrunk while it kept the original's kind of
+/// difference, and the outcome of the shrunk program run on its own.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Shrunk {
     pub path: PathBuf,
     pub lines: usize,
+    /// The kind of difference the shrunk program shows on its own, or
+    /// `none` when it no longer differs.
+    #[serde(default)]
+    pub kind: String,
     pub difference: String,
     pub source: String,
+    /// Which patch makes the shrunk program pass, when the series was checked.
+    #[serde(default)]
+    pub attribution: Option<Replay>,
+}
+
+/// Findings that are one defect as far as the run can tell: the same
+/// normalised difference (`signature`) fixed by the same patch.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bucket {
+    pub signature: String,
+    /// The patch whose step first makes the original programs pass; None
+    /// when none does or the findings were not attributed.
+    pub fixed_by: Option<String>,
+    pub fixes: Vec<String>,
+    /// The findings' places in `StressReport::findings`, in run order.
+    pub findings: Vec<usize>,
+    /// The finding shrunk for the bucket, if one was.
+    pub shrunk: Option<usize>,
+}
+
+/// The bucket a finding falls in: its signature and the patch fixing it.
+fn bucket_key(finding: &Finding) -> (String, Option<String>) {
+    (
+        signature(finding),
+        finding
+            .attribution
+            .as_ref()
+            .and_then(|a| a.fixed_by.clone()),
+    )
+}
+
+/// The findings of a run grouped into buckets, in order of first appearance.
+pub fn buckets(findings: &[Finding]) -> Vec<Bucket> {
+    let mut buckets: Vec<Bucket> = Vec::new();
+    for (place, finding) in findings.iter().enumerate() {
+        let (signature, fixed_by) = bucket_key(finding);
+        let bucket = match buckets
+            .iter_mut()
+            .find(|b| b.signature == signature && b.fixed_by == fixed_by)
+        {
+            Some(bucket) => bucket,
+            None => {
+                buckets.push(Bucket {
+                    signature,
+                    fixed_by,
+                    fixes: finding
+                        .attribution
+                        .as_ref()
+                        .map(|a| a.fixes.clone())
+                        .unwrap_or_default(),
+                    findings: Vec::new(),
+                    shrunk: None,
+                });
+                buckets.last_mut().expect("just pushed")
+            }
+        };
+        bucket.findings.push(place);
+        if bucket.shrunk.is_none() && finding.shrunk.is_some() {
+            bucket.shrunk = Some(place);
+        }
+    }
+    buckets
+}
+
+/// A seed as it is written everywhere (reports, folder names, program
+/// headers, JSON): lower-case hex with `0x`. JSON numbers above 2^53 lose
+/// digits in JavaScript and jq, so JSON carries this string too.
+pub fn seed_text(seed: u64) -> String {
+    format!("{seed:#x}")
+}
+
+/// A seed from the command line: hex with `0x`, as seeds are written, or decimal.
+pub fn parse_seed(text: &str) -> std::result::Result<u64, String> {
+    let text = text.trim();
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| format!("`{text}` is not a seed: give hex (0x1f) or decimal (31)"))
+}
+
+/// Serde for seeds: `seed_text` out, `seed_text` or a plain number in.
+pub mod hex_seed {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(seed: &u64, out: S) -> Result<S::Ok, S::Error> {
+        out.serialize_str(&super::seed_text(*seed))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<u64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Either {
+            Text(String),
+            Number(u64),
+        }
+        match Either::deserialize(input)? {
+            Either::Number(seed) => Ok(seed),
+            Either::Text(text) => super::parse_seed(&text).map_err(serde::de::Error::custom),
+        }
+    }
 }
 
 /// The seeds of a run's programs, drawn from the run's seed.
@@ -101,6 +213,7 @@ pub fn program_seeds(seed: u64, count: u32) -> Vec<u64> {
 /// one shard's share, so that runs can be split over machines and merged.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Plan {
+    #[serde(with = "hex_seed")]
     pub seed: u64,
     pub count: u32,
     pub shard: Shard,
@@ -149,9 +262,9 @@ impl Plan {
         }
     }
 
-    /// The folder name of the run: `seed-S-count-N`, plus `-shard-K-of-M`.
+    /// The folder name of the run: `seed-0xS-count-N`, plus `-shard-K-of-M`.
     pub fn label(&self) -> String {
-        let mut label = format!("seed-{}-count-{}", self.seed, self.count);
+        let mut label = format!("seed-{}-count-{}", seed_text(self.seed), self.count);
         if self.shard != Shard::WHOLE {
             label.push_str(&format!("-shard-{}-of-{}", self.shard.index, self.shard.of));
         }
@@ -305,7 +418,7 @@ fn run_uncached(
         else {
             continue;
         };
-        let dir = findings_dir.join(format!("program-{:016x}", program.seed));
+        let dir = findings_dir.join(format!("program-{}", seed_text(program.seed)));
         fs::create_dir_all(&dir)?;
         fs::write(dir.join("program.lua"), program.render())?;
         fs::write(
@@ -313,8 +426,8 @@ fn run_uncached(
             serde_json::to_string_pretty(comparison)?,
         )?;
         eprintln!(
-            "    finding: program seed {:#x}: {difference}",
-            program.seed
+            "    finding: program seed {}: {difference}",
+            seed_text(program.seed)
         );
         findings.push(Finding {
             index: *index,
@@ -343,8 +456,8 @@ fn run_uncached(
     })
 }
 
-/// What makes two findings the same finding for shrinking: the kind of
-/// difference and its text with numbers and addresses taken out.
+/// The normalised difference of a finding: its kind and its text with
+/// numbers and addresses taken out (half of what makes its bucket).
 pub fn signature(finding: &Finding) -> String {
     let mut text = String::new();
     let mut in_number = false;
@@ -362,12 +475,20 @@ pub fn signature(finding: &Finding) -> String {
     format!("{}: {text}", finding.kind)
 }
 
-/// Shrinks the first finding of each signature in `report`, within the
-/// time budgets; the rest are kept as found. A program's candidates get a
-/// time limit of ten times what the original took (at least 2 s), not the
-/// run's 20 s. Reused when the run and the shrinker are the same.
+/// Shrinks the first finding of each bucket in `report` (attribute the
+/// findings first, or buckets are signatures alone), within the time
+/// budgets, which are shared out so that every bucket gets its turn; the
+/// rest are kept as found. A program's candidates get a time limit of ten
+/// times what the original took, at least 2 s and at most the run's 20 s.
+/// Reused when the run, the buckets and the shrinker are the same.
 pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> Result<()> {
-    let key = run_key(cx, &report.variant, suite_bin, report.plan)?.text("shrunk", "");
+    let mut key = run_key(cx, &report.variant, suite_bin, report.plan)?.text("shrunk", "");
+    for finding in &report.findings {
+        let (signature, fixed_by) = bucket_key(finding);
+        key = key
+            .text("bucket", signature)
+            .text("fixed by", fixed_by.unwrap_or_default());
+    }
     let what = format!(
         "{}: shrinking the findings of {} stress programs (seed {})",
         report.variant,
@@ -396,35 +517,30 @@ fn shrink_findings(
     findings: &[Finding],
 ) -> Result<Vec<Option<Shrunk>>> {
     let started = Instant::now();
-    let mut seen = Vec::new();
-    let mut shrunk = Vec::new();
-    for finding in findings {
-        let signature = signature(finding);
+    let chosen: Vec<usize> = buckets(findings)
+        .iter()
+        .filter_map(|b| b.findings.first().copied())
+        .filter(|&place| findings[place].kind != "program fails without the JIT")
+        .collect();
+    let mut shrunk: Vec<Option<Shrunk>> = vec![None; findings.len()];
+    for (turn, &place) in chosen.iter().enumerate() {
+        let finding = &findings[place];
         let left = SHRINK_BUDGET_PER_RUN.saturating_sub(started.elapsed());
-        if finding.kind == "program fails without the JIT" || seen.contains(&signature) {
-            shrunk.push(None);
-            continue;
-        }
-        if left.is_zero() {
-            eprintln!(
-                "    shrinking stopped: the run's budget of {} s is spent",
-                SHRINK_BUDGET_PER_RUN.as_secs()
-            );
-            shrunk.push(None);
-            continue;
-        }
-        seen.push(signature);
-        let timeout = (10.0 * finding.took_millis as f64 / 1000.0).max(2.0);
+        // An equal share of what is left, so a slow bucket cannot starve the others.
+        let share = (left / (chosen.len() - turn) as u32).max(SHRINK_FLOOR_PER_BUCKET);
+        // A candidate that hangs is judged as the run judged the original:
+        // at the run's time limit, never later.
+        let timeout = (10.0 * finding.took_millis as f64 / 1000.0).clamp(2.0, RUN_TIMEOUT);
         let program = generate::program(finding.program_seed);
-        shrunk.push(Some(shrink_finding(
+        shrunk[place] = Some(shrink_finding(
             cx,
             suite_bin,
             &program,
             &finding.kind,
             &finding.dir,
             timeout,
-            left.min(SHRINK_BUDGET_PER_FINDING),
-        )?));
+            share.min(SHRINK_BUDGET_PER_FINDING),
+        )?);
     }
     Ok(shrunk)
 }
@@ -441,22 +557,31 @@ fn shrink_finding(
     let work = dir.join("shrinking");
     let started = Instant::now();
     let mut round = 0;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let small = shrink::shrink(program, |candidates| {
-        if started.elapsed() >= budget {
+        let left = budget.saturating_sub(started.elapsed());
+        if left.is_zero() {
             // Out of time: no candidate counts, so the smallest so far stands.
             return Ok(vec![false; candidates.len()]);
         }
+        // A round runs to its end, so it gets only as many candidates as
+        // can time out within what is left (at least one): a slow program's
+        // round cannot overrun the budget by minutes.
+        let fit = ((left.as_secs_f64() / timeout) * cores as f64).floor() as usize;
+        let tried = candidates.len().min(fit.max(1));
         round += 1;
         let batch = work.join(format!("round-{round:02}"));
         reset_dir(&batch)?;
-        for (index, candidate) in candidates.iter().enumerate() {
+        for (index, candidate) in candidates[..tried].iter().enumerate() {
             fs::write(batch.join(format!("c{index:03}.lua")), candidate.render())?;
         }
         let results = suite::run_compare(cx, suite_bin, &batch, timeout)?;
-        Ok(results
+        let mut verdicts: Vec<bool> = results
             .iter()
             .map(|c| difference_kind(c) == Some(kind))
-            .collect())
+            .collect();
+        verdicts.resize(candidates.len(), false);
+        Ok(verdicts)
     })?;
     let _ = fs::remove_dir_all(&work);
     let source = small.render();
@@ -475,8 +600,14 @@ fn shrink_finding(
     Ok(Shrunk {
         path,
         lines: source.lines().count(),
+        kind: check
+            .first()
+            .and_then(difference_kind)
+            .unwrap_or("none")
+            .to_owned(),
         difference,
         source,
+        attribution: None,
     })
 }
 
@@ -491,17 +622,28 @@ fn reset_dir(dir: &Path) -> Result<()> {
 /// step from the baseline to the patched variant, and the first step where
 /// the JIT agrees with the interpreter names the patch.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Attribution {
-    /// Outcome per variant, in series order: (variant, difference or None).
-    pub steps: Vec<(String, Option<String>)>,
+pub struct Replay {
+    /// Outcome per variant, in series order.
+    pub steps: Vec<StepOutcome>,
     /// The patch (file name) after which it passes, if any.
     pub fixed_by: Option<String>,
     /// The upstream issues that patch names.
     pub fixes: Vec<String>,
 }
 
-/// Attributes every finding of `report` (its shrunk reproducer, or the whole
-/// program) along `chain`: the baseline, each step, the patched variant.
+/// A program's outcome on one step of the series.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StepOutcome {
+    pub variant: String,
+    /// The difference between the JIT and the interpreter; None when they agree.
+    pub difference: Option<String>,
+}
+
+/// Attributes every finding of `report` along `chain` (the baseline, each
+/// step, the patched variant): the original program, which decides the
+/// finding's bucket, and the shrunk program where there is one, so the
+/// report can show that shrinking kept the defect. What is attributed
+/// already is left as it is.
 pub fn attribute_all(
     cx: &mut Context,
     report: &mut StressReport,
@@ -509,30 +651,56 @@ pub fn attribute_all(
     patches: &[(String, Vec<String>)],
 ) -> Result<()> {
     for finding in &mut report.findings {
-        let source = match &finding.shrunk {
-            Some(shrunk) => shrunk.source.clone(),
-            None => generate::program(finding.program_seed).render(),
-        };
-        let work = finding.dir.join("attribution");
-        let mut key = Key::new("attribution").text("reproducer", &source);
-        for (name, suite_bin) in chain {
-            key = key
-                .text("step", name)
-                .text("suite", cx.cache.suite_hash(suite_bin)?);
+        let seed = seed_text(finding.program_seed);
+        if finding.attribution.is_none() {
+            let original = generate::program(finding.program_seed).render();
+            finding.attribution = Some(attribute_cached(
+                cx,
+                &format!("attribution of stress program {seed}"),
+                &original,
+                chain,
+                patches,
+                &finding.dir.join("attribution"),
+            )?);
         }
-        for (name, fixes) in patches {
-            key = key.text("patch", name).text("fixes", fixes.join(","));
+        if let Some(shrunk) = finding.shrunk.as_mut().filter(|s| s.attribution.is_none()) {
+            shrunk.attribution = Some(attribute_cached(
+                cx,
+                &format!("attribution of the shrunk stress program {seed}"),
+                &shrunk.source.clone(),
+                chain,
+                patches,
+                &finding.dir.join("attribution-shrunk"),
+            )?);
         }
-        let what = format!("attribution of stress program {:#x}", finding.program_seed);
-        finding.attribution = Some(cached_if(
-            cx,
-            &what,
-            key,
-            |_| true,
-            |cx| attribute(cx, &source, chain, patches, &work),
-        )?);
     }
     Ok(())
+}
+
+fn attribute_cached(
+    cx: &mut Context,
+    what: &str,
+    source: &str,
+    chain: &[(String, &Path)],
+    patches: &[(String, Vec<String>)],
+    work: &Path,
+) -> Result<Replay> {
+    let mut key = Key::new("attribution").text("reproducer", source);
+    for (name, suite_bin) in chain {
+        key = key
+            .text("step", name)
+            .text("suite", cx.cache.suite_hash(suite_bin)?);
+    }
+    for (name, fixes) in patches {
+        key = key.text("patch", name).text("fixes", fixes.join(","));
+    }
+    cached_if(
+        cx,
+        what,
+        key,
+        |_| true,
+        |cx| attribute(cx, source, chain, patches, work),
+    )
 }
 
 fn attribute(
@@ -541,43 +709,44 @@ fn attribute(
     variants: &[(String, &Path)],
     patches: &[(String, Vec<String>)],
     work: &Path,
-) -> Result<Attribution> {
+) -> Result<Replay> {
     reset_dir(work)?;
     fs::write(work.join("reproducer.lua"), source)?;
     let mut steps = Vec::new();
     for (name, suite_bin) in variants {
         let result = suite::run_compare(cx, suite_bin, work, RUN_TIMEOUT)?;
-        steps.push((
-            name.clone(),
-            result.first().and_then(Comparison::difference),
-        ));
+        steps.push(StepOutcome {
+            variant: name.clone(),
+            difference: result.first().and_then(Comparison::difference),
+        });
     }
     let _ = fs::remove_dir_all(work);
     // Step k (k >= 1) is the tree after patch k.
     let fixed_at = steps
         .iter()
-        .position(|(_, difference)| difference.is_none())
+        .position(|step| step.difference.is_none())
         .filter(|&k| k > 0);
     let (fixed_by, fixes) = match fixed_at.and_then(|k| patches.get(k - 1)) {
         Some((name, fixes)) => (Some(name.clone()), fixes.clone()),
         None => (None, Vec::new()),
     };
-    Ok(Attribution {
+    Ok(Replay {
         steps,
         fixed_by,
         fixes,
     })
 }
 
-/// A default-size run on the baseline and the patched variant, with the
-/// baseline's findings traced through `steps` to the patch that fixes them.
+/// A run on the baseline and the patched variant, with the baseline's
+/// findings traced through `steps` to the patch that fixes them, then one
+/// finding of each bucket (signature and patch) shrunk and traced again.
 pub fn run_pair(
     cx: &mut Context,
     pair: &super::variants::Pair,
     steps: &[(String, super::variants::Variant)],
     plan: Plan,
 ) -> Result<(StressReport, StressReport)> {
-    let mut baseline = run(cx, super::variants::BASELINE, &pair.baseline.suite, plan)?;
+    let mut baseline = run_unshrunk(cx, super::variants::BASELINE, &pair.baseline.suite, plan)?;
     let patched = run(cx, super::variants::PATCHED, &pair.patched.suite, plan)?;
     let mut chain: Vec<(String, &Path)> = vec![(
         super::variants::BASELINE.to_owned(),
@@ -598,6 +767,8 @@ pub fn run_pair(
         .iter()
         .map(|p| (p.name.clone(), p.fixes.clone()))
         .collect();
+    attribute_all(cx, &mut baseline, &chain, &patches)?;
+    shrink(cx, &pair.baseline.suite, &mut baseline)?;
     attribute_all(cx, &mut baseline, &chain, &patches)?;
     Ok((baseline, patched))
 }
@@ -724,6 +895,56 @@ mod tests {
             first_finding_seconds: Some(0.5),
             seconds: 2.0,
         }
+    }
+
+    fn attributed(index: usize, difference: &str, fixed_by: Option<&str>) -> Finding {
+        Finding {
+            difference: difference.to_owned(),
+            attribution: Some(Replay {
+                steps: Vec::new(),
+                fixed_by: fixed_by.map(str::to_owned),
+                fixes: Vec::new(),
+            }),
+            ..finding(index)
+        }
+    }
+
+    #[test]
+    fn buckets_are_signature_and_patch() {
+        let findings = vec![
+            attributed(0, "got function: 0x5502c3bbb8 at 12", Some("0002")),
+            attributed(1, "got function: 0x55aa000010 at 7", Some("0002")),
+            // The same text fixed by another patch is another defect.
+            attributed(2, "got function: 0x5502c3bbb8 at 12", Some("0001")),
+            attributed(3, "other text", Some("0002")),
+        ];
+        let buckets = buckets(&findings);
+        let shape: Vec<(Option<&str>, Vec<usize>)> = buckets
+            .iter()
+            .map(|b| (b.fixed_by.as_deref(), b.findings.clone()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (Some("0002"), vec![0, 1]),
+                (Some("0001"), vec![2]),
+                (Some("0002"), vec![3])
+            ]
+        );
+        assert_eq!(buckets[0].signature, "crash: got function: N at N");
+    }
+
+    #[test]
+    fn seeds_read_back_as_written() {
+        for seed in [0, 1, 0x47a9, u64::MAX] {
+            assert_eq!(parse_seed(&seed_text(seed)), Ok(seed));
+        }
+        assert_eq!(parse_seed("31"), Ok(31));
+        assert!(parse_seed("0xg").is_err());
+        let json = serde_json::to_string(&Plan::whole(u64::MAX, 3)).unwrap();
+        assert!(json.contains("\"seed\":\"0xffffffffffffffff\""), "{json}");
+        let back: Plan = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.seed, u64::MAX);
     }
 
     #[test]

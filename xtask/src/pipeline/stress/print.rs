@@ -51,10 +51,11 @@ pub fn print(report: &StressReport) {
             let steps: Vec<String> = attribution
                 .steps
                 .iter()
-                .map(|(variant, difference)| {
+                .map(|step| {
                     format!(
-                        "{variant} {}",
-                        if difference.is_some() {
+                        "{} {}",
+                        step.variant,
+                        if step.difference.is_some() {
                             "differs"
                         } else {
                             "agrees"
