@@ -195,12 +195,16 @@ fn write_readme(readme: &Path, result: &Sweep, markdown: &str) -> Result<()> {
     let block = format!(
         "{README_START}\nSwept {date} by `cargo xtask sweep` at commit {commit}{dirty}: {trees}, \
          each with the cases, the exhaustive emit_lso check and {} stress programs (seed {}); \
-         this run took {:.0} min ({:.0} s per tree, steps cached by earlier runs reused). \
+         this run took {} ({:.0} s per tree, steps cached by earlier runs reused). \
          In the series column each patch of `patches/` is *in* (already in the tree), *applies* \
          or *neither*.\n\n{markdown}",
         result.stress_count,
         result.stress_seed,
-        result.seconds / 60.0,
+        if result.seconds >= 120.0 {
+            format!("{:.0} min", result.seconds / 60.0)
+        } else {
+            format!("{:.0} s", result.seconds)
+        },
         result.seconds / result.rows.len().max(1) as f64
     );
     let updated = format!("{}{block}{}", &text[..start], &text[end..]);
