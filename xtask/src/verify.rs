@@ -9,7 +9,7 @@ use crate::pipeline::expect::{self, Expectation};
 use crate::pipeline::report::{self, PatchInfo, Report, VariantInfo};
 use crate::pipeline::variants::Pair;
 use crate::pipeline::variants::{BASELINE, Mode, PATCHED, build_steps, prepare_pair};
-use crate::pipeline::{Context, attribution, build, lso, step, stress, suite, summary};
+use crate::pipeline::{Context, attribution, build, evidence, lso, step, stress, suite};
 
 pub fn run(args: flags::Verify) -> Result<Conclusion> {
     let mut cx = Context::new()?;
@@ -117,7 +117,7 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
             summary: summary.clone(),
         },
         identity: identity(&cx, &pair),
-        issues: summary::issue_evidence(
+        issues: evidence::issue_evidence(
             &issues_fixed(&pair),
             &cases_dir,
             &cx.root,
@@ -193,7 +193,10 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
         commands: cx.commands.clone(),
         root: cx.root.clone(),
     };
-    let written = report.write(&cx.target_dir().join("evidence"))?;
+    let written = report.write(
+        &cx.target_dir().join("evidence"),
+        &crate::pipeline::summary::render(&report),
+    )?;
     println!(
         "\n{summary}\nsummary: {}\nreport:  {}\n         {}",
         written.summary.display(),
@@ -363,8 +366,8 @@ fn issues_fixed(pair: &Pair) -> Vec<(String, Option<String>, Option<String>)> {
         .collect()
 }
 
-fn identity(cx: &Context, pair: &Pair) -> summary::Identity {
-    let (tree_commit, tree_commit_origin) = summary::tree_commit(&pair.source);
+fn identity(cx: &Context, pair: &Pair) -> evidence::Identity {
+    let (tree_commit, tree_commit_origin) = evidence::tree_commit(&pair.source);
     let lock = std::fs::read_to_string(cx.root.join("Cargo.lock")).unwrap_or_default();
     let execution = cx
         .toolchain
@@ -373,22 +376,22 @@ fn identity(cx: &Context, pair: &Pair) -> summary::Identity {
         .find(|(name, _)| name == "execution")
         .map(|(_, value)| value.clone())
         .unwrap_or_default();
-    summary::Identity {
+    evidence::Identity {
         tree: pair.source.label.clone(),
         crate_version: pair.source.crate_version.clone(),
         tree_commit,
         tree_commit_origin,
         build_flags: build::DETERMINISM_FLAGS.to_owned(),
         execution: if execution.starts_with("native") {
-            summary::native_cpu()
+            evidence::native_cpu()
         } else {
             execution
         },
-        disassembler: summary::locked_version(&lock, "yaxpeax-arm")
+        disassembler: evidence::locked_version(&lock, "yaxpeax-arm")
             .map_or("yaxpeax-arm (version not in Cargo.lock)".to_owned(), |v| {
                 format!("yaxpeax-arm {v}")
             }),
-        toolkit_commit: summary::toolkit_commit(&cx.root),
+        toolkit_commit: evidence::toolkit_commit(&cx.root),
     }
 }
 
@@ -436,7 +439,7 @@ fn headline(
         pair.source.label,
         pair.carried
             .iter()
-            .map(|i| summary::github_issue(i))
+            .map(|i| evidence::github_issue(i))
             .collect::<Vec<_>>()
             .join(", "),
         checked.cases,

@@ -7,6 +7,7 @@
 pub mod attribution;
 pub mod build;
 pub mod cache;
+pub mod evidence;
 pub mod expect;
 pub mod fetch;
 pub mod lso;
@@ -95,6 +96,30 @@ pub fn lua_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
+/// Lua prints objects with their heap address (`function: 0x5502c3bbb8`),
+/// which changes from run to run; the address is replaced by `ADDR`.
+pub fn without_heap_addresses(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find(": 0x") {
+        let (head, tail) = rest.split_at(at + 4);
+        let digits = tail.chars().take_while(char::is_ascii_hexdigit).count();
+        let object = ["function", "table", "userdata", "thread", ">", "builtin"]
+            .iter()
+            .any(|o| head[..at].ends_with(o));
+        if object && digits >= 6 {
+            out.push_str(&head[..at]);
+            out.push_str(": ADDR");
+        } else {
+            out.push_str(head);
+            out.push_str(&tail[..digits]);
+        }
+        rest = &tail[digits..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// The workspace root, one level above this crate.
 pub fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -128,5 +153,24 @@ impl Timer {
         let secs = self.started.elapsed().as_secs_f64();
         eprintln!("    {} done in {secs:.1} s", self.what);
         secs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn heap_addresses_are_scrubbed_and_seeds_kept() {
+        assert_eq!(
+            without_heap_addresses(
+                "returned a function (function: 0x5502c4bbb8) as its second value"
+            ),
+            "returned a function (function: ADDR) as its second value"
+        );
+        assert_eq!(
+            without_heap_addresses("program seed: 0x910a2dec89025cc1"),
+            "program seed: 0x910a2dec89025cc1"
+        );
     }
 }

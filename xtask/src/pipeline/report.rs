@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+pub use super::evidence::{Identity, IssueEvidence};
 use super::expect::Expectation;
 use super::fetch::Source;
 use super::stress::{Bucket, StressReport, seed_text};
 use super::suite::outcome::{CaseResult, LsoReport, Outcome};
-pub use super::summary::{Identity, IssueEvidence};
 use super::variants::{BASELINE, PATCHED};
 
 /// The layout of report.json; raised whenever a field changes meaning,
@@ -194,25 +194,19 @@ impl Report {
     /// Writes summary.md, report.md and report.json into `dir`, each through
     /// a temporary file and a rename so an interrupted run keeps the
     /// previous report.
-    pub fn write(&self, dir: &Path) -> Result<Written> {
+    pub fn write(&self, dir: &Path, summary: &str) -> Result<Written> {
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let written = Written {
             summary: dir.join("summary.md"),
             markdown: dir.join("report.md"),
             json: dir.join("report.json"),
         };
-        let summary = self.summary();
         let markdown = self.markdown();
         write_atomically(&written.summary, summary.as_bytes())?;
         write_atomically(&written.markdown, markdown.as_bytes())?;
         let json = serde_json::to_string_pretty(&self.json()?)?;
         write_atomically(&written.json, json.as_bytes())?;
         Ok(written)
-    }
-
-    /// summary.md: the pull-request body.
-    pub fn summary(&self) -> String {
-        self.relative(&super::summary::render(self))
     }
 
     /// report.json as written: every duration in seconds, every path under
@@ -226,7 +220,7 @@ impl Report {
     /// `text` with the project root taken out of every path in it, and
     /// Cargo's and rustup's homes named by their variables: both differ
     /// from machine to machine.
-    fn relative(&self, text: &str) -> String {
+    pub fn relative(&self, text: &str) -> String {
         let mut text = text.to_owned();
         for (variable, default) in [("CARGO_HOME", ".cargo"), ("RUSTUP_HOME", ".rustup")] {
             let home = std::env::var(variable).ok().or_else(|| {
@@ -329,7 +323,7 @@ impl Report {
                 patch
                     .fixes
                     .iter()
-                    .map(|f| super::summary::github_issue(f))
+                    .map(|f| super::evidence::github_issue(f))
                     .collect::<Vec<_>>()
                     .join(", "),
                 patch
@@ -528,7 +522,7 @@ impl Report {
         }
         for (name, upstream, kind) in &classes {
             let label = match upstream {
-                Some(issue) => format!("{kind}: {name} ({})", super::summary::github_issue(issue)),
+                Some(issue) => format!("{kind}: {name} ({})", super::evidence::github_issue(issue)),
                 None => format!("{kind}: {name}"),
             };
             md.push_str(&row(&label, &|r| {
@@ -869,8 +863,8 @@ fn mcode_detail(diff: &crate::pipeline::mcode::McodeDiff) -> String {
         md.push_str(&format!(
             "\n**`{}`** (baseline: {}; patched: {})\n\n",
             script.script,
-            inline(&super::summary::scrub(&script.baseline)),
-            inline(&super::summary::scrub(&script.patched))
+            inline(&super::without_heap_addresses(&script.baseline)),
+            inline(&super::without_heap_addresses(&script.patched))
         ));
         for why in &script.not_captured {
             let note = if script.baseline_lost {
@@ -937,7 +931,7 @@ fn markdown_cell(outcome: &Outcome) -> String {
 
 /// Text for a table cell: one line, pipes escaped, heap addresses scrubbed.
 fn cell(text: &str) -> String {
-    super::summary::scrub(text)
+    super::without_heap_addresses(text)
         .replace('|', "\\|")
         .replace(['\n', '\t'], " ")
 }
@@ -989,9 +983,10 @@ mod tests {
     use crate::pipeline::attribution::{
         Added, Attribution, CaseSteps, ClassClosed, ClassSteps, Closes, Step,
     };
+    use crate::pipeline::evidence::ShownCase;
     use crate::pipeline::stress::{Finding, Shrunk, StepOutcome};
     use crate::pipeline::suite::outcome::{LsoClass, Status};
-    use crate::pipeline::summary::{SUMMARY_LIMIT, ShownCase};
+    use crate::pipeline::summary::SUMMARY_LIMIT;
 
     const ROOT: &str = "/work/checkout";
 
@@ -1119,7 +1114,9 @@ mod tests {
     fn the_sample_report_s_summary_is_as_expected() {
         // tests/expect/summary.md; LUAJIT_ARM64_VERIFY_BLESS=1 rewrites it.
         let expected = crate::pipeline::project_root().join("tests/expect/summary.md");
-        let held = crate::test::golden::compare(&expected, &sample(3).summary()).unwrap();
+        let held =
+            crate::test::golden::compare(&expected, &crate::pipeline::summary::render(&sample(3)))
+                .unwrap();
         assert_eq!(held, Ok(()), "{}", held.clone().unwrap_err());
     }
 
@@ -1424,7 +1421,7 @@ mod tests {
     #[test]
     fn summary_fits_and_shows_the_evidence() {
         for findings in [0, 50, 500] {
-            let summary = sample(findings).summary();
+            let summary = crate::pipeline::summary::render(&sample(findings));
             assert!(
                 summary.chars().count() <= SUMMARY_LIMIT,
                 "{findings} findings: {} characters",
@@ -1471,7 +1468,7 @@ mod tests {
                 case.source = "local x = 1\n".repeat(600);
             }
         }
-        let summary = report.summary();
+        let summary = crate::pipeline::summary::render(&report);
         assert!(summary.chars().count() <= SUMMARY_LIMIT);
         assert!(summary.contains("```diff"), "the diff outlasts the sources");
         assert!(!summary.contains("local x = 1\nlocal x = 1"));
