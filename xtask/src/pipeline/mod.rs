@@ -48,7 +48,7 @@ impl Context {
         let root = project_root();
         let sh = Shell::new()?;
         sh.change_dir(&root);
-        let toolchain = toolchain::Toolchain::ensure(&sh)?;
+        let toolchain = toolchain::Toolchain::ensure(&sh, &root.join("target"))?;
         Ok(Context {
             sh,
             cache: cache::Cache::new(&root.join("target")),

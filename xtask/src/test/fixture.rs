@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 use crate::pipeline::Context;
+use crate::pipeline::toolchain::linters::{self, Linters};
 use crate::pipeline::stress::{self, Plan, StressReport};
 use crate::pipeline::variants::{Pair, PairChoice, Variant, build_steps, prepare_pair};
 
@@ -16,6 +17,7 @@ pub struct Fixture {
     pair: Option<Pair>,
     steps: Option<Vec<(String, Variant)>>,
     stress: Option<(StressReport, StressReport)>,
+    linters: Option<Linters>,
 }
 
 impl Fixture {
@@ -25,7 +27,16 @@ impl Fixture {
             pair: None,
             steps: None,
             stress: None,
+            linters: None,
         })
+    }
+
+    /// The workflow linters, installed into target/tools when PATH lacks them.
+    pub fn linters(&mut self) -> Result<&Linters> {
+        if self.linters.is_none() {
+            self.linters = Some(linters::ensure(&self.cx.target_dir())?);
+        }
+        Ok(self.linters.as_ref().expect("found above"))
     }
 
     /// The context and the default tree's baseline and patched variant.

@@ -85,6 +85,11 @@ pub fn run(args: flags::Test) -> Result<Conclusion> {
         );
     }
     let mut fixture = Fixture::new()?;
+    // Like the toolchain, tools the checks need are there (or the run stops
+    // with the command that installs them) before any check runs.
+    if checks.iter().any(|c| c.name.starts_with("workflows/")) {
+        fixture.linters()?;
+    }
     let mut outcomes = Vec::new();
     for check in &checks {
         let held =

