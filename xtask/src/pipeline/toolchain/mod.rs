@@ -230,4 +230,3 @@ fn first_line(text: Option<String>) -> String {
     text.and_then(|t| t.lines().next().map(str::to_owned))
         .unwrap_or_else(|| "unknown".to_owned())
 }
-
