@@ -285,6 +285,10 @@ pub struct Test {
     /// Print the checks' names, one a line, and run nothing.
     #[arg(long)]
     pub list: bool,
+    /// Also run the slow checks (minutes each): the README's commands in a
+    /// fresh clone. `.ci/run` runs them.
+    #[arg(long)]
+    pub slow: bool,
 }
 
 #[derive(Args)]

@@ -9,6 +9,7 @@
 mod builds;
 mod cases;
 mod fixture;
+mod fresh_clone;
 pub(crate) mod golden;
 mod lso;
 mod mcode;
@@ -36,6 +37,8 @@ pub struct Trial {
     /// `kind/what`, e.g. `cases/lj1075_stitch_ipairs_slot62`.
     pub name: String,
     pub asserts: String,
+    /// Runs only with `--slow`.
+    pub slow: bool,
     run: Run,
 }
 
@@ -48,7 +51,20 @@ impl Trial {
         Trial {
             name: name.into(),
             asserts: asserts.into(),
+            slow: false,
             run: Box::new(run),
+        }
+    }
+
+    /// A check that takes minutes, run only with `--slow`.
+    pub fn slow(
+        name: impl Into<String>,
+        asserts: impl Into<String>,
+        run: impl Fn(&mut Fixture) -> Result<Held> + 'static,
+    ) -> Trial {
+        Trial {
+            slow: true,
+            ..Trial::new(name, asserts, run)
         }
     }
 }
@@ -66,12 +82,14 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(probe::checks());
     checks.extend(sweep::checks());
     checks.extend(workflows::checks());
+    checks.extend(fresh_clone::checks());
     Ok(checks)
 }
 
 pub fn run(args: flags::Test) -> Result<Conclusion> {
     let checks: Vec<Trial> = all()?
         .into_iter()
+        .filter(|c| args.slow || !c.slow)
         .filter(|c| args.filter.as_deref().is_none_or(|f| c.name.contains(f)))
         .collect();
     if args.list {
