@@ -5,6 +5,12 @@
 //! built by `make`: its `src/` holds `libluajit.a` and the public headers.
 //! The xtask sets it to each prepared variant. Without it, the tree vendored
 //! by the `luajit-src` crate is built for the target.
+//!
+//! A prebuilt tree whose `src/` holds `lj_asm.gcno` was built with gcov
+//! instrumentation (the xtask's coverage variant): libgcov of the target's C
+//! compiler (`CC_<target>`, `TARGET_CC`, else `aarch64-linux-gnu-gcc` when
+//! cross-compiling to aarch64, else `cc`) is linked too, and dependents see
+//! `DEP_LUAJIT_COVERAGE=1`.
 
 use std::env;
 use std::path::{Path, PathBuf};
@@ -55,6 +61,21 @@ fn main() {
         println!("cargo:rustc-link-lib=dylib=m");
         println!("cargo:rustc-link-lib=dylib=dl");
     }
+    let instrumented = src_dir.join("lj_asm.gcno").is_file();
+    println!(
+        "cargo:rerun-if-changed={}",
+        src_dir.join("lj_asm.gcno").display()
+    );
+    if instrumented {
+        let libgcov = libgcov_dir(&target);
+        println!(
+            "luajit-sys: the tree is instrumented for gcov; linking libgcov from {}",
+            libgcov.display()
+        );
+        println!("cargo:rustc-link-search=native={}", libgcov.display());
+        println!("cargo:rustc-link-lib=static=gcov");
+    }
+    println!("cargo:coverage={}", u8::from(instrumented));
     // Dependent build scripts (DEP_LUAJIT_INCLUDE) can compile against the same headers.
     println!("cargo:include={}", include_dir.display());
     println!("cargo:src={}", src_dir.display());
@@ -84,6 +105,42 @@ fn prebuilt_dir(target: &str) -> Option<PathBuf> {
         }
     }
     None
+}
+
+/// The folder of the target C compiler's libgcov.a.
+fn libgcov_dir(target: &str) -> PathBuf {
+    let underscored = target.replace('-', "_");
+    let names = [
+        format!("CC_{target}"),
+        format!("CC_{underscored}"),
+        "TARGET_CC".to_owned(),
+    ];
+    for name in &names {
+        println!("cargo:rerun-if-env-changed={name}");
+    }
+    let host = env::var("HOST").unwrap_or_default();
+    let compiler = names
+        .iter()
+        .find_map(|name| env::var(name).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| {
+            if target.starts_with("aarch64") && !host.starts_with("aarch64") {
+                "aarch64-linux-gnu-gcc".to_owned()
+            } else {
+                "cc".to_owned()
+            }
+        });
+    let output = std::process::Command::new(&compiler)
+        .arg("-print-file-name=libgcov.a")
+        .output()
+        .unwrap_or_else(|e| panic!("luajit-sys: cannot run {compiler} to find libgcov.a: {e}"));
+    let path = PathBuf::from(String::from_utf8_lossy(&output.stdout).trim());
+    match path.parent().filter(|_| path.is_file()) {
+        Some(dir) => dir.to_owned(),
+        None => panic!(
+            "luajit-sys: {compiler} has no libgcov.a (it printed {}); the instrumented tree needs the compiler that built it",
+            path.display()
+        ),
+    }
 }
 
 /// bindgen passes the cargo target to clang, so the layouts are the target's.

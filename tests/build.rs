@@ -13,10 +13,19 @@ fn main() {
     // The trace-start helper of the machine-code capture reads LuaJIT's
     // internal structures, so it is compiled against the same tree.
     println!("cargo::rerun-if-changed=src/capture.c");
+    println!("cargo::rerun-if-changed=src/coverage.c");
     let tree_src =
         PathBuf::from(env::var_os("DEP_LUAJIT_SRC").expect("luajit-sys passes DEP_LUAJIT_SRC"));
+    // An instrumented tree: forked children write their gcov counters
+    // before `_exit`, which skips the atexit handler that would.
+    let coverage = env::var("DEP_LUAJIT_COVERAGE").as_deref() == Ok("1");
+    if coverage {
+        println!("suite: the LuaJIT build is instrumented; children dump gcov counters");
+    }
     cc::Build::new()
         .file("src/capture.c")
+        .file("src/coverage.c")
+        .define("SUITE_COVERAGE", if coverage { "1" } else { "0" })
         .include(&tree_src)
         .warnings(false)
         .flag_if_supported("-w")

@@ -147,11 +147,18 @@ fn run_child(
         Err(error) => ([&[REPORT_ERROR][..], error.as_bytes()].concat(), 1),
     };
     write_all(report.as_raw_fd(), &message);
-    // SAFETY: flush C stdio (Lua's print) before leaving without running destructors.
+    // SAFETY: flush C stdio (Lua's print) and, in an instrumented build, the
+    // gcov counters, before leaving without running destructors.
     unsafe {
         libc::fflush(std::ptr::null_mut());
+        suite_coverage_flush();
         libc::_exit(code)
     }
+}
+
+unsafe extern "C" {
+    /// tests/src/coverage.c: writes gcov counters when the build has them.
+    fn suite_coverage_flush();
 }
 
 /// Reads both pipes until both reach end of file or the deadline passes; true on timeout.

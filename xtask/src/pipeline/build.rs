@@ -388,3 +388,74 @@ pub fn copy_keeping_times(from: &Path, to: &Path) -> Result<()> {
     }
     Ok(())
 }
+
+/// The gcov-instrumented twin of `base`: its build copied, `lj_asm.o` (the
+/// backend: `lj_asm_arm64.h` and `lj_emit_arm64.h` are included there)
+/// recompiled with `--coverage`, and `luajit` relinked with libgcov. Only the
+/// backend is instrumented, so the rest runs at full speed. Built in place,
+/// in `NAME-coverage/tree`: the counters of `lj_asm.o` go to that folder
+/// (or under `GCOV_PREFIX`, stripped of `coverage_strip` components).
+pub fn coverage_build(cx: &mut Context, base: &Built) -> Result<Built> {
+    let base_home = base
+        .dir
+        .parent()
+        .context("a build's tree has a parent folder")?;
+    let name = format!(
+        "{}-coverage",
+        base_home.file_name().unwrap_or_default().to_string_lossy()
+    );
+    let home = base_home.with_file_name(&name);
+    let tree = home.join("tree");
+    let stamp_file = home.join("stamp");
+    let stamp = format!("{}coverage\n", base.fingerprint);
+    if fs::read_to_string(&stamp_file).is_ok_and(|s| s == stamp)
+        && tree.join("src/lj_asm.gcno").is_file()
+    {
+        eprintln!("==> {name}: up to date ({})", tree.display());
+        return Ok(Built {
+            name,
+            dir: tree,
+            fingerprint: stamp,
+            rebuilt: false,
+            seconds: 0.0,
+        });
+    }
+    let timer = step(format!(
+        "{name}: instrumenting the backend of {} for gcov",
+        base.name
+    ));
+    let _ = fs::remove_file(&stamp_file);
+    copy_keeping_times(&base.dir, &tree)?;
+    let src = tree.join("src");
+    for stale in ["lj_asm.o", "lj_asm.gcda"] {
+        let _ = fs::remove_file(src.join(stale));
+    }
+    let args = make_args(cx);
+    let instrumented: Vec<String> = args
+        .iter()
+        .map(|a| match a.strip_prefix("XCFLAGS=") {
+            Some(flags) => format!("XCFLAGS={flags} --coverage"),
+            None => a.clone(),
+        })
+        .chain(["lj_asm.o".to_owned()])
+        .collect();
+    let log = home.join("build.log");
+    run_make(&name, &tree, &instrumented, &log)?;
+    let mut relink = args;
+    relink.push("TARGET_XLIBS=-lm -ldl -lgcov".to_owned());
+    run_make(&name, &tree, &relink, &home.join("link.log"))?;
+    fs::write(&stamp_file, &stamp)?;
+    let seconds = timer.done();
+    Ok(Built {
+        name,
+        dir: tree,
+        fingerprint: stamp,
+        rebuilt: true,
+        seconds,
+    })
+}
+
+/// `GCOV_PREFIX_STRIP` for a coverage build: the components of its `src/`.
+pub fn coverage_strip(built: &Built) -> usize {
+    built.dir.join("src").components().count() - 1
+}

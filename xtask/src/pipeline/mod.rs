@@ -7,6 +7,7 @@
 pub mod attribution;
 pub mod build;
 pub mod cache;
+pub mod coverage;
 pub mod evidence;
 pub mod expect;
 pub mod fetch;

@@ -279,7 +279,7 @@ pub fn run_lso(cx: &mut Context, suite: &Path, domain: lso_check::Domain) -> Res
     })
 }
 
-fn run_suite(cx: &mut Context, suite: &Path, args: &[&std::ffi::OsStr]) -> Result<String> {
+pub fn run_suite(cx: &mut Context, suite: &Path, args: &[&std::ffi::OsStr]) -> Result<String> {
     let mut command = cx.toolchain.command(suite);
     command.args(args);
     let shown = std::iter::once(command.get_program())

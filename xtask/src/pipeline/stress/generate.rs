@@ -9,10 +9,16 @@
 //! allocate cdata: every store the ARM64 backend emits, beside labels and
 //! barriers as well as beside stack slots (see `reach`).
 //!
+//! Beside them, expression blocks (`expr`) compute random expressions over
+//! edge values: the rest of the backend, its arithmetic, comparisons,
+//! bit operations, constants and conversions.
+//!
 //! A program returns one checksum of everything it computed and wrote; run
 //! with the JIT on and off in one build, the two must agree.
 
 use std::fmt::Write as _;
+
+use super::expr::{self, ExprBlock};
 
 /// SplitMix64: small, and the same sequence on every platform and version,
 /// so a seed names the same programs forever.
@@ -75,6 +81,8 @@ pub enum Block {
         second: i64,
         load: bool,
     },
+    /// A loop computing expressions over edge values (see `expr`).
+    Expr(ExprBlock),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -180,6 +188,9 @@ impl FfiType {
 /// Bytes of the FFI buffer on each side of the pointer the accesses use.
 pub const FFI_REACH: i64 = 1024;
 
+/// Mixed into a program's seed for the stream its expression blocks come from.
+const EXPR_STREAM: u64 = 0x6578_7072_5f62_6c6b;
+
 /// The program for `seed`: the same seed gives the same program.
 pub fn program(seed: u64) -> Program {
     let mut rng = Rng::new(seed);
@@ -190,7 +201,12 @@ pub fn program(seed: u64) -> Program {
         settings.push(format!("loopunroll={}", rng.pick(&[0, 1, 15])));
     }
     let count = rng.range(2, 6);
-    let blocks = (0..count).map(|_| block(&mut rng)).collect();
+    let mut blocks: Vec<Block> = (0..count).map(|_| block(&mut rng)).collect();
+    // Expression blocks come from a stream of their own, so that the blocks
+    // above are those the seed named before expression blocks existed.
+    let mut more = Rng::new(seed ^ EXPR_STREAM);
+    let expressions = more.range(0, 3);
+    blocks.extend((0..expressions).map(|_| Block::Expr(expr::block(&mut more))));
     Program {
         seed,
         settings,
@@ -315,6 +331,9 @@ impl Program {
         for (_, declare, _) in &needed {
             lua.push_str(declare);
         }
+        if self.blocks.iter().any(|b| matches!(b, Block::Expr(_))) {
+            lua.push_str(expr::TABLES);
+        }
         for (index, block) in self.blocks.iter().enumerate() {
             block.render(index, &mut lua);
         }
@@ -324,6 +343,7 @@ impl Program {
                 Block::Loop { .. } => format!("b{index}(t)"),
                 Block::TailCall { .. } => format!("b{index}(round)"),
                 Block::Ffi { .. } => format!("b{index}(p, round)"),
+                Block::Expr(_) => format!("b{index}(round)"),
             };
             let _ = writeln!(lua, "  mix({call})");
         }
@@ -397,6 +417,7 @@ impl Stmt {
 impl Block {
     fn render(&self, index: usize, lua: &mut String) {
         match self {
+            Block::Expr(block) => block.render(index, lua),
             Block::Loop {
                 locals,
                 kind,

@@ -2,6 +2,7 @@
 //! every difference a finding, saved with its seed and shrunk to a small
 //! reproducer.
 
+pub mod expr;
 pub mod generate;
 mod print;
 pub mod reach;
@@ -36,12 +37,23 @@ const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
 const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source.
-const GENERATOR_SOURCES: [&str; 4] = [
+const GENERATOR_SOURCES: [&str; 5] = [
     include_str!("generate.rs"),
+    include_str!("expr.rs"),
     include_str!("shrink.rs"),
     include_str!("reach.rs"),
     include_str!("mod.rs"),
 ];
+
+/// What names the generator's programs, for cache keys: its sources.
+pub fn generator_key() -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for source in GENERATOR_SOURCES {
+        hasher.update(source.as_bytes());
+    }
+    format!("{:x}", hasher.finalize())
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct StressReport {

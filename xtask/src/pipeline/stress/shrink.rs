@@ -88,6 +88,31 @@ pub fn smaller(program: &Program) -> Vec<Program> {
                     }
                 }
             }
+            Block::Expr(block) => {
+                for stmt in 0..block.stmts.len() {
+                    out.push(with(&|p| {
+                        if let Block::Expr(block) = &mut p.blocks[index] {
+                            block.stmts.remove(stmt);
+                        }
+                    }));
+                }
+                if block.keep_live {
+                    out.push(with(&|p| {
+                        if let Block::Expr(block) = &mut p.blocks[index] {
+                            block.keep_live = false;
+                        }
+                    }));
+                }
+                for fewer in [1, block.items / 2] {
+                    if fewer >= 1 && fewer < block.items {
+                        out.push(with(&|p| {
+                            if let Block::Expr(block) = &mut p.blocks[index] {
+                                block.items = fewer;
+                            }
+                        }));
+                    }
+                }
+            }
             Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
                 if let Block::TailCall { values, .. } = &mut p.blocks[index] {
                     *values -= 1;

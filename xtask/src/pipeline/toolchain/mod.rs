@@ -22,6 +22,9 @@ pub struct Toolchain {
     pub runner: Vec<String>,
     /// Versions of the tools used, for the report.
     pub versions: Vec<(String, String)>,
+    /// Environment every aarch64 program gets, e.g. where an instrumented
+    /// build writes its gcov counters (QEMU passes it on to the guest).
+    pub env: Vec<(String, String)>,
 }
 
 /// One requirement, how to tell it is there and how to get it.
@@ -35,14 +38,16 @@ struct Requirement {
 impl Toolchain {
     /// A command that runs the aarch64 `binary`, through the runner when emulated.
     pub fn command(&self, binary: &Path) -> std::process::Command {
-        match self.runner.split_first() {
+        let mut command = match self.runner.split_first() {
             Some((program, args)) => {
                 let mut command = std::process::Command::new(program);
                 command.args(args).arg(binary);
                 command
             }
             None => std::process::Command::new(binary),
-        }
+        };
+        command.envs(self.env.iter().map(|(k, v)| (k, v)));
+        command
     }
 
     /// Checks the toolchain; as root on Debian or Ubuntu installs what is
@@ -96,6 +101,7 @@ impl Toolchain {
             },
             runner,
             versions,
+            env: Vec::new(),
         })
     }
 }
