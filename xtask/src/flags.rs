@@ -222,6 +222,11 @@ pub struct Stress {
     /// Print the runs as JSON (what `--merge` reads).
     #[arg(long)]
     pub json: bool,
+    /// Also measure the backend's line coverage (lj_asm_arm64.h,
+    /// lj_emit_arm64.h) that the cases and these programs reach, on a
+    /// gcov-instrumented twin of the tree (the patched variant's, for a pair).
+    #[arg(long)]
+    pub coverage: bool,
     /// Combine the `--json` outputs of every shard of one run into the
     /// result of the whole run, without running anything.
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["shard", "time_raw"])]

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::Conclusion;
 use crate::flags;
 
-use crate::pipeline::Context;
 use crate::pipeline::stress::{self, Plan, Shard, StressReport};
 use crate::pipeline::variants::{PairChoice, build_steps, prepare_pair, single};
+use crate::pipeline::{Context, coverage};
 
 /// Version of the `--json` document, raised when its shape changes.
 const JSON_VERSION: u32 = 1;
@@ -63,6 +63,18 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
                 time_raw(&cx, &variant.built.dir, report)?;
             }
         }
+    }
+    if args.coverage {
+        let (_, variant) = reports.last().expect("a run per variant");
+        let cases = cx.cases_dir();
+        let measured = coverage::measure(&mut cx, &variant.built, &cases, plan)?;
+        let file = measured.write(&cx.target_dir().join("coverage"))?;
+        eprintln!(
+            "{}
+  per function: {}",
+            measured.render(),
+            file.display()
+        );
     }
     Ok(verdict(reports.iter().map(|(report, _)| report)))
 }

@@ -8,7 +8,11 @@
 //!
 //! A case passes when its chunk runs to completion. `pins` names the upstream
 //! issues whose defect makes it fail; `fails-with`, when given, is text the
-//! error must contain on a tree that carries that defect.
+//! error must contain on a tree that carries that defect. The catalogue's
+//! own facts follow: `fixed-by` (the upstream commits of the fix),
+//! `fails-on` and `passes-on` (published trees on which the case was seen
+//! to fail and to pass, as `luajit-src VERSION`), which `cargo xtask test`
+//! checks again.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -19,6 +23,12 @@ pub struct Case {
     pub path: PathBuf,
     pub pins: Vec<String>,
     pub fails_with: Option<String>,
+    /// Upstream commits that fix what the case pins.
+    pub fixed_by: Vec<String>,
+    /// A published tree with the defect: a `luajit-src` version.
+    pub fails_on: Option<String>,
+    /// A published tree with the fix.
+    pub passes_on: Option<String>,
     pub source: Vec<u8>,
 }
 
@@ -32,6 +42,8 @@ impl Case {
         let text = String::from_utf8_lossy(&source);
         let mut pins = Vec::new();
         let mut fails_with = None;
+        let mut fixed_by = Vec::new();
+        let (mut fails_on, mut passes_on) = (None, None);
         for line in text.lines().take_while(|line| line.starts_with("--")) {
             let line = line.trim_start_matches('-').trim();
             if let Some(value) = line.strip_prefix("pins:") {
@@ -43,6 +55,17 @@ impl Case {
                 );
             } else if let Some(value) = line.strip_prefix("fails-with:") {
                 fails_with = Some(value.trim().to_owned());
+            } else if let Some(value) = line.strip_prefix("fixed-by:") {
+                fixed_by.extend(
+                    value
+                        .split(',')
+                        .map(|c| c.trim().to_owned())
+                        .filter(|c| !c.is_empty()),
+                );
+            } else if let Some(value) = line.strip_prefix("fails-on:") {
+                fails_on = Some(published_tree(path, "fails-on", value)?);
+            } else if let Some(value) = line.strip_prefix("passes-on:") {
+                passes_on = Some(published_tree(path, "passes-on", value)?);
             }
         }
         if pins.is_empty() {
@@ -56,6 +79,9 @@ impl Case {
             path: path.to_owned(),
             pins,
             fails_with,
+            fixed_by,
+            fails_on,
+            passes_on,
             source,
         })
     }
@@ -81,6 +107,22 @@ impl Case {
     }
 }
 
+/// The version of `luajit-src VERSION`.
+fn published_tree(path: &Path, key: &str, value: &str) -> Result<String, String> {
+    value
+        .trim()
+        .strip_prefix("luajit-src ")
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty() && !v.contains(' '))
+        .ok_or_else(|| {
+            format!(
+                "{}: `-- {key}: {}` names no tree; write `-- {key}: luajit-src VERSION`, e.g. luajit-src 210.7.3+1ee778a",
+                path.display(),
+                value.trim()
+            )
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +134,20 @@ mod tests {
         assert_eq!(case.name, "lj1075_x");
         assert_eq!(case.pins, ["LuaJIT#1075", "LuaJIT#1056"]);
         assert_eq!(case.fails_with.as_deref(), Some("a function value"));
+    }
+
+    #[test]
+    fn header_gives_the_fix_and_the_trees_it_was_seen_on() {
+        let source = b"-- pins: LuaJIT#1065\n-- fixed-by: 5149b0a3, fca1f51b\n-- fails-on: luajit-src 210.4.8+resty107baaf\n-- passes-on: luajit-src 210.5.0+becf5cc\n";
+        let case = Case::parse(Path::new("cases/lj1065_x.lua"), source.to_vec()).unwrap();
+        assert_eq!(case.fixed_by, ["5149b0a3", "fca1f51b"]);
+        assert_eq!(case.fails_on.as_deref(), Some("210.4.8+resty107baaf"));
+        assert_eq!(case.passes_on.as_deref(), Some("210.5.0+becf5cc"));
+        let bad = Case::parse(
+            Path::new("cases/lj1_x.lua"),
+            b"-- pins: LuaJIT#1\n-- fails-on: 210.4.8\n".to_vec(),
+        );
+        assert!(bad.unwrap_err().contains("luajit-src VERSION"));
     }
 
     #[test]

@@ -124,7 +124,11 @@ pub fn measure(cx: &mut Context, base: &Built, cases_dir: &Path, plan: Plan) -> 
         .text("plan", plan.label())
         .text("generator", stress::generator_key())
         .files("case", &super::lua_files(cases_dir)?)?;
-    let base_name = base.name.clone();
+    let base_name = base
+        .dir
+        .parent()
+        .and_then(|home| home.file_name())
+        .map_or_else(|| base.name.clone(), |n| n.to_string_lossy().into_owned());
     cached(
         cx,
         &format!("{}: backend coverage", built.name),
@@ -359,5 +363,95 @@ mod tests {
         let f = &coverage.functions[0];
         assert_eq!(f.unreached, [(11, 13), (21, 21)]);
         assert_eq!(coverage.functions[1].reached, 0);
+    }
+}
+
+impl Coverage {
+    /// The terminal's view: the summary, the functions never reached and the
+    /// branches not compiled here.
+    pub fn render(&self) -> String {
+        let mut out = self.summary();
+        for file in &self.files {
+            let never: Vec<&str> = file
+                .functions
+                .iter()
+                .filter(|f| f.reached == 0)
+                .map(|f| f.name.as_str())
+                .collect();
+            if !never.is_empty() {
+                out.push_str(&format!(
+                    "\n  {}: never reached: {}",
+                    file.file,
+                    never.join(", ")
+                ));
+            }
+            let apart: usize = file.not_compiled.iter().map(|b| b.lines).sum();
+            if apart > 0 {
+                out.push_str(&format!(
+                    "\n  {}: {apart} lines in {} branches not compiled for Linux/GC64, not counted",
+                    file.file,
+                    file.not_compiled.len()
+                ));
+            }
+        }
+        out
+    }
+
+    /// Per function, with the lines never reached, and the branches apart.
+    pub fn markdown(&self) -> String {
+        let mut md = format!("{}\n", self.summary());
+        for file in &self.files {
+            md.push_str(&format!(
+                "\n### {}: {}/{} lines ({:.1}%)\n\n| function | line | reached | lines never reached |\n|---|---|---|---|\n",
+                file.file,
+                file.reached,
+                file.lines,
+                file.percent()
+            ));
+            for f in &file.functions {
+                let ranges: Vec<String> = f
+                    .unreached
+                    .iter()
+                    .map(|&(a, b)| {
+                        if a == b {
+                            a.to_string()
+                        } else {
+                            format!("{a}-{b}")
+                        }
+                    })
+                    .collect();
+                md.push_str(&format!(
+                    "| `{}` | {} | {}/{} ({:.0}%) | {} |\n",
+                    f.name,
+                    f.start_line,
+                    f.reached,
+                    f.lines,
+                    f.percent(),
+                    ranges.join(", ")
+                ));
+            }
+            if !file.not_compiled.is_empty() {
+                md.push_str("\nNot compiled for Linux/GC64 (not counted):\n\n");
+                for b in &file.not_compiled {
+                    md.push_str(&format!(
+                        "- line {}: `{}` ({} lines)\n",
+                        b.first_line, b.condition, b.lines
+                    ));
+                }
+            }
+        }
+        md
+    }
+
+    /// Writes `markdown()` and the JSON under `dir`, named after the build.
+    pub fn write(&self, dir: &Path) -> Result<std::path::PathBuf> {
+        fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let md = dir.join(format!("{}.md", self.build));
+        fs::write(&md, self.markdown())?;
+        fs::write(
+            dir.join(format!("{}.json", self.build)),
+            serde_json::to_string_pretty(self)?,
+        )?;
+        Ok(md)
     }
 }

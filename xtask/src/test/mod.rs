@@ -8,6 +8,7 @@
 
 mod builds;
 mod cases;
+mod catalogue;
 mod fixture;
 mod fresh_clone;
 pub(crate) mod golden;
@@ -75,6 +76,7 @@ fn all() -> Result<Vec<Trial>> {
     let mut checks = unit::checks();
     checks.extend(builds::checks());
     checks.extend(cases::checks(&root)?);
+    checks.extend(catalogue::checks(&root)?);
     checks.extend(lso::checks(&root)?);
     checks.extend(mutants::checks(&root)?);
     checks.extend(stress::checks());
