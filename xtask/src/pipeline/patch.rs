@@ -25,7 +25,50 @@ pub struct Patch {
     pub fixes: Vec<String>,
     /// The upstream commit named by an `Upstream:` trailer.
     pub upstream: Option<String>,
+    /// What the patch changes in machine code, from a `Machine-code:` trailer.
+    pub machine_code: Option<MachineCode>,
     pub files: Vec<FilePatch>,
+}
+
+/// What a patch says it changes in the machine code of a trace, so that the
+/// machine-code diff can tell an expected difference from an unexplained one.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum MachineCode {
+    /// `Machine-code: ldp-stp-fusion`: only how loads and stores are fused
+    /// into LDP/STP (and where), as the diff's fusion classes tell.
+    LdpStpFusion,
+    /// `Machine-code: changes MNEMONIC...`: instructions of these kinds
+    /// (their operands, their number), and nothing else.
+    Changes(Vec<String>),
+}
+
+impl MachineCode {
+    fn parse(name: &str, value: &str) -> Result<MachineCode> {
+        let mut words = value.split_whitespace();
+        match words.next() {
+            Some("ldp-stp-fusion") if words.next().is_none() => Ok(MachineCode::LdpStpFusion),
+            Some("changes") => {
+                let mnemonics: Vec<String> = words.map(|w| w.to_ascii_lowercase()).collect();
+                if mnemonics.is_empty() {
+                    bail!("{name}: `Machine-code: changes` names no instruction; write e.g. `Machine-code: changes lsl lsr ubfx`");
+                }
+                Ok(MachineCode::Changes(mnemonics))
+            }
+            _ => bail!(
+                "{name}: `Machine-code: {}` is neither `ldp-stp-fusion` nor `changes MNEMONIC...`",
+                value.trim()
+            ),
+        }
+    }
+
+    /// One phrase for reports.
+    pub fn describe(&self) -> String {
+        match self {
+            MachineCode::LdpStpFusion => "LDP/STP fusion only".to_owned(),
+            MachineCode::Changes(mnemonics) => format!("changes {}", mnemonics.join(" ")),
+        }
+    }
 }
 
 /// What a patch is to a given tree.
@@ -179,6 +222,13 @@ impl Series {
     }
 
     /// Every upstream issue the series says it fixes.
+    /// What the series says it changes in machine code: every patch's
+    /// statement, or None when some patch says nothing (then the diff is
+    /// shown and classified, and no difference is required to be explained).
+    pub fn machine_code(&self) -> Option<Vec<MachineCode>> {
+        self.patches.iter().map(|p| p.machine_code.clone()).collect()
+    }
+
     pub fn fixes(&self) -> Vec<String> {
         let mut all: Vec<String> = self.patches.iter().flat_map(|p| p.fixes.clone()).collect();
         all.sort();
@@ -277,6 +327,11 @@ impl Patch {
             .lines()
             .find_map(|l| l.strip_prefix("Upstream:"))
             .map(|c| c.trim().to_owned());
+        let machine_code = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Machine-code:"))
+            .map(|value| MachineCode::parse(name, value))
+            .transpose()?;
         let mut files: Vec<FilePatch> = Vec::new();
         for line in text.lines() {
             if let Some(rest) = line.strip_prefix("+++ ") {
@@ -311,6 +366,7 @@ impl Patch {
             sha256,
             fixes,
             upstream,
+            machine_code,
             files,
         })
     }
