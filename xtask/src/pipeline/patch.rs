@@ -51,7 +51,9 @@ impl MachineCode {
             Some("changes") => {
                 let mnemonics: Vec<String> = words.map(|w| w.to_ascii_lowercase()).collect();
                 if mnemonics.is_empty() {
-                    bail!("{name}: `Machine-code: changes` names no instruction; write e.g. `Machine-code: changes lsl lsr ubfx`");
+                    bail!(
+                        "{name}: `Machine-code: changes` names no instruction; write e.g. `Machine-code: changes lsl lsr ubfx`"
+                    );
                 }
                 Ok(MachineCode::Changes(mnemonics))
             }
@@ -226,7 +228,10 @@ impl Series {
     /// statement, or None when some patch says nothing (then the diff is
     /// shown and classified, and no difference is required to be explained).
     pub fn machine_code(&self) -> Option<Vec<MachineCode>> {
-        self.patches.iter().map(|p| p.machine_code.clone()).collect()
+        self.patches
+            .iter()
+            .map(|p| p.machine_code.clone())
+            .collect()
     }
 
     pub fn fixes(&self) -> Vec<String> {

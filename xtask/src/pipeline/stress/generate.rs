@@ -11,7 +11,9 @@
 //!
 //! Beside them, expression blocks (`expr`) compute random expressions over
 //! edge values: the rest of the backend, its arithmetic, comparisons,
-//! bit operations, constants and conversions.
+//! bit operations, constants and conversions; table blocks (`tables`) read
+//! and write a big hash part, traverse tables and call closures whose
+//! upvalues were closed.
 //!
 //! A program returns one checksum of everything it computed and wrote; run
 //! with the JIT on and off in one build, the two must agree.
@@ -19,6 +21,7 @@
 use std::fmt::Write as _;
 
 use super::expr::{self, ExprBlock};
+use super::tables::{self, TableBlock};
 
 /// SplitMix64: small, and the same sequence on every platform and version,
 /// so a seed names the same programs forever.
@@ -83,6 +86,8 @@ pub enum Block {
     },
     /// A loop computing expressions over edge values (see `expr`).
     Expr(ExprBlock),
+    /// A loop over a big hash part, traversals and closures (see `tables`).
+    Tables(TableBlock),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -207,6 +212,9 @@ pub fn program(seed: u64) -> Program {
     let mut more = Rng::new(seed ^ EXPR_STREAM);
     let expressions = more.range(0, 3);
     blocks.extend((0..expressions).map(|_| Block::Expr(expr::block(&mut more))));
+    if more.chance(30) {
+        blocks.push(Block::Tables(tables::block(&mut more)));
+    }
     Program {
         seed,
         settings,
@@ -334,6 +342,10 @@ impl Program {
         if self.blocks.iter().any(|b| matches!(b, Block::Expr(_))) {
             lua.push_str(expr::TABLES);
         }
+        let big_tables = self.blocks.iter().any(|b| matches!(b, Block::Tables(_)));
+        if big_tables {
+            lua.push_str(tables::STATE);
+        }
         for (index, block) in self.blocks.iter().enumerate() {
             block.render(index, &mut lua);
         }
@@ -343,7 +355,7 @@ impl Program {
                 Block::Loop { .. } => format!("b{index}(t)"),
                 Block::TailCall { .. } => format!("b{index}(round)"),
                 Block::Ffi { .. } => format!("b{index}(p, round)"),
-                Block::Expr(_) => format!("b{index}(round)"),
+                Block::Expr(_) | Block::Tables(_) => format!("b{index}(round)"),
             };
             let _ = writeln!(lua, "  mix({call})");
         }
@@ -354,6 +366,9 @@ impl Program {
         );
         for (_, _, checksum) in &needed {
             lua.push_str(checksum);
+        }
+        if big_tables {
+            lua.push_str(tables::CHECKSUM);
         }
         lua.push_str("return acc, up\n");
         lua
@@ -418,6 +433,7 @@ impl Block {
     fn render(&self, index: usize, lua: &mut String) {
         match self {
             Block::Expr(block) => block.render(index, lua),
+            Block::Tables(block) => block.render(index, lua),
             Block::Loop {
                 locals,
                 kind,

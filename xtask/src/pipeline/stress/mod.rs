@@ -7,6 +7,7 @@ pub mod generate;
 mod print;
 pub mod reach;
 pub mod shrink;
+pub mod tables;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -37,9 +38,10 @@ const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
 const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source.
-const GENERATOR_SOURCES: [&str; 5] = [
+const GENERATOR_SOURCES: [&str; 6] = [
     include_str!("generate.rs"),
     include_str!("expr.rs"),
+    include_str!("tables.rs"),
     include_str!("shrink.rs"),
     include_str!("reach.rs"),
     include_str!("mod.rs"),

@@ -113,6 +113,22 @@ pub fn smaller(program: &Program) -> Vec<Program> {
                     }
                 }
             }
+            Block::Tables(block) => {
+                for stmt in 0..block.stmts.len() {
+                    out.push(with(&|p| {
+                        if let Block::Tables(block) = &mut p.blocks[index] {
+                            block.stmts.remove(stmt);
+                        }
+                    }));
+                }
+                if block.items > 1 {
+                    out.push(with(&|p| {
+                        if let Block::Tables(block) = &mut p.blocks[index] {
+                            block.items /= 2;
+                        }
+                    }));
+                }
+            }
             Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
                 if let Block::TailCall { values, .. } = &mut p.blocks[index] {
                     *values -= 1;
