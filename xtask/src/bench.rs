@@ -11,8 +11,8 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::Conclusion;
 use crate::pipeline::{cargo, project_root};
 
 const README_START: &str = "<!-- bench:start -->";

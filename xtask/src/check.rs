@@ -4,8 +4,8 @@
 
 use anyhow::Result;
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::Conclusion;
 use crate::pipeline::stress::StressReport;
 use crate::pipeline::suite::outcome::{CaseResult, LsoReport, Status};
 use crate::pipeline::variants::single;

@@ -3,8 +3,8 @@
 use anyhow::Result;
 use lso_check::Domain;
 
-use crate::Conclusion;
 use crate::flags::{self, LsoEngine};
+use crate::pipeline::Conclusion;
 use crate::pipeline::Context;
 use crate::pipeline::lso::{self, Engine};
 use crate::pipeline::variants::single;

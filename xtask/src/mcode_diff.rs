@@ -6,8 +6,8 @@ use std::io::IsTerminal;
 
 use anyhow::{Result, bail};
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::Conclusion;
 use crate::pipeline::Context;
 use crate::pipeline::mcode::{
     SELF_CHECK_CASE, diff_saved, diff_workload, render, self_check, workload,

@@ -4,8 +4,8 @@
 
 use anyhow::Result;
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::Conclusion;
 use crate::pipeline::Context;
 use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
 

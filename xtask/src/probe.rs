@@ -4,8 +4,8 @@
 use anyhow::{Result, bail};
 use serde_json::json;
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::Conclusion;
 use crate::pipeline::Context;
 use crate::pipeline::probe::{self, ProbeReport, judge};
 

@@ -7,8 +7,8 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::Conclusion;
 
 use crate::pipeline::Context;
 use crate::pipeline::stress::{self, Plan, Shard, StressReport};

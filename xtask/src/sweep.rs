@@ -9,8 +9,8 @@ use std::process::Command;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::Conclusion;
 use crate::pipeline::stress::Shard;
 use crate::pipeline::sweep::{self, Options, Sweep, Tree};
 use crate::pipeline::{Context, project_root};

@@ -3,8 +3,8 @@
 
 use anyhow::Result;
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::Conclusion;
 use crate::pipeline::expect::{self, Expectation};
 use crate::pipeline::report::{self, PatchInfo, Report, VariantInfo};
 use crate::pipeline::variants::Pair;

@@ -21,6 +21,9 @@ pub mod summary;
 pub mod sweep;
 pub mod toolchain;
 pub mod variants;
+pub mod verdict;
+
+pub use verdict::Conclusion;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -20,8 +20,8 @@ mod workflows;
 
 use anyhow::Result;
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::Conclusion;
 use crate::pipeline::project_root;
 use fixture::Fixture;
 
