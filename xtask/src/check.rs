@@ -6,9 +6,8 @@ use anyhow::Result;
 
 use crate::flags;
 use crate::pipeline::Conclusion;
-use crate::pipeline::stress::StressReport;
-use crate::pipeline::suite::outcome::{CaseResult, LsoReport, Status};
 use crate::pipeline::variants::single;
+use crate::pipeline::verdict::TreeChecks;
 use crate::pipeline::{Context, lso, report, stress, suite};
 
 pub fn run(args: flags::Check) -> Result<Conclusion> {
@@ -30,7 +29,12 @@ pub fn run(args: flags::Check) -> Result<Conclusion> {
         stress::Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
     )?;
 
-    let verdict = print_verdict(&source.label, &results, &lso_report, &stress_report);
+    let checks = TreeChecks {
+        cases: &results,
+        lso: &lso_report,
+        stress: &stress_report,
+    };
+    let verdict = print_verdict(&source.label, checks);
     if !stress_report.findings.is_empty() {
         eprintln!("==> shrinking the stress findings (the verdict above stands)");
         stress::shrink(&mut cx, &variant.suite, &mut stress_report)?;
@@ -39,18 +43,15 @@ pub fn run(args: flags::Check) -> Result<Conclusion> {
     Ok(verdict)
 }
 
-fn print_verdict(
-    label: &str,
-    results: &[CaseResult],
-    lso_report: &LsoReport,
-    stress_report: &StressReport,
-) -> Conclusion {
-    let failed: Vec<_> = results
-        .iter()
-        .filter(|r| r.outcome.status != Status::Pass)
-        .collect();
+fn print_verdict(label: &str, checks: TreeChecks) -> Conclusion {
+    let TreeChecks {
+        cases: results,
+        lso: lso_report,
+        stress: stress_report,
+    } = checks;
+    let failed = checks.failing();
     println!();
-    if failed.is_empty() && lso_report.defects.is_empty() && stress_report.findings.is_empty() {
+    if checks.clean() {
         println!(
             "{}: all {} cases pass, emit_lso has no defects, {} stress programs ({} traces) agree with the interpreter",
             label,

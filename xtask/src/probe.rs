@@ -7,7 +7,8 @@ use serde_json::json;
 use crate::flags;
 use crate::pipeline::Conclusion;
 use crate::pipeline::Context;
-use crate::pipeline::probe::{self, ProbeReport, judge};
+use crate::pipeline::probe::{self, ProbeReport};
+use crate::pipeline::verdict::Answer;
 
 pub fn run(args: flags::Probe) -> Result<Conclusion> {
     if args.count == 0 {
@@ -26,10 +27,10 @@ pub fn run(args: flags::Probe) -> Result<Conclusion> {
 /// 1 when an issue is affected, 0 when every one is not, otherwise an error
 /// (exit 2) naming what could not be told.
 pub fn verdict(report: &ProbeReport) -> Result<Conclusion> {
-    if !report.with_verdict(judge::Answer::Affected).is_empty() {
+    if !report.with_verdict(Answer::Affected).is_empty() {
         return Ok(Conclusion::Defects);
     }
-    let unknown = report.with_verdict(judge::Answer::CouldNotTell);
+    let unknown = report.with_verdict(Answer::CouldNotTell);
     if !unknown.is_empty() {
         bail!(
             "could not tell whether {} is affected by {}",
@@ -42,9 +43,9 @@ pub fn verdict(report: &ProbeReport) -> Result<Conclusion> {
 
 pub fn to_json(report: &ProbeReport) -> serde_json::Value {
     json!({
-        "affected": report.with_verdict(judge::Answer::Affected),
-        "not_affected": report.with_verdict(judge::Answer::NotAffected),
-        "could_not_tell": report.with_verdict(judge::Answer::CouldNotTell),
+        "affected": report.with_verdict(Answer::Affected),
+        "not_affected": report.with_verdict(Answer::NotAffected),
+        "could_not_tell": report.with_verdict(Answer::CouldNotTell),
         "target": report.target,
         "execution": report.execution,
         "library_path": report.library_path,

@@ -116,11 +116,11 @@ fn print_details(result: &Sweep) {
                 "  {} ({}): {}",
                 patch.patch,
                 patch.fixes.join(", "),
-                patch.state
+                patch.state.label()
             );
         }
         for issue in &row.issues {
-            println!("  {}: {}", issue.issue, issue.verdict);
+            println!("  {}: {}", issue.issue, issue.verdict.label());
             for line in &issue.evidence {
                 println!("      {line}");
             }

@@ -9,6 +9,7 @@ use crate::pipeline::expect::{self, Expectation};
 use crate::pipeline::report::{self, PatchInfo, Report, VariantInfo};
 use crate::pipeline::variants::Pair;
 use crate::pipeline::variants::{BASELINE, Mode, PATCHED, build_steps, prepare_pair};
+use crate::pipeline::verdict::TreeChecks;
 use crate::pipeline::{Context, attribution, build, evidence, lso, step, stress, suite};
 
 pub fn run(args: flags::Verify) -> Result<Conclusion> {
@@ -50,9 +51,16 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
         &mut cx,
         &pair,
         &steps,
-        (&baseline, &patched),
-        (&baseline_lso, &patched_lso),
-        &baseline_stress,
+        TreeChecks {
+            cases: &baseline,
+            lso: &baseline_lso,
+            stress: &baseline_stress,
+        },
+        TreeChecks {
+            cases: &patched,
+            lso: &patched_lso,
+            stress: &patched_stress,
+        },
     )?;
     pair.timings
         .push(("per-patch attribution".to_owned(), timer.done()));
@@ -65,19 +73,18 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
 
     let mut checks: Vec<Expectation> = expect::baseline_checks(&baseline, &pair.carried, BASELINE);
     checks.extend(expect::patched_checks(&patched, PATCHED));
-    let patched_clean = checks
-        .iter()
-        .filter(|c| c.variant == PATCHED)
-        .all(|c| c.held)
-        && patched_lso.defects.is_empty()
-        && patched_stress.findings.is_empty()
-        && mcode.clean();
+    let patched_checks = TreeChecks {
+        cases: &patched,
+        lso: &patched_lso,
+        stress: &patched_stress,
+    };
+    let patched_clean = patched_checks.clean() && mcode.clean();
     let baseline_failures = baseline
         .iter()
         .filter(|r| r.outcome.status != suite::outcome::Status::Pass)
         .count();
     let ok = patched_clean && baseline_failures > 0;
-    let problems = open_problems(&checks, &patched_lso, &patched_stress, &mcode);
+    let problems = open_problems(patched_checks, &mcode);
     let limits = lso_limits(&pair, &baseline);
     let checked = Checked {
         cases: baseline.len(),
@@ -211,38 +218,8 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
 }
 
 /// What still fails on the patched variant, one phrase per check.
-fn open_problems(
-    checks: &[Expectation],
-    lso: &crate::pipeline::suite::outcome::LsoReport,
-    stress: &crate::pipeline::stress::StressReport,
-    mcode: &crate::pipeline::mcode::McodeDiff,
-) -> Vec<String> {
-    let mut problems = Vec::new();
-    let failing: Vec<&str> = checks
-        .iter()
-        .filter(|c| c.variant == PATCHED && !c.held)
-        .map(|c| c.case.as_str())
-        .collect();
-    if !failing.is_empty() {
-        problems.push(format!("regression cases fail ({})", failing.join(", ")));
-    }
-    if !lso.defects.is_empty() {
-        let classes: Vec<String> = lso
-            .defects
-            .iter()
-            .map(|c| format!("{}: {} inputs", c.class, c.count))
-            .collect();
-        problems.push(format!(
-            "emit_lso is wrong for some inputs ({})",
-            classes.join(", ")
-        ));
-    }
-    if !stress.findings.is_empty() {
-        problems.push(format!(
-            "its JIT disagrees with its interpreter on {} stress programs",
-            stress.findings.len()
-        ));
-    }
+fn open_problems(patched: TreeChecks, mcode: &crate::pipeline::mcode::McodeDiff) -> Vec<String> {
+    let mut problems = patched.problems();
     if !mcode.clean() {
         problems.push(format!(
             "{} machine-code differences are not explained by the series",

@@ -7,12 +7,12 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
-use super::stress::StressReport;
 use super::suite::{
     self,
     outcome::{CaseResult, LsoReport, Status},
 };
 use super::variants::{BASELINE, PATCHED, Pair, Variant};
+use super::verdict::TreeChecks;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Attribution {
@@ -95,24 +95,23 @@ impl Closes {
 
 /// Runs the cases and the exhaustive check on every intermediate step; the
 /// baseline's and the patched variant's results are passed in.
-#[allow(clippy::too_many_arguments)]
 pub fn attribute(
     cx: &mut Context,
     pair: &Pair,
     steps: &[(String, Variant)],
-    cases: (&[CaseResult], &[CaseResult]),
-    lso: (&LsoReport, &LsoReport),
-    stress: &StressReport,
+    baseline: TreeChecks,
+    patched: TreeChecks,
 ) -> Result<Attribution> {
     let cases_dir = cx.cases_dir();
-    let mut case_runs: Vec<Vec<CaseResult>> = vec![cases.0.to_vec()];
-    let mut lso_runs: Vec<LsoReport> = vec![lso.0.clone()];
+    let mut case_runs: Vec<Vec<CaseResult>> = vec![baseline.cases.to_vec()];
+    let mut lso_runs: Vec<LsoReport> = vec![baseline.lso.clone()];
     for (name, variant) in steps {
         case_runs.push(suite::run_cases(cx, name, &variant.suite, &cases_dir)?);
         lso_runs.push(super::lso::check_variant(cx, name, variant)?);
     }
-    case_runs.push(cases.1.to_vec());
-    lso_runs.push(lso.1.clone());
+    case_runs.push(patched.cases.to_vec());
+    lso_runs.push(patched.lso.clone());
+    let stress = baseline.stress;
 
     let mut columns = vec![Step {
         variant: BASELINE.to_owned(),
@@ -129,8 +128,8 @@ pub fn attribute(
         adds: Some(patch_of(pair, pair.series.patches.len() - 1)),
     });
 
-    let case_rows: Vec<CaseSteps> = cases
-        .0
+    let case_rows: Vec<CaseSteps> = baseline
+        .cases
         .iter()
         .map(|case| {
             let cells = case_runs

@@ -39,6 +39,42 @@ pub enum PatchState {
     Neither,
 }
 
+impl PatchState {
+    pub const ALL: [PatchState; 3] = [
+        PatchState::AlreadyIn,
+        PatchState::Applies,
+        PatchState::Neither,
+    ];
+
+    /// As it is printed: `already in`, `applies` or `neither`.
+    pub fn label(self) -> &'static str {
+        match self {
+            PatchState::AlreadyIn => "already in",
+            PatchState::Applies => "applies",
+            PatchState::Neither => "neither",
+        }
+    }
+}
+
+/// A [`PatchState`] written as its label, as the sweep's JSON has it.
+pub mod state_label {
+    use serde::{Deserialize, Deserializer, Serializer, de::Error};
+
+    use super::PatchState;
+
+    pub fn serialize<S: Serializer>(state: &PatchState, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(state.label())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PatchState, D::Error> {
+        let label = String::deserialize(d)?;
+        PatchState::ALL
+            .into_iter()
+            .find(|s| s.label() == label)
+            .ok_or_else(|| D::Error::custom(format!("not a patch state: {label:?}")))
+    }
+}
+
 #[derive(Clone)]
 pub struct FilePatch {
     pub path: String,

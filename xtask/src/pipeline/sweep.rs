@@ -15,6 +15,7 @@ use super::patch::{PatchState, Series};
 use super::stress::{self, Plan, Shard, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport, Status};
 use super::variants::{Variant, build_variant};
+use super::verdict::{self, Answer, Ground, TreeChecks};
 use super::{Context, expect, lso, suite};
 
 /// Stress programs per tree: a short run, since the cases and the
@@ -75,7 +76,8 @@ pub struct Row {
 pub struct IssueVerdict {
     pub issue: String,
     /// `affected`, `not affected` or `could not tell`.
-    pub verdict: String,
+    #[serde(with = "super::verdict::answer_label")]
+    pub verdict: Answer,
     /// What shows it: failing cases, emit_lso classes, attributed stress
     /// findings; or why there is no answer.
     pub evidence: Vec<String>,
@@ -86,7 +88,8 @@ pub struct PatchRow {
     pub patch: String,
     pub fixes: Vec<String>,
     /// `already in`, `applies` or `neither`.
-    pub state: String,
+    #[serde(with = "super::patch::state_label")]
+    pub state: PatchState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,10 +101,6 @@ pub struct StressSummary {
     /// patched tree made of it.
     pub findings: Vec<String>,
 }
-
-pub const AFFECTED: &str = "affected";
-pub const NOT_AFFECTED: &str = "not affected";
-pub const COULD_NOT_TELL: &str = "could not tell";
 
 /// What `--json` prints and `--merge` reads.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -230,12 +229,7 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
         .map(|(patch, state)| PatchRow {
             patch: patch.name.clone(),
             fixes: patch.fixes.clone(),
-            state: match state {
-                PatchState::AlreadyIn => "already in",
-                PatchState::Applies => "applies",
-                PatchState::Neither => "neither",
-            }
-            .to_owned(),
+            state: *state,
         })
         .collect();
     let applies = series.only(&states, PatchState::Applies);
@@ -268,13 +262,13 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
         stress::attribute_all(cx, &mut given_stress, &chain, &[between])?;
     }
 
-    let issues: Vec<IssueVerdict> = series
+    let mut issues: Vec<IssueVerdict> = series
         .fixes()
         .iter()
         .map(|issue| judge(issue, &given.cases, &given.lso, &given_stress))
         .collect();
-    let issues = doubt_unexplained(issues, &given_stress);
-    let by = |verdict: &str| -> Vec<String> {
+    doubt_unexplained(&mut issues, &given_stress);
+    let by = |verdict: Answer| -> Vec<String> {
         issues
             .iter()
             .filter(|i| i.verdict == verdict)
@@ -287,9 +281,9 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
         place: 0,
         tree: source.label.clone(),
         error: None,
-        affected: by(AFFECTED),
-        not_affected: by(NOT_AFFECTED),
-        could_not_tell: by(COULD_NOT_TELL),
+        affected: by(Answer::Affected),
+        not_affected: by(Answer::NotAffected),
+        could_not_tell: by(Answer::CouldNotTell),
         issues,
         patches,
         patched_verifies,
@@ -309,6 +303,16 @@ struct Checked {
     cases: Vec<CaseResult>,
     lso: LsoReport,
     stress: StressReport,
+}
+
+impl Checked {
+    fn checks(&self) -> TreeChecks<'_> {
+        TreeChecks {
+            cases: &self.cases,
+            lso: &self.lso,
+            stress: &self.stress,
+        }
+    }
 }
 
 fn check_variant(
@@ -340,23 +344,13 @@ fn judge(
     lso_report: &LsoReport,
     stress_report: &StressReport,
 ) -> IssueVerdict {
-    let pinning: Vec<&CaseResult> = cases
+    let mut beside: Vec<String> = lso_report
+        .defects
         .iter()
-        .filter(|c| c.pins.iter().any(|p| p == issue))
+        .filter(|c| c.upstream.as_deref() == Some(issue) && c.count > 0)
+        .map(|c| format!("emit_lso: {} ({} inputs)", c.class, c.count))
         .collect();
-    let mut evidence: Vec<String> = pinning
-        .iter()
-        .filter(|c| expect::fails_as_pinned(c))
-        .map(|c| format!("case {}: {}", c.name, c.outcome.summary()))
-        .collect();
-    evidence.extend(
-        lso_report
-            .defects
-            .iter()
-            .filter(|c| c.upstream.as_deref() == Some(issue) && c.count > 0)
-            .map(|c| format!("emit_lso: {} ({} inputs)", c.class, c.count)),
-    );
-    evidence.extend(
+    beside.extend(
         stress_report
             .findings
             .iter()
@@ -373,60 +367,58 @@ fn judge(
                 )
             }),
     );
-    let verdict = |verdict: &str, evidence: Vec<String>| IssueVerdict {
-        issue: issue.to_owned(),
-        verdict: verdict.to_owned(),
-        evidence,
-    };
-    if !evidence.is_empty() {
-        return verdict(AFFECTED, evidence);
-    }
-    if pinning.is_empty() {
-        return verdict(
-            COULD_NOT_TELL,
-            vec!["no regression case in tests/cases pins it".to_owned()],
-        );
-    }
-    let other: Vec<String> = pinning
-        .iter()
-        .filter(|c| c.outcome.status != Status::Pass)
-        .map(|c| {
-            format!(
-                "case {} failed, but not as it pins: {}",
-                c.name,
-                c.outcome.summary()
-            )
-        })
-        .collect();
-    if !other.is_empty() {
-        return verdict(COULD_NOT_TELL, other);
-    }
-    verdict(
-        NOT_AFFECTED,
-        vec![format!(
+    // Every tree is built with the JIT on.
+    let judged = verdict::judge(issue, cases, !beside.is_empty(), true);
+    let evidence = match judged.ground {
+        Ground::Shown => {
+            let mut evidence: Vec<String> = judged
+                .pinning
+                .iter()
+                .filter(|c| expect::fails_as_pinned(c))
+                .map(|c| format!("case {}: {}", c.name, c.outcome.summary()))
+                .collect();
+            evidence.extend(beside);
+            evidence
+        }
+        Ground::NoCase => vec!["no regression case in tests/cases pins it".to_owned()],
+        Ground::OtherFailure => judged
+            .pinning
+            .iter()
+            .filter(|c| c.outcome.status != Status::Pass)
+            .map(|c| {
+                format!(
+                    "case {} failed, but not as it pins: {}",
+                    c.name,
+                    c.outcome.summary()
+                )
+            })
+            .collect(),
+        Ground::CasesPass | Ground::JitOff => vec![format!(
             "{} pinning case(s) pass, no emit_lso class of it, no stress finding attributed to it",
-            pinning.len()
+            judged.pinning.len()
         )],
-    )
+    };
+    IssueVerdict {
+        issue: issue.to_owned(),
+        verdict: judged.answer,
+        evidence,
+    }
 }
 
 /// Stress findings on the tree that no issue explains (no issue is affected)
 /// might be any issue's: the issues judged not affected become could not tell.
-fn doubt_unexplained(mut issues: Vec<IssueVerdict>, report: &StressReport) -> Vec<IssueVerdict> {
-    let any_affected = issues.iter().any(|i| i.verdict == AFFECTED);
-    if report.findings.is_empty() || any_affected {
-        return issues;
-    }
-    for issue in &mut issues {
-        if issue.verdict == NOT_AFFECTED {
-            issue.verdict = COULD_NOT_TELL.to_owned();
+fn doubt_unexplained(issues: &mut [IssueVerdict], report: &StressReport) {
+    verdict::doubt_unexplained(
+        issues,
+        !report.findings.is_empty(),
+        |i| &mut i.verdict,
+        |issue| {
             issue.evidence.push(format!(
                 "but {} stress programs differ between the JIT and the interpreter and none is attributed",
                 report.findings.len()
-            ));
-        }
-    }
-    issues
+            ))
+        },
+    );
 }
 
 fn describe_finding(finding: &stress::Finding) -> String {
@@ -447,12 +439,8 @@ fn describe_finding(finding: &stress::Finding) -> String {
 
 /// Whether the patched tree verifies, and one line on what it showed.
 fn verifies(checked: &Checked, is_given: bool) -> (bool, String) {
-    let failing: Vec<&str> = checked
-        .cases
-        .iter()
-        .filter(|c| c.outcome.status != Status::Pass)
-        .map(|c| c.name.as_str())
-        .collect();
+    let checks = checked.checks();
+    let failing: Vec<&str> = checks.failing().iter().map(|c| c.name.as_str()).collect();
     let mut line = format!(
         "{}{} of {} cases pass, emit_lso {}, {} of {} stress programs differ",
         if is_given {
@@ -479,9 +467,7 @@ fn verifies(checked: &Checked, is_given: bool) -> (bool, String) {
     if !failing.is_empty() {
         line.push_str(&format!("; failing: {}", failing.join(", ")));
     }
-    let held =
-        failing.is_empty() && checked.lso.defects.is_empty() && checked.stress.findings.is_empty();
-    (held, line)
+    (checks.clean(), line)
 }
 
 /// Combines the outputs of every shard of one sweep into the whole sweep.
@@ -676,10 +662,10 @@ fn patch_cell(row: &Row) -> String {
     }
     row.patches
         .iter()
-        .map(|p| match p.state.as_str() {
-            "already in" => "in",
-            "applies" => "applies",
-            _ => "neither",
+        .map(|p| match p.state {
+            PatchState::AlreadyIn => "in",
+            PatchState::Applies => "applies",
+            PatchState::Neither => "neither",
         })
         .collect::<Vec<_>>()
         .join(" ")
@@ -932,11 +918,19 @@ mod tests {
         let report = lso(&["LuaJIT#2"]);
         // Only a finding one issue's patch stands between is that issue's.
         let stress = stress_run(&[&["LuaJIT#3"], &["LuaJIT#4", "LuaJIT#1"]]);
-        let verdicts: Vec<String> = ["LuaJIT#1", "LuaJIT#2", "LuaJIT#3", "LuaJIT#4"]
+        let verdicts: Vec<Answer> = ["LuaJIT#1", "LuaJIT#2", "LuaJIT#3", "LuaJIT#4"]
             .iter()
             .map(|issue| judge(issue, &cases, &report, &stress).verdict)
             .collect();
-        assert_eq!(verdicts, [AFFECTED, AFFECTED, AFFECTED, NOT_AFFECTED]);
+        assert_eq!(
+            verdicts,
+            [
+                Answer::Affected,
+                Answer::Affected,
+                Answer::Affected,
+                Answer::NotAffected
+            ]
+        );
         let by_lso = judge("LuaJIT#2", &cases, &report, &stress);
         assert!(by_lso.evidence[0].starts_with("emit_lso: class of LuaJIT#2"));
     }
@@ -950,17 +944,18 @@ mod tests {
         let (clean, quiet) = (lso(&[]), stress_run(&[]));
         assert_eq!(
             judge("LuaJIT#1", &cases, &clean, &quiet).verdict,
-            COULD_NOT_TELL
+            Answer::CouldNotTell
         );
         assert_eq!(
             judge("LuaJIT#9", &cases, &clean, &quiet).verdict,
-            COULD_NOT_TELL
+            Answer::CouldNotTell
         );
         let not = judge("LuaJIT#2", &cases, &clean, &quiet);
-        assert_eq!(not.verdict, NOT_AFFECTED);
+        assert_eq!(not.verdict, Answer::NotAffected);
         // Differences nothing explains put every "not affected" in doubt.
-        let doubted = doubt_unexplained(vec![not], &stress_run(&[&["LuaJIT#7", "LuaJIT#8"]]));
-        assert_eq!(doubted[0].verdict, COULD_NOT_TELL);
+        let mut doubted = [not];
+        doubt_unexplained(&mut doubted, &stress_run(&[&["LuaJIT#7", "LuaJIT#8"]]));
+        assert_eq!(doubted[0].verdict, Answer::CouldNotTell);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result};
 
 use super::{Trial, expect};
 use crate::pipeline::Context;
+use crate::pipeline::patch::PatchState;
 use crate::pipeline::stress::Shard;
 use crate::pipeline::sweep::{self, Options, Tree};
 
@@ -62,7 +63,7 @@ fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
         let mut expected: Vec<String> = row
             .patches
             .iter()
-            .filter(|p| p.state == "applies")
+            .filter(|p| p.state == PatchState::Applies)
             .flat_map(|p| p.fixes.clone())
             .collect();
         expected.sort();
@@ -71,7 +72,7 @@ fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
         let states: Vec<String> = row
             .patches
             .iter()
-            .map(|p| format!("{} {}", p.patch, p.state))
+            .map(|p| format!("{} {}", p.patch, p.state.label()))
             .collect();
         checks.push((
             row.error.is_none()

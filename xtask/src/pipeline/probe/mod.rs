@@ -61,7 +61,7 @@ pub struct ProbeReport {
 }
 
 impl ProbeReport {
-    pub fn with_verdict(&self, verdict: judge::Answer) -> Vec<String> {
+    pub fn with_verdict(&self, verdict: crate::pipeline::verdict::Answer) -> Vec<String> {
         self.issues
             .iter()
             .filter(|f| f.verdict == verdict)
