@@ -9,9 +9,10 @@ use anyhow::{Context as _, Result};
 
 use super::{Trial, expect};
 use crate::pipeline::Context;
+use crate::pipeline::fetch::Tree;
 use crate::pipeline::patch::PatchState;
 use crate::pipeline::stress::Shard;
-use crate::pipeline::sweep::{self, Options, Tree};
+use crate::pipeline::sweep::{self, Options};
 
 pub fn checks() -> Vec<Trial> {
     vec![Trial::new(

@@ -2,7 +2,11 @@
 //! the tree carries (by what the cases, the exhaustive emit_lso check and a
 //! short stress run show on it, not by its version number), what each patch
 //! of the series is to it, and whether the tree with the series verifies.
-//! A tree that cannot be fetched or built is a row with the reason.
+//! A tree that cannot be fetched or built is a row with the reason. This
+//! file runs and judges the trees and merges shards; `render` writes the
+//! tables.
+
+pub mod render;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -10,7 +14,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::fetch::{self, Source};
+use super::fetch::{self, Source, Tree};
 use super::patch::{PatchState, Series};
 use super::stress::{self, Plan, Shard, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport, Status};
@@ -26,24 +30,7 @@ pub const DEFAULT_STRESS_COUNT: u32 = 40;
 /// Version of the `--json` document, raised when its shape changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One tree to sweep.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tree {
-    /// A published `luajit-src` version, fetched through cargo.
-    Published(String),
-    /// A local folder.
-    Dir(PathBuf),
-}
-
-impl Tree {
-    /// The row's name before the tree is fetched (and when it cannot be).
-    pub fn name(&self) -> String {
-        match self {
-            Tree::Published(version) => format!("luajit-src {version}"),
-            Tree::Dir(dir) => format!("directory {}", dir.display()),
-        }
-    }
-}
+pub use render::{markdown, summary, table};
 
 /// What the sweep of one tree found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -186,35 +173,12 @@ fn error_row(place: usize, tree: String, series: &Series, error: String) -> Row 
     }
 }
 
-/// One line on a row, for progress and the table's notes.
-pub fn summary(row: &Row) -> String {
-    if let Some(error) = &row.error {
-        return format!("could not sweep it: {}", first_line(error));
-    }
-    let affected = if row.affected.is_empty() {
-        "none affected".to_owned()
-    } else {
-        format!("affected: {}", row.affected.join(", "))
-    };
-    format!(
-        "{affected}; patched tree {}",
-        if row.patched_verifies {
-            "verifies"
-        } else {
-            "does not verify"
-        }
-    )
-}
-
-fn first_line(text: &str) -> &str {
+pub(super) fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
 fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32) -> Result<Row> {
-    let source = match tree {
-        Tree::Published(version) => fetch::published(cx, version)?,
-        Tree::Dir(dir) => fetch::local(dir)?,
-    };
+    let source = fetch::select(cx, tree)?;
     let scratch = cx
         .target_dir()
         .join("luajit")
@@ -549,228 +513,6 @@ pub fn read(path: &Path) -> Result<Sweep> {
     })
 }
 
-/// Every published version of `luajit-src`, in the order of cargo's
-/// registry index (publication order), yanked ones left out (cargo cannot
-/// fetch them by version). The index is refreshed first through
-/// `cargo info`, so a version published since the last fetch is in it.
-pub fn published_versions(cx: &mut Context) -> Result<Vec<String>> {
-    let cargo = super::cargo();
-    cx.record(format!(
-        "{cargo} info luajit-src  # refreshes the registry index"
-    ));
-    // Outside the workspace, so the answer comes from the registry and
-    // not from this project's lock file.
-    let output = std::process::Command::new(&cargo)
-        .args(["info", "luajit-src"])
-        .current_dir(std::env::temp_dir())
-        .output()
-        .with_context(|| format!("cannot run {cargo} info luajit-src"))?;
-    if !output.status.success() {
-        bail!(
-            "`cargo info luajit-src` failed, so the registry index cannot be refreshed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    let file = index_file()?;
-    let bytes = std::fs::read(&file)
-        .with_context(|| format!("cannot read cargo's index file {}", file.display()))?;
-    let versions = index_versions(&bytes);
-    if versions.is_empty() {
-        bail!(
-            "cargo's index file {} lists no version of luajit-src (format changed?)",
-            file.display()
-        );
-    }
-    Ok(versions)
-}
-
-/// Where cargo keeps its copy of the registry's entry for `luajit-src`.
-fn index_file() -> Result<PathBuf> {
-    let home = match std::env::var_os("CARGO_HOME") {
-        Some(home) => PathBuf::from(home),
-        None => {
-            PathBuf::from(std::env::var_os("HOME").context("neither CARGO_HOME nor HOME is set")?)
-                .join(".cargo")
-        }
-    };
-    let index = home.join("registry").join("index");
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(&index) {
-        for entry in entries.flatten() {
-            // Sparse registries keep it under .cache, git ones under cache.
-            for cache in [".cache", "cache"] {
-                let file = entry.path().join(cache).join("lu/aj/luajit-src");
-                if file.is_file() {
-                    found.push(file);
-                }
-            }
-        }
-    }
-    // The most recently written copy is the one `cargo info` just refreshed.
-    found.sort_by_key(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok());
-    found.pop().with_context(|| {
-        format!(
-            "no cached registry entry for luajit-src under {}/*/{{.cache,cache}}/lu/aj/ after `cargo info luajit-src`",
-            index.display()
-        )
-    })
-}
-
-/// The versions in an index cache file: a binary header, then NUL-separated
-/// pairs of a version and its JSON line.
-fn index_versions(bytes: &[u8]) -> Vec<String> {
-    bytes
-        .split(|b| *b == 0)
-        .filter(|part| part.first() == Some(&b'{'))
-        .filter_map(|part| serde_json::from_slice::<serde_json::Value>(part).ok())
-        .filter(|entry| entry["name"] == "luajit-src" && entry["yanked"] != true)
-        .filter_map(|entry| entry["vers"].as_str().map(str::to_owned))
-        .collect()
-}
-
-/// The issues that appear in the rows, in the series' order.
-fn issue_columns(rows: &[Row]) -> Vec<String> {
-    let mut issues: Vec<String> = Vec::new();
-    for row in rows {
-        for issue in row
-            .issues
-            .iter()
-            .map(|i| &i.issue)
-            .chain(&row.could_not_tell)
-        {
-            if !issues.contains(issue) {
-                issues.push(issue.clone());
-            }
-        }
-    }
-    issues
-}
-
-fn cell(row: &Row, issue: &str) -> &'static str {
-    if row.affected.iter().any(|i| i == issue) {
-        "affected"
-    } else if row.not_affected.iter().any(|i| i == issue) {
-        "no"
-    } else {
-        "?"
-    }
-}
-
-fn patch_cell(row: &Row) -> String {
-    if row.patches.is_empty() {
-        return "-".to_owned();
-    }
-    row.patches
-        .iter()
-        .map(|p| match p.state {
-            PatchState::AlreadyIn => "in",
-            PatchState::Applies => "applies",
-            PatchState::Neither => "neither",
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn verifies_cell(row: &Row) -> &'static str {
-    match (row.error.is_some(), row.patched_verifies) {
-        (true, _) => "-",
-        (false, true) => "yes",
-        (false, false) => "NO",
-    }
-}
-
-fn note(row: &Row) -> String {
-    match &row.error {
-        Some(error) => first_line(error).to_owned(),
-        None if !row.patched_verifies => row.patched.clone(),
-        None => String::new(),
-    }
-}
-
-/// The sweep as a plain-text table for the terminal.
-pub fn table(sweep: &Sweep) -> String {
-    let issues = issue_columns(&sweep.rows);
-    let mut header = vec!["tree".to_owned()];
-    header.extend(issues.iter().cloned());
-    header.push(format!("series ({})", patch_numbers(&sweep.rows)));
-    header.push("patched verifies".to_owned());
-    header.push("note".to_owned());
-    let mut lines: Vec<Vec<String>> = vec![header];
-    for row in &sweep.rows {
-        let mut line = vec![row.tree.clone()];
-        line.extend(issues.iter().map(|i| cell(row, i).to_owned()));
-        line.push(patch_cell(row));
-        line.push(verifies_cell(row).to_owned());
-        line.push(note(row));
-        lines.push(line);
-    }
-    let columns = lines[0].len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            lines
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut text = String::new();
-    for line in &lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
-        text.push('\n');
-    }
-    text
-}
-
-/// The patches' numbers, for the series column's header.
-fn patch_numbers(rows: &[Row]) -> String {
-    rows.iter()
-        .find(|r| !r.patches.is_empty())
-        .map(|r| {
-            r.patches
-                .iter()
-                .map(|p| p.patch.split('-').next().unwrap_or(&p.patch).to_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default()
-}
-
-/// The sweep as a Markdown table, for the README and the job summary.
-pub fn markdown(sweep: &Sweep) -> String {
-    let issues = issue_columns(&sweep.rows);
-    let mut text = format!(
-        "| tree | {} | series ({}) | patched tree verifies | note |\n|---|",
-        issues.join(" | "),
-        patch_numbers(&sweep.rows)
-    );
-    text.push_str(&"---|".repeat(issues.len() + 3));
-    text.push('\n');
-    for row in &sweep.rows {
-        let cells: Vec<String> = issues
-            .iter()
-            .map(|i| match cell(row, i) {
-                "affected" => "**affected**".to_owned(),
-                other => other.to_owned(),
-            })
-            .collect();
-        text.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
-            row.tree,
-            cells.join(" | "),
-            patch_cell(row),
-            verifies_cell(row),
-            note(row).replace('|', "\\|")
-        ));
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -956,25 +698,5 @@ mod tests {
         let mut doubted = [not];
         doubt_unexplained(&mut doubted, &stress_run(&[&["LuaJIT#7", "LuaJIT#8"]]));
         assert_eq!(doubted[0].verdict, Answer::CouldNotTell);
-    }
-
-    #[test]
-    fn index_versions_skip_yanked_and_other_crates() {
-        let mut bytes = vec![3u8, 2, 0, 0, 0];
-        bytes.extend_from_slice(b"etag\0");
-        for (vers, yanked, name) in [
-            ("1.0.0", false, "luajit-src"),
-            ("1.0.1", true, "luajit-src"),
-            ("9.9.9", false, "other"),
-            ("1.1.0+abc", false, "luajit-src"),
-        ] {
-            bytes.extend_from_slice(vers.as_bytes());
-            bytes.push(0);
-            bytes.extend_from_slice(
-                format!(r#"{{"name":"{name}","vers":"{vers}","yanked":{yanked}}}"#).as_bytes(),
-            );
-            bytes.push(0);
-        }
-        assert_eq!(index_versions(&bytes), ["1.0.0", "1.1.0+abc"]);
     }
 }
