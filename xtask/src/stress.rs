@@ -4,25 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail};
-use serde::{Deserialize, Serialize};
+use anyhow::{Context as _, Result};
 
 use crate::flags;
 use crate::pipeline::Conclusion;
 
 use crate::pipeline::Context;
-use crate::pipeline::stress::{self, Plan, Shard, StressReport};
+use crate::pipeline::stress::{self, Plan, Runs, Shard, StressReport};
 use crate::pipeline::variants::{PairChoice, build_steps, prepare_pair, single};
-
-/// Version of the `--json` document, raised when its shape changes.
-const JSON_VERSION: u32 = 1;
-
-/// What `--json` prints and `--merge` reads.
-#[derive(Serialize, Deserialize)]
-struct Runs {
-    schema_version: u32,
-    runs: Vec<StressReport>,
-}
 
 pub fn run(args: flags::Stress) -> Result<Conclusion> {
     if !args.merge.is_empty() {
@@ -51,11 +40,8 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
         }
     };
     if args.json {
-        let runs = Runs {
-            schema_version: JSON_VERSION,
-            runs: reports.iter().map(|(report, _)| report.clone()).collect(),
-        };
-        println!("{}", serde_json::to_string_pretty(&runs)?);
+        let runs = Runs::new(reports.iter().map(|(report, _)| report.clone()).collect());
+        println!("{}", runs.json()?);
     } else {
         for (report, variant) in &reports {
             stress::print(report);
@@ -77,40 +63,9 @@ fn verdict<'a>(reports: impl IntoIterator<Item = &'a StressReport>) -> Conclusio
 
 /// `--merge`: the shards' runs, grouped by variant, each group merged.
 fn merge(files: &[PathBuf], json: bool) -> Result<Conclusion> {
-    let mut by_variant: Vec<(String, Vec<StressReport>)> = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let runs: Runs = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is not the output of `cargo xtask stress --json`",
-                file.display()
-            )
-        })?;
-        if runs.schema_version != JSON_VERSION {
-            bail!(
-                "{} has schema_version {}, this toolkit reads {JSON_VERSION}",
-                file.display(),
-                runs.schema_version
-            );
-        }
-        for run in runs.runs {
-            match by_variant.iter_mut().find(|(v, _)| *v == run.variant) {
-                Some((_, group)) => group.push(run),
-                None => by_variant.push((run.variant.clone(), vec![run])),
-            }
-        }
-    }
-    let merged = by_variant
-        .into_iter()
-        .map(|(_, group)| stress::merge(group))
-        .collect::<Result<Vec<_>>>()?;
+    let merged = stress::merge_files(files)?;
     if json {
-        let runs = Runs {
-            schema_version: JSON_VERSION,
-            runs: merged.clone(),
-        };
-        println!("{}", serde_json::to_string_pretty(&runs)?);
+        println!("{}", Runs::new(merged.clone()).json()?);
     } else {
         for report in &merged {
             stress::print(report);
