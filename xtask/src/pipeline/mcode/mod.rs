@@ -7,11 +7,12 @@
 //! and IR, normalised (see `normalise`) and diffed. Every differing site is
 //! a baseline mis-fusion the series corrects (the defect, shown), a legal
 //! fusion it gives up (its cost, listed) or unexplained (see
-//! `compare::classify`). A script is captured however it ends, returning,
+//! `classify::classify`). A script is captured however it ends, returning,
 //! raising an error or calling os.exit; only a crash or a timeout leaves
 //! nothing to compare. Every captured trace is also searched for an LDP
 //! whose two destinations are one register (CONSTRAINED UNPREDICTABLE).
 
+mod classify;
 mod compare;
 mod normalise;
 mod render;
@@ -21,7 +22,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
-pub use compare::{EqualLdp, Site, SiteClass, TraceResult, TraceStatus};
+pub use classify::SiteClass;
+pub use compare::{EqualLdp, Site, TraceResult, TraceStatus};
 pub use render::render;
 
 use super::Context;

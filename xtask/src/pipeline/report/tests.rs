@@ -1,4 +1,5 @@
 use super::markdown::group_commands;
+use super::table::VariantOutcome;
 use super::*;
 use crate::pipeline::attribution::{
     Added, Attribution, CaseSteps, ClassClosed, ClassSteps, Closes, Step,

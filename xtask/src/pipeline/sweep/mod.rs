@@ -8,7 +8,7 @@
 
 pub mod render;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
@@ -516,6 +516,7 @@ pub fn read(path: &Path) -> Result<Sweep> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn row(place: usize, affected: &[&str]) -> Row {
         Row {
