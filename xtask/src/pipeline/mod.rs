@@ -22,6 +22,7 @@ pub mod sweep;
 pub mod toolchain;
 pub mod variants;
 pub mod verdict;
+pub mod verify;
 
 pub use verdict::Conclusion;
 
