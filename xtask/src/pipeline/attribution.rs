@@ -7,6 +7,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::Context;
+use super::stress::StressReport;
 use super::suite::{
     self,
     outcome::{CaseResult, LsoReport, Status},
@@ -111,8 +112,23 @@ pub fn attribute(
     }
     case_runs.push(patched.cases.to_vec());
     lso_runs.push(patched.lso.clone());
-    let stress = baseline.stress;
 
+    let columns = columns(pair, steps);
+    let case_rows = case_rows(baseline.cases, &case_runs);
+    let lso_rows = lso_rows(&lso_runs);
+    let stress_rows = stress_rows(baseline.stress);
+    let closes = closes(&columns, &case_rows, &lso_rows, &stress_rows);
+    Ok(Attribution {
+        steps: columns,
+        cases: case_rows,
+        lso: lso_rows,
+        stress: stress_rows,
+        closes,
+    })
+}
+
+/// The columns: the baseline, each step, the patched variant.
+fn columns(pair: &Pair, steps: &[(String, Variant)]) -> Vec<Step> {
     let mut columns = vec![Step {
         variant: BASELINE.to_owned(),
         adds: None,
@@ -127,12 +143,15 @@ pub fn attribute(
         variant: PATCHED.to_owned(),
         adds: Some(patch_of(pair, pair.series.patches.len() - 1)),
     });
+    columns
+}
 
-    let case_rows: Vec<CaseSteps> = baseline
-        .cases
+/// Per case of the baseline, its outcome in each run.
+fn case_rows(cases: &[CaseResult], runs: &[Vec<CaseResult>]) -> Vec<CaseSteps> {
+    cases
         .iter()
         .map(|case| {
-            let cells = case_runs
+            let cells = runs
                 .iter()
                 .map(|run| {
                     run.iter()
@@ -145,20 +164,23 @@ pub fn attribute(
                 outcomes: cells,
             }
         })
-        .collect();
+        .collect()
+}
 
+/// Per defect class found in any run, its count in each run.
+fn lso_rows(runs: &[LsoReport]) -> Vec<ClassSteps> {
     let mut classes: Vec<String> = Vec::new();
-    for run in &lso_runs {
+    for run in runs {
         for class in &run.defects {
             if !classes.contains(&class.class) {
                 classes.push(class.class.clone());
             }
         }
     }
-    let lso_rows: Vec<ClassSteps> = classes
+    classes
         .iter()
         .map(|class| {
-            let counts = lso_runs
+            let counts = runs
                 .iter()
                 .map(|run| {
                     run.defects
@@ -172,9 +194,12 @@ pub fn attribute(
                 counts,
             }
         })
-        .collect();
+        .collect()
+}
 
-    let stress_rows: Vec<FindingSteps> = stress
+/// Per attributed baseline stress finding, whether it differs at each step.
+fn stress_rows(stress: &StressReport) -> Vec<FindingSteps> {
+    stress
         .findings
         .iter()
         .filter_map(|finding| {
@@ -193,9 +218,16 @@ pub fn attribute(
                 differs,
             })
         })
-        .collect();
+        .collect()
+}
 
-    // A patch closes what fails (or is non-zero) before it and not after it.
+/// A patch closes what fails (or is non-zero) before it and not after it.
+fn closes(
+    columns: &[Step],
+    case_rows: &[CaseSteps],
+    lso_rows: &[ClassSteps],
+    stress_rows: &[FindingSteps],
+) -> Vec<Closes> {
     let mut closes = Vec::new();
     for (index, column) in columns.iter().enumerate().skip(1) {
         let patch = column
@@ -230,13 +262,7 @@ pub fn attribute(
             stress_findings,
         });
     }
-    Ok(Attribution {
-        steps: columns,
-        cases: case_rows,
-        lso: lso_rows,
-        stress: stress_rows,
-        closes,
-    })
+    closes
 }
 
 fn patch_of(pair: &Pair, index: usize) -> Added {
