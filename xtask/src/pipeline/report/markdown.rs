@@ -13,6 +13,19 @@ impl Report {
             self.verdict.summary
         ));
 
+        md.push_str(&self.cases_markdown());
+        md.push_str(&self.attribution_markdown());
+        md.push_str(&self.lso_markdown());
+        md.push_str(&self.stress_markdown());
+        md.push_str(&self.mcode_markdown());
+        md.push_str(&self.verified_markdown());
+        md.push_str(&self.provenance_markdown());
+        self.relative(&md)
+    }
+
+    /// The case × variant table and the expectations that did not hold.
+    fn cases_markdown(&self) -> String {
+        let mut md = String::new();
         md.push_str("## Regression cases\n\n");
         let variants: Vec<&str> = self
             .cases
@@ -53,11 +66,13 @@ impl Report {
                 ));
             }
         }
+        md
+    }
 
-        md.push_str(&self.attribution_markdown());
-        md.push_str(&self.lso_markdown());
-        md.push_str(&self.stress_markdown());
-        md.push_str(&self.mcode_markdown());
+    /// What was verified: the tree, the toolchain, the patches, the steps'
+    /// times and the commands that redo each part.
+    fn verified_markdown(&self) -> String {
+        let mut md = String::new();
         md.push_str("\n## What was verified\n\n");
         md.push_str("- reproduce: `cargo xtask verify` in a clone of luajit-arm64-verify; the exact steps are under *How this report was made*\n");
         let id = &self.identity;
@@ -113,8 +128,7 @@ impl Report {
         for redo in &self.reproduce {
             md.push_str(&format!("| {} | `{}` |\n", redo.what, redo.command));
         }
-        md.push_str(&self.provenance_markdown());
-        self.relative(&md)
+        md
     }
 
     /// Everything about how the report was made, in one fold: results
@@ -219,6 +233,15 @@ impl Report {
         if !self.lso_limits.is_empty() {
             md.push_str(&format!("**What it cannot see.** {}\n\n", self.lso_limits));
         }
+        md.push_str(&self.lso_table());
+        md.push_str(&self.lso_counterexamples());
+        md.push_str(&self.lso_hazard_note());
+        md
+    }
+
+    /// The check's figures, a column per variant, a row per class.
+    fn lso_table(&self) -> String {
+        let mut md = String::new();
         let variants: Vec<&str> = self.lso.iter().map(|v| v.variant.as_str()).collect();
         md.push_str(&format!(
             "| | {} |\n|---|{}\n",
@@ -283,6 +306,12 @@ impl Report {
              stops fusing them loses no fusion a program could have; they are counted here, apart from the fused \
              pairs and the missed fusions.\n",
         );
+        md
+    }
+
+    /// Each variant's counterexamples, in a fold.
+    fn lso_counterexamples(&self) -> String {
+        let mut md = String::new();
         for variant in &self.lso {
             let shown: Vec<_> = variant
                 .report
@@ -308,6 +337,12 @@ impl Report {
             }
             md.push_str("</details>\n");
         }
+        md
+    }
+
+    /// What a hazard is, and how often the captured traces hold one.
+    fn lso_hazard_note(&self) -> String {
+        let mut md = String::new();
         let traces = self.mcode.as_ref().map(|m| &m.totals);
         md.push_str(&format!(
             "\nA *hazard* is a result the architecture leaves CONSTRAINED UNPREDICTABLE: an LDP whose two destinations \
@@ -498,64 +533,7 @@ impl Report {
                 report.variant
             ));
             for bucket in &buckets.buckets {
-                let seeds: Vec<String> = bucket
-                    .findings
-                    .iter()
-                    .take(4)
-                    .filter_map(|&i| report.findings.get(i))
-                    .map(|f| format!("`{}`", seed_text(f.program_seed)))
-                    .collect();
-                let more = bucket.findings.len().saturating_sub(4);
-                let seeds = if more > 0 {
-                    format!("{} and {more} more", seeds.join(", "))
-                } else {
-                    seeds.join(", ")
-                };
-                let fixed = match &bucket.fixed_by {
-                    Some(patch) => format!(
-                        "`{}` ({})",
-                        patch.split('-').next().unwrap_or(patch),
-                        bucket.fixes.join(", ")
-                    ),
-                    None => "no single patch".to_owned(),
-                };
-                let first = bucket
-                    .findings
-                    .first()
-                    .and_then(|&i| report.findings.get(i));
-                let original = first.map_or("-".to_owned(), |f| {
-                    format!(
-                        "`{}`: {}",
-                        seed_text(f.program_seed),
-                        cell(&format!("{}: {}", f.kind, f.difference))
-                    )
-                });
-                let shrunk = bucket
-                    .shrunk
-                    .and_then(|i| report.findings.get(i))
-                    .and_then(|f| f.shrunk.as_ref())
-                    .map_or("not shrunk".to_owned(), |s| {
-                        let fixed = s
-                            .attribution
-                            .as_ref()
-                            .and_then(|a| a.fixed_by.as_ref())
-                            .map_or(String::new(), |p| {
-                                format!("; fixed by `{}`", p.split('-').next().unwrap_or(p))
-                            });
-                        format!(
-                            "{} lines, {}{fixed}",
-                            s.lines,
-                            cell(&match s.kind {
-                                Some(kind) => format!("{kind}: {}", s.difference),
-                                None => format!("none: {}", s.difference),
-                            })
-                        )
-                    });
-                md.push_str(&format!(
-                    "| `{}` | {} | {seeds} | {fixed} | {original} | {shrunk} |\n",
-                    cell(&bucket.signature),
-                    bucket.findings.len()
-                ));
+                md.push_str(&bucket_row(report, bucket));
             }
             for bucket in &buckets.buckets {
                 let Some(finding) = bucket.shrunk.and_then(|i| report.findings.get(i)) else {
@@ -673,6 +651,68 @@ fn cell(text: &str) -> String {
 /// Short text as inline code.
 fn inline(text: &str) -> String {
     format!("`{}`", text.replace('`', "'").replace('\n', " "))
+}
+
+/// One bucket's row: its signature, findings, seeds, patch and outcomes.
+fn bucket_row(report: &StressReport, bucket: &Bucket) -> String {
+    let seeds: Vec<String> = bucket
+        .findings
+        .iter()
+        .take(4)
+        .filter_map(|&i| report.findings.get(i))
+        .map(|f| format!("`{}`", seed_text(f.program_seed)))
+        .collect();
+    let more = bucket.findings.len().saturating_sub(4);
+    let seeds = if more > 0 {
+        format!("{} and {more} more", seeds.join(", "))
+    } else {
+        seeds.join(", ")
+    };
+    let fixed = match &bucket.fixed_by {
+        Some(patch) => format!(
+            "`{}` ({})",
+            patch.split('-').next().unwrap_or(patch),
+            bucket.fixes.join(", ")
+        ),
+        None => "no single patch".to_owned(),
+    };
+    let first = bucket
+        .findings
+        .first()
+        .and_then(|&i| report.findings.get(i));
+    let original = first.map_or("-".to_owned(), |f| {
+        format!(
+            "`{}`: {}",
+            seed_text(f.program_seed),
+            cell(&format!("{}: {}", f.kind, f.difference))
+        )
+    });
+    let shrunk = bucket
+        .shrunk
+        .and_then(|i| report.findings.get(i))
+        .and_then(|f| f.shrunk.as_ref())
+        .map_or("not shrunk".to_owned(), |s| {
+            let fixed = s
+                .attribution
+                .as_ref()
+                .and_then(|a| a.fixed_by.as_ref())
+                .map_or(String::new(), |p| {
+                    format!("; fixed by `{}`", p.split('-').next().unwrap_or(p))
+                });
+            format!(
+                "{} lines, {}{fixed}",
+                s.lines,
+                cell(&match s.kind {
+                    Some(kind) => format!("{kind}: {}", s.difference),
+                    None => format!("none: {}", s.difference),
+                })
+            )
+        });
+    format!(
+        "| `{}` | {} | {seeds} | {fixed} | {original} | {shrunk} |\n",
+        cell(&bucket.signature),
+        bucket.findings.len()
+    )
 }
 
 /// The IR opcodes whose ARM64 assembly loads or stores through `emit_lso`,
