@@ -248,6 +248,53 @@ fn grouped(side: &[(bool, Vec<Access>)]) -> Grouped {
     groups
 }
 
+/// How one register's accesses moved between the sides: not at all
+/// (`None`), only its baseline pair halves (the line saying where), or in a
+/// way nothing explains (the reason).
+fn moved_register(
+    reg: &str,
+    base_offsets: &[(i64, bool)],
+    patch_offsets: &[(i64, bool)],
+) -> Result<Option<String>, String> {
+    let offsets = |list: &[(i64, bool)]| list.iter().map(|(o, _)| *o).collect::<Vec<_>>();
+    if offsets(base_offsets) == offsets(patch_offsets) {
+        return Ok(None);
+    }
+    if patch_offsets.iter().any(|(_, pair)| *pair) {
+        return Err(format!(
+            "the patched build's pair puts {reg} where the baseline does not"
+        ));
+    }
+    // Plain baseline accesses of this register stay where they are; only
+    // its pair halves may have been at the wrong address.
+    let mut rest = offsets(patch_offsets);
+    let mut wrong = Vec::new();
+    for &(offset, pair) in base_offsets {
+        match rest.iter().position(|o| *o == offset) {
+            Some(index) => {
+                rest.remove(index);
+            }
+            None if pair => wrong.push(offset),
+            None => {
+                return Err(format!(
+                    "{reg} moved from #{offset} without a pair on the baseline to account for it"
+                ));
+            }
+        }
+    }
+    let fmt = |list: &[i64]| {
+        list.iter()
+            .map(|o| format!("#{o}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Ok(Some(format!(
+        "{reg} at {} on the baseline, {} on the patched build",
+        fmt(&wrong),
+        fmt(&rest)
+    )))
+}
+
 /// Sorts a site into its class. Both sides must hold only loads and stores
 /// (no writeback) making the same accesses by direction, register class,
 /// register and base, fused differently; then the offsets decide, with the
@@ -285,48 +332,11 @@ pub fn classify(baseline: &[String], patched: &[String]) -> (SiteClass, String) 
     }
     let mut moved = Vec::new();
     for ((key, base_offsets), patch_offsets) in base_groups.iter().zip(patch_groups.values()) {
-        let offsets = |list: &[(i64, bool)]| list.iter().map(|(o, _)| *o).collect::<Vec<_>>();
-        if offsets(base_offsets) == offsets(patch_offsets) {
-            continue;
+        match moved_register(&key.2, base_offsets, patch_offsets) {
+            Ok(Some(line)) => moved.push(line),
+            Ok(None) => {}
+            Err(why) => return (SiteClass::Unexplained, why),
         }
-        let reg = &key.2;
-        if patch_offsets.iter().any(|(_, pair)| *pair) {
-            return (
-                SiteClass::Unexplained,
-                format!("the patched build's pair puts {reg} where the baseline does not"),
-            );
-        }
-        // Plain baseline accesses of this register stay where they are; only
-        // its pair halves may have been at the wrong address.
-        let mut rest = offsets(patch_offsets);
-        let mut wrong = Vec::new();
-        for &(offset, pair) in base_offsets {
-            match rest.iter().position(|o| *o == offset) {
-                Some(index) => {
-                    rest.remove(index);
-                }
-                None if pair => wrong.push(offset),
-                None => {
-                    return (
-                        SiteClass::Unexplained,
-                        format!(
-                            "{reg} moved from #{offset} without a pair on the baseline to account for it"
-                        ),
-                    );
-                }
-            }
-        }
-        let fmt = |list: &[i64]| {
-            list.iter()
-                .map(|o| format!("#{o}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        moved.push(format!(
-            "{reg} at {} on the baseline, {} on the patched build",
-            fmt(&wrong),
-            fmt(&rest)
-        ));
     }
     let mnemonic = |side: &[(bool, Vec<Access>)]| {
         let load = side.iter().find(|(pair, _)| *pair).map(|(_, l)| l[0].load);
