@@ -12,7 +12,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 
 use crate::flags;
-use crate::pipeline::Conclusion;
+use crate::pipeline::verdict::Conclusion;
 use crate::pipeline::{cargo, project_root, write_readme_block};
 
 /// One timed command: what it measures, and its wall times in seconds.

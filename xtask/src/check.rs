@@ -5,8 +5,8 @@
 use anyhow::Result;
 
 use crate::flags;
-use crate::pipeline::Conclusion;
 use crate::pipeline::variants::single;
+use crate::pipeline::verdict::Conclusion;
 use crate::pipeline::verdict::TreeChecks;
 use crate::pipeline::{Context, lso, report, stress, suite};
 

@@ -4,10 +4,10 @@ use anyhow::Result;
 use lso_check::Domain;
 
 use crate::flags::{self, LsoEngine};
-use crate::pipeline::Conclusion;
 use crate::pipeline::Context;
 use crate::pipeline::lso::{self, Engine};
 use crate::pipeline::variants::single;
+use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::Lso) -> Result<Conclusion> {
     let mut cx = Context::new()?;

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use pipeline::Conclusion;
+use pipeline::verdict::Conclusion;
 
 fn main() -> ExitCode {
     let flags = flags::Xtask::parse();

@@ -5,9 +5,9 @@
 use anyhow::Result;
 
 use crate::flags;
-use crate::pipeline::Conclusion;
 use crate::pipeline::Context;
 use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
+use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::Prepare) -> Result<Conclusion> {
     let mut cx = Context::new()?;

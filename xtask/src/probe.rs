@@ -5,10 +5,10 @@ use anyhow::{Result, bail};
 use serde_json::json;
 
 use crate::flags;
-use crate::pipeline::Conclusion;
 use crate::pipeline::Context;
 use crate::pipeline::probe::{self, ProbeReport};
 use crate::pipeline::verdict::Answer;
+use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::Probe) -> Result<Conclusion> {
     if args.count == 0 {

@@ -7,7 +7,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result};
 
 use crate::flags;
-use crate::pipeline::Conclusion;
+use crate::pipeline::verdict::Conclusion;
 
 use crate::pipeline::Context;
 use crate::pipeline::stress::{self, Plan, Runs, Shard, StressReport};

@@ -8,10 +8,10 @@ use std::fs;
 use anyhow::{Context as _, Result, bail};
 
 use crate::flags;
-use crate::pipeline::Conclusion;
 use crate::pipeline::fetch::{self, Tree};
 use crate::pipeline::stress::Shard;
 use crate::pipeline::sweep::{self, Options, Sweep};
+use crate::pipeline::verdict::Conclusion;
 use crate::pipeline::{Context, project_root, write_readme_block};
 
 pub fn run(args: flags::Sweep) -> Result<Conclusion> {

@@ -4,8 +4,8 @@
 use anyhow::Result;
 
 use crate::flags;
-use crate::pipeline::Conclusion;
 use crate::pipeline::report;
+use crate::pipeline::verdict::Conclusion;
 use crate::pipeline::verify::{self, Options};
 use crate::pipeline::{Context, stress, summary};
 

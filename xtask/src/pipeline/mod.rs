@@ -24,8 +24,6 @@ pub mod variants;
 pub mod verdict;
 pub mod verify;
 
-pub use verdict::Conclusion;
-
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 

@@ -21,8 +21,8 @@ mod workflows;
 use anyhow::Result;
 
 use crate::flags;
-use crate::pipeline::Conclusion;
 use crate::pipeline::project_root;
+use crate::pipeline::verdict::Conclusion;
 use fixture::Fixture;
 
 /// What a check found: `Ok(())` when it held, otherwise what was seen.
