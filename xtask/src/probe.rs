@@ -6,6 +6,7 @@ use serde_json::json;
 
 use crate::flags;
 use crate::pipeline::Context;
+use crate::pipeline::label::Label as _;
 use crate::pipeline::probe::{self, ProbeReport};
 use crate::pipeline::verdict::Answer;
 use crate::pipeline::verdict::Conclusion;

@@ -249,7 +249,7 @@ mod tests {
     fn a_stored_result_is_found_only_under_its_key() {
         let scratch_dir = scratch("store");
         let dir = scratch_dir.path();
-        let mut cache = Cache::new(&dir);
+        let mut cache = Cache::new(dir);
         let key = Key::new("lso").text("domain", "full");
         cache.store(&key, &vec![1u32, 2, 3], 12.5).unwrap();
         let found: Option<Vec<u32>> = cache.lookup("lso", &key, |_| true);
@@ -271,7 +271,7 @@ mod tests {
         let dir = scratch_dir.path();
         let suite = dir.join("suite");
         fs::write(&suite, b"one").unwrap();
-        let mut cache = Cache::new(&dir);
+        let mut cache = Cache::new(dir);
         let first = cache.suite_hash(&suite).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         fs::write(&suite, b"two").unwrap();

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod evidence;
 pub mod expect;
 pub mod fetch;
+pub mod label;
 pub mod lso;
 pub mod mcode;
 pub mod patch;
@@ -19,6 +20,8 @@ pub mod stress;
 pub mod suite;
 pub mod summary;
 pub mod sweep;
+#[cfg(test)]
+pub mod testing;
 pub mod toolchain;
 pub mod variants;
 pub mod verdict;

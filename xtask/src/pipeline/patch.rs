@@ -11,6 +11,8 @@ use anyhow::{Context as _, Result, bail};
 use sha2::{Digest, Sha256};
 use xshell::{Shell, cmd};
 
+use super::label::Label;
+
 #[derive(Clone)]
 pub struct Patch {
     /// File name inside the series folder.
@@ -39,39 +41,20 @@ pub enum PatchState {
     Neither,
 }
 
-impl PatchState {
-    pub const ALL: [PatchState; 3] = [
+impl Label for PatchState {
+    const ALL: &'static [PatchState] = &[
         PatchState::AlreadyIn,
         PatchState::Applies,
         PatchState::Neither,
     ];
 
-    /// As it is printed: `already in`, `applies` or `neither`.
-    pub fn label(self) -> &'static str {
+    /// `already in`, `applies` or `neither`.
+    fn label(self) -> &'static str {
         match self {
             PatchState::AlreadyIn => "already in",
             PatchState::Applies => "applies",
             PatchState::Neither => "neither",
         }
-    }
-}
-
-/// A [`PatchState`] written as its label, as the sweep's JSON has it.
-pub mod state_label {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    use super::PatchState;
-
-    pub fn serialize<S: Serializer>(state: &PatchState, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(state.label())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<PatchState, D::Error> {
-        let label = String::deserialize(d)?;
-        PatchState::ALL
-            .into_iter()
-            .find(|s| s.label() == label)
-            .ok_or_else(|| D::Error::custom(format!("not a patch state: {label:?}")))
     }
 }
 

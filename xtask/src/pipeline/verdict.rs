@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::expect::fails_as_pinned;
+use super::label::Label;
 use super::stress::StressReport;
 use super::suite::outcome::{CaseResult, LsoReport, Status};
 
@@ -77,35 +78,15 @@ pub enum Answer {
     CouldNotTell,
 }
 
-impl Answer {
-    pub const ALL: [Answer; 3] = [Answer::Affected, Answer::NotAffected, Answer::CouldNotTell];
+impl Label for Answer {
+    const ALL: &'static [Answer] = &[Answer::Affected, Answer::NotAffected, Answer::CouldNotTell];
 
-    pub fn label(self) -> &'static str {
+    fn label(self) -> &'static str {
         match self {
             Answer::Affected => "affected",
             Answer::NotAffected => "not affected",
             Answer::CouldNotTell => "could not tell",
         }
-    }
-}
-
-/// An [`Answer`] written as its label (`not affected`), as the sweep's
-/// JSON has it.
-pub mod answer_label {
-    use serde::{Deserialize, Deserializer, Serializer, de::Error};
-
-    use super::Answer;
-
-    pub fn serialize<S: Serializer>(answer: &Answer, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(answer.label())
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Answer, D::Error> {
-        let label = String::deserialize(d)?;
-        Answer::ALL
-            .into_iter()
-            .find(|a| a.label() == label)
-            .ok_or_else(|| D::Error::custom(format!("not a verdict: {label:?}")))
     }
 }
 

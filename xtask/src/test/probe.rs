@@ -10,6 +10,7 @@ use anyhow::Result;
 
 use super::{Held, Trial, expect};
 use crate::pipeline::Context;
+use crate::pipeline::label::Label as _;
 use crate::pipeline::probe::{self, ProbeReport};
 use crate::pipeline::variants::{BASELINE, PATCHED, Variant};
 use crate::pipeline::verdict::Answer as Probed;

@@ -10,6 +10,7 @@ use anyhow::{Context as _, Result};
 use super::{Trial, expect};
 use crate::pipeline::Context;
 use crate::pipeline::fetch::Tree;
+use crate::pipeline::label::Label as _;
 use crate::pipeline::patch::PatchState;
 use crate::pipeline::stress::Shard;
 use crate::pipeline::sweep::{self, Options};

@@ -491,15 +491,10 @@ mod tests {
 
     fn outcome(status: crate::pipeline::suite::outcome::Status, signal: Option<i32>) -> Outcome {
         Outcome {
-            status,
             exit_code: None,
             signal,
-            error: None,
-            output: String::new(),
             millis: 5,
-            value: None,
-            traces: None,
-            ir_ops: Default::default(),
+            ..crate::pipeline::testing::outcome(status, None)
         }
     }
 

@@ -175,7 +175,7 @@ fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::suite::outcome::Outcome;
+    use crate::pipeline::testing;
 
     fn case(
         name: &str,
@@ -184,22 +184,10 @@ mod tests {
         status: Status,
         error: Option<&str>,
     ) -> CaseResult {
-        CaseResult {
-            name: name.to_owned(),
-            pins: vec![pin.to_owned()],
-            fails_with: fails_with.map(str::to_owned),
-            outcome: Outcome {
-                status,
-                exit_code: None,
-                signal: (status == Status::Crash).then_some(4),
-                error: error.map(str::to_owned),
-                output: String::new(),
-                millis: 1,
-                value: None,
-                traces: None,
-                ir_ops: Default::default(),
-            },
-        }
+        let mut case = testing::case(name, &[pin], fails_with, status, error);
+        case.outcome.exit_code = None;
+        case.outcome.signal = (status == Status::Crash).then_some(4);
+        case
     }
 
     fn sample(differences: usize) -> StressSample {

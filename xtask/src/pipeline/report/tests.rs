@@ -8,38 +8,23 @@ use crate::pipeline::evidence::ShownCase;
 use crate::pipeline::stress::{Finding, Shrunk, StepOutcome};
 use crate::pipeline::suite::outcome::{LsoClass, Status};
 use crate::pipeline::summary::SUMMARY_LIMIT;
+use crate::pipeline::testing;
 
 const ROOT: &str = "/work/checkout";
 
 fn outcome(status: Status, error: Option<&str>) -> Outcome {
     Outcome {
-        status,
-        exit_code: Some(1),
-        signal: None,
-        error: error.map(str::to_owned),
-        output: String::new(),
         millis: 5,
-        value: None,
-        traces: None,
-        ir_ops: Default::default(),
+        ..testing::outcome(status, error)
     }
 }
 
 fn lso(defects: Vec<LsoClass>) -> LsoReport {
-    let missed = LsoClass {
-        class: "missed fusion".to_owned(),
-        upstream: None,
-        count: 0,
-        examples: vec![],
-    };
     LsoReport {
         cases: 1_497_961_080,
         fused: 3584,
-        defects,
-        hazards: vec![],
-        missed_fusions: missed,
-        never_given: Default::default(),
         millis: 25_000,
+        ..testing::lso_report(defects)
     }
 }
 

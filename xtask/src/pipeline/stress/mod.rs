@@ -550,19 +550,7 @@ mod tests {
         }
     }
 
-    fn finding(index: usize) -> Finding {
-        Finding {
-            index,
-            program_seed: index as u64 * 7,
-            kind: Kind::Crash,
-            difference: format!("differs {index}"),
-            jit_settings: Vec::new(),
-            dir: PathBuf::from("findings"),
-            took_millis: 5,
-            shrunk: None,
-            attribution: None,
-        }
-    }
+    use crate::pipeline::testing::finding;
 
     fn run(shard: Shard, findings: Vec<Finding>, traces: u64) -> StressReport {
         StressReport {

@@ -63,7 +63,7 @@ pub struct Row {
 pub struct IssueVerdict {
     pub issue: String,
     /// `affected`, `not affected` or `could not tell`.
-    #[serde(with = "super::verdict::answer_label")]
+    #[serde(with = "super::label")]
     pub verdict: Answer,
     /// What shows it: failing cases, emit_lso classes, attributed stress
     /// findings; or why there is no answer.
@@ -75,7 +75,7 @@ pub struct PatchRow {
     pub patch: String,
     pub fixes: Vec<String>,
     /// `already in`, `applies` or `neither`.
-    #[serde(with = "super::patch::state_label")]
+    #[serde(with = "super::label")]
     pub state: PatchState,
 }
 
@@ -548,6 +548,28 @@ mod tests {
     }
 
     #[test]
+    fn answers_and_patch_states_are_written_by_their_labels() {
+        let mut row = row(0, &["LuaJIT#1"]);
+        row.issues.push(IssueVerdict {
+            issue: "LuaJIT#2".to_owned(),
+            verdict: Answer::NotAffected,
+            evidence: Vec::new(),
+        });
+        row.patches.push(PatchRow {
+            patch: "0001-x.patch".to_owned(),
+            fixes: vec!["LuaJIT#1".to_owned()],
+            state: PatchState::AlreadyIn,
+        });
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["issues"][0]["verdict"], "not affected");
+        assert_eq!(json["patches"][0]["state"], "already in");
+        assert_eq!(serde_json::from_value::<Row>(json).unwrap(), row);
+        let mut wrong = serde_json::to_value(&row).unwrap();
+        wrong["issues"][0]["verdict"] = "not_affected".into();
+        assert!(serde_json::from_value::<Row>(wrong).is_err());
+    }
+
+    #[test]
     fn merged_shards_restore_the_order_and_refuse_gaps() {
         let merged = merge(vec![
             shard(2, 2, vec![row(1, &[])]),
@@ -568,32 +590,17 @@ mod tests {
     }
 
     use crate::pipeline::stress::{Finding, Replay};
-    use crate::pipeline::suite::outcome::{LsoClass, Outcome};
+    use crate::pipeline::suite::outcome::LsoClass;
+    use crate::pipeline::testing;
 
     fn case(name: &str, pin: &str, fails_with: Option<&str>, status: Status) -> CaseResult {
-        CaseResult {
-            name: name.to_owned(),
-            pins: vec![pin.to_owned()],
-            fails_with: fails_with.map(str::to_owned),
-            outcome: Outcome {
-                status,
-                exit_code: Some(1),
-                signal: None,
-                error: (status == Status::Fail).then(|| "x.lua:1: wrong bytes".to_owned()),
-                output: String::new(),
-                millis: 1,
-                value: None,
-                traces: None,
-                ir_ops: Default::default(),
-            },
-        }
+        let error = (status == Status::Fail).then_some("x.lua:1: wrong bytes");
+        testing::case(name, &[pin], fails_with, status, error)
     }
 
     fn lso(tagged: &[&str]) -> LsoReport {
-        LsoReport {
-            cases: 10,
-            fused: 5,
-            defects: tagged
+        testing::lso_report(
+            tagged
                 .iter()
                 .map(|issue| LsoClass {
                     class: format!("class of {issue}"),
@@ -602,16 +609,7 @@ mod tests {
                     examples: Vec::new(),
                 })
                 .collect(),
-            hazards: Vec::new(),
-            missed_fusions: LsoClass {
-                class: "missed".to_owned(),
-                upstream: None,
-                count: 0,
-                examples: Vec::new(),
-            },
-            never_given: Default::default(),
-            millis: 1,
-        }
+        )
     }
 
     /// A stress run whose findings agree on the patched tree, each with the
@@ -629,19 +627,16 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(index, fixes)| Finding {
-                    index,
                     program_seed: index as u64,
                     kind: crate::pipeline::stress::Kind::Mismatch,
                     difference: "with the JIT it returns 1, without it 2".to_owned(),
-                    jit_settings: Vec::new(),
-                    dir: PathBuf::from("findings"),
                     took_millis: 1,
-                    shrunk: None,
                     attribution: Some(Replay {
                         steps: Vec::new(),
                         fixed_by: Some("the series".to_owned()),
                         fixes: fixes.iter().map(|s| s.to_string()).collect(),
                     }),
+                    ..testing::finding(index)
                 })
                 .collect(),
             run_seconds: 1.0,

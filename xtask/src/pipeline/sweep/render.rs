@@ -6,6 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use super::{Row, Sweep, first_line};
+use crate::pipeline::label::Label as _;
 use crate::pipeline::patch::PatchState;
 use crate::pipeline::report::table::columns;
 
