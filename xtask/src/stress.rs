@@ -9,9 +9,9 @@ use anyhow::{Context as _, Result};
 use crate::flags;
 use crate::pipeline::verdict::Conclusion;
 
-use crate::pipeline::Context;
 use crate::pipeline::stress::{self, Plan, Runs, Shard, StressReport};
 use crate::pipeline::variants::{PairChoice, build_steps, prepare_pair, single};
+use crate::pipeline::{Context, Timings};
 
 pub fn run(args: flags::Stress) -> Result<Conclusion> {
     if !args.merge.is_empty() {
@@ -34,7 +34,7 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
             // Every step from the baseline to the patched variant, so each
             // finding can be traced to the patch that fixes it.
             let pair = prepare_pair(&mut cx, &PairChoice::default())?;
-            let steps = build_steps(&mut cx, &pair, &mut Vec::new())?;
+            let steps = build_steps(&mut cx, &pair, &mut Timings::default())?;
             let (baseline, patched) = stress::run_pair(&mut cx, &pair, &steps, plan)?;
             vec![(baseline, pair.baseline), (patched, pair.patched)]
         }

@@ -12,7 +12,7 @@ use super::suite::{
     self,
     outcome::{CaseResult, LsoReport, Status},
 };
-use super::variants::{BASELINE, PATCHED, Pair, Variant};
+use super::variants::{self, BASELINE, PATCHED, Pair};
 use super::verdict::TreeChecks;
 
 #[derive(Debug, Clone, Serialize)]
@@ -99,14 +99,14 @@ impl Closes {
 pub fn attribute(
     cx: &mut Context,
     pair: &Pair,
-    steps: &[(String, Variant)],
+    steps: &[variants::Step],
     baseline: TreeChecks,
     patched: TreeChecks,
 ) -> Result<Attribution> {
     let cases_dir = cx.cases_dir();
     let mut case_runs: Vec<Vec<CaseResult>> = vec![baseline.cases.to_vec()];
     let mut lso_runs: Vec<LsoReport> = vec![baseline.lso.clone()];
-    for (name, variant) in steps {
+    for variants::Step { name, variant } in steps {
         case_runs.push(suite::run_cases(cx, name, &variant.suite, &cases_dir)?);
         lso_runs.push(super::lso::check_variant(cx, name, variant)?);
     }
@@ -128,12 +128,12 @@ pub fn attribute(
 }
 
 /// The columns: the baseline, each step, the patched variant.
-fn columns(pair: &Pair, steps: &[(String, Variant)]) -> Vec<Step> {
+fn columns(pair: &Pair, steps: &[variants::Step]) -> Vec<Step> {
     let mut columns = vec![Step {
         variant: BASELINE.to_owned(),
         adds: None,
     }];
-    for (index, (name, _)) in steps.iter().enumerate() {
+    for (index, variants::Step { name, .. }) in steps.iter().enumerate() {
         columns.push(Step {
             variant: name.clone(),
             adds: Some(patch_of(pair, index)),

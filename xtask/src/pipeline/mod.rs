@@ -168,6 +168,26 @@ pub fn step(what: impl Into<String>) -> Timer {
     }
 }
 
+/// How long one step took, for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Timing {
+    pub step: String,
+    pub seconds: f64,
+}
+
+/// How long each step took, in the order they ran.
+#[derive(Debug, Clone, Default)]
+pub struct Timings(pub Vec<Timing>);
+
+impl Timings {
+    pub fn push(&mut self, step: impl Into<String>, seconds: f64) {
+        self.0.push(Timing {
+            step: step.into(),
+            seconds,
+        });
+    }
+}
+
 pub struct Timer {
     what: String,
     started: Instant,

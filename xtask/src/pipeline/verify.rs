@@ -11,7 +11,7 @@ use super::stress::{Plan, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport};
 use super::variants::{BASELINE, Mode, PATCHED, Pair, PairChoice, build_steps, prepare_pair};
 use super::verdict::TreeChecks;
-use super::{Context, attribution, build, evidence, lso, mcode, step, stress, suite};
+use super::{Context, Timings, attribution, build, evidence, lso, mcode, step, stress, suite};
 
 /// What to verify: the tree and series, the stress run, and the commands
 /// that redo each part (for the report).
@@ -46,26 +46,23 @@ fn gather(cx: &mut Context, pair: &mut Pair, plan: Plan) -> Result<Gathered> {
     let timer = step("running the suite on both variants");
     let baseline = suite::run_cases(cx, BASELINE, &pair.baseline.suite, &cases_dir)?;
     let patched = suite::run_cases(cx, PATCHED, &pair.patched.suite, &cases_dir)?;
-    pair.timings
-        .push(("suite (both variants)".to_owned(), timer.done()));
+    pair.timings.push("suite (both variants)", timer.done());
 
     let timer = step("checking emit_lso over its whole input domain on both variants");
     let baseline_lso = lso::check_variant(cx, BASELINE, &pair.baseline)?;
     let patched_lso = lso::check_variant(cx, PATCHED, &pair.patched)?;
-    pair.timings.push((
-        "exhaustive emit_lso check (both variants)".to_owned(),
-        timer.done(),
-    ));
+    pair.timings
+        .push("exhaustive emit_lso check (both variants)", timer.done());
 
-    let mut step_timings = Vec::new();
+    let mut step_timings = Timings::default();
     let steps = build_steps(cx, pair, &mut step_timings)?;
-    pair.timings.extend(step_timings);
+    pair.timings.0.extend(step_timings.0);
     let timer = step("stress: the JIT against the interpreter on both variants");
     let (baseline_stress, patched_stress) = stress::run_pair(cx, pair, &steps, plan)?;
-    pair.timings.push((
-        "stress (both variants, shrinking, attribution)".to_owned(),
+    pair.timings.push(
+        "stress (both variants, shrinking, attribution)",
         timer.done(),
-    ));
+    );
 
     let timer = step("per-patch attribution: the checks after each patch in turn");
     let attribution = attribution::attribute(
@@ -83,14 +80,13 @@ fn gather(cx: &mut Context, pair: &mut Pair, plan: Plan) -> Result<Gathered> {
             stress: &patched_stress,
         },
     )?;
-    pair.timings
-        .push(("per-patch attribution".to_owned(), timer.done()));
+    pair.timings.push("per-patch attribution", timer.done());
 
     let timer = step("machine code of every trace, with and without the patch");
     let workload = mcode::workload(&cases_dir, &[])?;
     let mcode = mcode::diff_workload(cx, pair, &workload)?;
     pair.timings
-        .push(("capture and machine-code diff".to_owned(), timer.done()));
+        .push("capture and machine-code diff", timer.done());
     Ok(Gathered {
         baseline,
         patched,
@@ -211,14 +207,7 @@ fn build_report(cx: &Context, pair: &Pair, g: Gathered, reproduce: Vec<Redo>) ->
         attribution: Some(g.attribution),
         lso_limits: limits,
         checks,
-        timings: pair
-            .timings
-            .iter()
-            .map(|(step, seconds)| report::Timing {
-                step: step.clone(),
-                seconds: *seconds,
-            })
-            .collect(),
+        timings: pair.timings.0.clone(),
         reused: cx.cache.reused.clone(),
         reproduce,
         commands: cx.commands.clone(),

@@ -4,17 +4,17 @@
 
 use anyhow::Result;
 
-use crate::pipeline::Context;
 use crate::pipeline::stress::{self, Plan, StressReport};
-use crate::pipeline::variants::{Pair, PairChoice, Variant, build_steps, prepare_pair};
+use crate::pipeline::variants::{Pair, PairChoice, Step, build_steps, prepare_pair};
+use crate::pipeline::{Context, Timings};
 
 /// The context, the pair and the steps between its variants.
-type Steps<'a> = (&'a mut Context, &'a Pair, &'a [(String, Variant)]);
+type Steps<'a> = (&'a mut Context, &'a Pair, &'a [Step]);
 
 pub struct Fixture {
     pub cx: Context,
     pair: Option<Pair>,
-    steps: Option<Vec<(String, Variant)>>,
+    steps: Option<Vec<Step>>,
     stress: Option<(StressReport, StressReport)>,
 }
 
@@ -41,7 +41,7 @@ impl Fixture {
         self.pair()?;
         let pair = self.pair.as_ref().expect("prepared above");
         if self.steps.is_none() {
-            self.steps = Some(build_steps(&mut self.cx, pair, &mut Vec::new())?);
+            self.steps = Some(build_steps(&mut self.cx, pair, &mut Timings::default())?);
         }
         Ok((
             &mut self.cx,

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::Serialize;
 
+pub use super::Timing;
 pub use super::evidence::{Identity, IssueEvidence};
 use super::expect::Expectation;
 use super::fetch::Source;
@@ -89,12 +90,6 @@ pub struct VariantLso {
 pub struct VariantBuckets {
     pub variant: String,
     pub buckets: Vec<Bucket>,
-}
-
-#[derive(Serialize)]
-pub struct Timing {
-    pub step: String,
-    pub seconds: f64,
 }
 
 #[derive(Serialize)]

@@ -134,7 +134,7 @@ fn attribute(
 pub fn run_pair(
     cx: &mut Context,
     pair: &crate::pipeline::variants::Pair,
-    steps: &[(String, crate::pipeline::variants::Variant)],
+    steps: &[crate::pipeline::variants::Step],
     plan: Plan,
 ) -> Result<(StressReport, StressReport)> {
     let mut baseline = run_unshrunk(
@@ -156,7 +156,7 @@ pub fn run_pair(
     chain.extend(
         steps
             .iter()
-            .map(|(name, variant)| (name.clone(), variant.suite.as_path())),
+            .map(|s| (s.name.clone(), s.variant.suite.as_path())),
     );
     chain.push((
         crate::pipeline::variants::PATCHED.to_owned(),

@@ -20,7 +20,7 @@ use super::stress::{self, Plan, Shard, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport, Status};
 use super::variants::{Variant, build_variant};
 use super::verdict::{self, Answer, Ground, TreeChecks};
-use super::{Context, expect, lso, suite};
+use super::{Context, Timings, expect, lso, suite};
 
 /// Stress programs per tree: a short run, since the cases and the
 /// exhaustive check carry most of the verdict; under QEMU on two cores it
@@ -286,7 +286,7 @@ fn check_variant(
     series: Option<&Series>,
     plan: Plan,
 ) -> Result<Checked> {
-    let variant = build_variant(cx, name, source, series, false, &mut Vec::new())?;
+    let variant = build_variant(cx, name, source, series, false, &mut Timings::default())?;
     let label = format!("{name} {}", source.tag);
     let cases = suite::run_cases(cx, &label, &variant.suite, &cx.cases_dir())?;
     let lso = lso::check_variant(cx, &label, &variant)?;
