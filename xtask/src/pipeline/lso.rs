@@ -15,11 +15,13 @@ use super::suite::outcome::{LsoClass, LsoReport};
 use super::variants::Variant;
 use super::{Context, suite};
 
-/// Where the check runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where the check runs (`--engine` of `cargo xtask lso`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
-    /// Natively when the harness compiles for the host, else under QEMU.
+    /// Natively when the harness compiles for this host, else in the suite.
     Auto,
+    /// The tree's ARM64 backend compiled for this host: emit_lso only
+    /// writes instruction words, which are data.
     Native,
     /// In the suite binary, under QEMU on other hosts than aarch64.
     Qemu,
