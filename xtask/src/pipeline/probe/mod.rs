@@ -7,6 +7,7 @@
 pub mod elf;
 pub mod exec;
 pub mod judge;
+pub mod render;
 pub mod shared;
 
 use std::fs;
