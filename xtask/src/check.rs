@@ -16,10 +16,13 @@ pub fn run(args: flags::Check) -> Result<Conclusion> {
     let cases_dir = cx.cases_dir();
     let results = suite::run_cases(&mut cx, &name, &variant.suite, &cases_dir)?;
     println!();
-    report::print_table(&report::case_rows(&[(name.as_str(), &results)]));
+    print!(
+        "{}",
+        report::case_table(&report::case_rows(&[(name.as_str(), &results)]))
+    );
 
     let lso_report = lso::check_variant(&mut cx, &name, &variant)?;
-    lso::print(&source.label, &lso_report);
+    print!("{}", lso::render(&source.label, &lso_report));
     // The verdict comes before shrinking: a reproducer is a convenience,
     // and shrinking a finding that crashes or hangs takes the longest.
     let mut stress_report = stress::run_unshrunk(
@@ -39,7 +42,7 @@ pub fn run(args: flags::Check) -> Result<Conclusion> {
         eprintln!("==> shrinking the stress findings (the verdict above stands)");
         stress::shrink(&mut cx, &variant.suite, &mut stress_report)?;
     }
-    stress::print(&stress_report);
+    print!("{}", stress::render(&stress_report));
     Ok(verdict)
 }
 

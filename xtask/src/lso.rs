@@ -25,7 +25,7 @@ pub fn run(args: flags::Lso) -> Result<Conclusion> {
         domain,
         args.engine,
     )?;
-    lso::print(&source.label, &report);
+    print!("{}", lso::render(&source.label, &report));
     Ok(if report.defects.is_empty() {
         Conclusion::Sound
     } else {

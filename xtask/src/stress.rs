@@ -44,7 +44,7 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
         println!("{}", runs.json()?);
     } else {
         for (report, variant) in &reports {
-            stress::print(report);
+            print!("{}", stress::render(report));
             if args.time_raw {
                 time_raw(&cx, &variant.built.dir, report)?;
             }
@@ -68,7 +68,7 @@ fn merge(files: &[PathBuf], json: bool) -> Result<Conclusion> {
         println!("{}", Runs::new(merged.clone()).json()?);
     } else {
         for report in &merged {
-            stress::print(report);
+            print!("{}", stress::render(report));
         }
     }
     Ok(verdict(&merged))

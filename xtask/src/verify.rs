@@ -17,7 +17,7 @@ pub fn run(args: flags::Verify) -> Result<Conclusion> {
         reproduce: reproduce(&args.pair, args.stress_seed, args.stress_count),
     };
     let report = verify::verify(&mut cx, options)?;
-    verify::print(&report);
+    print!("{}", verify::render(&report));
     let written = report.write(&cx.target_dir().join("evidence"), &summary::render(&report))?;
     println!(
         "\n{}\nsummary: {}\nreport:  {}\n         {}",

@@ -1,8 +1,27 @@
 //! The steps every command is made of, in pipeline order: toolchain →
 //! fetch (find the LuaJIT tree) → patch → build → suite → lso (the exhaustive
 //! check) → stress → mcode (the machine-code diff) → attribution → report;
-//! probe examines a deployed build instead. `cache` keeps the deterministic
-//! steps' results by content.
+//! probe examines a deployed build instead, sweep many trees, and verify is
+//! the whole job. `cache` keeps the deterministic steps' results by content;
+//! `verdict` holds the verdicts, each written once.
+//!
+//! The rule between commands and the pipeline: a command file
+//! (`xtask/src/*.rs`) turns its flags into plain options, calls the
+//! pipeline, prints what it returns and gives the exit status. The pipeline
+//! computes and renders (text, Markdown, JSON), prints only progress to
+//! stderr, and never reads flags. Imports run downwards: this file imports
+//! only the toolchain and the cache.
+
+/// `writeln!` into a String, which cannot fail: the renderers build their
+/// text with it (`outln!(out)` is an empty line).
+macro_rules! outln {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {
+        writeln!($out, $($arg)*).expect("writing to a String")
+    };
+}
 
 pub mod attribution;
 pub mod build;

@@ -218,22 +218,23 @@ fn build_report(cx: &Context, pair: &Pair, g: Gathered, reproduce: Vec<Redo>) ->
 /// What `verify` prints before it writes the report: the case table, the
 /// exhaustive check and the stress run of each variant, the machine-code
 /// diff's summary.
-pub fn print(report: &Report) {
-    println!();
-    report::print_table(&report.cases);
+pub fn render(report: &Report) -> String {
+    let mut out = String::from("\n");
+    out.push_str(&report::case_table(&report.cases));
     let label = &report.tree.label;
     for (run, name) in report.lso.iter().zip([
         format!("{BASELINE} ({label})"),
         format!("{PATCHED} ({label} + patches/)"),
     ]) {
-        lso::print(&name, &run.report);
+        out.push_str(&lso::render(&name, &run.report));
     }
     for run in &report.stress {
-        stress::print(run);
+        out.push_str(&stress::render(run));
     }
     if let Some(mcode) = &report.mcode {
-        println!("\nmachine code: {}", mcode.summary());
+        out.push_str(&format!("\nmachine code: {}\n", mcode.summary()));
     }
+    out
 }
 
 /// What still fails on the patched variant, one phrase per check.

@@ -56,8 +56,8 @@ impl Fixture {
             let (cx, pair, steps) = self.steps()?;
             let plan = Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT);
             let runs = stress::run_pair(cx, pair, steps, plan)?;
-            stress::print(&runs.0);
-            stress::print(&runs.1);
+            print!("{}", stress::render(&runs.0));
+            print!("{}", stress::render(&runs.1));
             self.stress = Some(runs);
         }
         let (baseline, patched) = self.stress.as_ref().expect("run above");

@@ -8,16 +8,6 @@ use super::ProbeReport;
 use crate::pipeline::label::Label as _;
 use crate::pipeline::verdict::Answer;
 
-/// `writeln!` into a String, which cannot fail.
-macro_rules! outln {
-    ($out:expr) => {
-        $out.push('\n')
-    };
-    ($out:expr, $($arg:tt)*) => {
-        writeln!($out, $($arg)*).expect("writing to a String")
-    };
-}
-
 /// What `--json` prints.
 pub fn json(report: &ProbeReport) -> serde_json::Value {
     json!({

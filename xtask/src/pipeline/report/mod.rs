@@ -209,4 +209,4 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", tmp.display()))
 }
 
-pub use table::{CaseRow, case_rows, print_table};
+pub use table::{CaseRow, case_rows, case_table};

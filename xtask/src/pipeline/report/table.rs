@@ -44,9 +44,11 @@ pub fn case_rows(variants: &[(&str, &[CaseResult])]) -> Vec<CaseRow> {
         .collect()
 }
 
-/// A plain-text table for the terminal.
-pub fn print_table(rows: &[CaseRow]) {
-    let Some(first) = rows.first() else { return };
+/// The case × variant table for the terminal.
+pub fn case_table(rows: &[CaseRow]) -> String {
+    let Some(first) = rows.first() else {
+        return String::new();
+    };
     let mut lines: Vec<Vec<String>> = vec![
         std::iter::once("case".to_owned())
             .chain(first.outcomes.iter().map(|o| o.variant.clone()))
@@ -59,7 +61,7 @@ pub fn print_table(rows: &[CaseRow]) {
                 .collect(),
         );
     }
-    print!("{}", columns(&lines));
+    columns(&lines)
 }
 
 /// Rows of cells as left-aligned columns two spaces apart, each line's

@@ -4,8 +4,8 @@
 
 pub mod generate;
 mod plan;
-mod print;
 pub mod reach;
+mod render;
 mod replay;
 pub mod shrink;
 
@@ -21,7 +21,7 @@ use super::suite::outcome::{Comparison, Status};
 use super::{Context, suite};
 use generate::Program;
 pub use plan::*;
-pub use print::print;
+pub use render::render;
 pub use replay::*;
 
 /// Programs in a default run: enough for about 2,000 traces per build.

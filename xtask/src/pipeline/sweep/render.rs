@@ -153,13 +153,6 @@ pub fn markdown(sweep: &Sweep) -> String {
     text
 }
 
-/// `writeln!` into a String, which cannot fail.
-macro_rules! outln {
-    ($out:expr, $($arg:tt)*) => {
-        writeln!($out, $($arg)*).expect("writing to a String")
-    };
-}
-
 /// Under the table, the evidence behind each verdict, tree by tree.
 pub fn details(result: &Sweep) -> String {
     let mut out = String::new();
