@@ -8,7 +8,7 @@ use std::fs;
 use anyhow::{Context as _, Result, bail};
 
 use crate::flags;
-use crate::pipeline::fetch::{self, Tree};
+use crate::pipeline::fetch::Tree;
 use crate::pipeline::stress::Shard;
 use crate::pipeline::sweep::{self, Options, Sweep};
 use crate::pipeline::verdict::Conclusion;
@@ -27,27 +27,10 @@ pub fn run(args: flags::Sweep) -> Result<Conclusion> {
             bail!("--stress-count 0: the stress run needs at least one program");
         }
         let mut cx = Context::new()?;
-        let mut trees: Vec<Tree> = Vec::new();
-        if args.all_published {
-            trees.extend(
-                fetch::published_versions(&mut cx)?
-                    .into_iter()
-                    .map(Tree::Published),
-            );
-        }
-        trees.extend(args.luajit_src.iter().cloned().map(Tree::Published));
-        trees.extend(args.luajit_dir.iter().cloned().map(Tree::Dir));
-        if trees.is_empty() {
-            bail!(
-                "no tree to sweep: give --luajit-src VERSION, --luajit-dir DIR or --all-published"
-            );
-        }
-        let mut seen = Vec::new();
-        trees.retain(|t| {
-            let fresh = !seen.contains(t);
-            seen.push(t.clone());
-            fresh
-        });
+        let given: Vec<Tree> = (args.luajit_src.iter().cloned().map(Tree::Published))
+            .chain(args.luajit_dir.iter().cloned().map(Tree::Dir))
+            .collect();
+        let trees = sweep::trees(&mut cx, args.all_published, given)?;
         let options = Options {
             stress_count: args.stress_count,
             shard: args.shard.unwrap_or(Shard::WHOLE),

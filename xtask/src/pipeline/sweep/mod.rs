@@ -117,6 +117,30 @@ pub struct Options {
     pub all_published: bool,
 }
 
+/// The trees to sweep: every published version when `all_published`, then
+/// those `given`, each once, in that order.
+pub fn trees(cx: &mut Context, all_published: bool, given: Vec<Tree>) -> Result<Vec<Tree>> {
+    let mut trees: Vec<Tree> = Vec::new();
+    if all_published {
+        trees.extend(
+            fetch::published_versions(cx)?
+                .into_iter()
+                .map(Tree::Published),
+        );
+    }
+    trees.extend(given);
+    if trees.is_empty() {
+        bail!("no tree to sweep: give --luajit-src VERSION, --luajit-dir DIR or --all-published");
+    }
+    let mut seen = Vec::new();
+    trees.retain(|t| {
+        let fresh = !seen.contains(t);
+        seen.push(t.clone());
+        fresh
+    });
+    Ok(trees)
+}
+
 /// Sweeps this shard's share of `trees`, one row per tree.
 pub fn sweep(cx: &mut Context, trees: &[Tree], options: Options) -> Result<Sweep> {
     let started = Instant::now();
