@@ -145,7 +145,7 @@ fn shards_merge(cx: &mut Context, trees: &[Tree], whole: &Sweep) -> Result<(bool
     fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
     let mut files = Vec::new();
     for index in [2, 1] {
-        let shard = sweep::sweep(cx, &trees, options(Shard { index, of: 2 }))?;
+        let shard = sweep::sweep(cx, trees, options(Shard { index, of: 2 }))?;
         let file = scratch.join(format!("shard-{index}.json"));
         fs::write(&file, serde_json::to_string_pretty(&shard)?)?;
         files.push(file);

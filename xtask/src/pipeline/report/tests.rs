@@ -166,30 +166,7 @@ fn sample(findings: usize) -> Report {
             patch("0003", "LuaJIT#1057", "7cc53f0b"),
             patch("0004", "LuaJIT#1075", "b8c6ccd5"),
         ],
-        issues: vec![
-            IssueEvidence {
-                issue: "LuaJIT#1057".to_owned(),
-                patch: Some("0003-ARM64-fix.patch".to_owned()),
-                upstream_commit: Some("7cc53f0b".to_owned()),
-                case: Some(shown("lj1057_tbar", "crash: SIGSEGV", &[])),
-            },
-            IssueEvidence {
-                issue: "LuaJIT#1075".to_owned(),
-                patch: Some("0004-ARM64-fix.patch".to_owned()),
-                upstream_commit: Some("b8c6ccd5".to_owned()),
-                case: Some(shown(
-                    "lj1075_stitch",
-                    kong,
-                    &[
-                        "@@ -10,3 +10,4 @@",
-                        "   mov x0, x1",
-                        "-  stp x1, x2, [x19, #496]",
-                        "+  str x2, [x19, #504]",
-                        "+  stur x1, [x19, #-16]",
-                    ],
-                )),
-            },
-        ],
+        issues: sample_issues(kong),
         toolchain: vec![NameValue {
             name: "host".to_owned(),
             value: "x86_64-linux".to_owned(),
@@ -200,23 +177,7 @@ fn sample(findings: usize) -> Report {
             rebuilt: false,
             build_seconds: 0.0,
         }],
-        cases: vec![CaseRow {
-            name: "lj1075_stitch".to_owned(),
-            pins: vec!["LuaJIT#1075".to_owned()],
-            outcomes: vec![
-                VariantOutcome {
-                    variant: "baseline".to_owned(),
-                    outcome: outcome(
-                        Status::Fail,
-                        Some(&format!("{kong} | `q` function: 0x5502c4bbb8")),
-                    ),
-                },
-                VariantOutcome {
-                    variant: "patched".to_owned(),
-                    outcome: outcome(Status::Pass, None),
-                },
-            ],
-        }],
+        cases: sample_cases(kong),
         lso: vec![
             VariantLso {
                 variant: "baseline".to_owned(),
@@ -234,39 +195,7 @@ fn sample(findings: usize) -> Report {
         stress: vec![baseline, stress("patched", vec![])],
         mcode: None,
         lso_limits: "it knows only the loop label.".to_owned(),
-        attribution: Some(Attribution {
-            steps: vec![
-                Step {
-                    variant: "baseline".to_owned(),
-                    adds: None,
-                },
-                Step {
-                    variant: "patched".to_owned(),
-                    adds: Some(Added {
-                        patch: "0004-ARM64-fix.patch".to_owned(),
-                        fixes: vec!["LuaJIT#1075".to_owned()],
-                    }),
-                },
-            ],
-            cases: vec![CaseSteps {
-                case: "lj1075_stitch".to_owned(),
-                outcomes: vec!["fail".to_owned(), "pass".to_owned()],
-            }],
-            lso: vec![ClassSteps {
-                class: "offset alias".to_owned(),
-                counts: vec![810, 0],
-            }],
-            stress: vec![],
-            closes: vec![Closes {
-                patch: "0004-ARM64-fix.patch".to_owned(),
-                cases: vec!["lj1075_stitch".to_owned()],
-                lso_classes: vec![ClassClosed {
-                    class: "offset alias".to_owned(),
-                    inputs: 810,
-                }],
-                stress_findings: 0,
-            }],
-        }),
+        attribution: Some(sample_attribution()),
         checks: vec![],
         timings: vec![Timing {
             step: "fetch".to_owned(),
@@ -285,6 +214,92 @@ fn sample(findings: usize) -> Report {
             format!("cd {ROOT} && make -j2"),
         ],
         root: PathBuf::from(ROOT),
+    }
+}
+
+/// The sample's one case, failing on the baseline with Kong's error.
+fn sample_cases(kong: &str) -> Vec<CaseRow> {
+    vec![CaseRow {
+        name: "lj1075_stitch".to_owned(),
+        pins: vec!["LuaJIT#1075".to_owned()],
+        outcomes: vec![
+            VariantOutcome {
+                variant: "baseline".to_owned(),
+                outcome: outcome(
+                    Status::Fail,
+                    Some(&format!("{kong} | `q` function: 0x5502c4bbb8")),
+                ),
+            },
+            VariantOutcome {
+                variant: "patched".to_owned(),
+                outcome: outcome(Status::Pass, None),
+            },
+        ],
+    }]
+}
+
+/// The sample's evidence for two issues, one with a machine-code diff.
+fn sample_issues(kong: &str) -> Vec<IssueEvidence> {
+    vec![
+        IssueEvidence {
+            issue: "LuaJIT#1057".to_owned(),
+            patch: Some("0003-ARM64-fix.patch".to_owned()),
+            upstream_commit: Some("7cc53f0b".to_owned()),
+            case: Some(shown("lj1057_tbar", "crash: SIGSEGV", &[])),
+        },
+        IssueEvidence {
+            issue: "LuaJIT#1075".to_owned(),
+            patch: Some("0004-ARM64-fix.patch".to_owned()),
+            upstream_commit: Some("b8c6ccd5".to_owned()),
+            case: Some(shown(
+                "lj1075_stitch",
+                kong,
+                &[
+                    "@@ -10,3 +10,4 @@",
+                    "   mov x0, x1",
+                    "-  stp x1, x2, [x19, #496]",
+                    "+  str x2, [x19, #504]",
+                    "+  stur x1, [x19, #-16]",
+                ],
+            )),
+        },
+    ]
+}
+
+/// The sample's attribution: one patch closes a case and a defect class.
+fn sample_attribution() -> Attribution {
+    Attribution {
+        steps: vec![
+            Step {
+                variant: "baseline".to_owned(),
+                adds: None,
+            },
+            Step {
+                variant: "patched".to_owned(),
+                adds: Some(Added {
+                    patch: "0004-ARM64-fix.patch".to_owned(),
+                    fixes: vec!["LuaJIT#1075".to_owned()],
+                }),
+            },
+        ],
+        cases: vec![CaseSteps {
+            case: "lj1075_stitch".to_owned(),
+            outcomes: vec!["fail".to_owned(), "pass".to_owned()],
+        }],
+        lso: vec![ClassSteps {
+            class: "offset alias".to_owned(),
+            counts: vec![810, 0],
+        }],
+        stress: vec![],
+        closes: vec![Closes {
+            patch: "0004-ARM64-fix.patch".to_owned(),
+            cases: vec!["lj1075_stitch".to_owned()],
+            lso_classes: vec![ClassClosed {
+                class: "offset alias".to_owned(),
+                inputs: 810,
+            }],
+            stress_findings: 0,
+        }],
     }
 }
 
