@@ -101,6 +101,23 @@ pub struct ScriptDiff {
     pub equal_ldps_patched: Vec<EqualLdp>,
 }
 
+impl Totals {
+    /// The LDPs with two equal destinations on both builds, e.g. `3 in 2 of
+    /// 40 baseline traces, 0 in 0 of 41 patched traces`; `noun` follows the
+    /// first count (` such LDPs`).
+    pub fn equal_ldps(&self, noun: &str) -> String {
+        format!(
+            "{}{noun} in {} of {} baseline traces, {} in {} of {} patched traces",
+            self.equal_ldps_baseline,
+            self.equal_ldp_traces_baseline,
+            self.baseline_traces,
+            self.equal_ldps_patched,
+            self.equal_ldp_traces_patched,
+            self.patched_traces
+        )
+    }
+}
+
 impl McodeDiff {
     /// Every difference is explained.
     pub fn clean(&self) -> bool {

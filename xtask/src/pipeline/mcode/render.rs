@@ -203,13 +203,8 @@ fn render_totals(out: &mut String, style: &Style, t: &Totals, lists: &Lists) {
     );
     let _ = writeln!(
         out,
-        "  LDP with two equal destinations (CONSTRAINED UNPREDICTABLE): {} in {} of {} baseline traces, {} in {} of {} patched traces",
-        t.equal_ldps_baseline,
-        t.equal_ldp_traces_baseline,
-        t.baseline_traces,
-        t.equal_ldps_patched,
-        t.equal_ldp_traces_patched,
-        t.patched_traces
+        "  LDP with two equal destinations (CONSTRAINED UNPREDICTABLE): {}",
+        t.equal_ldps("")
     );
     if !lists.given_up.is_empty() {
         let _ = writeln!(

@@ -350,13 +350,8 @@ impl Report {
              `emit_lso` makes one only from two loads into one register, the first of them dead. {}\n",
             match traces {
                 Some(t) => format!(
-                    "Measured in captured traces: {} such LDPs in {} of {} baseline traces, {} in {} of {} patched traces.",
-                    t.equal_ldps_baseline,
-                    t.equal_ldp_traces_baseline,
-                    t.baseline_traces,
-                    t.equal_ldps_patched,
-                    t.equal_ldp_traces_patched,
-                    t.patched_traces
+                    "Measured in captured traces: {}.",
+                    t.equal_ldps(" such LDPs")
                 ),
                 None => "No traces were captured to measure how often it occurs.".to_owned(),
             }
@@ -482,13 +477,8 @@ impl Report {
         ));
         md.push_str(&format!(
             "\nLDP with two equal destinations (CONSTRAINED UNPREDICTABLE on real cores; QEMU picks one behaviour): \
-             {} in {} of {} baseline traces, {} in {} of {} patched traces.\n",
-            t.equal_ldps_baseline,
-            t.equal_ldp_traces_baseline,
-            t.baseline_traces,
-            t.equal_ldps_patched,
-            t.equal_ldp_traces_patched,
-            t.patched_traces
+             {}.\n",
+            t.equal_ldps("")
         ));
         md.push_str(&mcode_detail(diff));
         md
