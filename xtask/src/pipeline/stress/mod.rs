@@ -39,12 +39,15 @@ const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
 /// take this long per bucket beyond the run's budget.
 const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
-/// and the shrinker's own source.
-const GENERATOR_SOURCES: [&str; 4] = [
+/// and the shrinker's own source, with the plan (which programs a run
+/// takes) and the per-patch replay.
+const GENERATOR_SOURCES: [&str; 6] = [
     include_str!("generate.rs"),
     include_str!("shrink.rs"),
     include_str!("reach.rs"),
     include_str!("mod.rs"),
+    include_str!("plan.rs"),
+    include_str!("replay.rs"),
 ];
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
