@@ -11,12 +11,9 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
-use crate::Conclusion;
 use crate::flags;
-use crate::pipeline::{cargo, project_root};
-
-const README_START: &str = "<!-- bench:start -->";
-const README_END: &str = "<!-- bench:end -->";
+use crate::pipeline::verdict::Conclusion;
+use crate::pipeline::{cargo, project_root, write_readme_block};
 
 /// One timed command: what it measures, and its wall times in seconds.
 struct Figure {
@@ -84,7 +81,7 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
     let table = render(&figures, args.runs, &machine);
     println!("{table}");
     if args.write_readme {
-        write_readme(&root.join("README.md"), &table)?;
+        write_readme_block(&root.join("README.md"), "bench", "the figures", &table)?;
         eprintln!("==> bench: figures written to README.md");
     }
     Ok(Conclusion::Sound)
@@ -221,19 +218,6 @@ fn render(figures: &[Figure], runs: usize, machine: &str) -> String {
         ));
     }
     text
-}
-
-fn write_readme(readme: &Path, table: &str) -> Result<()> {
-    let text =
-        fs::read_to_string(readme).with_context(|| format!("cannot read {}", readme.display()))?;
-    let (Some(start), Some(end)) = (text.find(README_START), text.find(README_END)) else {
-        bail!(
-            "{} has no {README_START} … {README_END} block to write the figures into",
-            readme.display()
-        );
-    };
-    let updated = format!("{}{README_START}\n{table}{}", &text[..start], &text[end..]);
-    fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
 }
 
 #[cfg(test)]

@@ -4,11 +4,10 @@
 
 use anyhow::Result;
 
-use crate::Conclusion;
 use crate::flags;
-use crate::pipeline::stress::StressReport;
-use crate::pipeline::suite::outcome::{CaseResult, LsoReport, Status};
 use crate::pipeline::variants::single;
+use crate::pipeline::verdict::Conclusion;
+use crate::pipeline::verdict::TreeChecks;
 use crate::pipeline::{Context, lso, report, stress, suite};
 
 pub fn run(args: flags::Check) -> Result<Conclusion> {
@@ -17,10 +16,13 @@ pub fn run(args: flags::Check) -> Result<Conclusion> {
     let cases_dir = cx.cases_dir();
     let results = suite::run_cases(&mut cx, &name, &variant.suite, &cases_dir)?;
     println!();
-    report::print_table(&report::case_rows(&[(name.as_str(), &results)]));
+    print!(
+        "{}",
+        report::case_table(&report::case_rows(&[(name.as_str(), &results)]))
+    );
 
     let lso_report = lso::check_variant(&mut cx, &name, &variant)?;
-    lso::print(&source.label, &lso_report);
+    print!("{}", lso::render(&source.label, &lso_report));
     // The verdict comes before shrinking: a reproducer is a convenience,
     // and shrinking a finding that crashes or hangs takes the longest.
     let mut stress_report = stress::run_unshrunk(
@@ -30,27 +32,29 @@ pub fn run(args: flags::Check) -> Result<Conclusion> {
         stress::Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT),
     )?;
 
-    let verdict = print_verdict(&source.label, &results, &lso_report, &stress_report);
+    let checks = TreeChecks {
+        cases: &results,
+        lso: &lso_report,
+        stress: &stress_report,
+    };
+    let verdict = print_verdict(&source.label, checks);
     if !stress_report.findings.is_empty() {
         eprintln!("==> shrinking the stress findings (the verdict above stands)");
         stress::shrink(&mut cx, &variant.suite, &mut stress_report)?;
     }
-    stress::print(&stress_report);
+    print!("{}", stress::render(&stress_report));
     Ok(verdict)
 }
 
-fn print_verdict(
-    label: &str,
-    results: &[CaseResult],
-    lso_report: &LsoReport,
-    stress_report: &StressReport,
-) -> Conclusion {
-    let failed: Vec<_> = results
-        .iter()
-        .filter(|r| r.outcome.status != Status::Pass)
-        .collect();
+fn print_verdict(label: &str, checks: TreeChecks) -> Conclusion {
+    let TreeChecks {
+        cases: results,
+        lso: lso_report,
+        stress: stress_report,
+    } = checks;
+    let failed = checks.failing();
     println!();
-    if failed.is_empty() && lso_report.defects.is_empty() && stress_report.findings.is_empty() {
+    if checks.clean() {
         println!(
             "{}: all {} cases pass, emit_lso has no defects, {} stress programs ({} traces) agree with the interpreter",
             label,

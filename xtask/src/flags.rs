@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 use crate::pipeline::fetch::Tree;
+use crate::pipeline::lso::Engine;
 use crate::pipeline::variants::PairChoice;
 
 /// Turn a LuaJIT ARM64 backend patch into evidence: build LuaJIT as published
@@ -164,19 +165,8 @@ pub struct Lso {
     #[arg(long)]
     pub window: bool,
     /// Where the check runs.
-    #[arg(long, value_enum, default_value_t = LsoEngine::Auto)]
-    pub engine: LsoEngine,
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum LsoEngine {
-    /// Natively when the harness compiles for this host, else in the suite.
-    Auto,
-    /// The tree's ARM64 backend compiled for this host: emit_lso only
-    /// writes instruction words, which are data.
-    Native,
-    /// In the suite binary, under QEMU on other hosts than aarch64.
-    Qemu,
+    #[arg(long, value_enum, default_value_t = Engine::Auto)]
+    pub engine: Engine,
 }
 
 #[derive(Args)]

@@ -3,11 +3,11 @@
 use anyhow::Result;
 use lso_check::Domain;
 
-use crate::Conclusion;
-use crate::flags::{self, LsoEngine};
+use crate::flags;
 use crate::pipeline::Context;
-use crate::pipeline::lso::{self, Engine};
+use crate::pipeline::lso;
 use crate::pipeline::variants::single;
+use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::Lso) -> Result<Conclusion> {
     let mut cx = Context::new()?;
@@ -17,20 +17,15 @@ pub fn run(args: flags::Lso) -> Result<Conclusion> {
     } else {
         Domain::Full
     };
-    let engine = match args.engine {
-        LsoEngine::Auto => Engine::Auto,
-        LsoEngine::Native => Engine::Native,
-        LsoEngine::Qemu => Engine::Qemu,
-    };
     let report = lso::check(
         &mut cx,
         &name,
         &variant.built,
         Some(&variant.suite),
         domain,
-        engine,
+        args.engine,
     )?;
-    lso::print(&source.label, &report);
+    print!("{}", lso::render(&source.label, &report));
     Ok(if report.defects.is_empty() {
         Conclusion::Sound
     } else {

@@ -20,13 +20,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// What a command found, for the exit status.
-pub enum Conclusion {
-    /// Exit 0: everything held.
-    Sound,
-    /// Exit 1: the command ran and found defects (or the verdict did not hold).
-    Defects,
-}
+use pipeline::verdict::Conclusion;
 
 fn main() -> ExitCode {
     let flags = flags::Xtask::parse();

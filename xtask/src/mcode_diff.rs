@@ -6,13 +6,13 @@ use std::io::IsTerminal;
 
 use anyhow::{Result, bail};
 
-use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::mcode::{
     SELF_CHECK_CASE, diff_saved, diff_workload, render, self_check, workload,
 };
 use crate::pipeline::variants::prepare_pair;
+use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::McodeDiff) -> Result<Conclusion> {
     for script in &args.scripts {

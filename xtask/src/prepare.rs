@@ -4,10 +4,10 @@
 
 use anyhow::Result;
 
-use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
+use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::Prepare) -> Result<Conclusion> {
     let mut cx = Context::new()?;

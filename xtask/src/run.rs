@@ -4,11 +4,11 @@
 use anyhow::{Result, bail};
 use serde_json::json;
 
-use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::suite::{self, outcome::Outcome, outcome::Status};
 use crate::pipeline::variants::{BASELINE, PATCHED, prepare_pair};
+use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::Run) -> Result<Conclusion> {
     if !args.script.is_file() {

@@ -4,25 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result, bail};
-use serde::{Deserialize, Serialize};
+use anyhow::{Context as _, Result};
 
-use crate::Conclusion;
 use crate::flags;
+use crate::pipeline::verdict::Conclusion;
 
-use crate::pipeline::stress::{self, Plan, Shard, StressReport};
+use crate::pipeline::stress::{self, Plan, Runs, Shard, StressReport};
 use crate::pipeline::variants::{PairChoice, build_steps, prepare_pair, single};
-use crate::pipeline::{Context, coverage};
-
-/// Version of the `--json` document, raised when its shape changes.
-const JSON_VERSION: u32 = 1;
-
-/// What `--json` prints and `--merge` reads.
-#[derive(Serialize, Deserialize)]
-struct Runs {
-    schema_version: u32,
-    runs: Vec<StressReport>,
-}
+use crate::pipeline::{Context, Timings, coverage};
 
 pub fn run(args: flags::Stress) -> Result<Conclusion> {
     if !args.merge.is_empty() {
@@ -45,20 +34,17 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
             // Every step from the baseline to the patched variant, so each
             // finding can be traced to the patch that fixes it.
             let pair = prepare_pair(&mut cx, &PairChoice::default())?;
-            let steps = build_steps(&mut cx, &pair, &mut Vec::new())?;
+            let steps = build_steps(&mut cx, &pair, &mut Timings::default())?;
             let (baseline, patched) = stress::run_pair(&mut cx, &pair, &steps, plan)?;
             vec![(baseline, pair.baseline), (patched, pair.patched)]
         }
     };
     if args.json {
-        let runs = Runs {
-            schema_version: JSON_VERSION,
-            runs: reports.iter().map(|(report, _)| report.clone()).collect(),
-        };
-        println!("{}", serde_json::to_string_pretty(&runs)?);
+        let runs = Runs::new(reports.iter().map(|(report, _)| report.clone()).collect());
+        println!("{}", runs.json()?);
     } else {
         for (report, variant) in &reports {
-            stress::print(report);
+            print!("{}", stress::render(report));
             if args.time_raw {
                 time_raw(&cx, &variant.built.dir, report)?;
             }
@@ -69,12 +55,7 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
         let cases = cx.cases_dir();
         let measured = coverage::measure(&mut cx, &variant.built, &cases, plan)?;
         let file = measured.write(&cx.target_dir().join("coverage"))?;
-        eprintln!(
-            "{}
-  per function: {}",
-            measured.render(),
-            file.display()
-        );
+        eprintln!("{}\n  per function: {}", measured.render(), file.display());
     }
     Ok(verdict(reports.iter().map(|(report, _)| report)))
 }
@@ -89,43 +70,12 @@ fn verdict<'a>(reports: impl IntoIterator<Item = &'a StressReport>) -> Conclusio
 
 /// `--merge`: the shards' runs, grouped by variant, each group merged.
 fn merge(files: &[PathBuf], json: bool) -> Result<Conclusion> {
-    let mut by_variant: Vec<(String, Vec<StressReport>)> = Vec::new();
-    for file in files {
-        let text = std::fs::read_to_string(file)
-            .with_context(|| format!("cannot read {}", file.display()))?;
-        let runs: Runs = serde_json::from_str(&text).with_context(|| {
-            format!(
-                "{} is not the output of `cargo xtask stress --json`",
-                file.display()
-            )
-        })?;
-        if runs.schema_version != JSON_VERSION {
-            bail!(
-                "{} has schema_version {}, this toolkit reads {JSON_VERSION}",
-                file.display(),
-                runs.schema_version
-            );
-        }
-        for run in runs.runs {
-            match by_variant.iter_mut().find(|(v, _)| *v == run.variant) {
-                Some((_, group)) => group.push(run),
-                None => by_variant.push((run.variant.clone(), vec![run])),
-            }
-        }
-    }
-    let merged = by_variant
-        .into_iter()
-        .map(|(_, group)| stress::merge(group))
-        .collect::<Result<Vec<_>>>()?;
+    let merged = stress::merge_files(files)?;
     if json {
-        let runs = Runs {
-            schema_version: JSON_VERSION,
-            runs: merged.clone(),
-        };
-        println!("{}", serde_json::to_string_pretty(&runs)?);
+        println!("{}", Runs::new(merged.clone()).json()?);
     } else {
         for report in &merged {
-            stress::print(report);
+            print!("{}", stress::render(report));
         }
     }
     Ok(verdict(&merged))

@@ -12,7 +12,8 @@ use super::suite::{
     self,
     outcome::{CaseResult, LsoReport, Status},
 };
-use super::variants::{BASELINE, PATCHED, Pair, Variant};
+use super::variants::{self, BASELINE, PATCHED, Pair};
+use super::verdict::TreeChecks;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Attribution {
@@ -95,30 +96,44 @@ impl Closes {
 
 /// Runs the cases and the exhaustive check on every intermediate step; the
 /// baseline's and the patched variant's results are passed in.
-#[allow(clippy::too_many_arguments)]
 pub fn attribute(
     cx: &mut Context,
     pair: &Pair,
-    steps: &[(String, Variant)],
-    cases: (&[CaseResult], &[CaseResult]),
-    lso: (&LsoReport, &LsoReport),
-    stress: &StressReport,
+    steps: &[variants::Step],
+    baseline: TreeChecks,
+    patched: TreeChecks,
 ) -> Result<Attribution> {
     let cases_dir = cx.cases_dir();
-    let mut case_runs: Vec<Vec<CaseResult>> = vec![cases.0.to_vec()];
-    let mut lso_runs: Vec<LsoReport> = vec![lso.0.clone()];
-    for (name, variant) in steps {
+    let mut case_runs: Vec<Vec<CaseResult>> = vec![baseline.cases.to_vec()];
+    let mut lso_runs: Vec<LsoReport> = vec![baseline.lso.clone()];
+    for variants::Step { name, variant } in steps {
         case_runs.push(suite::run_cases(cx, name, &variant.suite, &cases_dir)?);
         lso_runs.push(super::lso::check_variant(cx, name, variant)?);
     }
-    case_runs.push(cases.1.to_vec());
-    lso_runs.push(lso.1.clone());
+    case_runs.push(patched.cases.to_vec());
+    lso_runs.push(patched.lso.clone());
 
+    let columns = columns(pair, steps);
+    let case_rows = case_rows(baseline.cases, &case_runs);
+    let lso_rows = lso_rows(&lso_runs);
+    let stress_rows = stress_rows(baseline.stress);
+    let closes = closes(&columns, &case_rows, &lso_rows, &stress_rows);
+    Ok(Attribution {
+        steps: columns,
+        cases: case_rows,
+        lso: lso_rows,
+        stress: stress_rows,
+        closes,
+    })
+}
+
+/// The columns: the baseline, each step, the patched variant.
+fn columns(pair: &Pair, steps: &[variants::Step]) -> Vec<Step> {
     let mut columns = vec![Step {
         variant: BASELINE.to_owned(),
         adds: None,
     }];
-    for (index, (name, _)) in steps.iter().enumerate() {
+    for (index, variants::Step { name, .. }) in steps.iter().enumerate() {
         columns.push(Step {
             variant: name.clone(),
             adds: Some(patch_of(pair, index)),
@@ -128,12 +143,15 @@ pub fn attribute(
         variant: PATCHED.to_owned(),
         adds: Some(patch_of(pair, pair.series.patches.len() - 1)),
     });
+    columns
+}
 
-    let case_rows: Vec<CaseSteps> = cases
-        .0
+/// Per case of the baseline, its outcome in each run.
+fn case_rows(cases: &[CaseResult], runs: &[Vec<CaseResult>]) -> Vec<CaseSteps> {
+    cases
         .iter()
         .map(|case| {
-            let cells = case_runs
+            let cells = runs
                 .iter()
                 .map(|run| {
                     run.iter()
@@ -146,20 +164,23 @@ pub fn attribute(
                 outcomes: cells,
             }
         })
-        .collect();
+        .collect()
+}
 
+/// Per defect class found in any run, its count in each run.
+fn lso_rows(runs: &[LsoReport]) -> Vec<ClassSteps> {
     let mut classes: Vec<String> = Vec::new();
-    for run in &lso_runs {
+    for run in runs {
         for class in &run.defects {
             if !classes.contains(&class.class) {
                 classes.push(class.class.clone());
             }
         }
     }
-    let lso_rows: Vec<ClassSteps> = classes
+    classes
         .iter()
         .map(|class| {
-            let counts = lso_runs
+            let counts = runs
                 .iter()
                 .map(|run| {
                     run.defects
@@ -173,9 +194,12 @@ pub fn attribute(
                 counts,
             }
         })
-        .collect();
+        .collect()
+}
 
-    let stress_rows: Vec<FindingSteps> = stress
+/// Per attributed baseline stress finding, whether it differs at each step.
+fn stress_rows(stress: &StressReport) -> Vec<FindingSteps> {
+    stress
         .findings
         .iter()
         .filter_map(|finding| {
@@ -194,9 +218,16 @@ pub fn attribute(
                 differs,
             })
         })
-        .collect();
+        .collect()
+}
 
-    // A patch closes what fails (or is non-zero) before it and not after it.
+/// A patch closes what fails (or is non-zero) before it and not after it.
+fn closes(
+    columns: &[Step],
+    case_rows: &[CaseSteps],
+    lso_rows: &[ClassSteps],
+    stress_rows: &[FindingSteps],
+) -> Vec<Closes> {
     let mut closes = Vec::new();
     for (index, column) in columns.iter().enumerate().skip(1) {
         let patch = column
@@ -231,13 +262,7 @@ pub fn attribute(
             stress_findings,
         });
     }
-    Ok(Attribution {
-        steps: columns,
-        cases: case_rows,
-        lso: lso_rows,
-        stress: stress_rows,
-        closes,
-    })
+    closes
 }
 
 fn patch_of(pair: &Pair, index: usize) -> Added {

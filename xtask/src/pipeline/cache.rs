@@ -204,16 +204,17 @@ pub fn cached_if<T: Serialize + DeserializeOwned>(
 mod tests {
     use super::*;
 
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("xtask-cache-{}-{name}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
+    fn scratch(name: &str) -> tempfile::TempDir {
+        tempfile::Builder::new()
+            .prefix(&format!("xtask-cache-{name}-"))
+            .tempdir()
+            .unwrap()
     }
 
     #[test]
     fn every_part_of_a_key_changes_it() {
-        let dir = scratch("key");
+        let scratch_dir = scratch("key");
+        let dir = scratch_dir.path();
         fs::write(dir.join("a.lua"), "return 1").unwrap();
         let base = || {
             Key::new("cases")
@@ -246,8 +247,9 @@ mod tests {
 
     #[test]
     fn a_stored_result_is_found_only_under_its_key() {
-        let dir = scratch("store");
-        let mut cache = Cache::new(&dir);
+        let scratch_dir = scratch("store");
+        let dir = scratch_dir.path();
+        let mut cache = Cache::new(dir);
         let key = Key::new("lso").text("domain", "full");
         cache.store(&key, &vec![1u32, 2, 3], 12.5).unwrap();
         let found: Option<Vec<u32>> = cache.lookup("lso", &key, |_| true);
@@ -265,10 +267,11 @@ mod tests {
 
     #[test]
     fn a_rebuilt_suite_gets_a_new_hash() {
-        let dir = scratch("suite");
+        let scratch_dir = scratch("suite");
+        let dir = scratch_dir.path();
         let suite = dir.join("suite");
         fs::write(&suite, b"one").unwrap();
-        let mut cache = Cache::new(&dir);
+        let mut cache = Cache::new(dir);
         let first = cache.suite_hash(&suite).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         fs::write(&suite, b"two").unwrap();

@@ -95,32 +95,8 @@ pub fn patched_checks(results: &[CaseResult], variant: &str) -> Vec<Expectation>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::suite::outcome::Outcome;
 
-    fn result(
-        name: &str,
-        pins: &[&str],
-        fails_with: Option<&str>,
-        status: Status,
-        error: Option<&str>,
-    ) -> CaseResult {
-        CaseResult {
-            name: name.to_owned(),
-            pins: pins.iter().map(|p| p.to_string()).collect(),
-            fails_with: fails_with.map(str::to_owned),
-            outcome: Outcome {
-                status,
-                exit_code: Some(1),
-                signal: None,
-                error: error.map(str::to_owned),
-                output: String::new(),
-                millis: 1,
-                value: None,
-                traces: None,
-                ir_ops: Default::default(),
-            },
-        }
-    }
+    use crate::pipeline::testing::case as result;
 
     #[test]
     fn baseline_must_fail_carried_defects_with_the_named_text() {

@@ -36,6 +36,17 @@ pub enum Tree {
     Published(String),
 }
 
+impl Tree {
+    /// The tree's name before it is fetched (and when it cannot be).
+    pub fn name(&self) -> String {
+        match self {
+            Tree::Pinned => "the pinned luajit-src".to_owned(),
+            Tree::Published(version) => format!("luajit-src {version}"),
+            Tree::Dir(dir) => format!("directory {}", dir.display()),
+        }
+    }
+}
+
 /// Finds the tree and checks that it is LuaJIT.
 pub fn select(cx: &mut Context, tree: &Tree) -> Result<Source> {
     match tree {
@@ -258,4 +269,108 @@ pub fn hash_tree(root: &Path, dir: &Path, hasher: &mut Sha256) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// Every published version of `luajit-src`, in the order of cargo's
+/// registry index (publication order), yanked ones left out (cargo cannot
+/// fetch them by version). The index is refreshed first through
+/// `cargo info`, so a version published since the last fetch is in it.
+pub fn published_versions(cx: &mut Context) -> Result<Vec<String>> {
+    let cargo = super::cargo();
+    cx.record(format!(
+        "{cargo} info luajit-src  # refreshes the registry index"
+    ));
+    // Outside the workspace, so the answer comes from the registry and
+    // not from this project's lock file.
+    let output = std::process::Command::new(&cargo)
+        .args(["info", "luajit-src"])
+        .current_dir(std::env::temp_dir())
+        .output()
+        .with_context(|| format!("cannot run {cargo} info luajit-src"))?;
+    if !output.status.success() {
+        bail!(
+            "`cargo info luajit-src` failed, so the registry index cannot be refreshed: {}",
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let file = index_file()?;
+    let bytes = std::fs::read(&file)
+        .with_context(|| format!("cannot read cargo's index file {}", file.display()))?;
+    let versions = index_versions(&bytes);
+    if versions.is_empty() {
+        bail!(
+            "cargo's index file {} lists no version of luajit-src (format changed?)",
+            file.display()
+        );
+    }
+    Ok(versions)
+}
+
+/// Where cargo keeps its copy of the registry's entry for `luajit-src`.
+fn index_file() -> Result<PathBuf> {
+    let home = match std::env::var_os("CARGO_HOME") {
+        Some(home) => PathBuf::from(home),
+        None => {
+            PathBuf::from(std::env::var_os("HOME").context("neither CARGO_HOME nor HOME is set")?)
+                .join(".cargo")
+        }
+    };
+    let index = home.join("registry").join("index");
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(&index) {
+        for entry in entries.flatten() {
+            // Sparse registries keep it under .cache, git ones under cache.
+            for cache in [".cache", "cache"] {
+                let file = entry.path().join(cache).join("lu/aj/luajit-src");
+                if file.is_file() {
+                    found.push(file);
+                }
+            }
+        }
+    }
+    // The most recently written copy is the one `cargo info` just refreshed.
+    found.sort_by_key(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok());
+    found.pop().with_context(|| {
+        format!(
+            "no cached registry entry for luajit-src under {}/*/{{.cache,cache}}/lu/aj/ after `cargo info luajit-src`",
+            index.display()
+        )
+    })
+}
+
+/// The versions in an index cache file: a binary header, then NUL-separated
+/// pairs of a version and its JSON line.
+fn index_versions(bytes: &[u8]) -> Vec<String> {
+    bytes
+        .split(|b| *b == 0)
+        .filter(|part| part.first() == Some(&b'{'))
+        .filter_map(|part| serde_json::from_slice::<serde_json::Value>(part).ok())
+        .filter(|entry| entry["name"] == "luajit-src" && entry["yanked"] != true)
+        .filter_map(|entry| entry["vers"].as_str().map(str::to_owned))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_versions_skip_yanked_and_other_crates() {
+        let mut bytes = vec![3u8, 2, 0, 0, 0];
+        bytes.extend_from_slice(b"etag\0");
+        for (vers, yanked, name) in [
+            ("1.0.0", false, "luajit-src"),
+            ("1.0.1", true, "luajit-src"),
+            ("9.9.9", false, "other"),
+            ("1.1.0+abc", false, "luajit-src"),
+        ] {
+            bytes.extend_from_slice(vers.as_bytes());
+            bytes.push(0);
+            bytes.extend_from_slice(
+                format!(r#"{{"name":"{name}","vers":"{vers}","yanked":{yanked}}}"#).as_bytes(),
+            );
+            bytes.push(0);
+        }
+        assert_eq!(index_versions(&bytes), ["1.0.0", "1.1.0+abc"]);
+    }
 }

@@ -3,6 +3,7 @@
 //! the suite under QEMU (on aarch64 both run natively); results cached by
 //! content. Also its terminal output and what each variant is expected to show.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::process::Command;
 
@@ -15,11 +16,13 @@ use super::suite::outcome::{LsoClass, LsoReport};
 use super::variants::Variant;
 use super::{Context, suite};
 
-/// Where the check runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where the check runs (`--engine` of `cargo xtask lso`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Engine {
-    /// Natively when the harness compiles for the host, else under QEMU.
+    /// Natively when the harness compiles for this host, else in the suite.
     Auto,
+    /// The tree's ARM64 backend compiled for this host: emit_lso only
+    /// writes instruction words, which are data.
     Native,
     /// In the suite binary, under QEMU on other hosts than aarch64.
     Qemu,
@@ -161,48 +164,54 @@ pub fn same_findings(a: &LsoReport, b: &LsoReport) -> bool {
         && a.never_given == b.never_given
 }
 
-pub fn print(name: &str, report: &LsoReport) {
-    println!(
+pub fn render(name: &str, report: &LsoReport) -> String {
+    let mut out = String::new();
+    outln!(
+        out,
         "\nemit_lso on {name}: {} inputs checked in {:.1} s, {} fused correctly",
         report.cases,
         report.millis as f64 / 1000.0,
         report.fused
     );
     if report.defects.is_empty() {
-        println!("  no defects");
+        outln!(out, "  no defects");
     }
     for class in &report.defects {
-        print_class("defect", class);
+        class_lines(&mut out, "defect", class);
     }
     for class in &report.hazards {
-        print_class("hazard", class);
+        class_lines(&mut out, "hazard", class);
     }
     if report.missed_fusions.count > 0 {
-        print_class("info", &report.missed_fusions);
+        class_lines(&mut out, "info", &report.missed_fusions);
     }
     let never = &report.never_given;
     if never.fused + never.unfused > 0 {
-        println!(
+        outln!(
+            out,
             "  info: {} legal pairs no caller gives (neighbour in LDUR/STUR form at an aligned, non-negative offset): {} fused, {} not",
             never.fused + never.unfused,
             never.fused,
             never.unfused
         );
     }
+    out
 }
 
-fn print_class(label: &str, class: &LsoClass) {
+fn class_lines(out: &mut String, label: &str, class: &LsoClass) {
     let upstream = class
         .upstream
         .as_deref()
         .map(|u| format!(" ({u})"))
         .unwrap_or_default();
-    println!(
+    outln!(
+        out,
         "  {label}: {}{upstream}: {} inputs",
-        class.class, class.count
+        class.class,
+        class.count
     );
     for example in &class.examples {
-        println!("      {example}");
+        outln!(out, "      {example}");
     }
 }
 

@@ -1,8 +1,27 @@
 //! The steps every command is made of, in pipeline order: toolchain →
 //! fetch (find the LuaJIT tree) → patch → build → suite → lso (the exhaustive
 //! check) → stress → mcode (the machine-code diff) → attribution → report;
-//! probe examines a deployed build instead. `cache` keeps the deterministic
-//! steps' results by content.
+//! probe examines a deployed build instead, sweep many trees, and verify is
+//! the whole job. `cache` keeps the deterministic steps' results by content;
+//! `verdict` holds the verdicts, each written once.
+//!
+//! The rule between commands and the pipeline: a command file
+//! (`xtask/src/*.rs`) turns its flags into plain options, calls the
+//! pipeline, prints what it returns and gives the exit status. The pipeline
+//! computes and renders (text, Markdown, JSON), prints only progress to
+//! stderr, and never reads flags. Imports run downwards: this file imports
+//! only the toolchain and the cache.
+
+/// `writeln!` into a String, which cannot fail: the renderers build their
+/// text with it (`outln!(out)` is an empty line).
+macro_rules! outln {
+    ($out:expr) => {
+        $out.push('\n')
+    };
+    ($out:expr, $($arg:tt)*) => {
+        writeln!($out, $($arg)*).expect("writing to a String")
+    };
+}
 
 pub mod attribution;
 pub mod build;
@@ -11,6 +30,7 @@ pub mod coverage;
 pub mod evidence;
 pub mod expect;
 pub mod fetch;
+pub mod label;
 pub mod lso;
 pub mod mcode;
 pub mod patch;
@@ -20,8 +40,12 @@ pub mod stress;
 pub mod suite;
 pub mod summary;
 pub mod sweep;
+#[cfg(test)]
+pub mod testing;
 pub mod toolchain;
 pub mod variants;
+pub mod verdict;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -121,6 +145,26 @@ pub fn without_heap_addresses(text: &str) -> String {
     out
 }
 
+/// Replaces what stands between `<!-- NAME:start -->` and `<!-- NAME:end -->`
+/// in the README with `body` (after the start marker and a newline); `what`
+/// names the body in the error when the markers are missing.
+pub fn write_readme_block(readme: &Path, name: &str, what: &str, body: &str) -> Result<()> {
+    let (start_marker, end_marker) = (
+        format!("<!-- {name}:start -->"),
+        format!("<!-- {name}:end -->"),
+    );
+    let text = std::fs::read_to_string(readme)
+        .with_context(|| format!("cannot read {}", readme.display()))?;
+    let (Some(start), Some(end)) = (text.find(&start_marker), text.find(&end_marker)) else {
+        anyhow::bail!(
+            "{} has no {start_marker} … {end_marker} block to write {what} into",
+            readme.display()
+        );
+    };
+    let updated = format!("{}{start_marker}\n{body}{}", &text[..start], &text[end..]);
+    std::fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
+}
+
 /// The workspace root, one level above this crate.
 pub fn project_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -141,6 +185,26 @@ pub fn step(what: impl Into<String>) -> Timer {
     Timer {
         what,
         started: Instant::now(),
+    }
+}
+
+/// How long one step took, for the report.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Timing {
+    pub step: String,
+    pub seconds: f64,
+}
+
+/// How long each step took, in the order they ran.
+#[derive(Debug, Clone, Default)]
+pub struct Timings(pub Vec<Timing>);
+
+impl Timings {
+    pub fn push(&mut self, step: impl Into<String>, seconds: f64) {
+        self.0.push(Timing {
+            step: step.into(),
+            seconds,
+        });
     }
 }
 

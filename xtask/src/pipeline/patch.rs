@@ -11,6 +11,8 @@ use anyhow::{Context as _, Result, bail};
 use sha2::{Digest, Sha256};
 use xshell::{Shell, cmd};
 
+use super::label::Label;
+
 #[derive(Clone)]
 pub struct Patch {
     /// File name inside the series folder.
@@ -82,6 +84,23 @@ pub enum PatchState {
     Applies,
     /// Neither: the tree differs where the patch changes it.
     Neither,
+}
+
+impl Label for PatchState {
+    const ALL: &'static [PatchState] = &[
+        PatchState::AlreadyIn,
+        PatchState::Applies,
+        PatchState::Neither,
+    ];
+
+    /// `already in`, `applies` or `neither`.
+    fn label(self) -> &'static str {
+        match self {
+            PatchState::AlreadyIn => "already in",
+            PatchState::Applies => "applies",
+            PatchState::Neither => "neither",
+        }
+    }
 }
 
 #[derive(Clone)]
@@ -555,9 +574,12 @@ mod tests {
     const FIRST: &str = "Subject: [PATCH 1/2] First\n\nFixes: LuaJIT#1\n---\n--- a/src/a.c\n+++ b/src/a.c\n@@ -2,3 +2,3 @@\n two\n-three\n+THREE\n four\n";
     const SECOND: &str = "Subject: [PATCH 2/2] Second\n\nFixes: LuaJIT#2\n---\n--- a/src/a.c\n+++ b/src/a.c\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n THREE\n";
 
-    fn two_patch_series(test: &str, tree_text: &str) -> (PathBuf, Series) {
-        let root = std::env::temp_dir().join(format!("xtask-states-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+    fn two_patch_series(test: &str, tree_text: &str) -> (tempfile::TempDir, Series) {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("xtask-states-{test}-"))
+            .tempdir()
+            .unwrap();
+        let root = dir.path();
         fs::create_dir_all(root.join("tree/src")).unwrap();
         fs::create_dir_all(root.join("series")).unwrap();
         fs::write(root.join("tree/src/a.c"), tree_text).unwrap();
@@ -569,7 +591,7 @@ mod tests {
         )
         .unwrap();
         let series = Series::load(&root.join("series")).unwrap();
-        (root, series)
+        (dir, series)
     }
 
     #[test]
@@ -582,19 +604,20 @@ mod tests {
             // The first reverses only after the second is taken out.
             ("both", "one\nTWO\nTHREE\nfour\n", [AlreadyIn, AlreadyIn]),
         ] {
-            let (root, series) = two_patch_series(test, tree_text);
+            let (dir, series) = two_patch_series(test, tree_text);
+            let root = dir.path();
             let tree = root.join("tree");
             let states = series.states(&sh, &tree, &root.join("scratch")).unwrap();
             assert_eq!(states, expected, "{test}");
             assert_eq!(fs::read_to_string(tree.join("src/a.c")).unwrap(), tree_text);
-            fs::remove_dir_all(root).unwrap();
         }
     }
 
     #[test]
     fn a_patch_neither_in_nor_applying_is_named() {
         let sh = Shell::new().unwrap();
-        let (root, series) = two_patch_series("neither", "one\ntwo\n3\nfour\n");
+        let (dir, series) = two_patch_series("neither", "one\ntwo\n3\nfour\n");
+        let root = dir.path();
         let error = series
             .states(&sh, &root.join("tree"), &root.join("scratch"))
             .unwrap_err()
@@ -605,13 +628,15 @@ mod tests {
                 && error.contains("not in the tree either"),
             "{error}"
         );
-        fs::remove_dir_all(root).unwrap();
     }
 
     /// A scratch tree with one file, and a series folder holding `patch`.
-    fn scratch(test: &str, patch: &str) -> (PathBuf, Series) {
-        let root = std::env::temp_dir().join(format!("xtask-patch-{test}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&root);
+    fn scratch(test: &str, patch: &str) -> (tempfile::TempDir, Series) {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("xtask-patch-{test}-"))
+            .tempdir()
+            .unwrap();
+        let root = dir.path();
         fs::create_dir_all(root.join("tree/src")).unwrap();
         fs::create_dir_all(root.join("series")).unwrap();
         fs::write(
@@ -622,14 +647,15 @@ mod tests {
         fs::write(root.join("series/0001-change.patch"), patch).unwrap();
         fs::write(root.join("series/series"), "0001-change.patch\n").unwrap();
         let series = Series::load(&root.join("series")).unwrap();
-        (root, series)
+        (dir, series)
     }
 
     const GOOD: &str = "Subject: [PATCH] Change\n\nFixes: https://github.com/LuaJIT/LuaJIT/issues/42\n---\ndiff --git a/src/a.c b/src/a.c\n--- a/src/a.c\n+++ b/src/a.c\n@@ -1,3 +1,3 @@\n one\n-two\n+TWO\n three\n@@ -5,3 +5,3 @@\n five\n-six\n+SIX\n seven\n";
 
     #[test]
     fn good_patch_applies_and_reverses() {
-        let (root, series) = scratch("good", GOOD);
+        let (dir, series) = scratch("good", GOOD);
+        let root = dir.path();
         let sh = Shell::new().unwrap();
         let tree = root.join("tree");
         series.apply(&sh, &tree, false).unwrap();
@@ -643,13 +669,13 @@ mod tests {
             "one\ntwo\nthree\nfour\nfive\nsix\nseven\n"
         );
         assert_eq!(series.fixes(), ["LuaJIT#42"]);
-        fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
     fn failing_hunk_is_named_and_nothing_is_applied() {
         let broken = GOOD.replace(" five\n-six", " FIVE\n-six");
-        let (root, series) = scratch("broken", &broken);
+        let (dir, series) = scratch("broken", &broken);
+        let root = dir.path();
         let sh = Shell::new().unwrap();
         let error = series
             .apply(&sh, &root.join("tree"), false)
@@ -666,7 +692,6 @@ mod tests {
             fs::read_to_string(root.join("tree/src/a.c")).unwrap(),
             "one\ntwo\nthree\nfour\nfive\nsix\nseven\n"
         );
-        fs::remove_dir_all(root).unwrap();
     }
 
     #[test]
@@ -674,7 +699,8 @@ mod tests {
         let escaping = GOOD
             .replace("a/src/a.c", "a/../a.c")
             .replace("b/src/a.c", "b/../a.c");
-        let (root, series) = scratch("escape", &escaping);
+        let (dir, series) = scratch("escape", &escaping);
+        let root = dir.path();
         let sh = Shell::new().unwrap();
         let error = series
             .apply(&sh, &root.join("tree"), false)
@@ -684,6 +710,5 @@ mod tests {
             error.contains("outside the LuaJIT tree") && error.contains("../a.c"),
             "{error}"
         );
-        fs::remove_dir_all(root).unwrap();
     }
 }

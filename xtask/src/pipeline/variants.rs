@@ -12,7 +12,7 @@ use anyhow::Result;
 use super::build::{Built, VariantSpec, prepare_and_build};
 use super::fetch::{self, Source};
 use super::patch::{Patch, PatchState, Series};
-use super::{Context, step, suite};
+use super::{Context, Timings, step, suite};
 
 pub const BASELINE: &str = "baseline";
 pub const PATCHED: &str = "patched";
@@ -31,6 +31,13 @@ pub enum Mode {
     Revert,
 }
 
+/// One tree between the baseline and the patched variant: the tree after
+/// some of the series' patches, and its name (`after-NNNN`).
+pub struct Step {
+    pub name: String,
+    pub variant: Variant,
+}
+
 pub struct Pair {
     pub source: Source,
     /// The patches between the baseline and the patched variant, in order:
@@ -43,7 +50,7 @@ pub struct Pair {
     pub patched: Variant,
     /// Upstream defects the baseline carries: those the series fixes.
     pub carried: Vec<String>,
-    pub timings: Vec<(String, f64)>,
+    pub timings: Timings,
 }
 
 impl Pair {
@@ -124,13 +131,13 @@ pub struct PairChoice {
 }
 
 pub fn prepare_pair(cx: &mut Context, args: &PairChoice) -> Result<Pair> {
-    let mut timings = Vec::new();
+    let mut timings = Timings::default();
     let timer = step("finding the LuaJIT tree and the patch series");
     let source = fetch::select(cx, &args.tree)?;
     let series = Series::load(args.patches.as_deref().unwrap_or(&cx.patches_dir()))?;
     let scratch = cx.target_dir().join("luajit").join("series-check");
     let states = series.states(&cx.sh, &source.dir, &scratch)?;
-    timings.push(("fetch".to_owned(), timer.done()));
+    timings.push("fetch", timer.done());
     let already_in = series.only(&states, PatchState::AlreadyIn).patches;
     let (mode, series, already_in) = if already_in.len() == series.patches.len() {
         eprintln!(
@@ -192,11 +199,7 @@ fn names(patches: &[Patch]) -> String {
 /// `after-NNNN` by the patch's number in the series file (skipped patches
 /// keep their numbers): with the baseline and the patched variant they show
 /// what each patch changes.
-pub fn build_steps(
-    cx: &mut Context,
-    pair: &Pair,
-    timings: &mut Vec<(String, f64)>,
-) -> Result<Vec<(String, Variant)>> {
+pub fn build_steps(cx: &mut Context, pair: &Pair, timings: &mut Timings) -> Result<Vec<Step>> {
     let mut steps = Vec::new();
     let count = pair.series.patches.len();
     for applied in 1..count {
@@ -219,7 +222,7 @@ pub fn build_steps(
                 timings,
             )?,
         };
-        steps.push((name, variant));
+        steps.push(Step { name, variant });
     }
     Ok(steps)
 }
@@ -230,7 +233,7 @@ pub fn build_variant(
     source: &Source,
     series: Option<&Series>,
     reverse: bool,
-    timings: &mut Vec<(String, f64)>,
+    timings: &mut Timings,
 ) -> Result<Variant> {
     let spec = VariantSpec {
         name: name.to_owned(),
@@ -239,10 +242,10 @@ pub fn build_variant(
         reverse,
     };
     let built = prepare_and_build(cx, &spec)?;
-    timings.push((format!("build LuaJIT ({name})"), built.seconds));
+    timings.push(format!("build LuaJIT ({name})"), built.seconds);
     let timer = step(format!("{name}: building the suite against it"));
     let suite = suite::build_suite(cx, &built)?;
-    timings.push((format!("build suite ({name})"), timer.done()));
+    timings.push(format!("build suite ({name})"), timer.done());
     Ok(Variant { built, suite })
 }
 
@@ -260,7 +263,7 @@ pub fn without(cx: &mut Context, pair: &Pair, patch: &Patch) -> Result<Variant> 
                 &pair.source,
                 Some(&series),
                 false,
-                &mut Vec::new(),
+                &mut Timings::default(),
             )
         }
         Mode::Revert => {
@@ -271,7 +274,7 @@ pub fn without(cx: &mut Context, pair: &Pair, patch: &Patch) -> Result<Variant> 
                 &pair.source,
                 Some(&series),
                 true,
-                &mut Vec::new(),
+                &mut Timings::default(),
             )
         }
     }
@@ -287,6 +290,6 @@ pub fn single(cx: &mut Context, tree: &fetch::Tree) -> Result<(Source, String, V
         "tree"
     }
     .to_owned();
-    let variant = build_variant(cx, &name, &source, None, false, &mut Vec::new())?;
+    let variant = build_variant(cx, &name, &source, None, false, &mut Timings::default())?;
     Ok((source, name, variant))
 }

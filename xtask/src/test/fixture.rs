@@ -4,18 +4,18 @@
 
 use anyhow::Result;
 
-use crate::pipeline::Context;
 use crate::pipeline::stress::{self, Plan, StressReport};
 use crate::pipeline::toolchain::linters::{self, Linters};
-use crate::pipeline::variants::{Pair, PairChoice, Variant, build_steps, prepare_pair};
+use crate::pipeline::variants::{Pair, PairChoice, Step, build_steps, prepare_pair};
+use crate::pipeline::{Context, Timings};
 
 /// The context, the pair and the steps between its variants.
-type Steps<'a> = (&'a mut Context, &'a Pair, &'a [(String, Variant)]);
+type Steps<'a> = (&'a mut Context, &'a Pair, &'a [Step]);
 
 pub struct Fixture {
     pub cx: Context,
     pair: Option<Pair>,
-    steps: Option<Vec<(String, Variant)>>,
+    steps: Option<Vec<Step>>,
     stress: Option<(StressReport, StressReport)>,
     linters: Option<Linters>,
 }
@@ -52,7 +52,7 @@ impl Fixture {
         self.pair()?;
         let pair = self.pair.as_ref().expect("prepared above");
         if self.steps.is_none() {
-            self.steps = Some(build_steps(&mut self.cx, pair, &mut Vec::new())?);
+            self.steps = Some(build_steps(&mut self.cx, pair, &mut Timings::default())?);
         }
         Ok((
             &mut self.cx,
@@ -67,8 +67,8 @@ impl Fixture {
             let (cx, pair, steps) = self.steps()?;
             let plan = Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT);
             let runs = stress::run_pair(cx, pair, steps, plan)?;
-            stress::print(&runs.0);
-            stress::print(&runs.1);
+            print!("{}", stress::render(&runs.0));
+            print!("{}", stress::render(&runs.1));
             self.stress = Some(runs);
         }
         let (baseline, patched) = self.stress.as_ref().expect("run above");

@@ -64,9 +64,8 @@ mod tests {
 
     #[test]
     fn a_changed_expectation_fails_with_a_diff_and_passes_after_blessing() {
-        let dir = std::env::temp_dir().join(format!("xtask-golden-{}", std::process::id()));
-        let path = dir.join("case.expected");
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("case.expected");
         std::fs::write(&path, "stp x1, x2, [x19, #496]\n").unwrap();
         let actual = "str x2, [x19, #504]\nstur x1, [x19, #-16]\n";
 

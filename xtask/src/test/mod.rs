@@ -23,9 +23,9 @@ mod workflows;
 
 use anyhow::Result;
 
-use crate::Conclusion;
 use crate::flags;
 use crate::pipeline::project_root;
+use crate::pipeline::verdict::Conclusion;
 use fixture::Fixture;
 
 /// What a check found: `Ok(())` when it held, otherwise what was seen.

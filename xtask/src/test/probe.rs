@@ -10,8 +10,10 @@ use anyhow::Result;
 
 use super::{Held, Trial, expect};
 use crate::pipeline::Context;
-use crate::pipeline::probe::{self, ProbeReport, judge::Answer as Probed};
+use crate::pipeline::label::Label as _;
+use crate::pipeline::probe::{self, ProbeReport};
 use crate::pipeline::variants::{BASELINE, PATCHED, Variant};
+use crate::pipeline::verdict::Answer as Probed;
 
 /// How the build is given to the probe.
 #[derive(Clone, Copy)]

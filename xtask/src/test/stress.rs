@@ -16,6 +16,13 @@ use crate::pipeline::suite;
 use crate::pipeline::variants::BASELINE;
 
 pub fn checks() -> Vec<Trial> {
+    let mut trials = finding_checks();
+    trials.extend(shrink_and_run_checks());
+    trials
+}
+
+/// The checks of what the default run finds on both builds.
+fn finding_checks() -> Vec<Trial> {
     vec![
         Trial::new(
             "stress/baseline-carried",
@@ -74,6 +81,12 @@ pub fn checks() -> Vec<Trial> {
                 format!("{seen:?}")
             }))
         }),
+    ]
+}
+
+/// The checks of the shrinker and of the run itself: repeatable, shardable.
+fn shrink_and_run_checks() -> Vec<Trial> {
+    vec![
         Trial::new(
             "stress/shrinks",
             "baseline: a finding shrinks to at most 40 lines",

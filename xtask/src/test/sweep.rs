@@ -9,8 +9,11 @@ use anyhow::{Context as _, Result};
 
 use super::{Trial, expect};
 use crate::pipeline::Context;
+use crate::pipeline::fetch::Tree;
+use crate::pipeline::label::Label as _;
+use crate::pipeline::patch::PatchState;
 use crate::pipeline::stress::Shard;
-use crate::pipeline::sweep::{self, Options, Tree};
+use crate::pipeline::sweep::{self, Options, Row, Sweep};
 
 pub fn checks() -> Vec<Trial> {
     vec![Trial::new(
@@ -58,45 +61,13 @@ fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
     };
     let whole = sweep::sweep(cx, &trees, options(Shard::WHOLE))?;
     let mut checks = Vec::new();
-    for row in whole.rows.iter().take(TEST_TREES.len()) {
-        let mut expected: Vec<String> = row
-            .patches
+    checks.extend(
+        whole
+            .rows
             .iter()
-            .filter(|p| p.state == "applies")
-            .flat_map(|p| p.fixes.clone())
-            .collect();
-        expected.sort();
-        let mut affected = row.affected.clone();
-        affected.sort();
-        let states: Vec<String> = row
-            .patches
-            .iter()
-            .map(|p| format!("{} {}", p.patch, p.state))
-            .collect();
-        checks.push((
-            row.error.is_none()
-                && affected == expected
-                && row.could_not_tell.is_empty()
-                && row.patched_verifies,
-            format!(
-                "{}: affected exactly by the issues of the patches that apply ({}), the patched tree verifies",
-                row.tree,
-                if expected.is_empty() {
-                    "none".to_owned()
-                } else {
-                    expected.join(", ")
-                }
-            ),
-            format!(
-                "patches: {}; affected: {:?}; could not tell: {:?}; error: {:?}; patched tree: {}",
-                states.join(", "),
-                row.affected,
-                row.could_not_tell,
-                row.error,
-                row.patched
-            ),
-        ));
-    }
+            .take(TEST_TREES.len())
+            .map(affected_by_what_applies),
+    );
     let last = whole.rows.last();
     checks.push((
         whole.rows.len() == trees.len()
@@ -116,11 +87,65 @@ fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
         ),
     ));
 
+    checks.push(shards_merge(cx, &trees, &whole)?);
+    Ok(checks)
+}
+
+/// A test tree's row: affected exactly by the issues of the patches that
+/// apply to it, and its patched tree verifies.
+fn affected_by_what_applies(row: &Row) -> (bool, String, String) {
+    let mut expected: Vec<String> = row
+        .patches
+        .iter()
+        .filter(|p| p.state == PatchState::Applies)
+        .flat_map(|p| p.fixes.clone())
+        .collect();
+    expected.sort();
+    let mut affected = row.affected.clone();
+    affected.sort();
+    let states: Vec<String> = row
+        .patches
+        .iter()
+        .map(|p| format!("{} {}", p.patch, p.state.label()))
+        .collect();
+    (
+        row.error.is_none()
+            && affected == expected
+            && row.could_not_tell.is_empty()
+            && row.patched_verifies,
+        format!(
+            "{}: affected exactly by the issues of the patches that apply ({}), the patched tree verifies",
+            row.tree,
+            if expected.is_empty() {
+                "none".to_owned()
+            } else {
+                expected.join(", ")
+            }
+        ),
+        format!(
+            "patches: {}; affected: {:?}; could not tell: {:?}; error: {:?}; patched tree: {}",
+            states.join(", "),
+            row.affected,
+            row.could_not_tell,
+            row.error,
+            row.patched
+        ),
+    )
+}
+
+/// Two shards of the sweep, written as JSON and merged, give the rows of
+/// the whole sweep.
+fn shards_merge(cx: &mut Context, trees: &[Tree], whole: &Sweep) -> Result<(bool, String, String)> {
+    let options = |shard| Options {
+        stress_count: sweep::DEFAULT_STRESS_COUNT,
+        shard,
+        all_published: false,
+    };
     let scratch = cx.target_dir().join("sweep-test");
     fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
     let mut files = Vec::new();
     for index in [2, 1] {
-        let shard = sweep::sweep(cx, &trees, options(Shard { index, of: 2 }))?;
+        let shard = sweep::sweep(cx, trees, options(Shard { index, of: 2 }))?;
         let file = scratch.join(format!("shard-{index}.json"));
         fs::write(&file, serde_json::to_string_pretty(&shard)?)?;
         files.push(file);
@@ -130,14 +155,14 @@ fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
         .map(|f| sweep::read(f))
         .collect::<Result<Vec<_>>>()
         .and_then(sweep::merge);
-    checks.push(match merged {
+    Ok(match merged {
         Ok(merged) => (
-            merged.rows == whole.rows && sweep::table(&merged) == sweep::table(&whole),
+            merged.rows == whole.rows && sweep::table(&merged) == sweep::table(whole),
             "two shards of the sweep, merged from their JSON, give the whole sweep's rows"
                 .to_owned(),
             format!(
                 "whole:\n{}merged:\n{}",
-                sweep::table(&whole),
+                sweep::table(whole),
                 sweep::table(&merged)
             ),
         ),
@@ -146,6 +171,5 @@ fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
             "two shards of the sweep merge".to_owned(),
             format!("{error:#}"),
         ),
-    });
-    Ok(checks)
+    })
 }

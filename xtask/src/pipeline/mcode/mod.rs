@@ -7,21 +7,24 @@
 //! and IR, normalised (see `normalise`) and diffed. Every differing site is
 //! a baseline mis-fusion the series corrects (the defect, shown), a legal
 //! fusion it gives up (its cost, listed) or unexplained (see
-//! `compare::classify`). A script is captured however it ends, returning,
+//! `classify::classify`). A script is captured however it ends, returning,
 //! raising an error or calling os.exit; only a crash or a timeout leaves
 //! nothing to compare. Every captured trace is also searched for an LDP
 //! whose two destinations are one register (CONSTRAINED UNPREDICTABLE).
 
+mod classify;
 mod compare;
 mod normalise;
+mod render;
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
 use serde::Serialize;
 
-pub use compare::{EqualLdp, Site, SiteClass, TraceResult, TraceStatus};
+pub use classify::SiteClass;
+pub use compare::{EqualLdp, Site, TraceResult, TraceStatus};
+pub use render::render;
 
 use super::Context;
 use super::stress;
@@ -96,6 +99,23 @@ pub struct ScriptDiff {
     /// Traces holding an LDP with two equal destinations, per build.
     pub equal_ldps_baseline: Vec<EqualLdp>,
     pub equal_ldps_patched: Vec<EqualLdp>,
+}
+
+impl Totals {
+    /// The LDPs with two equal destinations on both builds, e.g. `3 in 2 of
+    /// 40 baseline traces, 0 in 0 of 41 patched traces`; `noun` follows the
+    /// first count (` such LDPs`).
+    pub fn equal_ldps(&self, noun: &str) -> String {
+        format!(
+            "{}{noun} in {} of {} baseline traces, {} in {} of {} patched traces",
+            self.equal_ldps_baseline,
+            self.equal_ldp_traces_baseline,
+            self.baseline_traces,
+            self.equal_ldps_patched,
+            self.equal_ldp_traces_patched,
+            self.patched_traces
+        )
+    }
 }
 
 impl McodeDiff {
@@ -465,231 +485,6 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
     diff
 }
 
-/// ANSI styles, or nothing when the output is not a terminal.
-struct Style {
-    colour: bool,
-}
-
-impl Style {
-    fn paint(&self, code: &str, text: &str) -> String {
-        if self.colour {
-            format!("\x1b[{code}m{text}\x1b[0m")
-        } else {
-            text.to_owned()
-        }
-    }
-
-    fn diff_line(&self, line: &str) -> String {
-        match line.as_bytes().first() {
-            Some(b'-') if !line.starts_with("---") => self.paint("31", line),
-            Some(b'+') if !line.starts_with("+++") => self.paint("32", line),
-            Some(b'@') => self.paint("36", line),
-            _ => line.to_owned(),
-        }
-    }
-
-    fn verdict(&self, explained: bool) -> String {
-        if explained {
-            self.paint("32", "explained")
-        } else {
-            self.paint("1;31", "UNEXPLAINED")
-        }
-    }
-
-    fn class(&self, class: SiteClass) -> String {
-        match class {
-            SiteClass::MisfusionCorrected => self.paint("32", class.label()),
-            SiteClass::FusionGivenUp => self.paint("33", class.label()),
-            SiteClass::FusionAcrossLabelCorrected => self.paint("32", class.label()),
-            SiteClass::Reordered => self.paint("36", class.label()),
-            SiteClass::Unexplained => self.paint("1;31", class.label()),
-        }
-    }
-}
-
-/// The report: per script, per trace, then the totals and every unexplained item.
-pub fn render(diff: &McodeDiff, colour: bool) -> String {
-    let style = Style { colour };
-    let mut out = String::new();
-    let mut unexplained = Vec::new();
-    let mut given_up = Vec::new();
-    let mut ir_different = Vec::new();
-    for script in &diff.scripts {
-        let _ = writeln!(
-            out,
-            "{}",
-            style.paint("1", &format!("== {}", script.script))
-        );
-        let _ = writeln!(out, "   baseline: {}", script.baseline);
-        let _ = writeln!(out, "   patched:  {}", script.patched);
-        for why in &script.not_captured {
-            if script.baseline_lost {
-                let _ = writeln!(
-                    out,
-                    "   not compared, {why}; the patched build ran to the end, so the runs diverged"
-                );
-                continue;
-            }
-            let _ = writeln!(out, "   {}: {why}", style.verdict(false));
-            unexplained.push(format!("{}: {why}", script.script));
-        }
-        for trace in &script.traces {
-            let status = match trace.status {
-                TraceStatus::Identical => "identical".to_owned(),
-                TraceStatus::Different => {
-                    let plural = if trace.sites.len() == 1 { "" } else { "s" };
-                    format!("different, {} site{plural}", trace.sites.len())
-                }
-                TraceStatus::IrDifferent => "IR differs".to_owned(),
-                TraceStatus::OnlyBaseline => "only on the baseline".to_owned(),
-                TraceStatus::OnlyPatched => "only on the patched build".to_owned(),
-            };
-            if trace.status == TraceStatus::IrDifferent {
-                ir_different.push(format!("{} {}", script.script, trace.heading));
-            }
-            let mut line = format!("   {}: {status}", trace.heading);
-            if trace.status != TraceStatus::Identical {
-                line.push_str(&format!(", {}", style.verdict(trace.explained)));
-            }
-            if let Some(note) = &trace.note {
-                line.push_str(&format!(" ({note})"));
-                if !trace.explained {
-                    unexplained.push(format!("{} {}: {note}", script.script, trace.heading));
-                }
-            }
-            let _ = writeln!(out, "{line}");
-            for diff_line in trace.diff.lines() {
-                let _ = writeln!(out, "      {}", style.diff_line(diff_line));
-            }
-            for (index, site) in trace.sites.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "      site {}, {}: {}",
-                    index + 1,
-                    style.class(site.class),
-                    site.reason
-                );
-                let pairs = site_lines(site);
-                for line in &pairs {
-                    let _ = writeln!(out, "        {line}");
-                }
-                let listed = match site.class {
-                    SiteClass::FusionGivenUp => &mut given_up,
-                    SiteClass::Unexplained => &mut unexplained,
-                    SiteClass::MisfusionCorrected
-                    | SiteClass::FusionAcrossLabelCorrected
-                    | SiteClass::Reordered => continue,
-                };
-                listed.push(format!(
-                    "{} trace {} site {}: {} | {}",
-                    script.script,
-                    trace.trace,
-                    index + 1,
-                    site.baseline.join("; "),
-                    site.patched.join("; ")
-                ));
-            }
-        }
-        for (name, found) in [
-            (BASELINE, &script.equal_ldps_baseline),
-            (PATCHED, &script.equal_ldps_patched),
-        ] {
-            for trace in found {
-                let _ = writeln!(
-                    out,
-                    "   {name} {}: LDP with two equal destinations (CONSTRAINED UNPREDICTABLE): {}",
-                    trace.heading,
-                    trace.lines.join("; ")
-                );
-            }
-        }
-        out.push('\n');
-    }
-    let t = &diff.totals;
-    let _ = writeln!(
-        out,
-        "{}",
-        style.paint(
-            "1",
-            &format!(
-                "summary: {} script{}, {} without a capture",
-                t.scripts,
-                if t.scripts == 1 { "" } else { "s" },
-                t.not_captured
-            )
-        )
-    );
-    let _ = writeln!(
-        out,
-        "  traces: {} on the baseline, {} on the patched build",
-        t.baseline_traces, t.patched_traces
-    );
-    let _ = writeln!(
-        out,
-        "  compared {}: {} identical, {} different, {} with different IR; {} only on the baseline, {} only on the patched build",
-        t.compared, t.identical, t.different, t.ir_different, t.only_baseline, t.only_patched
-    );
-    let _ = writeln!(
-        out,
-        "  differing sites: {} ({} baseline mis-fusions corrected, {} legal fusions given up, {} same accesses reordered, {} unexplained)",
-        t.sites, t.misfusions_corrected, t.fusions_given_up, t.reordered, t.unexplained_sites
-    );
-    let _ = writeln!(
-        out,
-        "  LDP with two equal destinations (CONSTRAINED UNPREDICTABLE): {} in {} of {} baseline traces, {} in {} of {} patched traces",
-        t.equal_ldps_baseline,
-        t.equal_ldp_traces_baseline,
-        t.baseline_traces,
-        t.equal_ldps_patched,
-        t.equal_ldp_traces_patched,
-        t.patched_traces
-    );
-    if !given_up.is_empty() {
-        let _ = writeln!(
-            out,
-            "legal fusions given up (the cost of the series): {}",
-            given_up.len()
-        );
-        for item in &given_up {
-            let _ = writeln!(out, "  {item}");
-        }
-    }
-    if !ir_different.is_empty() {
-        let _ = writeln!(out, "IR differs (machine code not compared):");
-        for item in &ir_different {
-            let _ = writeln!(out, "  {item}");
-        }
-    }
-    if unexplained.is_empty() {
-        let _ = writeln!(out, "unexplained: none");
-    } else {
-        let _ = writeln!(
-            out,
-            "{}",
-            style.paint("1;31", &format!("unexplained: {}", unexplained.len()))
-        );
-        for item in &unexplained {
-            let _ = writeln!(out, "  {item}");
-        }
-    }
-    out
-}
-
-/// A site as two columns: `baseline: ...` then `patched:  ...`.
-fn site_lines(site: &Site) -> Vec<String> {
-    let mut lines = Vec::new();
-    for (label, side) in [("baseline:", &site.baseline), ("patched: ", &site.patched)] {
-        if side.is_empty() {
-            lines.push(format!("{label} (nothing)"));
-        }
-        for (index, line) in side.iter().enumerate() {
-            let label = if index == 0 { label } else { "         " };
-            lines.push(format!("{label} {line}"));
-        }
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -713,15 +508,10 @@ mod tests {
 
     fn outcome(status: crate::pipeline::suite::outcome::Status, signal: Option<i32>) -> Outcome {
         Outcome {
-            status,
             exit_code: None,
             signal,
-            error: None,
-            output: String::new(),
             millis: 5,
-            value: None,
-            traces: None,
-            ir_ops: Default::default(),
+            ..crate::pipeline::testing::outcome(status, None)
         }
     }
 

@@ -14,24 +14,8 @@ use serde::Serialize;
 use crate::pipeline::expect::fails_as_pinned;
 use crate::pipeline::stress::{Written, difference_kind};
 use crate::pipeline::suite::outcome::{CaseResult, Comparison, Status};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Answer {
-    Affected,
-    NotAffected,
-    CouldNotTell,
-}
-
-impl Answer {
-    pub fn label(self) -> &'static str {
-        match self {
-            Answer::Affected => "affected",
-            Answer::NotAffected => "not affected",
-            Answer::CouldNotTell => "could not tell",
-        }
-    }
-}
+use crate::pipeline::verdict::Answer;
+use crate::pipeline::verdict::{self, Ground};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct IssueFinding {
@@ -122,32 +106,29 @@ pub fn judge(
         .iter()
         .map(|issue| by_cases(issue, cases, jit_on))
         .collect();
-    let any_affected = findings.iter().any(|f| f.verdict == Answer::Affected);
-    if !stress.differences.is_empty() && !any_affected {
-        let first = &stress.differences[0];
-        for finding in &mut findings {
-            if finding.verdict == Answer::NotAffected {
-                finding.verdict = Answer::CouldNotTell;
-                finding.why = format!(
-                    "{}, but {} of {} stress programs differ between the JIT and the interpreter (first: {}: {}), and without a patched build to compare with they cannot be told apart from this issue",
-                    finding.why,
-                    stress.differences.len(),
-                    stress.programs,
-                    first.program,
-                    first.difference
-                );
-            }
-        }
-    }
+    verdict::doubt_unexplained(
+        &mut findings,
+        !stress.differences.is_empty(),
+        |f| &mut f.verdict,
+        |finding| {
+            let first = &stress.differences[0];
+            finding.why = format!(
+                "{}, but {} of {} stress programs differ between the JIT and the interpreter (first: {}: {}), and without a patched build to compare with they cannot be told apart from this issue",
+                finding.why,
+                stress.differences.len(),
+                stress.programs,
+                first.program,
+                first.difference
+            );
+        },
+    );
     findings
 }
 
 fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
-    let pinning: Vec<&CaseResult> = cases
-        .iter()
-        .filter(|c| c.pins.iter().any(|p| p == issue))
-        .collect();
-    let evidence: Vec<CaseEvidence> = pinning
+    let judged = verdict::judge(issue, cases, false, jit_on);
+    let evidence: Vec<CaseEvidence> = judged
+        .pinning
         .iter()
         .map(|c| CaseEvidence {
             case: c.name.clone(),
@@ -156,59 +137,45 @@ fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
             failed_as_pinned: fails_as_pinned(c),
         })
         .collect();
-    let finding = |verdict, why: String| IssueFinding {
-        issue: issue.to_owned(),
-        verdict,
-        why,
-        cases: evidence.clone(),
-    };
-    if pinning.is_empty() {
-        return finding(
-            Answer::CouldNotTell,
-            "no regression case in tests/cases pins it".to_owned(),
-        );
-    }
-    let hits: Vec<&CaseEvidence> = evidence.iter().filter(|e| e.failed_as_pinned).collect();
-    if !hits.is_empty() {
-        let list: Vec<String> = hits
+    let why = match judged.ground {
+        Ground::NoCase => "no regression case in tests/cases pins it".to_owned(),
+        Ground::Shown => evidence
             .iter()
+            .filter(|e| e.failed_as_pinned)
             .map(|e| format!("{}: {}", e.case, e.outcome))
-            .collect();
-        return finding(Answer::Affected, list.join("; "));
-    }
-    let other: Vec<String> = evidence
-        .iter()
-        .zip(&pinning)
-        .filter(|(_, c)| c.outcome.status != Status::Pass)
-        .map(|(e, _)| match &e.fails_with {
-            Some(text) => format!(
-                "{}: {}, not the failure it pins (\"{text}\")",
-                e.case, e.outcome
-            ),
-            None => format!("{}: {}", e.case, e.outcome),
-        })
-        .collect();
-    if !other.is_empty() {
-        return finding(Answer::CouldNotTell, other.join("; "));
-    }
-    if !jit_on {
-        return finding(
-            Answer::CouldNotTell,
-            "its cases pass, but the JIT is off in this build (jit.status() is false), so no machine code was emitted to show the defect".to_owned(),
-        );
-    }
-    let why = if pinning.len() == 1 {
-        format!("its case {} passes", pinning[0].name)
-    } else {
-        format!("all {} of its cases pass", pinning.len())
+            .collect::<Vec<_>>()
+            .join("; "),
+        Ground::OtherFailure => evidence
+            .iter()
+            .zip(&judged.pinning)
+            .filter(|(_, c)| c.outcome.status != Status::Pass)
+            .map(|(e, _)| match &e.fails_with {
+                Some(text) => format!(
+                    "{}: {}, not the failure it pins (\"{text}\")",
+                    e.case, e.outcome
+                ),
+                None => format!("{}: {}", e.case, e.outcome),
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        Ground::JitOff => "its cases pass, but the JIT is off in this build (jit.status() is false), so no machine code was emitted to show the defect".to_owned(),
+        Ground::CasesPass if judged.pinning.len() == 1 => {
+            format!("its case {} passes", judged.pinning[0].name)
+        }
+        Ground::CasesPass => format!("all {} of its cases pass", judged.pinning.len()),
     };
-    finding(Answer::NotAffected, why)
+    IssueFinding {
+        issue: issue.to_owned(),
+        verdict: judged.answer,
+        why,
+        cases: evidence,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::suite::outcome::Outcome;
+    use crate::pipeline::testing;
 
     fn case(
         name: &str,
@@ -217,22 +184,10 @@ mod tests {
         status: Status,
         error: Option<&str>,
     ) -> CaseResult {
-        CaseResult {
-            name: name.to_owned(),
-            pins: vec![pin.to_owned()],
-            fails_with: fails_with.map(str::to_owned),
-            outcome: Outcome {
-                status,
-                exit_code: None,
-                signal: (status == Status::Crash).then_some(4),
-                error: error.map(str::to_owned),
-                output: String::new(),
-                millis: 1,
-                value: None,
-                traces: None,
-                ir_ops: Default::default(),
-            },
-        }
+        let mut case = testing::case(name, &[pin], fails_with, status, error);
+        case.outcome.exit_code = None;
+        case.outcome.signal = (status == Status::Crash).then_some(4);
+        case
     }
 
     fn sample(differences: usize) -> StressSample {

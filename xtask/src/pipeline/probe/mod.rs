@@ -7,6 +7,7 @@
 pub mod elf;
 pub mod exec;
 pub mod judge;
+pub mod render;
 pub mod shared;
 
 use std::fs;
@@ -61,7 +62,7 @@ pub struct ProbeReport {
 }
 
 impl ProbeReport {
-    pub fn with_verdict(&self, verdict: judge::Answer) -> Vec<String> {
+    pub fn with_verdict(&self, verdict: crate::pipeline::verdict::Answer) -> Vec<String> {
         self.issues
             .iter()
             .filter(|f| f.verdict == verdict)
@@ -234,7 +235,11 @@ fn build_loader(cx: &mut Context, work: &Path) -> Result<PathBuf> {
     let source = cx.root.join("xtask/src/pipeline/probe/loader.c");
     let out = work.join("probe-loader");
     // Another probe may be running the old file: build aside, then rename.
-    let staging = work.join(format!("probe-loader.{}", std::process::id()));
+    let aside = tempfile::Builder::new()
+        .prefix("probe-loader.")
+        .tempdir_in(work)
+        .with_context(|| format!("cannot create a folder in {}", work.display()))?;
+    let staging = aside.path().join("probe-loader");
     let output = std::process::Command::new("aarch64-linux-gnu-gcc")
         .args(["-O1", "-Wall", "-o"])
         .arg(&staging)
@@ -261,11 +266,14 @@ fn build_loader(cx: &mut Context, work: &Path) -> Result<PathBuf> {
 /// The first `count` stress programs of the default seed, each run with the
 /// JIT on and off through driver.lua.
 fn run_sample(cx: &Context, runner: &Runner, count: u32) -> Result<StressSample> {
-    let dir = cx
-        .target_dir()
-        .join("probe")
-        .join(format!("programs-{}", std::process::id()));
-    let programs = write_programs(&dir, stress::Plan::whole(stress::DEFAULT_SEED, count))?;
+    let parent = cx.target_dir().join("probe");
+    fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("programs-")
+        .tempdir_in(&parent)
+        .with_context(|| format!("cannot create a folder in {}", parent.display()))?;
+    let dir = scratch.path();
+    let programs = write_programs(dir, stress::Plan::whole(stress::DEFAULT_SEED, count))?;
     let driver = cx.root.join("xtask/src/pipeline/probe/driver.lua");
     let timer = step(format!(
         "running {count} stress programs (seed {}) with the JIT on and off",
@@ -287,7 +295,7 @@ fn run_sample(cx: &Context, runner: &Runner, count: u32) -> Result<StressSample>
         });
     }
     timer.done();
-    let _ = fs::remove_dir_all(&dir);
+    drop(scratch);
     Ok(StressSample::from_comparisons(
         stress::DEFAULT_SEED,
         &programs,

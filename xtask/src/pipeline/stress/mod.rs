@@ -4,8 +4,10 @@
 
 pub mod expr;
 pub mod generate;
-mod print;
+mod plan;
 pub mod reach;
+mod render;
+mod replay;
 pub mod shrink;
 pub mod tables;
 
@@ -19,8 +21,10 @@ use serde::{Deserialize, Serialize};
 use super::cache::{Key, cached_if};
 use super::suite::outcome::{Comparison, Status};
 use super::{Context, suite};
-use generate::{Program, Rng};
-pub use print::print;
+use generate::Program;
+pub use plan::*;
+pub use render::render;
+pub use replay::*;
 
 /// Programs in a default run: enough for about 2,000 traces per build.
 pub const DEFAULT_COUNT: u32 = 300;
@@ -37,14 +41,17 @@ const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
 /// take this long per bucket beyond the run's budget.
 const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
-/// and the shrinker's own source.
-const GENERATOR_SOURCES: [&str; 6] = [
+/// and the shrinker's own source, with the plan (which programs a run
+/// takes) and the per-patch replay.
+const GENERATOR_SOURCES: [&str; 8] = [
     include_str!("generate.rs"),
     include_str!("expr.rs"),
     include_str!("tables.rs"),
     include_str!("shrink.rs"),
     include_str!("reach.rs"),
     include_str!("mod.rs"),
+    include_str!("plan.rs"),
+    include_str!("replay.rs"),
 ];
 
 /// What names the generator's programs, for cache keys: its sources.
@@ -175,144 +182,6 @@ pub fn buckets(findings: &[Finding]) -> Vec<Bucket> {
         }
     }
     buckets
-}
-
-/// A seed as it is written everywhere (reports, folder names, program
-/// headers, JSON): lower-case hex with `0x`. JSON numbers above 2^53 lose
-/// digits in JavaScript and jq, so JSON carries this string too.
-pub fn seed_text(seed: u64) -> String {
-    format!("{seed:#x}")
-}
-
-/// A seed from the command line: hex with `0x`, as seeds are written, or decimal.
-pub fn parse_seed(text: &str) -> std::result::Result<u64, String> {
-    let text = text.trim();
-    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => text.parse(),
-    };
-    parsed.map_err(|_| format!("`{text}` is not a seed: give hex (0x1f) or decimal (31)"))
-}
-
-/// Serde for seeds: `seed_text` out, `seed_text` or a plain number in.
-pub mod hex_seed {
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(seed: &u64, out: S) -> Result<S::Ok, S::Error> {
-        out.serialize_str(&super::seed_text(*seed))
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(input: D) -> Result<u64, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            Text(String),
-            Number(u64),
-        }
-        match Either::deserialize(input)? {
-            Either::Number(seed) => Ok(seed),
-            Either::Text(text) => super::parse_seed(&text).map_err(serde::de::Error::custom),
-        }
-    }
-}
-
-/// The seeds of a run's programs, drawn from the run's seed.
-pub fn program_seeds(seed: u64, count: u32) -> Vec<u64> {
-    let mut rng = Rng::new(seed);
-    (0..count).map(|_| rng.next()).collect()
-}
-
-/// Which programs a run takes: the first `count` of `seed`, all of them or
-/// one shard's share, so that runs can be split over machines and merged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Plan {
-    #[serde(with = "hex_seed")]
-    pub seed: u64,
-    pub count: u32,
-    pub shard: Shard,
-}
-
-/// Shard `index` of `of` (1-based) takes every program whose place in the
-/// run is `index - 1` modulo `of`: a deterministic share, the same on every
-/// machine.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    pub index: u32,
-    pub of: u32,
-}
-
-impl Shard {
-    pub const WHOLE: Shard = Shard { index: 1, of: 1 };
-
-    pub fn takes(self, place: usize) -> bool {
-        place % self.of as usize == (self.index - 1) as usize
-    }
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    fn from_str(text: &str) -> std::result::Result<Shard, String> {
-        let bad = || format!("--shard {text}: give K/N with 1 <= K <= N, e.g. 2/4");
-        let (index, of) = text.split_once('/').ok_or_else(bad)?;
-        let (index, of): (u32, u32) = (
-            index.trim().parse().map_err(|_| bad())?,
-            of.trim().parse().map_err(|_| bad())?,
-        );
-        if index == 0 || of == 0 || index > of {
-            return Err(bad());
-        }
-        Ok(Shard { index, of })
-    }
-}
-
-impl Plan {
-    pub fn whole(seed: u64, count: u32) -> Plan {
-        Plan {
-            seed,
-            count,
-            shard: Shard::WHOLE,
-        }
-    }
-
-    /// The folder name of the run: `seed-0xS-count-N`, plus `-shard-K-of-M`.
-    pub fn label(&self) -> String {
-        let mut label = format!("seed-{}-count-{}", seed_text(self.seed), self.count);
-        if self.shard != Shard::WHOLE {
-            label.push_str(&format!("-shard-{}-of-{}", self.shard.index, self.shard.of));
-        }
-        label
-    }
-}
-
-/// A program written for a run.
-pub struct Written {
-    /// Its place in the whole run.
-    pub index: usize,
-    pub path: PathBuf,
-    pub program: Program,
-}
-
-/// Writes the programs of `plan` into a fresh `dir`, named by their place in
-/// the whole run (`p00000.lua`, ...).
-pub fn write_programs(dir: &Path, plan: Plan) -> Result<Vec<Written>> {
-    reset_dir(dir)?;
-    let mut written = Vec::new();
-    for (index, program_seed) in program_seeds(plan.seed, plan.count).into_iter().enumerate() {
-        if !plan.shard.takes(index) {
-            continue;
-        }
-        let program = generate::program(program_seed);
-        let path = dir.join(format!("p{index:05}.lua"));
-        fs::write(&path, program.render())
-            .with_context(|| format!("cannot write {}", path.display()))?;
-        written.push(Written {
-            index,
-            path,
-            program,
-        });
-    }
-    Ok(written)
 }
 
 /// How a program's run with the JIT differs from its run without it.
@@ -658,220 +527,11 @@ fn shrink_finding(
     })
 }
 
-fn reset_dir(dir: &Path) -> Result<()> {
+pub(super) fn reset_dir(dir: &Path) -> Result<()> {
     if dir.exists() {
         fs::remove_dir_all(dir).with_context(|| format!("cannot clear {}", dir.display()))?;
     }
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))
-}
-
-/// Which patch of the series makes a reproducer pass: it is run on every
-/// step from the baseline to the patched variant, and the first step where
-/// the JIT agrees with the interpreter names the patch.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Replay {
-    /// Outcome per variant, in series order.
-    pub steps: Vec<StepOutcome>,
-    /// The patch (file name) after which it passes, if any.
-    pub fixed_by: Option<String>,
-    /// The upstream issues that patch names.
-    pub fixes: Vec<String>,
-}
-
-/// A program's outcome on one step of the series.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StepOutcome {
-    pub variant: String,
-    /// The difference between the JIT and the interpreter; None when they agree.
-    pub difference: Option<String>,
-}
-
-/// Attributes every finding of `report` along `chain` (the baseline, each
-/// step, the patched variant): the original program, which decides the
-/// finding's bucket, and the shrunk program where there is one, so the
-/// report can show that shrinking kept the defect. What is attributed
-/// already is left as it is.
-pub fn attribute_all(
-    cx: &mut Context,
-    report: &mut StressReport,
-    chain: &[(String, &Path)],
-    patches: &[(String, Vec<String>)],
-) -> Result<()> {
-    for finding in &mut report.findings {
-        let seed = seed_text(finding.program_seed);
-        if finding.attribution.is_none() {
-            let original = generate::program(finding.program_seed).render();
-            finding.attribution = Some(attribute_cached(
-                cx,
-                &format!("attribution of stress program {seed}"),
-                &original,
-                chain,
-                patches,
-                &finding.dir.join("attribution"),
-            )?);
-        }
-        if let Some(shrunk) = finding.shrunk.as_mut().filter(|s| s.attribution.is_none()) {
-            shrunk.attribution = Some(attribute_cached(
-                cx,
-                &format!("attribution of the shrunk stress program {seed}"),
-                &shrunk.source.clone(),
-                chain,
-                patches,
-                &finding.dir.join("attribution-shrunk"),
-            )?);
-        }
-    }
-    Ok(())
-}
-
-fn attribute_cached(
-    cx: &mut Context,
-    what: &str,
-    source: &str,
-    chain: &[(String, &Path)],
-    patches: &[(String, Vec<String>)],
-    work: &Path,
-) -> Result<Replay> {
-    let mut key = Key::new("attribution").text("reproducer", source);
-    for (name, suite_bin) in chain {
-        key = key
-            .text("step", name)
-            .text("suite", cx.cache.suite_hash(suite_bin)?);
-    }
-    for (name, fixes) in patches {
-        key = key.text("patch", name).text("fixes", fixes.join(","));
-    }
-    cached_if(
-        cx,
-        what,
-        key,
-        |_| true,
-        |cx| attribute(cx, source, chain, patches, work),
-    )
-}
-
-fn attribute(
-    cx: &mut Context,
-    source: &str,
-    variants: &[(String, &Path)],
-    patches: &[(String, Vec<String>)],
-    work: &Path,
-) -> Result<Replay> {
-    reset_dir(work)?;
-    fs::write(work.join("reproducer.lua"), source)?;
-    let mut steps = Vec::new();
-    for (name, suite_bin) in variants {
-        let result = suite::run_compare(cx, suite_bin, work, RUN_TIMEOUT)?;
-        steps.push(StepOutcome {
-            variant: name.clone(),
-            difference: result.first().and_then(Comparison::difference),
-        });
-    }
-    let _ = fs::remove_dir_all(work);
-    // Step k (k >= 1) is the tree after patch k.
-    let fixed_at = steps
-        .iter()
-        .position(|step| step.difference.is_none())
-        .filter(|&k| k > 0);
-    let (fixed_by, fixes) = match fixed_at.and_then(|k| patches.get(k - 1)) {
-        Some((name, fixes)) => (Some(name.clone()), fixes.clone()),
-        None => (None, Vec::new()),
-    };
-    Ok(Replay {
-        steps,
-        fixed_by,
-        fixes,
-    })
-}
-
-/// A run on the baseline and the patched variant, with the baseline's
-/// findings traced through `steps` to the patch that fixes them, then one
-/// finding of each bucket (signature and patch) shrunk and traced again.
-pub fn run_pair(
-    cx: &mut Context,
-    pair: &super::variants::Pair,
-    steps: &[(String, super::variants::Variant)],
-    plan: Plan,
-) -> Result<(StressReport, StressReport)> {
-    let mut baseline = run_unshrunk(cx, super::variants::BASELINE, &pair.baseline.suite, plan)?;
-    let patched = run(cx, super::variants::PATCHED, &pair.patched.suite, plan)?;
-    let mut chain: Vec<(String, &Path)> = vec![(
-        super::variants::BASELINE.to_owned(),
-        pair.baseline.suite.as_path(),
-    )];
-    chain.extend(
-        steps
-            .iter()
-            .map(|(name, variant)| (name.clone(), variant.suite.as_path())),
-    );
-    chain.push((
-        super::variants::PATCHED.to_owned(),
-        pair.patched.suite.as_path(),
-    ));
-    let patches: Vec<(String, Vec<String>)> = pair
-        .series
-        .patches
-        .iter()
-        .map(|p| (p.name.clone(), p.fixes.clone()))
-        .collect();
-    attribute_all(cx, &mut baseline, &chain, &patches)?;
-    shrink(cx, &pair.baseline.suite, &mut baseline)?;
-    attribute_all(cx, &mut baseline, &chain, &patches)?;
-    Ok((baseline, patched))
-}
-
-/// Combines the runs of the shards of one plan on one variant into the
-/// run the whole plan gives: its findings in run order, its traces and
-/// reach summed. Every shard must be there once.
-pub fn merge(mut shards: Vec<StressReport>) -> Result<StressReport> {
-    let Some(first) = shards.first() else {
-        anyhow::bail!("nothing to merge");
-    };
-    let (variant, seed, count, of) = (
-        first.variant.clone(),
-        first.plan.seed,
-        first.plan.count,
-        first.plan.shard.of,
-    );
-    for shard in &shards {
-        if shard.variant != variant || shard.plan.seed != seed || shard.plan.count != count {
-            anyhow::bail!(
-                "cannot merge {} ({}) with {variant} (seed-{seed}-count-{count}): another variant or plan",
-                shard.variant,
-                shard.plan.label()
-            );
-        }
-    }
-    shards.sort_by_key(|s| s.plan.shard.index);
-    let indices: Vec<u32> = shards.iter().map(|s| s.plan.shard.index).collect();
-    if shards.iter().any(|s| s.plan.shard.of != of) || indices != (1..=of).collect::<Vec<_>>() {
-        anyhow::bail!(
-            "{variant}: the shards given are {indices:?} of {of}; give each of 1..={of} once"
-        );
-    }
-    let mut merged = shards[0].clone();
-    merged.plan = Plan::whole(seed, count);
-    merged.first_finding_seconds = None;
-    let mut held: std::collections::BTreeMap<String, u64> = merged
-        .reach
-        .iter()
-        .map(|r| (r.opcode.clone(), r.traces))
-        .collect();
-    for shard in &shards[1..] {
-        merged.programs += shard.programs;
-        merged.traces += shard.traces;
-        merged.run_seconds += shard.run_seconds;
-        merged.seconds += shard.seconds;
-        merged.findings.extend(shard.findings.iter().cloned());
-        for reach in &shard.reach {
-            *held.entry(reach.opcode.clone()).or_default() += reach.traces;
-        }
-    }
-    let needed: Vec<String> = merged.reach.iter().map(|r| r.opcode.clone()).collect();
-    merged.reach = reach::table(&needed, &held);
-    merged.unreached = reach::missed(&merged.reach);
-    merged.findings.sort_by_key(|f| f.index);
-    Ok(merged)
 }
 
 /// For each upstream issue, whether some finding is fixed by the patch naming it.
@@ -907,19 +567,7 @@ mod tests {
         }
     }
 
-    fn finding(index: usize) -> Finding {
-        Finding {
-            index,
-            program_seed: index as u64 * 7,
-            kind: Kind::Crash,
-            difference: format!("differs {index}"),
-            jit_settings: Vec::new(),
-            dir: PathBuf::from("findings"),
-            took_millis: 5,
-            shrunk: None,
-            attribution: None,
-        }
-    }
+    use crate::pipeline::testing::finding;
 
     fn run(shard: Shard, findings: Vec<Finding>, traces: u64) -> StressReport {
         StressReport {

@@ -225,13 +225,13 @@ static void asm_ir(ASMState *as, IRIns *ir)
 
     #[test]
     fn opcodes_whose_cases_reach_emit_lso() {
-        let dir = std::env::temp_dir().join(format!("xtask-reach-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+        let scratch = tempfile::tempdir().unwrap();
+        let dir = scratch.path();
         std::fs::write(dir.join("lj_asm.c"), ASM).unwrap();
         std::fs::write(dir.join("lj_asm_arm64.h"), "").unwrap();
         std::fs::write(dir.join("lj_emit_arm64.h"), "").unwrap();
         // ADD only meets emit_lso through a constant load, which is not its own access.
-        assert_eq!(lso_opcodes(&dir).unwrap(), ["VLOAD", "XLOAD"]);
+        assert_eq!(lso_opcodes(dir).unwrap(), ["VLOAD", "XLOAD"]);
     }
 
     #[test]

@@ -1,10 +1,15 @@
 //! A stress run for the terminal: totals, the reach table, each finding
 //! with where it is saved, its reproducer and the patch that fixes it.
 
+use std::fmt::Write as _;
+
 use super::StressReport;
 
-pub fn print(report: &StressReport) {
-    println!(
+/// The run as text: totals, reach, then each finding.
+pub fn render(report: &StressReport) -> String {
+    let mut out = String::new();
+    outln!(
+        out,
         "\nstress on {}: {}, {} programs, {} traces, {} findings; programs ran in {:.1} s ({:.1} programs/s, {:.0} traces/s), {:.1} s in all",
         report.variant,
         report.plan.label(),
@@ -22,25 +27,30 @@ pub fn print(report: &StressReport) {
         .iter()
         .map(|r| format!("{} {}", r.opcode, r.traces))
         .collect();
-    println!(
+    outln!(
+        out,
         "  IR opcodes that load or store through emit_lso, reached {reached} of {} (traces holding each): {}",
         report.reach.len(),
         cells.join(", ")
     );
     if !report.unreached.is_empty() {
-        println!("  not reached: {}", report.unreached.join(", "));
+        outln!(out, "  not reached: {}", report.unreached.join(", "));
     }
     if let Some(seconds) = report.first_finding_seconds {
-        println!("  first finding after {seconds:.1} s of program runs");
+        outln!(out, "  first finding after {seconds:.1} s of program runs");
     }
     for finding in &report.findings {
-        println!(
+        outln!(
+            out,
             "  {} (program seed {:#x}): {}",
-            finding.kind, finding.program_seed, finding.difference
+            finding.kind,
+            finding.program_seed,
+            finding.difference
         );
-        println!("      saved in {}", finding.dir.display());
+        outln!(out, "      saved in {}", finding.dir.display());
         if let Some(shrunk) = &finding.shrunk {
-            println!(
+            outln!(
+                out,
                 "      shrunk to {} lines ({}): {}",
                 shrunk.lines,
                 shrunk.difference,
@@ -64,13 +74,15 @@ pub fn print(report: &StressReport) {
                 })
                 .collect();
             match &attribution.fixed_by {
-                Some(patch) => println!(
+                Some(patch) => outln!(
+                    out,
                     "      fixed by {patch} ({}): {}",
                     attribution.fixes.join(", "),
                     steps.join(", ")
                 ),
-                None => println!("      not fixed by the series: {}", steps.join(", ")),
+                None => outln!(out, "      not fixed by the series: {}", steps.join(", ")),
             }
         }
     }
+    out
 }

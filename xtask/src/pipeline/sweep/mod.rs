@@ -2,20 +2,25 @@
 //! the tree carries (by what the cases, the exhaustive emit_lso check and a
 //! short stress run show on it, not by its version number), what each patch
 //! of the series is to it, and whether the tree with the series verifies.
-//! A tree that cannot be fetched or built is a row with the reason.
+//! A tree that cannot be fetched or built is a row with the reason. This
+//! file runs and judges the trees and merges shards; `render` writes the
+//! tables.
 
-use std::path::{Path, PathBuf};
+pub mod render;
+
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
-use super::fetch::{self, Source};
+use super::fetch::{self, Source, Tree};
 use super::patch::{PatchState, Series};
 use super::stress::{self, Plan, Shard, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport, Status};
 use super::variants::{Variant, build_variant};
-use super::{Context, expect, lso, suite};
+use super::verdict::{self, Answer, Ground, TreeChecks};
+use super::{Context, Timings, expect, lso, suite};
 
 /// Stress programs per tree: a short run, since the cases and the
 /// exhaustive check carry most of the verdict; under QEMU on two cores it
@@ -25,24 +30,7 @@ pub const DEFAULT_STRESS_COUNT: u32 = 40;
 /// Version of the `--json` document, raised when its shape changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-/// One tree to sweep.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Tree {
-    /// A published `luajit-src` version, fetched through cargo.
-    Published(String),
-    /// A local folder.
-    Dir(PathBuf),
-}
-
-impl Tree {
-    /// The row's name before the tree is fetched (and when it cannot be).
-    pub fn name(&self) -> String {
-        match self {
-            Tree::Published(version) => format!("luajit-src {version}"),
-            Tree::Dir(dir) => format!("directory {}", dir.display()),
-        }
-    }
-}
+pub use render::{markdown, summary, table};
 
 /// What the sweep of one tree found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -75,7 +63,8 @@ pub struct Row {
 pub struct IssueVerdict {
     pub issue: String,
     /// `affected`, `not affected` or `could not tell`.
-    pub verdict: String,
+    #[serde(with = "super::label")]
+    pub verdict: Answer,
     /// What shows it: failing cases, emit_lso classes, attributed stress
     /// findings; or why there is no answer.
     pub evidence: Vec<String>,
@@ -86,7 +75,8 @@ pub struct PatchRow {
     pub patch: String,
     pub fixes: Vec<String>,
     /// `already in`, `applies` or `neither`.
-    pub state: String,
+    #[serde(with = "super::label")]
+    pub state: PatchState,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -98,10 +88,6 @@ pub struct StressSummary {
     /// patched tree made of it.
     pub findings: Vec<String>,
 }
-
-pub const AFFECTED: &str = "affected";
-pub const NOT_AFFECTED: &str = "not affected";
-pub const COULD_NOT_TELL: &str = "could not tell";
 
 /// What `--json` prints and `--merge` reads.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +115,30 @@ pub struct Options {
     pub shard: Shard,
     /// The trees are every published version (said in the README's table).
     pub all_published: bool,
+}
+
+/// The trees to sweep: every published version when `all_published`, then
+/// those `given`, each once, in that order.
+pub fn trees(cx: &mut Context, all_published: bool, given: Vec<Tree>) -> Result<Vec<Tree>> {
+    let mut trees: Vec<Tree> = Vec::new();
+    if all_published {
+        trees.extend(
+            fetch::published_versions(cx)?
+                .into_iter()
+                .map(Tree::Published),
+        );
+    }
+    trees.extend(given);
+    if trees.is_empty() {
+        bail!("no tree to sweep: give --luajit-src VERSION, --luajit-dir DIR or --all-published");
+    }
+    let mut seen = Vec::new();
+    trees.retain(|t| {
+        let fresh = !seen.contains(t);
+        seen.push(t.clone());
+        fresh
+    });
+    Ok(trees)
 }
 
 /// Sweeps this shard's share of `trees`, one row per tree.
@@ -187,35 +197,12 @@ fn error_row(place: usize, tree: String, series: &Series, error: String) -> Row 
     }
 }
 
-/// One line on a row, for progress and the table's notes.
-pub fn summary(row: &Row) -> String {
-    if let Some(error) = &row.error {
-        return format!("could not sweep it: {}", first_line(error));
-    }
-    let affected = if row.affected.is_empty() {
-        "none affected".to_owned()
-    } else {
-        format!("affected: {}", row.affected.join(", "))
-    };
-    format!(
-        "{affected}; patched tree {}",
-        if row.patched_verifies {
-            "verifies"
-        } else {
-            "does not verify"
-        }
-    )
-}
-
-fn first_line(text: &str) -> &str {
+pub(super) fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or("")
 }
 
 fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32) -> Result<Row> {
-    let source = match tree {
-        Tree::Published(version) => fetch::published(cx, version)?,
-        Tree::Dir(dir) => fetch::local(dir)?,
-    };
+    let source = fetch::select(cx, tree)?;
     let scratch = cx
         .target_dir()
         .join("luajit")
@@ -230,12 +217,7 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
         .map(|(patch, state)| PatchRow {
             patch: patch.name.clone(),
             fixes: patch.fixes.clone(),
-            state: match state {
-                PatchState::AlreadyIn => "already in",
-                PatchState::Applies => "applies",
-                PatchState::Neither => "neither",
-            }
-            .to_owned(),
+            state: *state,
         })
         .collect();
     let applies = series.only(&states, PatchState::Applies);
@@ -268,13 +250,13 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
         stress::attribute_all(cx, &mut given_stress, &chain, &[between])?;
     }
 
-    let issues: Vec<IssueVerdict> = series
+    let mut issues: Vec<IssueVerdict> = series
         .fixes()
         .iter()
         .map(|issue| judge(issue, &given.cases, &given.lso, &given_stress))
         .collect();
-    let issues = doubt_unexplained(issues, &given_stress);
-    let by = |verdict: &str| -> Vec<String> {
+    doubt_unexplained(&mut issues, &given_stress);
+    let by = |verdict: Answer| -> Vec<String> {
         issues
             .iter()
             .filter(|i| i.verdict == verdict)
@@ -287,9 +269,9 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
         place: 0,
         tree: source.label.clone(),
         error: None,
-        affected: by(AFFECTED),
-        not_affected: by(NOT_AFFECTED),
-        could_not_tell: by(COULD_NOT_TELL),
+        affected: by(Answer::Affected),
+        not_affected: by(Answer::NotAffected),
+        could_not_tell: by(Answer::CouldNotTell),
         issues,
         patches,
         patched_verifies,
@@ -311,6 +293,16 @@ struct Checked {
     stress: StressReport,
 }
 
+impl Checked {
+    fn checks(&self) -> TreeChecks<'_> {
+        TreeChecks {
+            cases: &self.cases,
+            lso: &self.lso,
+            stress: &self.stress,
+        }
+    }
+}
+
 fn check_variant(
     cx: &mut Context,
     name: &str,
@@ -318,7 +310,7 @@ fn check_variant(
     series: Option<&Series>,
     plan: Plan,
 ) -> Result<Checked> {
-    let variant = build_variant(cx, name, source, series, false, &mut Vec::new())?;
+    let variant = build_variant(cx, name, source, series, false, &mut Timings::default())?;
     let label = format!("{name} {}", source.tag);
     let cases = suite::run_cases(cx, &label, &variant.suite, &cx.cases_dir())?;
     let lso = lso::check_variant(cx, &label, &variant)?;
@@ -340,23 +332,13 @@ fn judge(
     lso_report: &LsoReport,
     stress_report: &StressReport,
 ) -> IssueVerdict {
-    let pinning: Vec<&CaseResult> = cases
+    let mut beside: Vec<String> = lso_report
+        .defects
         .iter()
-        .filter(|c| c.pins.iter().any(|p| p == issue))
+        .filter(|c| c.upstream.as_deref() == Some(issue) && c.count > 0)
+        .map(|c| format!("emit_lso: {} ({} inputs)", c.class, c.count))
         .collect();
-    let mut evidence: Vec<String> = pinning
-        .iter()
-        .filter(|c| expect::fails_as_pinned(c))
-        .map(|c| format!("case {}: {}", c.name, c.outcome.summary()))
-        .collect();
-    evidence.extend(
-        lso_report
-            .defects
-            .iter()
-            .filter(|c| c.upstream.as_deref() == Some(issue) && c.count > 0)
-            .map(|c| format!("emit_lso: {} ({} inputs)", c.class, c.count)),
-    );
-    evidence.extend(
+    beside.extend(
         stress_report
             .findings
             .iter()
@@ -373,60 +355,58 @@ fn judge(
                 )
             }),
     );
-    let verdict = |verdict: &str, evidence: Vec<String>| IssueVerdict {
-        issue: issue.to_owned(),
-        verdict: verdict.to_owned(),
-        evidence,
-    };
-    if !evidence.is_empty() {
-        return verdict(AFFECTED, evidence);
-    }
-    if pinning.is_empty() {
-        return verdict(
-            COULD_NOT_TELL,
-            vec!["no regression case in tests/cases pins it".to_owned()],
-        );
-    }
-    let other: Vec<String> = pinning
-        .iter()
-        .filter(|c| c.outcome.status != Status::Pass)
-        .map(|c| {
-            format!(
-                "case {} failed, but not as it pins: {}",
-                c.name,
-                c.outcome.summary()
-            )
-        })
-        .collect();
-    if !other.is_empty() {
-        return verdict(COULD_NOT_TELL, other);
-    }
-    verdict(
-        NOT_AFFECTED,
-        vec![format!(
+    // Every tree is built with the JIT on.
+    let judged = verdict::judge(issue, cases, !beside.is_empty(), true);
+    let evidence = match judged.ground {
+        Ground::Shown => {
+            let mut evidence: Vec<String> = judged
+                .pinning
+                .iter()
+                .filter(|c| expect::fails_as_pinned(c))
+                .map(|c| format!("case {}: {}", c.name, c.outcome.summary()))
+                .collect();
+            evidence.extend(beside);
+            evidence
+        }
+        Ground::NoCase => vec!["no regression case in tests/cases pins it".to_owned()],
+        Ground::OtherFailure => judged
+            .pinning
+            .iter()
+            .filter(|c| c.outcome.status != Status::Pass)
+            .map(|c| {
+                format!(
+                    "case {} failed, but not as it pins: {}",
+                    c.name,
+                    c.outcome.summary()
+                )
+            })
+            .collect(),
+        Ground::CasesPass | Ground::JitOff => vec![format!(
             "{} pinning case(s) pass, no emit_lso class of it, no stress finding attributed to it",
-            pinning.len()
+            judged.pinning.len()
         )],
-    )
+    };
+    IssueVerdict {
+        issue: issue.to_owned(),
+        verdict: judged.answer,
+        evidence,
+    }
 }
 
 /// Stress findings on the tree that no issue explains (no issue is affected)
 /// might be any issue's: the issues judged not affected become could not tell.
-fn doubt_unexplained(mut issues: Vec<IssueVerdict>, report: &StressReport) -> Vec<IssueVerdict> {
-    let any_affected = issues.iter().any(|i| i.verdict == AFFECTED);
-    if report.findings.is_empty() || any_affected {
-        return issues;
-    }
-    for issue in &mut issues {
-        if issue.verdict == NOT_AFFECTED {
-            issue.verdict = COULD_NOT_TELL.to_owned();
+fn doubt_unexplained(issues: &mut [IssueVerdict], report: &StressReport) {
+    verdict::doubt_unexplained(
+        issues,
+        !report.findings.is_empty(),
+        |i| &mut i.verdict,
+        |issue| {
             issue.evidence.push(format!(
                 "but {} stress programs differ between the JIT and the interpreter and none is attributed",
                 report.findings.len()
-            ));
-        }
-    }
-    issues
+            ))
+        },
+    );
 }
 
 fn describe_finding(finding: &stress::Finding) -> String {
@@ -447,12 +427,8 @@ fn describe_finding(finding: &stress::Finding) -> String {
 
 /// Whether the patched tree verifies, and one line on what it showed.
 fn verifies(checked: &Checked, is_given: bool) -> (bool, String) {
-    let failing: Vec<&str> = checked
-        .cases
-        .iter()
-        .filter(|c| c.outcome.status != Status::Pass)
-        .map(|c| c.name.as_str())
-        .collect();
+    let checks = checked.checks();
+    let failing: Vec<&str> = checks.failing().iter().map(|c| c.name.as_str()).collect();
     let mut line = format!(
         "{}{} of {} cases pass, emit_lso {}, {} of {} stress programs differ",
         if is_given {
@@ -479,9 +455,7 @@ fn verifies(checked: &Checked, is_given: bool) -> (bool, String) {
     if !failing.is_empty() {
         line.push_str(&format!("; failing: {}", failing.join(", ")));
     }
-    let held =
-        failing.is_empty() && checked.lso.defects.is_empty() && checked.stress.findings.is_empty();
-    (held, line)
+    (checks.clean(), line)
 }
 
 /// Combines the outputs of every shard of one sweep into the whole sweep.
@@ -563,231 +537,10 @@ pub fn read(path: &Path) -> Result<Sweep> {
     })
 }
 
-/// Every published version of `luajit-src`, in the order of cargo's
-/// registry index (publication order), yanked ones left out (cargo cannot
-/// fetch them by version). The index is refreshed first through
-/// `cargo info`, so a version published since the last fetch is in it.
-pub fn published_versions(cx: &mut Context) -> Result<Vec<String>> {
-    let cargo = super::cargo();
-    cx.record(format!(
-        "{cargo} info luajit-src  # refreshes the registry index"
-    ));
-    // Outside the workspace, so the answer comes from the registry and
-    // not from this project's lock file.
-    let output = std::process::Command::new(&cargo)
-        .args(["info", "luajit-src"])
-        .current_dir(std::env::temp_dir())
-        .output()
-        .with_context(|| format!("cannot run {cargo} info luajit-src"))?;
-    if !output.status.success() {
-        bail!(
-            "`cargo info luajit-src` failed, so the registry index cannot be refreshed: {}",
-            String::from_utf8_lossy(&output.stderr).trim()
-        );
-    }
-    let file = index_file()?;
-    let bytes = std::fs::read(&file)
-        .with_context(|| format!("cannot read cargo's index file {}", file.display()))?;
-    let versions = index_versions(&bytes);
-    if versions.is_empty() {
-        bail!(
-            "cargo's index file {} lists no version of luajit-src (format changed?)",
-            file.display()
-        );
-    }
-    Ok(versions)
-}
-
-/// Where cargo keeps its copy of the registry's entry for `luajit-src`.
-fn index_file() -> Result<PathBuf> {
-    let home = match std::env::var_os("CARGO_HOME") {
-        Some(home) => PathBuf::from(home),
-        None => {
-            PathBuf::from(std::env::var_os("HOME").context("neither CARGO_HOME nor HOME is set")?)
-                .join(".cargo")
-        }
-    };
-    let index = home.join("registry").join("index");
-    let mut found = Vec::new();
-    if let Ok(entries) = std::fs::read_dir(&index) {
-        for entry in entries.flatten() {
-            // Sparse registries keep it under .cache, git ones under cache.
-            for cache in [".cache", "cache"] {
-                let file = entry.path().join(cache).join("lu/aj/luajit-src");
-                if file.is_file() {
-                    found.push(file);
-                }
-            }
-        }
-    }
-    // The most recently written copy is the one `cargo info` just refreshed.
-    found.sort_by_key(|f| std::fs::metadata(f).and_then(|m| m.modified()).ok());
-    found.pop().with_context(|| {
-        format!(
-            "no cached registry entry for luajit-src under {}/*/{{.cache,cache}}/lu/aj/ after `cargo info luajit-src`",
-            index.display()
-        )
-    })
-}
-
-/// The versions in an index cache file: a binary header, then NUL-separated
-/// pairs of a version and its JSON line.
-fn index_versions(bytes: &[u8]) -> Vec<String> {
-    bytes
-        .split(|b| *b == 0)
-        .filter(|part| part.first() == Some(&b'{'))
-        .filter_map(|part| serde_json::from_slice::<serde_json::Value>(part).ok())
-        .filter(|entry| entry["name"] == "luajit-src" && entry["yanked"] != true)
-        .filter_map(|entry| entry["vers"].as_str().map(str::to_owned))
-        .collect()
-}
-
-/// The issues that appear in the rows, in the series' order.
-fn issue_columns(rows: &[Row]) -> Vec<String> {
-    let mut issues: Vec<String> = Vec::new();
-    for row in rows {
-        for issue in row
-            .issues
-            .iter()
-            .map(|i| &i.issue)
-            .chain(&row.could_not_tell)
-        {
-            if !issues.contains(issue) {
-                issues.push(issue.clone());
-            }
-        }
-    }
-    issues
-}
-
-fn cell(row: &Row, issue: &str) -> &'static str {
-    if row.affected.iter().any(|i| i == issue) {
-        "affected"
-    } else if row.not_affected.iter().any(|i| i == issue) {
-        "no"
-    } else {
-        "?"
-    }
-}
-
-fn patch_cell(row: &Row) -> String {
-    if row.patches.is_empty() {
-        return "-".to_owned();
-    }
-    row.patches
-        .iter()
-        .map(|p| match p.state.as_str() {
-            "already in" => "in",
-            "applies" => "applies",
-            _ => "neither",
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn verifies_cell(row: &Row) -> &'static str {
-    match (row.error.is_some(), row.patched_verifies) {
-        (true, _) => "-",
-        (false, true) => "yes",
-        (false, false) => "NO",
-    }
-}
-
-fn note(row: &Row) -> String {
-    match &row.error {
-        Some(error) => first_line(error).to_owned(),
-        None if !row.patched_verifies => row.patched.clone(),
-        None => String::new(),
-    }
-}
-
-/// The sweep as a plain-text table for the terminal.
-pub fn table(sweep: &Sweep) -> String {
-    let issues = issue_columns(&sweep.rows);
-    let mut header = vec!["tree".to_owned()];
-    header.extend(issues.iter().cloned());
-    header.push(format!("series ({})", patch_numbers(&sweep.rows)));
-    header.push("patched verifies".to_owned());
-    header.push("note".to_owned());
-    let mut lines: Vec<Vec<String>> = vec![header];
-    for row in &sweep.rows {
-        let mut line = vec![row.tree.clone()];
-        line.extend(issues.iter().map(|i| cell(row, i).to_owned()));
-        line.push(patch_cell(row));
-        line.push(verifies_cell(row).to_owned());
-        line.push(note(row));
-        lines.push(line);
-    }
-    let columns = lines[0].len();
-    let widths: Vec<usize> = (0..columns)
-        .map(|c| {
-            lines
-                .iter()
-                .map(|l| l[c].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut text = String::new();
-    for line in &lines {
-        let cells: Vec<String> = line
-            .iter()
-            .zip(&widths)
-            .map(|(cell, width)| format!("{cell:<width$}"))
-            .collect();
-        text.push_str(cells.join("  ").trim_end());
-        text.push('\n');
-    }
-    text
-}
-
-/// The patches' numbers, for the series column's header.
-fn patch_numbers(rows: &[Row]) -> String {
-    rows.iter()
-        .find(|r| !r.patches.is_empty())
-        .map(|r| {
-            r.patches
-                .iter()
-                .map(|p| p.patch.split('-').next().unwrap_or(&p.patch).to_owned())
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .unwrap_or_default()
-}
-
-/// The sweep as a Markdown table, for the README and the job summary.
-pub fn markdown(sweep: &Sweep) -> String {
-    let issues = issue_columns(&sweep.rows);
-    let mut text = format!(
-        "| tree | {} | series ({}) | patched tree verifies | note |\n|---|",
-        issues.join(" | "),
-        patch_numbers(&sweep.rows)
-    );
-    text.push_str(&"---|".repeat(issues.len() + 3));
-    text.push('\n');
-    for row in &sweep.rows {
-        let cells: Vec<String> = issues
-            .iter()
-            .map(|i| match cell(row, i) {
-                "affected" => "**affected**".to_owned(),
-                other => other.to_owned(),
-            })
-            .collect();
-        text.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
-            row.tree,
-            cells.join(" | "),
-            patch_cell(row),
-            verifies_cell(row),
-            note(row).replace('|', "\\|")
-        ));
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
 
     fn row(place: usize, affected: &[&str]) -> Row {
         Row {
@@ -819,6 +572,28 @@ mod tests {
     }
 
     #[test]
+    fn answers_and_patch_states_are_written_by_their_labels() {
+        let mut row = row(0, &["LuaJIT#1"]);
+        row.issues.push(IssueVerdict {
+            issue: "LuaJIT#2".to_owned(),
+            verdict: Answer::NotAffected,
+            evidence: Vec::new(),
+        });
+        row.patches.push(PatchRow {
+            patch: "0001-x.patch".to_owned(),
+            fixes: vec!["LuaJIT#1".to_owned()],
+            state: PatchState::AlreadyIn,
+        });
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["issues"][0]["verdict"], "not affected");
+        assert_eq!(json["patches"][0]["state"], "already in");
+        assert_eq!(serde_json::from_value::<Row>(json).unwrap(), row);
+        let mut wrong = serde_json::to_value(&row).unwrap();
+        wrong["issues"][0]["verdict"] = "not_affected".into();
+        assert!(serde_json::from_value::<Row>(wrong).is_err());
+    }
+
+    #[test]
     fn merged_shards_restore_the_order_and_refuse_gaps() {
         let merged = merge(vec![
             shard(2, 2, vec![row(1, &[])]),
@@ -839,32 +614,17 @@ mod tests {
     }
 
     use crate::pipeline::stress::{Finding, Replay};
-    use crate::pipeline::suite::outcome::{LsoClass, Outcome};
+    use crate::pipeline::suite::outcome::LsoClass;
+    use crate::pipeline::testing;
 
     fn case(name: &str, pin: &str, fails_with: Option<&str>, status: Status) -> CaseResult {
-        CaseResult {
-            name: name.to_owned(),
-            pins: vec![pin.to_owned()],
-            fails_with: fails_with.map(str::to_owned),
-            outcome: Outcome {
-                status,
-                exit_code: Some(1),
-                signal: None,
-                error: (status == Status::Fail).then(|| "x.lua:1: wrong bytes".to_owned()),
-                output: String::new(),
-                millis: 1,
-                value: None,
-                traces: None,
-                ir_ops: Default::default(),
-            },
-        }
+        let error = (status == Status::Fail).then_some("x.lua:1: wrong bytes");
+        testing::case(name, &[pin], fails_with, status, error)
     }
 
     fn lso(tagged: &[&str]) -> LsoReport {
-        LsoReport {
-            cases: 10,
-            fused: 5,
-            defects: tagged
+        testing::lso_report(
+            tagged
                 .iter()
                 .map(|issue| LsoClass {
                     class: format!("class of {issue}"),
@@ -873,16 +633,7 @@ mod tests {
                     examples: Vec::new(),
                 })
                 .collect(),
-            hazards: Vec::new(),
-            missed_fusions: LsoClass {
-                class: "missed".to_owned(),
-                upstream: None,
-                count: 0,
-                examples: Vec::new(),
-            },
-            never_given: Default::default(),
-            millis: 1,
-        }
+        )
     }
 
     /// A stress run whose findings agree on the patched tree, each with the
@@ -900,19 +651,16 @@ mod tests {
                 .iter()
                 .enumerate()
                 .map(|(index, fixes)| Finding {
-                    index,
                     program_seed: index as u64,
                     kind: crate::pipeline::stress::Kind::Mismatch,
                     difference: "with the JIT it returns 1, without it 2".to_owned(),
-                    jit_settings: Vec::new(),
-                    dir: PathBuf::from("findings"),
                     took_millis: 1,
-                    shrunk: None,
                     attribution: Some(Replay {
                         steps: Vec::new(),
                         fixed_by: Some("the series".to_owned()),
                         fixes: fixes.iter().map(|s| s.to_string()).collect(),
                     }),
+                    ..testing::finding(index)
                 })
                 .collect(),
             run_seconds: 1.0,
@@ -932,11 +680,19 @@ mod tests {
         let report = lso(&["LuaJIT#2"]);
         // Only a finding one issue's patch stands between is that issue's.
         let stress = stress_run(&[&["LuaJIT#3"], &["LuaJIT#4", "LuaJIT#1"]]);
-        let verdicts: Vec<String> = ["LuaJIT#1", "LuaJIT#2", "LuaJIT#3", "LuaJIT#4"]
+        let verdicts: Vec<Answer> = ["LuaJIT#1", "LuaJIT#2", "LuaJIT#3", "LuaJIT#4"]
             .iter()
             .map(|issue| judge(issue, &cases, &report, &stress).verdict)
             .collect();
-        assert_eq!(verdicts, [AFFECTED, AFFECTED, AFFECTED, NOT_AFFECTED]);
+        assert_eq!(
+            verdicts,
+            [
+                Answer::Affected,
+                Answer::Affected,
+                Answer::Affected,
+                Answer::NotAffected
+            ]
+        );
         let by_lso = judge("LuaJIT#2", &cases, &report, &stress);
         assert!(by_lso.evidence[0].starts_with("emit_lso: class of LuaJIT#2"));
     }
@@ -950,36 +706,17 @@ mod tests {
         let (clean, quiet) = (lso(&[]), stress_run(&[]));
         assert_eq!(
             judge("LuaJIT#1", &cases, &clean, &quiet).verdict,
-            COULD_NOT_TELL
+            Answer::CouldNotTell
         );
         assert_eq!(
             judge("LuaJIT#9", &cases, &clean, &quiet).verdict,
-            COULD_NOT_TELL
+            Answer::CouldNotTell
         );
         let not = judge("LuaJIT#2", &cases, &clean, &quiet);
-        assert_eq!(not.verdict, NOT_AFFECTED);
+        assert_eq!(not.verdict, Answer::NotAffected);
         // Differences nothing explains put every "not affected" in doubt.
-        let doubted = doubt_unexplained(vec![not], &stress_run(&[&["LuaJIT#7", "LuaJIT#8"]]));
-        assert_eq!(doubted[0].verdict, COULD_NOT_TELL);
-    }
-
-    #[test]
-    fn index_versions_skip_yanked_and_other_crates() {
-        let mut bytes = vec![3u8, 2, 0, 0, 0];
-        bytes.extend_from_slice(b"etag\0");
-        for (vers, yanked, name) in [
-            ("1.0.0", false, "luajit-src"),
-            ("1.0.1", true, "luajit-src"),
-            ("9.9.9", false, "other"),
-            ("1.1.0+abc", false, "luajit-src"),
-        ] {
-            bytes.extend_from_slice(vers.as_bytes());
-            bytes.push(0);
-            bytes.extend_from_slice(
-                format!(r#"{{"name":"{name}","vers":"{vers}","yanked":{yanked}}}"#).as_bytes(),
-            );
-            bytes.push(0);
-        }
-        assert_eq!(index_versions(&bytes), ["1.0.0", "1.1.0+abc"]);
+        let mut doubted = [not];
+        doubt_unexplained(&mut doubted, &stress_run(&[&["LuaJIT#7", "LuaJIT#8"]]));
+        assert_eq!(doubted[0].verdict, Answer::CouldNotTell);
     }
 }

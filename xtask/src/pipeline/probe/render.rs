@@ -1,0 +1,107 @@
+//! The probe's report for the terminal and for `--json`.
+
+use std::fmt::Write as _;
+
+use serde_json::json;
+
+use super::ProbeReport;
+use crate::pipeline::label::Label as _;
+use crate::pipeline::verdict::Answer;
+
+/// What `--json` prints.
+pub fn json(report: &ProbeReport) -> serde_json::Value {
+    json!({
+        "affected": report.with_verdict(Answer::Affected),
+        "not_affected": report.with_verdict(Answer::NotAffected),
+        "could_not_tell": report.with_verdict(Answer::CouldNotTell),
+        "target": report.target,
+        "execution": report.execution,
+        "library_path": report.library_path,
+        "issues": report.issues,
+        "other_pins": report.other_pins,
+        "cases": report.cases,
+        "stress": report.stress,
+        "seconds": report.seconds,
+    })
+}
+
+/// The report as text: the target, each case, the stress sample, then
+/// the verdict per issue.
+pub fn text(report: &ProbeReport) -> String {
+    let mut out = String::new();
+    let t = &report.target;
+    outln!(out, "{}", t.path.display());
+    outln!(
+        out,
+        "  {}, {} ({}), JIT {}, run {}",
+        t.kind.describe(),
+        t.version,
+        t.arch,
+        if t.jit_on { "on" } else { "off" },
+        report.execution
+    );
+    outln!(out, "\ncases:");
+    for case in &report.cases {
+        outln!(
+            out,
+            "  {:<36} {:<14} {}",
+            case.name,
+            case.pins.join(","),
+            shorten(&case.outcome.summary())
+        );
+    }
+    let s = &report.stress;
+    outln!(
+        out,
+        "\nstress sample: {} programs (seed {:#x}), {} traces, {} differ between the JIT and the interpreter",
+        s.programs,
+        s.seed,
+        s.traces,
+        s.differences.len()
+    );
+    for d in &s.differences {
+        outln!(
+            out,
+            "  {} (seed {:#x}): {}",
+            d.program,
+            d.program_seed,
+            d.difference
+        );
+    }
+    if !s.not_runnable.is_empty() {
+        outln!(
+            out,
+            "  {} programs fail even without the JIT here and say nothing: first {}: {}",
+            s.not_runnable.len(),
+            s.not_runnable[0].program,
+            s.not_runnable[0].difference
+        );
+    }
+    outln!(out);
+    for finding in &report.issues {
+        outln!(
+            out,
+            "{:<12} {}: {}",
+            finding.issue,
+            finding.verdict.label(),
+            shorten(&finding.why)
+        );
+    }
+    if !report.other_pins.is_empty() {
+        outln!(
+            out,
+            "(also pinned by cases, but fixed by no patch of the series, so not judged: {})",
+            report.other_pins.join(", ")
+        );
+    }
+    out
+}
+
+/// The first 300 characters: a case's error can list every wrong value it
+/// saw; --json keeps all of it.
+fn shorten(text: &str) -> String {
+    match text.char_indices().nth(300) {
+        Some((at, _)) => format!("{}...", &text[..at]),
+        None => text.to_owned(),
+    }
+}
