@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::expect::fails_as_pinned;
 use super::label::Label;
-use super::stress::StressReport;
+use super::stress::{Finding, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport, Status};
 
 /// What a command found, for the exit status.
@@ -47,18 +47,7 @@ impl<'a> TreeChecks<'a> {
         if !failing.is_empty() {
             problems.push(format!("regression cases fail ({})", failing.join(", ")));
         }
-        if !self.lso.defects.is_empty() {
-            let classes: Vec<String> = self
-                .lso
-                .defects
-                .iter()
-                .map(|c| format!("{}: {} inputs", c.class, c.count))
-                .collect();
-            problems.push(format!(
-                "emit_lso is wrong for some inputs ({})",
-                classes.join(", ")
-            ));
-        }
+        problems.extend(lso_problem(self.lso));
         if !self.stress.findings.is_empty() {
             problems.push(format!(
                 "its JIT disagrees with its interpreter on {} stress programs",
@@ -67,6 +56,141 @@ impl<'a> TreeChecks<'a> {
         }
         problems
     }
+}
+
+/// A series' two trees side by side: what the series fixes, what it leaves
+/// as it was (known defects outside it, differences present on both trees)
+/// and what it introduces. Only what it is answerable for fails it.
+#[derive(Clone, Copy)]
+pub struct SeriesChecks<'a> {
+    pub baseline: TreeChecks<'a>,
+    pub patched: TreeChecks<'a>,
+    /// The upstream issues the series fixes.
+    pub fixes: &'a [String],
+}
+
+impl<'a> SeriesChecks<'a> {
+    fn baseline_case(&self, name: &str) -> Option<&'a CaseResult> {
+        self.baseline.cases.iter().find(|c| c.name == name)
+    }
+
+    fn pins_a_fix(&self, case: &CaseResult) -> bool {
+        case.pins.iter().any(|p| self.fixes.contains(p))
+    }
+
+    /// Cases failing on the patched tree that count against the series:
+    /// those pinning an issue it fixes, and those that pass on the baseline.
+    pub fn failing_cases(&self) -> Vec<&'a CaseResult> {
+        self.patched
+            .failing()
+            .into_iter()
+            .filter(|c| {
+                self.pins_a_fix(c)
+                    || self
+                        .baseline_case(&c.name)
+                        .is_none_or(|b| b.outcome.status == Status::Pass)
+            })
+            .collect()
+    }
+
+    /// Cases failing on both trees that pin only issues outside the series:
+    /// known defects it leaves as they were.
+    pub fn preexisting_cases(&self) -> Vec<&'a CaseResult> {
+        self.patched
+            .failing()
+            .into_iter()
+            .filter(|c| !self.failing_cases().iter().any(|f| f.name == c.name))
+            .collect()
+    }
+
+    /// Whether the baseline's run of the same program differs too.
+    fn on_baseline(&self, finding: &Finding) -> bool {
+        self.baseline
+            .stress
+            .findings
+            .iter()
+            .any(|b| b.program_seed == finding.program_seed)
+    }
+
+    /// Programs that differ on the patched tree only: what the series introduces.
+    pub fn introduced_findings(&self) -> Vec<&'a Finding> {
+        let findings = &self.patched.stress.findings;
+        findings.iter().filter(|f| !self.on_baseline(f)).collect()
+    }
+
+    /// Programs that differ on both trees: defects the series does not address.
+    pub fn preexisting_findings(&self) -> Vec<&'a Finding> {
+        let findings = &self.patched.stress.findings;
+        findings.iter().filter(|f| self.on_baseline(f)).collect()
+    }
+
+    /// Nothing the series is answerable for fails on the patched tree.
+    pub fn clean(&self) -> bool {
+        self.failing_cases().is_empty()
+            && self.patched.lso.defects.is_empty()
+            && self.introduced_findings().is_empty()
+    }
+
+    /// What fails the series, one phrase per check.
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems = Vec::new();
+        let failing: Vec<&str> = self
+            .failing_cases()
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect();
+        if !failing.is_empty() {
+            problems.push(format!("regression cases fail ({})", failing.join(", ")));
+        }
+        problems.extend(lso_problem(self.patched.lso));
+        let introduced = self.introduced_findings();
+        if !introduced.is_empty() {
+            problems.push(format!(
+                "its JIT disagrees with its interpreter on {} stress programs on which the baseline's agrees (introduced by the series)",
+                introduced.len()
+            ));
+        }
+        problems
+    }
+
+    /// What the series leaves as it was, one phrase each, for the report.
+    pub fn left_as_they_were(&self) -> Vec<String> {
+        let mut left = Vec::new();
+        let cases: Vec<String> = self
+            .preexisting_cases()
+            .iter()
+            .map(|c| format!("{} ({})", c.name, c.pins.join(", ")))
+            .collect();
+        if !cases.is_empty() {
+            left.push(format!(
+                "the cases of known defects outside the series fail on both trees: {}",
+                cases.join(", ")
+            ));
+        }
+        let findings = self.preexisting_findings();
+        if !findings.is_empty() {
+            left.push(format!(
+                "{} stress programs differ between JIT and interpreter on both trees (pre-existing, not addressed by this series; a shrunk reproducer per bucket in the report)",
+                findings.len()
+            ));
+        }
+        left
+    }
+}
+
+fn lso_problem(lso: &LsoReport) -> Option<String> {
+    if lso.defects.is_empty() {
+        return None;
+    }
+    let classes: Vec<String> = lso
+        .defects
+        .iter()
+        .map(|c| format!("{}: {} inputs", c.class, c.count))
+        .collect();
+    Some(format!(
+        "emit_lso is wrong for some inputs ({})",
+        classes.join(", ")
+    ))
 }
 
 /// What the evidence says about one upstream issue.

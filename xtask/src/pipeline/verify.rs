@@ -6,11 +6,12 @@
 use anyhow::Result;
 
 use super::expect::{self, Expectation};
+use super::patch::MachineCode;
 use super::report::{self, PatchInfo, Redo, Report, VariantInfo};
 use super::stress::{Plan, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport};
 use super::variants::{BASELINE, Mode, PATCHED, Pair, PairChoice, build_steps, prepare_pair};
-use super::verdict::TreeChecks;
+use super::verdict::{SeriesChecks, TreeChecks};
 use super::{Context, Timings, attribution, build, evidence, lso, mcode, step, stress, suite};
 
 /// What to verify: the tree and series, the stress run, and the commands
@@ -101,24 +102,23 @@ fn gather(cx: &mut Context, pair: &mut Pair, plan: Plan) -> Result<Gathered> {
 
 /// The verdict in a headline and a paragraph, and whether it holds.
 fn verdict(pair: &Pair, g: &Gathered, limits: &str) -> report::Verdict {
-    let patched_checks = TreeChecks {
-        cases: &g.patched,
-        lso: &g.patched_lso,
-        stress: &g.patched_stress,
-    };
-    let patched_clean = patched_checks.clean() && g.mcode.clean();
+    let series = series_checks(pair, g);
+    let patched_clean = series.clean() && g.mcode.clean();
     let baseline_failures = g
         .baseline
         .iter()
         .filter(|r| r.outcome.status != suite::outcome::Status::Pass)
+        .filter(|r| r.pins.iter().any(|p| pair.carried.contains(p)))
         .count();
-    let problems = open_problems(patched_checks, &g.mcode);
+    let problems = open_problems(series, &g.mcode);
     let checked = Checked {
         cases: g.baseline.len(),
         lso_inputs: g.patched_lso.cases,
         programs: g.patched_stress.programs,
         traces: g.patched_stress.traces,
         limits,
+        left: series.left_as_they_were(),
+        machine_code: machine_code_claim(pair),
     };
     let hazard = Hazard {
         lso_inputs: g.patched_lso.hazards.iter().map(|c| c.count).sum(),
@@ -133,13 +133,52 @@ fn verdict(pair: &Pair, g: &Gathered, limits: &str) -> report::Verdict {
     }
 }
 
+fn series_checks<'a>(pair: &'a Pair, g: &'a Gathered) -> SeriesChecks<'a> {
+    SeriesChecks {
+        baseline: TreeChecks {
+            cases: &g.baseline,
+            lso: &g.baseline_lso,
+            stress: &g.baseline_stress,
+        },
+        patched: TreeChecks {
+            cases: &g.patched,
+            lso: &g.patched_lso,
+            stress: &g.patched_stress,
+        },
+        fixes: &pair.carried,
+    }
+}
+
+/// What the machine-code diff was held to, as the series states it.
+fn machine_code_claim(pair: &Pair) -> String {
+    match pair.series.machine_code() {
+        None => "its machine-code diff is shown and classified (the series states no expected change, so no difference is required to be explained)".to_owned(),
+        Some(stated) if stated.iter().all(|m| *m == MachineCode::LdpStpFusion) => {
+            "its machine code differs from the baseline's only where LDP/STP fusion changes".to_owned()
+        }
+        Some(stated) => {
+            let mut phrases: Vec<String> = stated.iter().map(MachineCode::describe).collect();
+            phrases.dedup();
+            format!(
+                "its machine code differs from the baseline's only as the series states ({})",
+                phrases.join("; ")
+            )
+        }
+    }
+}
+
 fn build_report(cx: &Context, pair: &Pair, g: Gathered, reproduce: Vec<Redo>) -> Report {
     let cases_dir = cx.cases_dir();
     let limits = lso_limits(pair, &g.baseline);
     let verdict = verdict(pair, &g, &limits);
     let mut checks: Vec<Expectation> =
-        expect::baseline_checks(&g.baseline, &pair.carried, BASELINE);
-    checks.extend(expect::patched_checks(&g.patched, PATCHED));
+        expect::baseline_checks(&g.baseline, &g.patched, &pair.carried, BASELINE);
+    checks.extend(expect::patched_checks(
+        &g.patched,
+        &g.baseline,
+        &pair.carried,
+        PATCHED,
+    ));
     Report {
         schema_version: report::SCHEMA_VERSION,
         verdict,
@@ -238,8 +277,8 @@ pub fn render(report: &Report) -> String {
 }
 
 /// What still fails on the patched variant, one phrase per check.
-fn open_problems(patched: TreeChecks, mcode: &mcode::McodeDiff) -> Vec<String> {
-    let mut problems = patched.problems();
+fn open_problems(series: SeriesChecks, mcode: &mcode::McodeDiff) -> Vec<String> {
+    let mut problems = series.problems();
     if !mcode.clean() {
         problems.push(format!(
             "{} machine-code differences are not explained by the series",
@@ -256,6 +295,10 @@ struct Checked<'a> {
     programs: u32,
     traces: u64,
     limits: &'a str,
+    /// What the series leaves as it was (known defects outside it).
+    left: Vec<String>,
+    /// What the machine-code diff was held to.
+    machine_code: String,
 }
 
 /// What the exhaustive check cannot see and what covers it instead: it runs
@@ -332,13 +375,22 @@ fn verdict_text(
             hazard.sentence()
         );
     }
+    let left = if checked.left.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " Left as they were on both trees, not addressed by this series: {}.",
+            checked.left.join("; ")
+        )
+    };
     format!(
-        "The series ({patches} patches{applied}, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases and the patched tree passes all of them; its emit_lso has no defect over all {} inputs of the exhaustive check; its JIT agrees with its interpreter on {} stress programs ({} traces); its machine code differs from the baseline's only where LDP/STP fusion changes. That is what was checked, not proof that the tree is sound. {} {}",
+        "The series ({patches} patches{applied}, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases as the series' issues make them fail and the patched tree passes those; no case fails on the patched tree that passes on the baseline; its emit_lso has no defect over all {} inputs of the exhaustive check; its JIT agrees with its interpreter on every one of {} stress programs ({} traces) on which the baseline's does; {}.{left} That is what was checked, not proof that the tree is sound. {} {}",
         pair.source.label,
         checked.cases,
         checked.lso_inputs,
         checked.programs,
         checked.traces,
+        checked.machine_code,
         hazard.sentence(),
         checked.limits
     )
@@ -429,7 +481,7 @@ fn headline(
         );
     }
     format!(
-        "Checked on {} with the series applied ({}): the baseline fails {baseline_failures} of {} regression cases and the patched build passes all, its emit_lso has no defect over {} inputs, its JIT agrees with its interpreter on {} stress programs, its machine code differs only in LDP/STP fusion, and its captured traces hold {} equal-register LDPs (CONSTRAINED UNPREDICTABLE) in {} traces.",
+        "Checked on {} with the series applied ({}): the baseline fails {baseline_failures} of {} regression cases as the series' issues make them fail and the patched build passes those, its emit_lso has no defect over {} inputs, its JIT agrees with its interpreter on {} stress programs wherever the baseline's does, {}, and its captured traces hold {} equal-register LDPs (CONSTRAINED UNPREDICTABLE) in {} traces.",
         pair.source.label,
         pair.carried
             .iter()
@@ -439,6 +491,7 @@ fn headline(
         checked.cases,
         checked.lso_inputs,
         checked.programs,
+        checked.machine_code.trim_start_matches("its "),
         hazard.ldps,
         hazard.traces
     )

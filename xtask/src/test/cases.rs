@@ -24,14 +24,15 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
         let wanted = name.clone();
         checks.push(Trial::new(
             format!("cases/{name}"),
-            "fails as its header says on the baseline when the series fixes what it pins, passes on the patched build",
+            "fails as its header says on the baseline when the series fixes what it pins and then passes on the patched build; otherwise ends the same on both",
             move |fx| {
                 let (cx, pair) = fx.pair()?;
                 let cases_dir = cx.cases_dir();
                 let baseline = suite::run_cases(cx, BASELINE, &pair.baseline.suite, &cases_dir)?;
                 let patched = suite::run_cases(cx, PATCHED, &pair.patched.suite, &cases_dir)?;
-                let mut seen = expect::baseline_checks(&one(&baseline, &wanted)?, &pair.carried, BASELINE);
-                seen.extend(expect::patched_checks(&one(&patched, &wanted)?, PATCHED));
+                let (on_baseline, on_patched) = (one(&baseline, &wanted)?, one(&patched, &wanted)?);
+                let mut seen = expect::baseline_checks(&on_baseline, &on_patched, &pair.carried, BASELINE);
+                seen.extend(expect::patched_checks(&on_patched, &on_baseline, &pair.carried, PATCHED));
                 Ok(all_held(&seen))
             },
         ));
@@ -42,7 +43,7 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
         checks.push(Trial::new(
             format!("cases/without-{number:04}"),
             format!(
-                "the patched tree without {} (a fix outside emit_lso) fails the cases pinning {} and passes the rest",
+                "the patched tree without {} (a fix outside emit_lso) fails the cases pinning {} and ends the rest as the patched tree does",
                 patch.name,
                 patch.fixes.join(", ")
             ),
@@ -61,7 +62,8 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
                         patch.fixes.join(", ")
                     )));
                 }
-                Ok(all_held(&expect::baseline_checks(&results, &patch.fixes, &name)))
+                let patched = suite::run_cases(cx, PATCHED, &pair.patched.suite, &cases_dir)?;
+                Ok(all_held(&expect::baseline_checks(&results, &patched, &patch.fixes, &name)))
             },
         ));
     }

@@ -28,6 +28,9 @@ pub enum SiteClass {
     /// between the same instructions, in another order, and no two accesses
     /// to one address change places.
     Reordered,
+    /// Every differing instruction on both sides is of a kind the series
+    /// says it changes (a `Machine-code: changes ...` trailer).
+    ExpectedChange,
     Unexplained,
 }
 
@@ -43,6 +46,7 @@ impl SiteClass {
             SiteClass::FusionGivenUp => "legal fusion given up",
             SiteClass::FusionAcrossLabelCorrected => "baseline fusion across a label corrected",
             SiteClass::Reordered => "same accesses reordered",
+            SiteClass::ExpectedChange => "change the series states",
             SiteClass::Unexplained => "UNEXPLAINED",
         }
     }

@@ -27,6 +27,7 @@ pub use compare::{EqualLdp, Site, TraceResult, TraceStatus};
 pub use render::render;
 
 use super::Context;
+use super::patch::MachineCode;
 use super::stress;
 use super::suite::{self, outcome::Outcome};
 use super::variants::{BASELINE, PATCHED, Pair};
@@ -43,6 +44,9 @@ pub const SELF_CHECK_CASE: &str = "lj1075_stitch_ipairs_slot62.lua";
 pub struct McodeDiff {
     pub totals: Totals,
     pub scripts: Vec<ScriptDiff>,
+    /// What the series says it changes, when it says: without it, the diff
+    /// is shown and classified and no difference has to be explained.
+    pub stated: Option<Vec<MachineCode>>,
     /// Everything above as plain text: what the command prints.
     pub text: String,
 }
@@ -68,6 +72,8 @@ pub struct Totals {
     pub misfusions_corrected: usize,
     pub fusions_given_up: usize,
     pub reordered: usize,
+    /// Sites whose every instruction is of a kind the series says it changes.
+    pub stated_changes: usize,
     pub unexplained_sites: usize,
     /// Captured traces holding an LDP with two equal destinations, and how
     /// many such LDPs they hold, per build.
@@ -119,16 +125,50 @@ impl Totals {
 }
 
 impl McodeDiff {
-    /// Every difference is explained.
+    /// Every difference is explained, or the series states nothing it
+    /// changes (and so nothing is required to be).
     pub fn clean(&self) -> bool {
-        self.totals.unexplained == 0
+        self.totals.unexplained == 0 || self.stated.is_none()
+    }
+
+    /// The diff held to what the series states it changes: sites made only
+    /// of instructions of the kinds it names are explained, and with no
+    /// statement at all nothing is required to be.
+    pub fn held_to(self, stated: Option<Vec<MachineCode>>) -> McodeDiff {
+        let mnemonics: Vec<String> = stated
+            .iter()
+            .flatten()
+            .filter_map(|m| match m {
+                MachineCode::Changes(list) => Some(list.clone()),
+                MachineCode::LdpStpFusion => None,
+            })
+            .flatten()
+            .collect();
+        let mut scripts = self.scripts;
+        if !mnemonics.is_empty() {
+            for script in &mut scripts {
+                explain_stated_changes(&mut script.traces, &mnemonics);
+            }
+        }
+        let mut diff = finish(scripts);
+        diff.stated = stated;
+        diff.text = render(&diff, false);
+        diff
     }
 
     /// One line: what was compared and how the differences fall.
     pub fn summary(&self) -> String {
         let t = &self.totals;
+        let stated = match &self.stated {
+            None => " (the series states no change it makes, so none is required to be explained)"
+                .to_owned(),
+            Some(_) if t.stated_changes > 0 => {
+                format!(", {} changes the series states", t.stated_changes)
+            }
+            Some(_) => String::new(),
+        };
         format!(
-            "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites: {} baseline mis-fusions corrected, {} legal fusions given up, {} same accesses reordered, {} unexplained; LDPs with two equal destinations in {} baseline and {} patched traces",
+            "{} scripts, {} traces compared: {} identical, {} different, {} with different IR; {} differing sites: {} baseline mis-fusions corrected, {} legal fusions given up, {} same accesses reordered{stated}, {} unexplained; LDPs with two equal destinations in {} baseline and {} patched traces",
             t.scripts,
             t.compared,
             t.identical,
@@ -210,7 +250,33 @@ pub fn diff_workload(cx: &mut Context, pair: &Pair, scripts: &[PathBuf]) -> Resu
         let baseline = sides.pop().expect("two sides");
         diffs.push(script_diff(chunk_name, baseline, patched)?);
     }
-    Ok(finish(diffs))
+    Ok(finish(diffs).held_to(pair.series.machine_code()))
+}
+
+/// Explains the unexplained sites whose every differing instruction, on
+/// both sides, is of a kind in `mnemonics`.
+fn explain_stated_changes(traces: &mut [TraceResult], mnemonics: &[String]) {
+    let stated = |lines: &[String]| {
+        lines.iter().all(|line| {
+            let mnemonic = line.split_whitespace().next().unwrap_or("");
+            mnemonics.iter().any(|m| m == mnemonic)
+        })
+    };
+    for trace in traces.iter_mut() {
+        for site in trace.sites.iter_mut().filter(|s| !s.explained) {
+            if stated(&site.baseline) && stated(&site.patched) {
+                site.class = SiteClass::ExpectedChange;
+                site.explained = true;
+                site.reason = format!(
+                    "only instructions the series says it changes ({})",
+                    mnemonics.join(" ")
+                );
+            }
+        }
+        if trace.status == TraceStatus::Different {
+            trace.explained = trace.sites.iter().all(|s| s.explained);
+        }
+    }
 }
 
 /// Diffs the captures an earlier run left under `target/mcode`, without
@@ -464,6 +530,7 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
                     }
                     SiteClass::FusionGivenUp => totals.fusions_given_up += 1,
                     SiteClass::Reordered => totals.reordered += 1,
+                    SiteClass::ExpectedChange => totals.stated_changes += 1,
                     SiteClass::Unexplained => {}
                 }
             }
@@ -479,6 +546,7 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
     let mut diff = McodeDiff {
         totals,
         scripts,
+        stated: Some(vec![MachineCode::LdpStpFusion]),
         text: String::new(),
     };
     diff.text = render(&diff, false);

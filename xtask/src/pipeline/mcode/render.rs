@@ -43,6 +43,7 @@ impl Style {
             SiteClass::FusionGivenUp => self.paint("33", class.label()),
             SiteClass::FusionAcrossLabelCorrected => self.paint("32", class.label()),
             SiteClass::Reordered => self.paint("36", class.label()),
+            SiteClass::ExpectedChange => self.paint("32", class.label()),
             SiteClass::Unexplained => self.paint("1;31", class.label()),
         }
     }
@@ -160,7 +161,8 @@ fn render_trace(
             SiteClass::Unexplained => &mut lists.unexplained,
             SiteClass::MisfusionCorrected
             | SiteClass::FusionAcrossLabelCorrected
-            | SiteClass::Reordered => continue,
+            | SiteClass::Reordered
+            | SiteClass::ExpectedChange => continue,
         };
         listed.push(format!(
             "{script} trace {} site {}: {} | {}",
