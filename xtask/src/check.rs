@@ -5,6 +5,7 @@
 use anyhow::Result;
 
 use crate::flags;
+use crate::pipeline::expect::fails_as_pinned;
 use crate::pipeline::variants::single;
 use crate::pipeline::verdict::Conclusion;
 use crate::pipeline::verdict::TreeChecks;
@@ -64,14 +65,19 @@ fn print_verdict(label: &str, checks: TreeChecks) -> Conclusion {
         );
         return Conclusion::Sound;
     }
-    println!(
-        "{}: {} of {} cases fail, emit_lso has {} defect classes, stress found {} differences",
-        label,
-        failed.len(),
-        results.len(),
-        lso_report.defects.len(),
-        stress_report.findings.len()
-    );
+    println!("{label}: {}", checks.problems().join("; "));
+    let mut known: Vec<String> = failed
+        .iter()
+        .filter(|c| fails_as_pinned(c))
+        .map(|c| format!("{} ({})", c.pins.join(", "), c.name))
+        .collect();
+    known.dedup();
+    if !known.is_empty() {
+        println!(
+            "  known upstream defects its cases show: {}; a stress difference may be one of them or a defect no case pins",
+            known.join(", ")
+        );
+    }
     for result in failed {
         println!(
             "  case {} ({}): {}",

@@ -193,6 +193,41 @@ fn lso_problem(lso: &LsoReport) -> Option<String> {
     ))
 }
 
+/// Where an issue comes from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Group {
+    #[default]
+    /// A `Fixes:` trailer of the series names it.
+    Series,
+    /// A case pins it and no patch of the series fixes it.
+    OtherKnown,
+}
+
+/// Every issue to judge: the series' own first, in its order, then the
+/// other issues the cases pin, sorted.
+pub fn catalogue(series_fixes: &[String], cases: &[CaseResult]) -> Vec<(String, Group)> {
+    let mut others: Vec<String> = cases
+        .iter()
+        .flat_map(|c| c.pins.iter())
+        .filter(|pin| !series_fixes.contains(pin))
+        .cloned()
+        .collect();
+    others.sort_by_key(|pin| issue_number(pin));
+    others.dedup();
+    series_fixes
+        .iter()
+        .map(|i| (i.clone(), Group::Series))
+        .chain(others.into_iter().map(|i| (i, Group::OtherKnown)))
+        .collect()
+}
+
+/// `LuaJIT#1480` as 1480, for ordering; other names last.
+fn issue_number(issue: &str) -> (u64, String) {
+    let number = issue.rsplit('#').next().and_then(|n| n.parse().ok());
+    (number.unwrap_or(u64::MAX), issue.to_owned())
+}
+
 /// What the evidence says about one upstream issue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

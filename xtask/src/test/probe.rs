@@ -1,5 +1,7 @@
-//! `cargo xtask probe` on the default tree's builds: what the baseline
-//! carries comes out affected, nothing on the patched build, for the
+//! `cargo xtask probe` on the default tree's builds: of the series' issues,
+//! what the baseline carries comes out affected and none on the patched
+//! build; every other known defect comes out affected exactly when the
+//! suite's own run of its cases on that build fails as pinned; for the
 //! executable, a shared library built from the tree, and the dynamically
 //! linked executable found through --library-path; a program that is not
 //! LuaJIT is refused.
@@ -10,10 +12,13 @@ use anyhow::Result;
 
 use super::{Held, Trial, expect};
 use crate::pipeline::Context;
+use crate::pipeline::expect::fails_as_pinned;
 use crate::pipeline::label::Label as _;
 use crate::pipeline::probe::{self, ProbeReport};
+use crate::pipeline::suite;
 use crate::pipeline::variants::{BASELINE, PATCHED, Variant};
 use crate::pipeline::verdict::Answer as Probed;
+use crate::pipeline::verdict::Group;
 
 /// How the build is given to the probe.
 #[derive(Clone, Copy)]
@@ -52,9 +57,9 @@ pub fn checks() -> Vec<Trial> {
             Form::LinkedExecutable,
         ] {
             let expected = if variant == BASELINE {
-                "what the baseline carries affected"
+                "of the series' issues what the baseline carries affected; other known defects as the suite's cases show them"
             } else {
-                "none affected, every issue not affected"
+                "none of the series' issues affected; other known defects as the suite's cases show them"
             };
             checks.push(Trial::new(
                 format!("probe/{variant}-{}", form.slug()),
@@ -66,8 +71,15 @@ pub fn checks() -> Vec<Trial> {
                     } else {
                         (&pair.patched, Vec::new())
                     };
+                    let cases_dir = cx.cases_dir();
+                    let shown = suite::run_cases(cx, variant, &built.suite, &cases_dir)?
+                        .into_iter()
+                        .filter(fails_as_pinned)
+                        .flat_map(|c| c.pins)
+                        .filter(|pin| !pair.carried.contains(pin))
+                        .collect::<Vec<_>>();
                     let report = probe_form(cx, built, form)?;
-                    Ok(judged(&report, &carried))
+                    Ok(judged(&report, &carried, &shown))
                 },
             ));
         }
@@ -113,21 +125,44 @@ fn probe_form(cx: &mut Context, variant: &Variant, form: Form) -> Result<ProbeRe
     probe::probe(cx, &path, &library_path, probe::DEFAULT_COUNT)
 }
 
-/// The affected issues are exactly `carried`; with nothing carried, every
-/// issue is not affected.
-fn judged(report: &ProbeReport, carried: &[String]) -> Held {
-    let affected = report.with_verdict(Probed::Affected);
-    let not_affected = report.with_verdict(Probed::NotAffected);
-    let held = if carried.is_empty() {
-        affected.is_empty() && not_affected.len() == report.issues.len()
+/// Of the series' issues, the affected are exactly `carried` (with nothing
+/// carried, every one is not affected); of the other known defects, the
+/// affected are exactly those the suite's cases `shown`.
+fn judged(report: &ProbeReport, carried: &[String], shown: &[String]) -> Held {
+    let in_group = |group: Group, verdict: Probed| -> Vec<String> {
+        report
+            .issues
+            .iter()
+            .filter(|f| f.group == group && f.verdict == verdict)
+            .map(|f| f.issue.clone())
+            .collect()
+    };
+    let series = report
+        .issues
+        .iter()
+        .filter(|f| f.group == Group::Series)
+        .count();
+    let affected = in_group(Group::Series, Probed::Affected);
+    let series_held = if carried.is_empty() {
+        affected.is_empty() && in_group(Group::Series, Probed::NotAffected).len() == series
     } else {
         affected == carried
     };
+    let mut others = in_group(Group::OtherKnown, Probed::Affected);
+    let mut expected: Vec<String> = shown.to_vec();
+    others.sort();
+    expected.sort();
+    expected.dedup();
+    let held = series_held && others == expected;
     expect(held, || {
         report
             .issues
             .iter()
             .map(|f| format!("{} {}: {}", f.issue, f.verdict.label(), f.why))
+            .chain(std::iter::once(format!(
+                "other known defects the suite's cases show: {}",
+                shown.join(", ")
+            )))
             .collect::<Vec<_>>()
             .join("\n")
     })

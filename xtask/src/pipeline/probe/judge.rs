@@ -14,12 +14,15 @@ use serde::Serialize;
 use crate::pipeline::expect::fails_as_pinned;
 use crate::pipeline::stress::{Written, difference_kind};
 use crate::pipeline::suite::outcome::{CaseResult, Comparison, Status};
-use crate::pipeline::verdict::Answer;
 use crate::pipeline::verdict::{self, Ground};
+use crate::pipeline::verdict::{Answer, Group};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct IssueFinding {
     pub issue: String,
+    /// Whether a patch of the project's series fixes it, or it is another
+    /// known defect that the catalogue's cases pin.
+    pub group: Group,
     pub verdict: Answer,
     /// One sentence: which case did what, or why there is no answer.
     pub why: String,
@@ -97,14 +100,14 @@ impl StressSample {
 }
 
 pub fn judge(
-    issues: &[String],
+    issues: &[(String, Group)],
     cases: &[CaseResult],
     stress: &StressSample,
     jit_on: bool,
 ) -> Vec<IssueFinding> {
     let mut findings: Vec<IssueFinding> = issues
         .iter()
-        .map(|issue| by_cases(issue, cases, jit_on))
+        .map(|(issue, group)| by_cases(issue, *group, cases, jit_on))
         .collect();
     verdict::doubt_unexplained(
         &mut findings,
@@ -125,7 +128,7 @@ pub fn judge(
     findings
 }
 
-fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
+fn by_cases(issue: &str, group: Group, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
     let judged = verdict::judge(issue, cases, false, jit_on);
     let evidence: Vec<CaseEvidence> = judged
         .pinning
@@ -166,6 +169,7 @@ fn by_cases(issue: &str, cases: &[CaseResult], jit_on: bool) -> IssueFinding {
     };
     IssueFinding {
         issue: issue.to_owned(),
+        group,
         verdict: judged.answer,
         why,
         cases: evidence,
@@ -216,8 +220,29 @@ mod tests {
 
     const ISSUES: [&str; 4] = ["LuaJIT#1028", "LuaJIT#1056", "LuaJIT#1075", "LuaJIT#9999"];
 
-    fn issues() -> Vec<String> {
-        ISSUES.iter().map(|s| s.to_string()).collect()
+    fn issues() -> Vec<(String, Group)> {
+        ISSUES
+            .iter()
+            .map(|s| (s.to_string(), Group::Series))
+            .collect()
+    }
+
+    #[test]
+    fn the_series_issues_come_first_then_the_other_pins_in_number_order() {
+        let cases = [
+            case("a", "LuaJIT#1480", None, Status::Pass, None),
+            case("b", "LuaJIT#1076", None, Status::Pass, None),
+            case("c", "LuaJIT#1075", None, Status::Pass, None),
+        ];
+        let listed = verdict::catalogue(&["LuaJIT#1075".to_owned()], &cases);
+        assert_eq!(
+            listed,
+            [
+                ("LuaJIT#1075".to_owned(), Group::Series),
+                ("LuaJIT#1076".to_owned(), Group::OtherKnown),
+                ("LuaJIT#1480".to_owned(), Group::OtherKnown),
+            ]
+        );
     }
 
     #[test]

@@ -53,9 +53,8 @@ pub struct ProbeReport {
     /// How it ran: natively or under QEMU, and the folders added to the library path.
     pub execution: String,
     pub library_path: Vec<PathBuf>,
+    /// The series' issues first, then the other known defects the cases pin.
     pub issues: Vec<IssueFinding>,
-    /// Issues cases pin that no patch of the series fixes: shown, not judged.
-    pub other_pins: Vec<String>,
     pub cases: Vec<CaseResult>,
     pub stress: StressSample,
     pub seconds: f64,
@@ -71,7 +70,8 @@ impl ProbeReport {
     }
 }
 
-/// Probes the LuaJIT at `path` for every issue the project's series fixes.
+/// Probes the LuaJIT at `path` for every issue the project's series fixes
+/// and every other known defect a case pins.
 pub fn probe(
     cx: &mut Context,
     path: &Path,
@@ -116,15 +116,12 @@ pub fn probe(
     timer.done();
 
     let stress = run_sample(cx, &runner, count)?;
-    let findings = judge::judge(&issues, &results, &stress, target.jit_on);
-    let mut other_pins: Vec<String> = results
-        .iter()
-        .flat_map(|r| r.pins.iter())
-        .filter(|pin| !issues.contains(pin))
-        .cloned()
-        .collect();
-    other_pins.sort();
-    other_pins.dedup();
+    let findings = judge::judge(
+        &crate::pipeline::verdict::catalogue(&issues, &results),
+        &results,
+        &stress,
+        target.jit_on,
+    );
     Ok(ProbeReport {
         target,
         execution: if cx.toolchain.runner.is_empty() {
@@ -134,7 +131,6 @@ pub fn probe(
         },
         library_path: library_path.to_vec(),
         issues: findings,
-        other_pins,
         cases: results,
         stress,
         seconds: started.elapsed().as_secs_f64(),

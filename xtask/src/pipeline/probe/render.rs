@@ -7,6 +7,7 @@ use serde_json::json;
 use super::ProbeReport;
 use crate::pipeline::label::Label as _;
 use crate::pipeline::verdict::Answer;
+use crate::pipeline::verdict::Group;
 
 /// What `--json` prints.
 pub fn json(report: &ProbeReport) -> serde_json::Value {
@@ -18,7 +19,6 @@ pub fn json(report: &ProbeReport) -> serde_json::Value {
         "execution": report.execution,
         "library_path": report.library_path,
         "issues": report.issues,
-        "other_pins": report.other_pins,
         "cases": report.cases,
         "stress": report.stress,
         "seconds": report.seconds,
@@ -77,22 +77,27 @@ pub fn text(report: &ProbeReport) -> String {
             s.not_runnable[0].difference
         );
     }
-    outln!(out);
-    for finding in &report.issues {
-        outln!(
-            out,
-            "{:<12} {}: {}",
-            finding.issue,
-            finding.verdict.label(),
-            shorten(&finding.why)
-        );
-    }
-    if !report.other_pins.is_empty() {
-        outln!(
-            out,
-            "(also pinned by cases, but fixed by no patch of the series, so not judged: {})",
-            report.other_pins.join(", ")
-        );
+    for (group, heading) in [
+        (Group::Series, "issues the series in patches/ fixes:"),
+        (
+            Group::OtherKnown,
+            "other known ARM64 JIT defects (pinned by cases, fixed by no patch of the series):",
+        ),
+    ] {
+        let findings: Vec<_> = report.issues.iter().filter(|f| f.group == group).collect();
+        if findings.is_empty() {
+            continue;
+        }
+        outln!(out, "\n{heading}");
+        for finding in findings {
+            outln!(
+                out,
+                "  {:<12} {}: {}",
+                finding.issue,
+                finding.verdict.label(),
+                shorten(&finding.why)
+            );
+        }
     }
     out
 }

@@ -19,7 +19,7 @@ use super::patch::{PatchState, Series};
 use super::stress::{self, Plan, Shard, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport, Status};
 use super::variants::{Variant, build_variant};
-use super::verdict::{self, Answer, Ground, TreeChecks};
+use super::verdict::{self, Answer, Ground, Group, TreeChecks};
 use super::{Context, Timings, expect, lso, suite};
 
 /// Stress programs per tree: a short run, since the cases and the
@@ -62,6 +62,9 @@ pub struct Row {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IssueVerdict {
     pub issue: String,
+    /// The series' own issue, or another known defect its cases pin.
+    #[serde(default)]
+    pub group: Group,
     /// `affected`, `not affected` or `could not tell`.
     #[serde(with = "super::label")]
     pub verdict: Answer,
@@ -250,10 +253,12 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
         stress::attribute_all(cx, &mut given_stress, &chain, &[between])?;
     }
 
-    let mut issues: Vec<IssueVerdict> = series
-        .fixes()
-        .iter()
-        .map(|issue| judge(issue, &given.cases, &given.lso, &given_stress))
+    let mut issues: Vec<IssueVerdict> = verdict::catalogue(&series.fixes(), &given.cases)
+        .into_iter()
+        .map(|(issue, group)| IssueVerdict {
+            group,
+            ..judge(&issue, &given.cases, &given.lso, &given_stress)
+        })
         .collect();
     doubt_unexplained(&mut issues, &given_stress);
     let by = |verdict: Answer| -> Vec<String> {
@@ -388,6 +393,7 @@ fn judge(
     };
     IssueVerdict {
         issue: issue.to_owned(),
+        group: Group::Series,
         verdict: judged.answer,
         evidence,
     }
@@ -434,7 +440,7 @@ fn verifies(checked: &Checked, is_given: bool) -> (bool, String) {
         if is_given {
             "nothing applies, so the tree itself: "
         } else {
-            ""
+            "the patched tree: "
         },
         checked.cases.len() - failing.len(),
         checked.cases.len(),
@@ -576,6 +582,7 @@ mod tests {
         let mut row = row(0, &["LuaJIT#1"]);
         row.issues.push(IssueVerdict {
             issue: "LuaJIT#2".to_owned(),
+            group: Group::Series,
             verdict: Answer::NotAffected,
             evidence: Vec::new(),
         });

@@ -9,6 +9,7 @@ use super::{Row, Sweep, first_line};
 use crate::pipeline::label::Label as _;
 use crate::pipeline::patch::PatchState;
 use crate::pipeline::report::table::columns;
+use crate::pipeline::verdict::{Answer, Group};
 
 /// One line on a row, for progress and the table's notes.
 pub fn summary(row: &Row) -> String {
@@ -30,22 +31,55 @@ pub fn summary(row: &Row) -> String {
     )
 }
 
-/// The issues that appear in the rows, in the series' order.
+/// The series' issues that appear in the rows, in the series' order: one
+/// column each.
 fn issue_columns(rows: &[Row]) -> Vec<String> {
     let mut issues: Vec<String> = Vec::new();
     for row in rows {
-        for issue in row
+        let series = row
             .issues
             .iter()
-            .map(|i| &i.issue)
-            .chain(&row.could_not_tell)
-        {
+            .filter(|i| i.group == Group::Series)
+            .map(|i| &i.issue);
+        let unjudged = row
+            .could_not_tell
+            .iter()
+            .filter(|i| row.issues.is_empty() && !i.is_empty());
+        for issue in series.chain(unjudged) {
             if !issues.contains(issue) {
                 issues.push(issue.clone());
             }
         }
     }
     issues
+}
+
+/// The other known defects (fixed by no patch of the series) the tree is
+/// affected by, and those it could not be told of.
+fn others_cell(row: &Row, bold: bool) -> String {
+    if row.error.is_some() {
+        return "-".to_owned();
+    }
+    let of = |verdict: Answer| -> Vec<&str> {
+        row.issues
+            .iter()
+            .filter(|i| i.group == Group::OtherKnown && i.verdict == verdict)
+            .map(|i| i.issue.as_str())
+            .collect()
+    };
+    let affected = of(Answer::Affected);
+    let unknown = of(Answer::CouldNotTell);
+    let mut cell = if affected.is_empty() {
+        "none".to_owned()
+    } else if bold {
+        format!("**{}**", affected.join(", "))
+    } else {
+        affected.join(", ")
+    };
+    if !unknown.is_empty() {
+        cell.push_str(&format!(" (? {})", unknown.join(", ")));
+    }
+    cell
 }
 
 fn cell(row: &Row, issue: &str) -> &'static str {
@@ -94,6 +128,7 @@ pub fn table(sweep: &Sweep) -> String {
     let issues = issue_columns(&sweep.rows);
     let mut header = vec!["tree".to_owned()];
     header.extend(issues.iter().cloned());
+    header.push("other known defects".to_owned());
     header.push(format!("series ({})", patch_numbers(&sweep.rows)));
     header.push("patched verifies".to_owned());
     header.push("note".to_owned());
@@ -101,6 +136,7 @@ pub fn table(sweep: &Sweep) -> String {
     for row in &sweep.rows {
         let mut line = vec![row.tree.clone()];
         line.extend(issues.iter().map(|i| cell(row, i).to_owned()));
+        line.push(others_cell(row, false));
         line.push(patch_cell(row));
         line.push(verifies_cell(row).to_owned());
         line.push(note(row));
@@ -127,11 +163,11 @@ fn patch_numbers(rows: &[Row]) -> String {
 pub fn markdown(sweep: &Sweep) -> String {
     let issues = issue_columns(&sweep.rows);
     let mut text = format!(
-        "| tree | {} | series ({}) | patched tree verifies | note |\n|---|",
+        "| tree | {} | other known defects | series ({}) | patched tree verifies | note |\n|---|",
         issues.join(" | "),
         patch_numbers(&sweep.rows)
     );
-    text.push_str(&"---|".repeat(issues.len() + 3));
+    text.push_str(&"---|".repeat(issues.len() + 4));
     text.push('\n');
     for row in &sweep.rows {
         let cells: Vec<String> = issues
@@ -142,9 +178,10 @@ pub fn markdown(sweep: &Sweep) -> String {
             })
             .collect();
         text.push_str(&format!(
-            "| {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} |\n",
             row.tree,
             cells.join(" | "),
+            others_cell(row, true),
             patch_cell(row),
             verifies_cell(row),
             note(row).replace('|', "\\|")
