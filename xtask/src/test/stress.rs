@@ -74,13 +74,33 @@ fn finding_checks() -> Vec<Trial> {
                 }))
             },
         ),
-        Trial::new("stress/patched-clean", "patched: no differences", |fx| {
-            let (_, patched, _) = fx.stress()?;
-            Ok(expect(patched.findings.is_empty(), || {
-                let seen: Vec<&String> = patched.findings.iter().map(|f| &f.difference).collect();
-                format!("{seen:?}")
-            }))
-        }),
+        Trial::new(
+            "stress/patched-introduces-nothing",
+            "patched: every program that differs there differs on the baseline too (the series introduces no difference)",
+            |fx| {
+                let (baseline, patched, _) = fx.stress()?;
+                let introduced: Vec<String> = patched
+                    .findings
+                    .iter()
+                    .filter(|f| !baseline.findings.iter().any(|b| b.program_seed == f.program_seed))
+                    .map(|f| format!("{:#x}: {}", f.program_seed, f.difference))
+                    .collect();
+                Ok(expect(introduced.is_empty(), || introduced.join("\n")))
+            },
+        ),
+        Trial::new(
+            "stress/preexisting-shrunk",
+            "patched: every bucket of differences present on both builds has a shrunk reproducer",
+            |fx| {
+                let (_, patched, _) = fx.stress()?;
+                let unshrunk: Vec<String> = stress::buckets(&patched.findings)
+                    .iter()
+                    .filter(|b| b.shrunk.is_none())
+                    .map(|b| b.signature.clone())
+                    .collect();
+                Ok(expect(unshrunk.is_empty(), || unshrunk.join("\n")))
+            },
+        ),
     ]
 }
 
