@@ -39,8 +39,22 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
             vec![(baseline, pair.baseline), (patched, pair.patched)]
         }
     };
+    let measured = match args.coverage {
+        true => {
+            let (_, variant) = reports.last().expect("a run per variant");
+            let cases = cx.cases_dir();
+            let measured = coverage::measure(&mut cx, &variant.built, &cases, plan)?;
+            let file = measured.write(&cx.target_dir().join("coverage"))?;
+            eprintln!("{}\n  per function: {}", measured.render(), file.display());
+            Some(measured)
+        }
+        false => None,
+    };
     if args.json {
-        let runs = Runs::new(reports.iter().map(|(report, _)| report.clone()).collect());
+        let runs = Runs {
+            coverage: measured,
+            ..Runs::new(reports.iter().map(|(report, _)| report.clone()).collect())
+        };
         println!("{}", runs.json()?);
     } else {
         for (report, variant) in &reports {
@@ -49,13 +63,6 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
                 time_raw(&cx, &variant.built.dir, report)?;
             }
         }
-    }
-    if args.coverage {
-        let (_, variant) = reports.last().expect("a run per variant");
-        let cases = cx.cases_dir();
-        let measured = coverage::measure(&mut cx, &variant.built, &cases, plan)?;
-        let file = measured.write(&cx.target_dir().join("coverage"))?;
-        eprintln!("{}\n  per function: {}", measured.render(), file.display());
     }
     Ok(verdict(reports.iter().map(|(report, _)| report)))
 }
@@ -70,15 +77,18 @@ fn verdict<'a>(reports: impl IntoIterator<Item = &'a StressReport>) -> Conclusio
 
 /// `--merge`: the shards' runs, grouped by variant, each group merged.
 fn merge(files: &[PathBuf], json: bool) -> Result<Conclusion> {
-    let merged = stress::merge_files(files)?;
+    let merged = stress::merge_documents(files)?;
     if json {
-        println!("{}", Runs::new(merged.clone()).json()?);
+        println!("{}", merged.json()?);
     } else {
-        for report in &merged {
+        for report in &merged.runs {
             print!("{}", stress::render(report));
         }
+        if let Some(coverage) = &merged.coverage {
+            println!("{}", coverage.markdown());
+        }
     }
-    Ok(verdict(&merged))
+    Ok(verdict(&merged.runs))
 }
 
 /// Times the tree's own `luajit` binary on the same programs, JIT on and

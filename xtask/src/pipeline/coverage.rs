@@ -455,3 +455,84 @@ impl Coverage {
         Ok(md)
     }
 }
+
+impl Coverage {
+    /// The coverage of two runs of the same build together (shards of one
+    /// run): a line counts as reached when either reached it.
+    pub fn merge(mut self, other: &Coverage) -> Coverage {
+        for file in &mut self.files {
+            let Some(theirs) = other.files.iter().find(|f| f.file == file.file) else {
+                continue;
+            };
+            for function in &mut file.functions {
+                let Some(their) = theirs.functions.iter().find(|f| f.name == function.name) else {
+                    continue;
+                };
+                let expand = |ranges: &[(u32, u32)]| -> Vec<u32> {
+                    ranges.iter().flat_map(|&(a, b)| a..=b).collect()
+                };
+                let still: Vec<u32> = expand(&function.unreached)
+                    .into_iter()
+                    .filter(|line| expand(&their.unreached).contains(line))
+                    .collect();
+                function.reached = function.lines - still.len();
+                function.unreached = ranges(&still);
+            }
+            file.reached = file.functions.iter().map(|f| f.reached).sum();
+        }
+        if !other.workload.is_empty() && other.workload != self.workload {
+            self.workload = format!("{} + {}", self.workload, other.workload);
+        }
+        self
+    }
+}
+
+/// Sorted line numbers as ranges of consecutive numbers.
+fn ranges(lines: &[u32]) -> Vec<(u32, u32)> {
+    let mut out: Vec<(u32, u32)> = Vec::new();
+    for &line in lines {
+        match out.last_mut() {
+            Some((_, end)) if *end + 1 == line => *end = line,
+            _ => out.push((line, line)),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod merge_tests {
+    use super::*;
+
+    fn one(unreached: Vec<(u32, u32)>) -> Coverage {
+        let reached = 10
+            - unreached
+                .iter()
+                .map(|(a, b)| (b - a + 1) as usize)
+                .sum::<usize>();
+        Coverage {
+            build: "b".to_owned(),
+            workload: "w".to_owned(),
+            files: vec![FileCoverage {
+                file: "src/lj_asm_arm64.h".to_owned(),
+                lines: 10,
+                reached,
+                functions: vec![FunctionCoverage {
+                    name: "f".to_owned(),
+                    start_line: 1,
+                    lines: 10,
+                    reached,
+                    unreached,
+                }],
+                not_compiled: Vec::new(),
+            }],
+        }
+    }
+
+    #[test]
+    fn merged_shards_reach_what_either_reached() {
+        let merged = one(vec![(3, 6), (9, 9)]).merge(&one(vec![(5, 9)]));
+        let f = &merged.files[0].functions[0];
+        assert_eq!(f.unreached, [(5, 6), (9, 9)]);
+        assert_eq!((f.reached, merged.files[0].reached), (7, 7));
+    }
+}

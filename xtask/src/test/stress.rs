@@ -82,7 +82,12 @@ fn finding_checks() -> Vec<Trial> {
                 let introduced: Vec<String> = patched
                     .findings
                     .iter()
-                    .filter(|f| !baseline.findings.iter().any(|b| b.program_seed == f.program_seed))
+                    .filter(|f| {
+                        !baseline
+                            .findings
+                            .iter()
+                            .any(|b| b.program_seed == f.program_seed)
+                    })
                     .map(|f| format!("{:#x}: {}", f.program_seed, f.difference))
                     .collect();
                 Ok(expect(introduced.is_empty(), || introduced.join("\n")))

@@ -211,6 +211,9 @@ pub const JSON_VERSION: u32 = 1;
 pub struct Runs {
     pub schema_version: u32,
     pub runs: Vec<StressReport>,
+    /// The backend's coverage, with `--coverage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub coverage: Option<crate::pipeline::coverage::Coverage>,
 }
 
 impl Runs {
@@ -218,6 +221,7 @@ impl Runs {
         Runs {
             schema_version: JSON_VERSION,
             runs,
+            coverage: None,
         }
     }
 
@@ -247,20 +251,33 @@ impl Runs {
     }
 }
 
-/// The runs in the shards' `--json` files, grouped by variant (in order of
-/// first appearance), each group merged.
-pub fn merge_files(files: &[PathBuf]) -> Result<Vec<StressReport>> {
+/// The shards' `--json` files merged: runs grouped by variant (in order of
+/// first appearance), each group merged, and their coverage (when they have
+/// it) merged too.
+pub fn merge_documents(files: &[PathBuf]) -> Result<Runs> {
     let mut by_variant: Vec<(String, Vec<StressReport>)> = Vec::new();
+    let mut coverage: Option<crate::pipeline::coverage::Coverage> = None;
     for file in files {
-        for run in Runs::read(file)?.runs {
+        let document = Runs::read(file)?;
+        if let Some(theirs) = document.coverage {
+            coverage = Some(match coverage {
+                Some(ours) => ours.merge(&theirs),
+                None => theirs,
+            });
+        }
+        for run in document.runs {
             match by_variant.iter_mut().find(|(v, _)| *v == run.variant) {
                 Some((_, group)) => group.push(run),
                 None => by_variant.push((run.variant.clone(), vec![run])),
             }
         }
     }
-    by_variant
+    let runs = by_variant
         .into_iter()
         .map(|(_, group)| merge(group))
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Runs {
+        coverage,
+        ..Runs::new(runs)
+    })
 }
