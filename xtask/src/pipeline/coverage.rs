@@ -294,7 +294,7 @@ fn not_compiled<T>(source: &str, lines: &BTreeMap<u32, T>) -> Vec<Branch> {
         let directive = text.trim_start();
         let word = directive
             .strip_prefix('#')
-            .map(|d| d.trim_start().split_whitespace().next().unwrap_or(""));
+            .map(|d| d.split_whitespace().next().unwrap_or(""));
         match word {
             Some("if" | "ifdef" | "ifndef") => stack.push(Open {
                 condition: directive.to_owned(),
