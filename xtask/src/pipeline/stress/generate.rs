@@ -416,6 +416,34 @@ enum StmtKind {
 }
 
 impl Stmt {
+    /// The statement as one line of Lua in a loop body.
+    fn lua(&self) -> String {
+        match self {
+            Stmt::AddIndex => "s = s + i".to_owned(),
+            Stmt::Stitch => "clock()".to_owned(),
+            Stmt::SideExit(n) => format!("if i % {n} == 0 then s = s + {n} end"),
+            Stmt::Inner => "for j = 1, 3 do s = s + j end".to_owned(),
+            Stmt::Upvalue => "up = up + 1".to_owned(),
+            Stmt::Vararg => "s = s + va(i, 2, 3)".to_owned(),
+            Stmt::TableStore => "g[i % 40 + 1] = i + s % 7".to_owned(),
+            Stmt::HashStore => "h.f = h.f + i".to_owned(),
+            Stmt::DynamicKey => "h[\"k\" .. (i % 5)] = i".to_owned(),
+            Stmt::MetaChurn { first, second } => format!(
+                "m = {{}}; setmetatable(g, {}); setmetatable(g, {})",
+                first.lua(),
+                second.lua()
+            ),
+            Stmt::GcStep => "collectgarbage(\"step\")".to_owned(),
+            Stmt::ToNumber => "s = s + tonumber(\"1\" .. (i % 10))".to_owned(),
+            Stmt::UpvalueTable => "cell = { i }; s = s + cell[1]".to_owned(),
+            Stmt::ClosedUpvalue => "s = s + bump(1) + hold({ i })".to_owned(),
+            Stmt::Next => "if next(single, \"only\") == nil then s = s + 1 end".to_owned(),
+            Stmt::CNew => {
+                "local a = ffi.new(\"int32_t[2]\", i, s % 100); s = s + a[0] + a[1]".to_owned()
+            }
+        }
+    }
+
     fn state(self) -> Option<StmtKind> {
         match self {
             Stmt::TableStore | Stmt::HashStore | Stmt::DynamicKey | Stmt::MetaChurn { .. } => {
@@ -461,33 +489,7 @@ impl Block {
                     let _ = writeln!(lua, "    if i > {items} then break end");
                 }
                 for stmt in body {
-                    let line = match stmt {
-                        Stmt::AddIndex => "s = s + i".to_owned(),
-                        Stmt::Stitch => "clock()".to_owned(),
-                        Stmt::SideExit(n) => format!("if i % {n} == 0 then s = s + {n} end"),
-                        Stmt::Inner => "for j = 1, 3 do s = s + j end".to_owned(),
-                        Stmt::Upvalue => "up = up + 1".to_owned(),
-                        Stmt::Vararg => "s = s + va(i, 2, 3)".to_owned(),
-                        Stmt::TableStore => "g[i % 40 + 1] = i + s % 7".to_owned(),
-                        Stmt::HashStore => "h.f = h.f + i".to_owned(),
-                        Stmt::DynamicKey => "h[\"k\" .. (i % 5)] = i".to_owned(),
-                        Stmt::MetaChurn { first, second } => format!(
-                            "m = {{}}; setmetatable(g, {}); setmetatable(g, {})",
-                            first.lua(),
-                            second.lua()
-                        ),
-                        Stmt::GcStep => "collectgarbage(\"step\")".to_owned(),
-                        Stmt::ToNumber => "s = s + tonumber(\"1\" .. (i % 10))".to_owned(),
-                        Stmt::UpvalueTable => "cell = { i }; s = s + cell[1]".to_owned(),
-                        Stmt::ClosedUpvalue => "s = s + bump(1) + hold({ i })".to_owned(),
-                        Stmt::Next => {
-                            "if next(single, \"only\") == nil then s = s + 1 end".to_owned()
-                        }
-                        Stmt::CNew => {
-                            "local a = ffi.new(\"int32_t[2]\", i, s % 100); s = s + a[0] + a[1]"
-                                .to_owned()
-                        }
-                    };
+                    let line = stmt.lua();
                     let _ = writeln!(lua, "    {line}");
                 }
                 let _ = writeln!(lua, "  end");
