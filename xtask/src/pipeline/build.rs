@@ -81,9 +81,11 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
 
     // A patched variant starts from a copy of the tree's own build, times
     // kept, so that make rebuilds only what the patches touch.
+    // An unpatched build made under another name (the baseline, `tree`)
+    // is the same build: copied, make has nothing to do.
     let base = match spec.series {
         Some(_) => Some(built_base(cx, spec.source)?),
-        None => None,
+        None => existing_base(cx, spec.source)?,
     };
     let base_tree = base.as_ref().map(|b| b.dir.as_path());
     let timer = step(format!(
@@ -331,6 +333,23 @@ fn shell_quote(arg: &str) -> String {
 /// of revert-check mode, or the one `check` and the sweep build as `tree`,
 /// which is built first when there is none.
 fn built_base(cx: &mut Context, source: &Source) -> Result<Built> {
+    if let Some(built) = existing_base(cx, source)? {
+        return Ok(built);
+    }
+    prepare_and_build(
+        cx,
+        &VariantSpec {
+            name: "tree".to_owned(),
+            source,
+            series: None,
+            reverse: false,
+        },
+    )
+}
+
+/// An up-to-date build of `source` without patches, under any of the
+/// names it is built as.
+fn existing_base(cx: &Context, source: &Source) -> Result<Option<Built>> {
     for name in [super::variants::BASELINE, super::variants::PATCHED, "tree"] {
         let spec = VariantSpec {
             name: name.to_owned(),
@@ -343,24 +362,16 @@ fn built_base(cx: &mut Context, source: &Source) -> Result<Built> {
         if fs::read_to_string(home.join("stamp")).is_ok_and(|s| s == stamp)
             && home.join("tree/src/libluajit.a").is_file()
         {
-            return Ok(Built {
+            return Ok(Some(Built {
                 name: spec.name,
                 dir: home.join("tree"),
                 fingerprint: stamp,
                 rebuilt: false,
                 seconds: 0.0,
-            });
+            }));
         }
     }
-    prepare_and_build(
-        cx,
-        &VariantSpec {
-            name: "tree".to_owned(),
-            source,
-            series: None,
-            reverse: false,
-        },
-    )
+    Ok(None)
 }
 
 /// Copies a built tree with every file's modification time, so that make

@@ -120,9 +120,8 @@ impl Series {
     pub fn load(dir: &Path) -> Result<Series> {
         // Patches are applied from inside the tree, so a relative
         // `--patches` folder must not stay relative.
-        let dir = &fs::canonicalize(dir).with_context(|| {
-            format!("cannot find the series folder {}", dir.display())
-        })?;
+        let dir = &fs::canonicalize(dir)
+            .with_context(|| format!("cannot find the series folder {}", dir.display()))?;
         let series_file = dir.join("series");
         let listing = fs::read_to_string(&series_file)
             .with_context(|| format!("cannot read {}; a series folder lists its patches, in order, in a file named `series`", series_file.display()))?;
