@@ -60,6 +60,9 @@ pub struct ShownCase {
 /// `LuaJIT#1075` (or a URL ending in the number) as GitHub links it from
 /// another repository: `LuaJIT/LuaJIT#1075`.
 pub fn github_issue(issue: &str) -> String {
+    if !issue.starts_with("LuaJIT#") {
+        return issue.to_owned();
+    }
     let number: String = issue
         .chars()
         .rev()

@@ -333,23 +333,13 @@ impl Patch {
             })
             .filter(|s| !s.is_empty())
             .unwrap_or_else(|| name.to_owned());
-        // `Fixes: LuaJIT#1056` or `Fixes: https://github.com/LuaJIT/LuaJIT/issues/1056`.
+        // `Fixes: LuaJIT#1056` or `Fixes: https://github.com/LuaJIT/LuaJIT/issues/1056`;
+        // a defect not reported upstream yet goes by a name of its own,
+        // `Fixes: arm64-verify#fused-kint64-shift`.
         let fixes = text
             .lines()
             .filter_map(|l| l.strip_prefix("Fixes:"))
-            .map(|value| {
-                let value = value.trim();
-                let number = value
-                    .rsplit(['/', '#'])
-                    .next()
-                    .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
-                    .with_context(|| {
-                        format!(
-                            "{name}: `Fixes: {value}` names no issue; write `Fixes: LuaJIT#NNNN`"
-                        )
-                    })?;
-                Ok(format!("LuaJIT#{number}"))
-            })
+            .map(|value| fixed_issue(name, value.trim()))
             .collect::<Result<Vec<_>>>()?;
         let upstream = text
             .lines()
@@ -484,6 +474,32 @@ fn hunk_starts(header: &str) -> Option<(u32, u32)> {
         .parse()
         .ok()?;
     Some((old, new))
+}
+
+/// The issue a `Fixes:` trailer names: `LuaJIT#N` for upstream's (by number
+/// or URL), or `PROJECT#NAME` as written for one not reported upstream.
+fn fixed_issue(patch: &str, value: &str) -> Result<String> {
+    let number = value
+        .rsplit(['/', '#'])
+        .next()
+        .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    if let Some(number) = number {
+        return Ok(format!("LuaJIT#{number}"));
+    }
+    let named = value.split_once('#').is_some_and(|(project, id)| {
+        let word = |w: &str| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'.')
+        };
+        word(project) && word(id) && !project.eq_ignore_ascii_case("LuaJIT")
+    });
+    if named {
+        return Ok(value.to_owned());
+    }
+    bail!(
+        "{patch}: `Fixes: {value}` names no issue; write `Fixes: LuaJIT#NNNN`, or `Fixes: PROJECT#NAME` for a defect not reported upstream"
+    )
 }
 
 /// Copies a LuaJIT tree, leaving out version control and build products.

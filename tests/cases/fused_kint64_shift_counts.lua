@@ -1,4 +1,4 @@
--- pins: LuaJIT#1480
+-- pins: arm64-verify#fused-kint64-shift
 -- fails-with: fused into another instruction in a loop
 -- fails-on: luajit-src 210.7.4+c6ffc14
 -- passes-on: luajit-src 210.6.4+e17ee83
