@@ -281,7 +281,7 @@ pub struct Test {
     #[arg(long)]
     pub list: bool,
     /// Also run the slow checks (minutes each): the README's commands in a
-    /// fresh clone. `.ci/run` runs them.
+    /// fresh clone.
     #[arg(long)]
     pub slow: bool,
 }

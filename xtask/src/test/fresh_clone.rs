@@ -1,7 +1,7 @@
 //! The README's two commands on a fresh clone: `cargo xtask verify`, then
 //! `cargo xtask test`, with the workflow linters hidden from PATH, so that
 //! each command has to install what it needs by itself. Slow (a cold build
-//! of everything): it runs with `cargo xtask test --slow`, as `.ci/run` does.
+//! of everything): it runs only with `cargo xtask test --slow`.
 
 use std::fs;
 use std::os::unix::fs::symlink;
