@@ -74,8 +74,9 @@ pub struct Totals {
     pub reordered: usize,
     /// Sites whose every instruction is of a kind the series says it changes.
     pub stated_changes: usize,
-    /// Unexplained sites in scripts whose runs ended differently on the two
-    /// builds: shown, not counted as unexplained.
+    /// Unexplained items in scripts whose runs took other paths on the two
+    /// builds (ended differently, or compiled other traces): shown, not
+    /// counted as unexplained.
     pub diverged_sites: usize,
     pub unexplained_sites: usize,
     /// Captured traces holding an LDP with two equal destinations, and how
@@ -172,7 +173,7 @@ impl McodeDiff {
         };
         let diverged = if t.diverged_sites > 0 {
             format!(
-                ", {} more in scripts that ended differently on the two builds (shown, not held against the series)",
+                ", {} more in scripts whose runs took other paths on the two builds (shown, not held against the series)",
                 t.diverged_sites
             )
         } else {
@@ -514,6 +515,13 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
                 totals.unexplained += script.not_captured.len();
             }
         }
+        let took_other_paths = script.diverged
+            || script.traces.iter().any(|t| {
+                matches!(
+                    t.status,
+                    TraceStatus::OnlyBaseline | TraceStatus::OnlyPatched | TraceStatus::IrDifferent
+                )
+            });
         for trace in &script.traces {
             match trace.status {
                 TraceStatus::OnlyBaseline => totals.only_baseline += 1,
@@ -548,11 +556,16 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
             let explained = trace.sites.iter().filter(|site| site.explained).count();
             totals.explained_sites += explained;
             totals.unexplained_sites += trace.sites.len() - explained;
-            // Runs that ended differently took other paths: traces matched
-            // by number compare other code, so their differences are shown
-            // and not held against the series.
-            if script.diverged {
+            // Runs that ended differently, or that compiled other traces (a
+            // backend patch cannot change the IR, so other IR or a trace
+            // only one build has means another path), match traces by
+            // number across other code: their differences are shown and
+            // not held against the series.
+            if took_other_paths {
                 totals.diverged_sites += trace.sites.len() - explained;
+                if trace.sites.is_empty() && !trace.explained {
+                    totals.diverged_sites += 1;
+                }
                 continue;
             }
             if trace.sites.is_empty() && !trace.explained {
@@ -685,9 +698,15 @@ mod tests {
                 trace_result(1, TraceStatus::Identical, Vec::new(), true),
                 trace_result(2, TraceStatus::Different, vec![split.clone()], true),
                 trace_result(3, TraceStatus::Different, vec![split, other], false),
-                trace_result(4, TraceStatus::OnlyPatched, Vec::new(), false),
+                trace_result(4, TraceStatus::Identical, Vec::new(), true),
             ],
         };
+        let mut other_paths = script.clone();
+        other_paths.traces[3] = trace_result(4, TraceStatus::OnlyPatched, Vec::new(), false);
+        // A trace only the patched build has: the runs took other paths, so
+        // the unexplained site and that trace are shown, not held.
+        let t = finish(vec![other_paths]).totals;
+        assert_eq!((t.unexplained, t.diverged_sites, t.only_patched), (0, 2, 1));
         let diff = finish(vec![script]);
         let t = &diff.totals;
         assert_eq!(
@@ -698,7 +717,7 @@ mod tests {
                 t.identical,
                 t.different
             ),
-            (3, 4, 3, 1, 2)
+            (4, 4, 4, 2, 2)
         );
         assert_eq!(
             (
@@ -707,9 +726,9 @@ mod tests {
                 t.unexplained_sites,
                 t.only_patched
             ),
-            (3, 2, 1, 1)
+            (3, 2, 1, 0)
         );
-        assert_eq!(t.unexplained, 2);
+        assert_eq!(t.unexplained, 1);
         assert_eq!((t.misfusions_corrected, t.fusions_given_up), (2, 0));
         assert_eq!(
             (
