@@ -24,6 +24,11 @@ pub const DETERMINISM_FLAGS: &str = "-DLUAJIT_SECURITY_PRNG=0 -DLUAJIT_SECURITY_
 /// expands `$(CURDIR)`, so the flag itself names no folder.
 pub const REPRODUCIBLE_PATHS: &str = "-ffile-prefix-map=$(CURDIR)=.";
 
+/// The names of the tree as given and of the tree with the series: their
+/// folders under target/luajit, and how reports name them.
+pub const BASELINE: &str = "baseline";
+pub const PATCHED: &str = "patched";
+
 /// A variant to build: a tree and the patches applied on top of it.
 pub struct VariantSpec<'a> {
     pub name: String,
@@ -350,7 +355,7 @@ fn built_base(cx: &mut Context, source: &Source) -> Result<Built> {
 /// An up-to-date build of `source` without patches, under any of the
 /// names it is built as.
 fn existing_base(cx: &Context, source: &Source) -> Result<Option<Built>> {
-    for name in [super::variants::BASELINE, super::variants::PATCHED, "tree"] {
+    for name in [BASELINE, PATCHED, "tree"] {
         let spec = VariantSpec {
             name: name.to_owned(),
             source,

@@ -14,8 +14,7 @@ use super::fetch::{self, Source};
 use super::patch::{Patch, PatchState, Series};
 use super::{Context, Timings, step, suite};
 
-pub const BASELINE: &str = "baseline";
-pub const PATCHED: &str = "patched";
+pub use super::build::{BASELINE, PATCHED};
 
 pub struct Variant {
     pub built: Built,

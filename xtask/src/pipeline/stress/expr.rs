@@ -16,7 +16,7 @@
 
 use std::fmt::Write as _;
 
-use super::generate::Rng;
+use super::rng::Rng;
 
 /// One expression block: a loop over the edge-value tables whose body folds
 /// each statement's value into the block's checksum.

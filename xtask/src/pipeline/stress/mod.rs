@@ -6,6 +6,7 @@ pub mod expr;
 pub mod generate;
 mod plan;
 pub mod reach;
+mod rng;
 mod render;
 mod replay;
 pub mod shrink;
@@ -43,10 +44,11 @@ const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source, with the plan (which programs a run
 /// takes) and the per-patch replay.
-const GENERATOR_SOURCES: [&str; 8] = [
+const GENERATOR_SOURCES: [&str; 9] = [
     include_str!("generate.rs"),
     include_str!("expr.rs"),
     include_str!("tables.rs"),
+    include_str!("rng.rs"),
     include_str!("shrink.rs"),
     include_str!("reach.rs"),
     include_str!("mod.rs"),

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::generate::Rng;
+use super::rng::Rng;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct TableBlock {
