@@ -174,6 +174,12 @@ pub fn make_args(cx: &Context) -> Vec<String> {
     args
 }
 
+/// Runs make in `tree`, a copy (times kept) of a tree built here with a
+/// source changed since: only what depends on the change recompiles.
+pub fn rebuild_in_place(cx: &mut Context, name: &str, tree: &Path, log: &Path) -> Result<()> {
+    make(cx, name, tree, log, true)
+}
+
 /// Runs make, showing progress and keeping the full output in `log`.
 /// `incremental`: the tree is a copy of one built here, so its objects are
 /// kept; otherwise `make clean` runs first.

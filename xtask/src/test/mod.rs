@@ -6,6 +6,7 @@
 //! and every deterministic result comes through the cache, so a check run
 //! on its own does only the work it needs.
 
+mod backend_mutants;
 mod builds;
 mod cases;
 mod catalogue;
@@ -79,6 +80,7 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(catalogue::checks(&root)?);
     checks.extend(lso::checks(&root)?);
     checks.extend(mutants::checks(&root)?);
+    checks.extend(backend_mutants::checks(&root)?);
     checks.extend(stress::checks());
     checks.extend(mcode::checks(&root)?);
     checks.extend(probe::checks());
