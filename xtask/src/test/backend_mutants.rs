@@ -10,7 +10,7 @@
 //! Stress programs run in batches and stop at the first difference, so a
 //! killed mutant is cheap; a survivor runs the whole default run. Each
 //! mutant's verdict is cached by its text, the tree's build, the suite, the
-//! cases and the generator.
+//! cases and the generator. It runs with `cargo xtask test --slow`.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -82,7 +82,9 @@ struct Base {
 pub fn checks(root: &Path) -> Result<Vec<Trial>> {
     let path = root.join("tests/backend_mutants.txt");
     let mutants = load(&path)?;
-    Ok(vec![Trial::new(
+    // Slow: a surviving mutant runs the whole default stress run, about
+    // 35 minutes in all on two cores when nothing is cached.
+    Ok(vec![Trial::slow(
         "mutants/backend-score",
         "the cases and the default stress run kill at least 90% of tests/backend_mutants.txt",
         move |fx| score(&mut fx.cx, &path, &mutants),
