@@ -52,7 +52,7 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
     };
     if args.json {
         let runs = Runs {
-            coverage: measured,
+            coverage: measured.map(serde_json::to_value).transpose()?,
             ..Runs::new(reports.iter().map(|(report, _)| report.clone()).collect())
         };
         println!("{}", runs.json()?);
@@ -77,18 +77,23 @@ fn verdict<'a>(reports: impl IntoIterator<Item = &'a StressReport>) -> Conclusio
 
 /// `--merge`: the shards' runs, grouped by variant, each group merged.
 fn merge(files: &[PathBuf], json: bool) -> Result<Conclusion> {
-    let merged = stress::merge_documents(files)?;
+    let (runs, shards_coverage) = stress::merge_documents(files)?;
+    let coverage = coverage::merge_shards(shards_coverage)?;
     if json {
-        println!("{}", merged.json()?);
+        let document = Runs {
+            coverage: coverage.map(serde_json::to_value).transpose()?,
+            ..Runs::new(runs.clone())
+        };
+        println!("{}", document.json()?);
     } else {
-        for report in &merged.runs {
+        for report in &runs {
             print!("{}", stress::render(report));
         }
-        if let Some(coverage) = &merged.coverage {
+        if let Some(coverage) = &coverage {
             println!("{}", coverage.markdown());
         }
     }
-    Ok(verdict(&merged.runs))
+    Ok(verdict(&runs))
 }
 
 /// Times the tree's own `luajit` binary on the same programs, JIT on and

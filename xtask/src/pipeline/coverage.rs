@@ -487,6 +487,21 @@ impl Coverage {
     }
 }
 
+/// The coverage of every shard of one run together, from their `--json`
+/// documents; None when none has any.
+pub fn merge_shards(documents: Vec<serde_json::Value>) -> Result<Option<Coverage>> {
+    let mut merged: Option<Coverage> = None;
+    for document in documents {
+        let theirs: Coverage = serde_json::from_value(document)
+            .context("a shard's coverage is not what `stress --coverage --json` writes")?;
+        merged = Some(match merged {
+            Some(ours) => ours.merge(&theirs),
+            None => theirs,
+        });
+    }
+    Ok(merged)
+}
+
 /// Sorted line numbers as ranges of consecutive numbers.
 fn ranges(lines: &[u32]) -> Vec<(u32, u32)> {
     let mut out: Vec<(u32, u32)> = Vec::new();

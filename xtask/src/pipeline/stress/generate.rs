@@ -20,8 +20,8 @@
 
 use std::fmt::Write as _;
 
-pub use super::rng::Rng;
 use super::expr::{self, ExprBlock};
+pub use super::rng::Rng;
 use super::tables::{self, TableBlock};
 
 /// A whole program: JIT settings and independent blocks, each a function

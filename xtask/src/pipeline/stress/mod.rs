@@ -6,9 +6,9 @@ pub mod expr;
 pub mod generate;
 mod plan;
 pub mod reach;
-mod rng;
 mod render;
 mod replay;
+mod rng;
 pub mod shrink;
 pub mod tables;
 

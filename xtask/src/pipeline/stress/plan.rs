@@ -211,9 +211,10 @@ pub const JSON_VERSION: u32 = 1;
 pub struct Runs {
     pub schema_version: u32,
     pub runs: Vec<StressReport>,
-    /// The backend's coverage, with `--coverage`.
+    /// The backend's coverage, with `--coverage` (a `coverage::Coverage`,
+    /// which the stress run itself does not read).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub coverage: Option<crate::pipeline::coverage::Coverage>,
+    pub coverage: Option<serde_json::Value>,
 }
 
 impl Runs {
@@ -252,19 +253,14 @@ impl Runs {
 }
 
 /// The shards' `--json` files merged: runs grouped by variant (in order of
-/// first appearance), each group merged, and their coverage (when they have
-/// it) merged too.
-pub fn merge_documents(files: &[PathBuf]) -> Result<Runs> {
+/// first appearance), each group merged; and each shard's coverage, when it
+/// has one, for the caller to merge.
+pub fn merge_documents(files: &[PathBuf]) -> Result<(Vec<StressReport>, Vec<serde_json::Value>)> {
     let mut by_variant: Vec<(String, Vec<StressReport>)> = Vec::new();
-    let mut coverage: Option<crate::pipeline::coverage::Coverage> = None;
+    let mut coverage = Vec::new();
     for file in files {
         let document = Runs::read(file)?;
-        if let Some(theirs) = document.coverage {
-            coverage = Some(match coverage {
-                Some(ours) => ours.merge(&theirs),
-                None => theirs,
-            });
-        }
+        coverage.extend(document.coverage);
         for run in document.runs {
             match by_variant.iter_mut().find(|(v, _)| *v == run.variant) {
                 Some((_, group)) => group.push(run),
@@ -276,8 +272,5 @@ pub fn merge_documents(files: &[PathBuf]) -> Result<Runs> {
         .into_iter()
         .map(|(_, group)| merge(group))
         .collect::<Result<Vec<_>>>()?;
-    Ok(Runs {
-        coverage,
-        ..Runs::new(runs)
-    })
+    Ok((runs, coverage))
 }
