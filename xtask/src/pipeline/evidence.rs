@@ -60,7 +60,11 @@ pub struct ShownCase {
 /// `LuaJIT#1075` (or a URL ending in the number) as GitHub links it from
 /// another repository: `LuaJIT/LuaJIT#1075`.
 pub fn github_issue(issue: &str) -> String {
-    if !issue.starts_with("LuaJIT#") {
+    // A defect not reported upstream goes by a name of its own.
+    if issue
+        .split_once('#')
+        .is_some_and(|(project, _)| !project.eq_ignore_ascii_case("LuaJIT"))
+    {
         return issue.to_owned();
     }
     let number: String = issue
@@ -276,6 +280,10 @@ mod tests {
         assert_eq!(
             github_issue("https://github.com/LuaJIT/LuaJIT/issues/1056"),
             "LuaJIT/LuaJIT#1056"
+        );
+        assert_eq!(
+            github_issue("arm64-verify#fused-kint64-shift"),
+            "arm64-verify#fused-kint64-shift"
         );
     }
 
