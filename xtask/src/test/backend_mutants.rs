@@ -250,37 +250,7 @@ fn score(cx: &mut Context, path: &Path, mutants: &[Mutant]) -> Result<Held> {
                 .join(", ")
         );
     }
-    let (mut killed, mut counted) = (0, 0);
-    let mut survivors = Vec::new();
-    for (mutant, verdict) in &rows {
-        match (verdict, &mutant.equivalent) {
-            (None, why) => println!(
-                "  equivalent {}: {} (not run: {})",
-                mutant.name,
-                mutant.description,
-                why.as_deref().unwrap_or("")
-            ),
-            (Some(verdict), _) => {
-                counted += 1;
-                match &verdict.killed_by {
-                    Some(by) => {
-                        killed += 1;
-                        println!(
-                            "  killed     {}: {} ({:.0} s)\n             by {by}",
-                            mutant.name, mutant.description, verdict.seconds
-                        );
-                    }
-                    None => {
-                        survivors.push(mutant.name.clone());
-                        println!(
-                            "  SURVIVED   {}: {} ({} programs, {:.0} s)",
-                            mutant.name, mutant.description, verdict.programs, verdict.seconds
-                        );
-                    }
-                }
-            }
-        }
-    }
+    let (killed, counted, survivors) = print_rows(&rows);
     let ratio = if counted == 0 {
         0.0
     } else {
@@ -441,6 +411,43 @@ fn judge(cx: &mut Context, base: &Base, mutant: &Mutant) -> Result<Verdict> {
         }
     }
     Ok(verdict(None, ran))
+}
+
+/// Prints each mutant's row: equivalent, killed (by what) or survived.
+/// Returns the killed, the counted (not equivalent) and the survivors.
+fn print_rows(rows: &[(&Mutant, Option<Verdict>)]) -> (usize, usize, Vec<String>) {
+    let (mut killed, mut counted) = (0, 0);
+    let mut survivors = Vec::new();
+    for (mutant, verdict) in rows {
+        match (verdict, &mutant.equivalent) {
+            (None, why) => println!(
+                "  equivalent {}: {} (not run: {})",
+                mutant.name,
+                mutant.description,
+                why.as_deref().unwrap_or("")
+            ),
+            (Some(verdict), _) => {
+                counted += 1;
+                match &verdict.killed_by {
+                    Some(by) => {
+                        killed += 1;
+                        println!(
+                            "  killed     {}: {} ({:.0} s)\n             by {by}",
+                            mutant.name, mutant.description, verdict.seconds
+                        );
+                    }
+                    None => {
+                        survivors.push(mutant.name.clone());
+                        println!(
+                            "  SURVIVED   {}: {} ({} programs, {:.0} s)",
+                            mutant.name, mutant.description, verdict.programs, verdict.seconds
+                        );
+                    }
+                }
+            }
+        }
+    }
+    (killed, counted, survivors)
 }
 
 #[cfg(test)]

@@ -59,83 +59,7 @@ pub fn smaller(program: &Program) -> Vec<Program> {
         }
     }
     for (index, block) in program.blocks.iter().enumerate() {
-        match block {
-            Block::Loop { body, items, .. } => {
-                for stmt in 0..body.len() {
-                    out.push(with(&|p| {
-                        if let Block::Loop { body, .. } = &mut p.blocks[index] {
-                            body.remove(stmt);
-                        }
-                    }));
-                }
-                for fewer in [1, items / 2] {
-                    if fewer >= 1 && fewer < *items {
-                        out.push(with(&|p| {
-                            if let Block::Loop { items, .. } = &mut p.blocks[index] {
-                                *items = fewer;
-                            }
-                        }));
-                    }
-                }
-                // A stitch can stand in for a side exit or a nested loop.
-                for (stmt, kind) in body.iter().enumerate() {
-                    if matches!(kind, Stmt::SideExit(_) | Stmt::Inner | Stmt::Vararg) {
-                        out.push(with(&|p| {
-                            if let Block::Loop { body, .. } = &mut p.blocks[index] {
-                                body[stmt] = Stmt::AddIndex;
-                            }
-                        }));
-                    }
-                }
-            }
-            Block::Expr(block) => {
-                for stmt in 0..block.stmts.len() {
-                    out.push(with(&|p| {
-                        if let Block::Expr(block) = &mut p.blocks[index] {
-                            block.stmts.remove(stmt);
-                        }
-                    }));
-                }
-                if block.keep_live {
-                    out.push(with(&|p| {
-                        if let Block::Expr(block) = &mut p.blocks[index] {
-                            block.keep_live = false;
-                        }
-                    }));
-                }
-                for fewer in [1, block.items / 2] {
-                    if fewer >= 1 && fewer < block.items {
-                        out.push(with(&|p| {
-                            if let Block::Expr(block) = &mut p.blocks[index] {
-                                block.items = fewer;
-                            }
-                        }));
-                    }
-                }
-            }
-            Block::Tables(block) => {
-                for stmt in 0..block.stmts.len() {
-                    out.push(with(&|p| {
-                        if let Block::Tables(block) = &mut p.blocks[index] {
-                            block.stmts.remove(stmt);
-                        }
-                    }));
-                }
-                if block.items > 1 {
-                    out.push(with(&|p| {
-                        if let Block::Tables(block) = &mut p.blocks[index] {
-                            block.items /= 2;
-                        }
-                    }));
-                }
-            }
-            Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
-                if let Block::TailCall { values, .. } = &mut p.blocks[index] {
-                    *values -= 1;
-                }
-            })),
-            _ => {}
-        }
+        out.extend(block_candidates(program, index, block));
     }
     for setting in 0..program.settings.len() {
         if !program.settings[setting].starts_with("hotloop") {
@@ -148,6 +72,95 @@ pub fn smaller(program: &Program) -> Vec<Program> {
         if rounds >= 1 && rounds < program.rounds {
             out.push(with(&|p| p.rounds = rounds));
         }
+    }
+    out
+}
+
+/// The candidates that shrink one block of `program`: a statement less,
+/// fewer iterations, simpler statements.
+fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Program> {
+    let mut out = Vec::new();
+    let with = |change: &dyn Fn(&mut Program)| {
+        let mut next = program.clone();
+        change(&mut next);
+        next
+    };
+    match block {
+        Block::Loop { body, items, .. } => {
+            for stmt in 0..body.len() {
+                out.push(with(&|p| {
+                    if let Block::Loop { body, .. } = &mut p.blocks[index] {
+                        body.remove(stmt);
+                    }
+                }));
+            }
+            for fewer in [1, items / 2] {
+                if fewer >= 1 && fewer < *items {
+                    out.push(with(&|p| {
+                        if let Block::Loop { items, .. } = &mut p.blocks[index] {
+                            *items = fewer;
+                        }
+                    }));
+                }
+            }
+            // A stitch can stand in for a side exit or a nested loop.
+            for (stmt, kind) in body.iter().enumerate() {
+                if matches!(kind, Stmt::SideExit(_) | Stmt::Inner | Stmt::Vararg) {
+                    out.push(with(&|p| {
+                        if let Block::Loop { body, .. } = &mut p.blocks[index] {
+                            body[stmt] = Stmt::AddIndex;
+                        }
+                    }));
+                }
+            }
+        }
+        Block::Expr(block) => {
+            for stmt in 0..block.stmts.len() {
+                out.push(with(&|p| {
+                    if let Block::Expr(block) = &mut p.blocks[index] {
+                        block.stmts.remove(stmt);
+                    }
+                }));
+            }
+            if block.keep_live {
+                out.push(with(&|p| {
+                    if let Block::Expr(block) = &mut p.blocks[index] {
+                        block.keep_live = false;
+                    }
+                }));
+            }
+            for fewer in [1, block.items / 2] {
+                if fewer >= 1 && fewer < block.items {
+                    out.push(with(&|p| {
+                        if let Block::Expr(block) = &mut p.blocks[index] {
+                            block.items = fewer;
+                        }
+                    }));
+                }
+            }
+        }
+        Block::Tables(block) => {
+            for stmt in 0..block.stmts.len() {
+                out.push(with(&|p| {
+                    if let Block::Tables(block) = &mut p.blocks[index] {
+                        block.stmts.remove(stmt);
+                    }
+                }));
+            }
+            if block.items > 1 {
+                out.push(with(&|p| {
+                    if let Block::Tables(block) = &mut p.blocks[index] {
+                        block.items /= 2;
+                    }
+                }));
+            }
+        }
+        Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
+            if let Block::TailCall { values, .. } = &mut p.blocks[index] {
+                *values -= 1;
+            }
+        })),
+        _ => {}
     }
     out
 }
