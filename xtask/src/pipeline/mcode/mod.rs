@@ -555,7 +555,6 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
             }
             let explained = trace.sites.iter().filter(|site| site.explained).count();
             totals.explained_sites += explained;
-            totals.unexplained_sites += trace.sites.len() - explained;
             // Runs that ended differently, or that compiled other traces (a
             // backend patch cannot change the IR, so other IR or a trace
             // only one build has means another path), match traces by
@@ -568,6 +567,7 @@ fn finish(scripts: Vec<ScriptDiff>) -> McodeDiff {
                 }
                 continue;
             }
+            totals.unexplained_sites += trace.sites.len() - explained;
             if trace.sites.is_empty() && !trace.explained {
                 totals.unexplained += 1;
             }
