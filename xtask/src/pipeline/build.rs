@@ -11,7 +11,7 @@ use anyhow::{Context as _, Result, bail};
 use sha2::{Digest, Sha256};
 
 use super::fetch::{Source, hash_tree};
-use super::patch::{Series, copy_tree};
+use super::patch::{Series, copy_keeping_times, copy_tree};
 use super::{Context, step};
 
 /// The security macros that randomise machine code and addresses. With them
@@ -383,32 +383,6 @@ fn existing_base(cx: &Context, source: &Source) -> Result<Option<Built>> {
         }
     }
     Ok(None)
-}
-
-/// Copies a built tree with every file's modification time, so that make
-/// sees its objects as up to date with their sources.
-pub fn copy_keeping_times(from: &Path, to: &Path) -> Result<()> {
-    if to.exists() {
-        fs::remove_dir_all(to).with_context(|| format!("cannot remove {}", to.display()))?;
-    }
-    fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
-    for entry in fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))? {
-        let entry = entry?;
-        let (src, dst) = (entry.path(), to.join(entry.file_name()));
-        let kind = entry.file_type()?;
-        if kind.is_dir() {
-            copy_keeping_times(&src, &dst)?;
-        } else if kind.is_file() {
-            fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
-            let modified = entry.metadata()?.modified()?;
-            fs::File::options()
-                .write(true)
-                .open(&dst)
-                .and_then(|file| file.set_modified(modified))
-                .with_context(|| format!("cannot set the time of {}", dst.display()))?;
-        }
-    }
-    Ok(())
 }
 
 /// The gcov-instrumented twin of `base`: its build copied, `lj_asm.o` (the

@@ -502,8 +502,18 @@ fn fixed_issue(patch: &str, value: &str) -> Result<String> {
     )
 }
 
-/// Copies a LuaJIT tree, leaving out version control and build products.
+/// Copies a LuaJIT tree, leaving out version control.
 pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
+    copy_dir(from, to, false)
+}
+
+/// Copies a built tree with every file's modification time, so that make
+/// sees its objects as up to date with their sources.
+pub fn copy_keeping_times(from: &Path, to: &Path) -> Result<()> {
+    copy_dir(from, to, true)
+}
+
+fn copy_dir(from: &Path, to: &Path, keep_times: bool) -> Result<()> {
     if to.exists() {
         fs::remove_dir_all(to).with_context(|| format!("cannot remove {}", to.display()))?;
     }
@@ -516,9 +526,17 @@ pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
         }
         let (src, dst) = (entry.path(), to.join(&name));
         if entry.file_type()?.is_dir() {
-            copy_tree(&src, &dst)?;
+            copy_dir(&src, &dst, keep_times)?;
         } else if entry.file_type()?.is_file() {
             fs::copy(&src, &dst).with_context(|| format!("cannot copy {}", src.display()))?;
+            if keep_times {
+                let modified = entry.metadata()?.modified()?;
+                fs::File::options()
+                    .write(true)
+                    .open(&dst)
+                    .and_then(|file| file.set_modified(modified))
+                    .with_context(|| format!("cannot set the time of {}", dst.display()))?;
+            }
             // Registry sources are read-only; the copy is patched and built in place.
             let mut perms = fs::metadata(&dst)?.permissions();
             #[allow(clippy::permissions_set_readonly_false)]

@@ -22,10 +22,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{Held, Trial, expect};
 
-use crate::pipeline::build::{self, Built, VariantSpec, copy_keeping_times, prepare_and_build};
+use crate::pipeline::build::{self, Built, VariantSpec, prepare_and_build};
 use crate::pipeline::cache::{Key, cached};
 use crate::pipeline::fetch;
 use crate::pipeline::patch::Series;
+use crate::pipeline::patch::copy_keeping_times;
 use crate::pipeline::stress::{self, Plan, RUN_TIMEOUT};
 use crate::pipeline::suite::{self, outcome::Status};
 use crate::pipeline::{Context, lua_files};
