@@ -21,6 +21,7 @@
 use std::fmt::Write as _;
 
 use super::expr::{self, ExprBlock};
+use super::forms::{self, FormBlock};
 pub use super::rng::Rng;
 use super::tables::{self, TableBlock};
 
@@ -58,6 +59,8 @@ pub enum Block {
     Expr(ExprBlock),
     /// A loop over a big hash part, traversals and closures (see `tables`).
     Tables(TableBlock),
+    /// A loop of instruction forms random expressions seldom make (see `forms`).
+    Forms(FormBlock),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -165,6 +168,8 @@ pub const FFI_REACH: i64 = 1024;
 
 /// Mixed into a program's seed for the stream its expression blocks come from.
 const EXPR_STREAM: u64 = 0x6578_7072_5f62_6c6b;
+/// Mixed into a program's seed for the stream its form blocks come from.
+const FORMS_STREAM: u64 = 0x666f_726d_735f_626c;
 
 /// The program for `seed`: the same seed gives the same program.
 pub fn program(seed: u64) -> Program {
@@ -184,6 +189,11 @@ pub fn program(seed: u64) -> Program {
     blocks.extend((0..expressions).map(|_| Block::Expr(expr::block(&mut more))));
     if more.chance(30) {
         blocks.push(Block::Tables(tables::block(&mut more)));
+    }
+    // Likewise form blocks, after all the others.
+    let mut forms_rng = Rng::new(seed ^ FORMS_STREAM);
+    if forms_rng.chance(60) {
+        blocks.push(Block::Forms(forms::block(&mut forms_rng)));
     }
     Program {
         seed,
@@ -309,8 +319,12 @@ impl Program {
         for (_, declare, _) in &needed {
             lua.push_str(declare);
         }
-        if self.blocks.iter().any(|b| matches!(b, Block::Expr(_))) {
+        let has_forms = self.blocks.iter().any(|b| matches!(b, Block::Forms(_)));
+        if has_forms || self.blocks.iter().any(|b| matches!(b, Block::Expr(_))) {
             lua.push_str(expr::TABLES);
+        }
+        if has_forms {
+            lua.push_str(forms::TABLES);
         }
         let big_tables = self.blocks.iter().any(|b| matches!(b, Block::Tables(_)));
         if big_tables {
@@ -325,7 +339,7 @@ impl Program {
                 Block::Loop { .. } => format!("b{index}(t)"),
                 Block::TailCall { .. } => format!("b{index}(round)"),
                 Block::Ffi { .. } => format!("b{index}(p, round)"),
-                Block::Expr(_) | Block::Tables(_) => format!("b{index}(round)"),
+                Block::Expr(_) | Block::Tables(_) | Block::Forms(_) => format!("b{index}(round)"),
             };
             let _ = writeln!(lua, "  mix({call})");
         }
@@ -432,6 +446,7 @@ impl Block {
         match self {
             Block::Expr(block) => block.render(index, lua),
             Block::Tables(block) => block.render(index, lua),
+            Block::Forms(block) => block.render(index, lua),
             Block::Loop {
                 locals,
                 kind,

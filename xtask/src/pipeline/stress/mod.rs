@@ -3,6 +3,7 @@
 //! reproducer.
 
 pub mod expr;
+pub mod forms;
 pub mod generate;
 mod plan;
 pub mod reach;
@@ -44,9 +45,10 @@ const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source, with the plan (which programs a run
 /// takes) and the per-patch replay.
-const GENERATOR_SOURCES: [&str; 9] = [
+const GENERATOR_SOURCES: [&str; 10] = [
     include_str!("generate.rs"),
     include_str!("expr.rs"),
+    include_str!("forms.rs"),
     include_str!("tables.rs"),
     include_str!("rng.rs"),
     include_str!("shrink.rs"),

@@ -155,6 +155,22 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
                 }));
             }
         }
+        Block::Forms(block) => {
+            for stmt in 0..block.stmts.len() {
+                out.push(with(&|p| {
+                    if let Block::Forms(block) = &mut p.blocks[index] {
+                        block.stmts.remove(stmt);
+                    }
+                }));
+            }
+            if block.items > 1 {
+                out.push(with(&|p| {
+                    if let Block::Forms(block) = &mut p.blocks[index] {
+                        block.items /= 2;
+                    }
+                }));
+            }
+        }
         Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
             if let Block::TailCall { values, .. } = &mut p.blocks[index] {
                 *values -= 1;
