@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 
 use super::fetch::{Source, hash_tree};
 use super::patch::{Series, copy_keeping_times, copy_tree};
-use super::{Context, step};
+use super::{Context, neighbour, step};
 
 /// The security macros that randomise machine code and addresses. With them
 /// off, two runs of one script give the same traces and the same bytes.
@@ -74,7 +74,13 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
         && tree.join("src/libluajit.a").is_file()
     {
         eprintln!("==> {}: up to date ({})", spec.name, tree.display());
-        record_build(cx, spec, None, &tree, "  # up to date, not rerun");
+        record_build(
+            cx,
+            spec,
+            &Start::Pristine,
+            &tree,
+            "  # up to date, not rerun",
+        );
         return Ok(Built {
             name: spec.name.clone(),
             dir: tree,
@@ -87,27 +93,40 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     // A patched variant starts from a copy of the tree's own build, times
     // kept, so that make rebuilds only what the patches touch.
     // An unpatched build made under another name (the baseline, `tree`)
-    // is the same build: copied, make has nothing to do.
+    // is the same build: copied, make has nothing to do. A tree with no
+    // build starts from its nearest neighbour's.
     let base = match spec.series {
         Some(_) => Some(built_base(cx, spec.source)?),
         None => existing_base(cx, spec.source)?,
     };
-    let base_tree = base.as_ref().map(|b| b.dir.as_path());
+    let neighbour = match base {
+        Some(_) => None,
+        None => neighbour::nearest(&cx.target_dir().join("luajit"), &spec.source.dir)?,
+    };
+    let start = match (&base, &neighbour) {
+        (Some(base), _) => Start::Build(&base.dir),
+        (None, Some((tree, _))) => Start::Neighbour(tree),
+        (None, None) => Start::Pristine,
+    };
     let timer = step(format!(
         "{}: preparing {} from {}{}",
         spec.name,
         tree.display(),
         spec.source.label,
-        if base.is_some() {
-            " (its build, copied)"
-        } else {
-            ""
+        match &start {
+            Start::Build(_) => " (its build, copied)".to_owned(),
+            Start::Neighbour(from) => format!(
+                " (the build of {}, {} files differing)",
+                from.parent().unwrap_or(from).display(),
+                neighbour.as_ref().map_or(0, |(_, n)| *n)
+            ),
+            Start::Pristine => String::new(),
         }
     ));
     let staging = home.join("tree.staging");
     let _ = fs::remove_file(&stamp_file);
-    record_build(cx, spec, base_tree, &tree, "");
-    if let Err(error) = assemble(cx, spec, base_tree, &staging, &home.join("build.log")) {
+    record_build(cx, spec, &start, &tree, "");
+    if let Err(error) = assemble(cx, spec, &start, &staging, &home.join("build.log")) {
         let _ = fs::remove_dir_all(&staging);
         return Err(error);
     }
@@ -127,20 +146,38 @@ pub fn prepare_and_build(cx: &mut Context, spec: &VariantSpec) -> Result<Built> 
     })
 }
 
-/// Makes the variant's tree in `dir` and builds it: from `base`, a build of
-/// the unpatched tree copied with its times (make then rebuilds only what
-/// the patches touch), or from the pristine tree after `make clean`. Both
-/// give the same bytes; `cargo xtask test` checks it.
+/// What a variant's tree is made from. All three give the same bytes;
+/// `cargo xtask test` checks it.
+pub enum Start<'a> {
+    /// The pristine tree, after `make clean`.
+    Pristine,
+    /// A build of the unpatched tree, copied with its times: make rebuilds
+    /// only what the patches touch.
+    Build(&'a Path),
+    /// A build of another tree with the same makefiles, its differing files
+    /// replaced by this tree's (see `neighbour`): make rebuilds what they touch.
+    Neighbour(&'a Path),
+}
+
+/// Makes the variant's tree in `dir` from `start`, applies the series and builds it.
 pub fn assemble(
     cx: &mut Context,
     spec: &VariantSpec,
-    base: Option<&Path>,
+    start: &Start,
     dir: &Path,
     log: &Path,
 ) -> Result<()> {
-    match base {
-        Some(base) => copy_keeping_times(base, dir)?,
-        None => copy_tree(&spec.source.dir, dir)?,
+    match start {
+        Start::Build(base) => copy_keeping_times(base, dir)?,
+        Start::Neighbour(from) => {
+            let written = neighbour::sync(from, &spec.source.dir, dir)?;
+            eprintln!(
+                "    {}: {written} files differ from {}",
+                spec.name,
+                from.display()
+            );
+        }
+        Start::Pristine => copy_tree(&spec.source.dir, dir)?,
     }
     if let Some(series) = spec.series {
         let how = if spec.reverse {
@@ -153,7 +190,7 @@ pub fn assemble(
         }
         series.apply(&cx.sh, dir, spec.reverse)?;
     }
-    make(cx, &spec.name, dir, log, base.is_some())
+    make(cx, &spec.name, dir, log, !matches!(start, Start::Pristine))
 }
 
 /// The arguments of LuaJIT's make for aarch64, as every variant is built.
@@ -273,17 +310,14 @@ fn run_make(name: &str, tree: &Path, args: &[String], log: &Path) -> Result<()> 
 }
 
 /// Logs how the variant's tree is made, for the report.
-fn record_build(
-    cx: &mut Context,
-    spec: &VariantSpec,
-    base: Option<&Path>,
-    tree: &Path,
-    note: &str,
-) {
-    let incremental = base.is_some();
-    match base {
-        Some(base) => cx.record(format!("cp -a {} {}{note}", base.display(), tree.display())),
-        None => cx.record(format!(
+fn record_build(cx: &mut Context, spec: &VariantSpec, start: &Start, tree: &Path, note: &str) {
+    match start {
+        Start::Build(base) => {
+            cx.record(format!("cp -a {} {}{note}", base.display(), tree.display()))
+        }
+        // What the neighbour saves is time only: the commands that give
+        // the same bytes are those of a clean build.
+        Start::Neighbour(_) | Start::Pristine => cx.record(format!(
             "cp -r {} {}{note}",
             spec.source.dir.display(),
             tree.display()
@@ -301,10 +335,9 @@ fn record_build(
     }
     let args: Vec<String> = make_args(cx).iter().map(|a| shell_quote(a)).collect();
     let src = tree.join("src");
-    let clean = if incremental {
-        String::new()
-    } else {
-        format!("make -C {} clean && ", src.display())
+    let clean = match start {
+        Start::Build(_) => String::new(),
+        Start::Neighbour(_) | Start::Pristine => format!("make -C {} clean && ", src.display()),
     };
     cx.record(format!(
         "{clean}make -C {} {}{note}",

@@ -33,6 +33,7 @@ pub mod fetch;
 pub mod label;
 pub mod lso;
 pub mod mcode;
+pub mod neighbour;
 pub mod patch;
 pub mod probe;
 pub mod report;
