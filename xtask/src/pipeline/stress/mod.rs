@@ -2,9 +2,11 @@
 //! every difference a finding, saved with its seed and shrunk to a small
 //! reproducer.
 
+mod batches;
 pub mod expr;
 pub mod generate;
 mod plan;
+mod progress;
 pub mod reach;
 mod render;
 mod replay;
@@ -43,8 +45,8 @@ const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
 const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source, with the plan (which programs a run
-/// takes) and the per-patch replay.
-const GENERATOR_SOURCES: [&str; 9] = [
+/// takes), how its programs are run, and the per-patch replay.
+const GENERATOR_SOURCES: [&str; 10] = [
     include_str!("generate.rs"),
     include_str!("expr.rs"),
     include_str!("tables.rs"),
@@ -54,6 +56,7 @@ const GENERATOR_SOURCES: [&str; 9] = [
     include_str!("mod.rs"),
     include_str!("plan.rs"),
     include_str!("replay.rs"),
+    include_str!("batches.rs"),
 ];
 
 /// What names the generator's programs, for cache keys: its sources.
@@ -307,9 +310,10 @@ fn run_uncached(
         programs.len(),
         plan.label()
     );
-    let run_started = Instant::now();
-    let comparisons = suite::run_compare(cx, suite_bin, &programs_dir, RUN_TIMEOUT)?;
-    let run_seconds = run_started.elapsed().as_secs_f64();
+    let batches::Ran {
+        comparisons,
+        run_seconds,
+    } = batches::run(cx, variant, suite_bin, &home, &programs)?;
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
     let mut held: std::collections::BTreeMap<String, u64> = Default::default();
     for comparison in &comparisons {
@@ -334,7 +338,7 @@ fn run_uncached(
     let findings_dir = home.join("findings");
     reset_dir(&findings_dir)?;
     let mut findings = Vec::new();
-    // The suite reports the programs in file-name order, which is run order.
+    // The comparisons come in the programs' order, which is run order.
     for (Written { index, program, .. }, comparison) in programs.iter().zip(&comparisons) {
         let (Some(kind), Some(difference)) = (difference_kind(comparison), comparison.difference())
         else {
