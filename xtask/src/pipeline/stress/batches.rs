@@ -1,7 +1,8 @@
 //! Running a stress run's programs in small batches, one suite process per
-//! core at a time: progress can be shown as batches finish.
+//! core at a time, each batch journaled as it finishes: progress can be
+//! shown, and a rerun of an interrupted run skips what it finished.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -9,22 +10,31 @@ use std::time::Instant;
 
 use anyhow::{Context as _, Result, bail};
 
+use super::journal::{self, Finished, Journal};
 use super::progress::Progress;
 use super::{RUN_TIMEOUT, Written, difference_kind, reset_dir};
 use crate::pipeline::Context;
+use crate::pipeline::cache;
 use crate::pipeline::suite::outcome::Comparison;
 use crate::pipeline::suite::shown;
 
 /// The most programs one suite process runs before it reports: small enough
-/// that the progress moves, large enough that
+/// that the progress moves and an interrupt loses little, large enough that
 /// starting a process (0.1 s under QEMU) stays a small part of a batch.
 const MOST_PER_BATCH: usize = 8;
 
+/// Where a run keeps its journal, in the run's own folder.
+pub fn journal_path(home: &Path) -> PathBuf {
+    home.join("journal.jsonl")
+}
+
 /// The programs' comparisons in the order given, and the seconds spent
-/// running them.
+/// running programs over every session of the run.
 pub struct Ran {
     pub comparisons: Vec<Comparison>,
     pub run_seconds: f64,
+    /// Of those, what earlier sessions spent.
+    pub resumed_seconds: f64,
 }
 
 /// A batch of programs in its own folder of links, as its suite process sees it.
@@ -34,18 +44,36 @@ struct Batch {
     places: BTreeMap<String, usize>,
 }
 
-/// Runs `programs` (written under `home`) with the JIT on and off.
+/// Runs `programs` (written under `home`) with the JIT on and off, those an
+/// earlier session of the run named `key` journaled excepted.
 pub fn run(
     cx: &mut Context,
     variant: &str,
     suite_bin: &Path,
     home: &Path,
     programs: &[Written],
+    key: &str,
 ) -> Result<Ran> {
-    let left: Vec<&Written> = programs.iter().collect();
-    let mut progress = Progress::start(variant, programs.len(), 0, 0);
+    let journal_file = journal_path(home);
+    let resumed = resume(&journal_file, key, programs);
+    let mut journal = Journal::create(&journal_file, key, &resumed)?;
+    let left: Vec<&Written> = programs
+        .iter()
+        .filter(|w| !resumed.finished.contains_key(&w.index))
+        .collect();
+    let resumed_findings = resumed
+        .finished
+        .values()
+        .filter(|c| difference_kind(c).is_some())
+        .count();
+    let mut progress = Progress::start(
+        variant,
+        programs.len(),
+        resumed.finished.len(),
+        resumed_findings,
+    );
     let started = Instant::now();
-    let mut finished: BTreeMap<usize, Comparison> = BTreeMap::new();
+    let mut finished = resumed.finished;
     let batches_dir = home.join("batches");
     reset_dir(&batches_dir)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
@@ -65,10 +93,14 @@ pub fn run(
         let _ = fs::remove_dir_all(&batch.dir);
         let findings = done
             .iter()
-            .filter(|(_, comparison)| difference_kind(comparison).is_some())
+            .filter(|f| difference_kind(&f.comparison).is_some())
             .count();
         progress.advance(done.len(), findings);
-        finished.extend(done);
+        journal.append(
+            resumed.run_seconds + started.elapsed().as_secs_f64(),
+            done.clone(),
+        )?;
+        finished.extend(done.into_iter().map(|f| (f.index, f.comparison)));
     }
     progress.finish();
     let _ = fs::remove_dir_all(&batches_dir);
@@ -82,8 +114,29 @@ pub fn run(
         .collect::<Result<_>>()?;
     Ok(Ran {
         comparisons,
-        run_seconds: started.elapsed().as_secs_f64(),
+        run_seconds: resumed.run_seconds + started.elapsed().as_secs_f64(),
+        resumed_seconds: resumed.run_seconds,
     })
+}
+
+/// What the journal of the run named `key` holds of `programs`, said on
+/// one line when it holds any.
+fn resume(journal_file: &Path, key: &str, programs: &[Written]) -> journal::Resumed {
+    // `--no-cache` asks for everything to be computed anew, this run's programs too.
+    let mut resumed = match cache::enabled() {
+        true => journal::read(journal_file, key),
+        false => journal::Resumed::default(),
+    };
+    let wanted: BTreeSet<usize> = programs.iter().map(|w| w.index).collect();
+    resumed.finished.retain(|index, _| wanted.contains(index));
+    if !resumed.finished.is_empty() {
+        eprintln!(
+            "stress: resuming, {} of {} programs already run",
+            resumed.finished.len(),
+            programs.len()
+        );
+    }
+    resumed
 }
 
 /// `programs` cut into batches for `cores` processes, each linked into a
@@ -174,13 +227,13 @@ fn read_comparisons(shown: &str, child: std::process::Child) -> Result<Vec<Compa
 
 /// The batch's comparisons with their programs' places; every program of
 /// the batch must have one.
-fn place_comparisons(
-    batch: &Batch,
-    comparisons: Vec<Comparison>,
-) -> Result<Vec<(usize, Comparison)>> {
-    let finished: Vec<(usize, Comparison)> = comparisons
+fn place_comparisons(batch: &Batch, comparisons: Vec<Comparison>) -> Result<Vec<Finished>> {
+    let finished: Vec<Finished> = comparisons
         .into_iter()
-        .filter_map(|comparison| Some((*batch.places.get(&comparison.name)?, comparison)))
+        .filter_map(|comparison| {
+            let index = *batch.places.get(&comparison.name)?;
+            Some(Finished { index, comparison })
+        })
         .collect();
     if finished.len() != batch.places.len() {
         bail!(

@@ -5,6 +5,7 @@
 mod batches;
 pub mod expr;
 pub mod generate;
+mod journal;
 mod plan;
 mod progress;
 pub mod reach;
@@ -45,8 +46,8 @@ const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
 const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source, with the plan (which programs a run
-/// takes), how its programs are run, and the per-patch replay.
-const GENERATOR_SOURCES: [&str; 10] = [
+/// takes), how its programs are run and journaled, and the per-patch replay.
+const GENERATOR_SOURCES: [&str; 11] = [
     include_str!("generate.rs"),
     include_str!("expr.rs"),
     include_str!("tables.rs"),
@@ -57,6 +58,7 @@ const GENERATOR_SOURCES: [&str; 10] = [
     include_str!("plan.rs"),
     include_str!("replay.rs"),
     include_str!("batches.rs"),
+    include_str!("journal.rs"),
 ];
 
 /// What names the generator's programs, for cache keys: its sources.
@@ -284,15 +286,20 @@ pub fn run_unshrunk(
 ) -> Result<StressReport> {
     let key = run_key(cx, variant, suite_bin, plan)?;
     let what = format!("{variant}: stress programs {}", plan.label());
-    cached_if(
+    // The journal of an unfinished run is named by the same key as its result.
+    let journal_key = key.hex();
+    let report = cached_if(
         cx,
         &what,
         key,
         |report: &StressReport| {
             report.programs_dir.is_dir() && report.findings.iter().all(|f| f.dir.is_dir())
         },
-        |cx| run_uncached(cx, variant, suite_bin, plan),
-    )
+        |cx| run_uncached(cx, variant, suite_bin, plan, &journal_key),
+    )?;
+    // Stored in the cache now: the journal has nothing left to resume.
+    journal::remove(&batches::journal_path(&run_home(cx, suite_bin, plan)))?;
+    Ok(report)
 }
 
 fn run_uncached(
@@ -300,6 +307,7 @@ fn run_uncached(
     variant: &str,
     suite_bin: &Path,
     plan: Plan,
+    journal_key: &str,
 ) -> Result<StressReport> {
     let started = Instant::now();
     let home = run_home(cx, suite_bin, plan);
@@ -313,7 +321,8 @@ fn run_uncached(
     let batches::Ran {
         comparisons,
         run_seconds,
-    } = batches::run(cx, variant, suite_bin, &home, &programs)?;
+        resumed_seconds,
+    } = batches::run(cx, variant, suite_bin, &home, &programs, journal_key)?;
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
     let mut held: std::collections::BTreeMap<String, u64> = Default::default();
     for comparison in &comparisons {
@@ -378,7 +387,8 @@ fn run_uncached(
         findings,
         run_seconds,
         first_finding_seconds,
-        seconds: started.elapsed().as_secs_f64(),
+        // The whole run's, as `run_seconds` is, when it was resumed.
+        seconds: resumed_seconds + started.elapsed().as_secs_f64(),
     })
 }
 
