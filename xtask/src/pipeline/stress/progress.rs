@@ -32,12 +32,17 @@ impl Progress {
     pub fn start(variant: &str, total: usize, resumed: usize, findings: usize) -> Progress {
         let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
         let bar = (!bar.is_hidden()).then(|| {
+            // `wide_msg` cuts the line at the terminal's width: a wrapped
+            // bar is redrawn a line lower each time.
             bar.set_style(
-                ProgressStyle::with_template("{prefix} [{bar:30}] {msg}")
+                ProgressStyle::with_template("{prefix} [{bar:24}] {wide_msg}")
                     .expect("the template is valid")
                     .progress_chars("=> "),
             );
             bar.set_prefix(format!("stress: {variant}:"));
+            // Batches finish seconds apart; the tick redraws what a
+            // rate-limited update left half drawn.
+            bar.enable_steady_tick(Duration::from_secs(1));
             bar
         });
         let started = Instant::now();
@@ -78,17 +83,19 @@ impl Progress {
         }
     }
 
-    /// Leaves the bar drawn at its end, with the time the session took.
+    /// Puts a plain line where the bar was, with the time the session took:
+    /// the lines after it then start on a line of their own.
     pub fn finish(self) {
         if let Some(bar) = &self.bar {
-            bar.finish_with_message(self.status());
+            bar.finish_and_clear();
+            eprintln!("stress: {}: {}", self.variant, self.status());
         }
     }
 
     fn draw(&self) {
         if let Some(bar) = &self.bar {
-            bar.set_position(self.done as u64);
             bar.set_message(self.status());
+            bar.set_position(self.done as u64);
         }
     }
 
