@@ -195,7 +195,8 @@ pub struct Stress {
     /// same programs.
     #[arg(long, default_value = "0x1", value_parser = crate::pipeline::stress::parse_seed)]
     pub seed: u64,
-    /// Number of programs.
+    /// Number of programs. The same command run again after an interrupt
+    /// resumes the run, skipping the programs it finished.
     #[arg(long, default_value_t = crate::pipeline::stress::DEFAULT_COUNT)]
     pub count: u32,
     /// With --luajit-dir or --luajit-src: run on that tree only, instead of

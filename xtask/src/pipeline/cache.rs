@@ -26,6 +26,11 @@ pub fn disable() {
     DISABLED.store(true, Ordering::Relaxed);
 }
 
+/// Whether stored results may be used in this process (no `--no-cache`).
+pub fn enabled() -> bool {
+    !DISABLED.load(Ordering::Relaxed)
+}
+
 /// What decides a step's result, hashed as it is built.
 #[derive(Clone)]
 pub struct Key {
@@ -138,7 +143,7 @@ impl Cache {
         key: &Key,
         valid: impl FnOnce(&T) -> bool,
     ) -> Option<T> {
-        if DISABLED.load(Ordering::Relaxed) {
+        if !enabled() {
             return None;
         }
         let text = fs::read_to_string(self.path(key)).ok()?;

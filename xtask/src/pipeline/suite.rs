@@ -203,7 +203,8 @@ pub fn run_compare(
     Ok(comparisons)
 }
 
-fn shown(command: &std::process::Command) -> String {
+/// A command as the record of commands run shows it.
+pub(crate) fn shown(command: &std::process::Command) -> String {
     std::iter::once(command.get_program())
         .chain(command.get_args())
         .map(|a| a.to_string_lossy().into_owned())

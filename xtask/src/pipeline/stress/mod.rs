@@ -2,10 +2,13 @@
 //! every difference a finding, saved with its seed and shrunk to a small
 //! reproducer.
 
+mod batches;
 pub mod expr;
 pub mod forms;
 pub mod generate;
+mod journal;
 mod plan;
+mod progress;
 pub mod reach;
 mod render;
 mod replay;
@@ -44,8 +47,8 @@ const SHRINK_BUDGET_PER_RUN: Duration = Duration::from_secs(150);
 const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source, with the plan (which programs a run
-/// takes) and the per-patch replay.
-const GENERATOR_SOURCES: [&str; 10] = [
+/// takes), how its programs are run and journaled, and the per-patch replay.
+const GENERATOR_SOURCES: [&str; 12] = [
     include_str!("generate.rs"),
     include_str!("expr.rs"),
     include_str!("forms.rs"),
@@ -56,6 +59,8 @@ const GENERATOR_SOURCES: [&str; 10] = [
     include_str!("mod.rs"),
     include_str!("plan.rs"),
     include_str!("replay.rs"),
+    include_str!("batches.rs"),
+    include_str!("journal.rs"),
 ];
 
 /// What names the generator's programs, for cache keys: its sources.
@@ -283,15 +288,20 @@ pub fn run_unshrunk(
 ) -> Result<StressReport> {
     let key = run_key(cx, variant, suite_bin, plan)?;
     let what = format!("{variant}: stress programs {}", plan.label());
-    cached_if(
+    // The journal of an unfinished run is named by the same key as its result.
+    let journal_key = key.hex();
+    let report = cached_if(
         cx,
         &what,
         key,
         |report: &StressReport| {
             report.programs_dir.is_dir() && report.findings.iter().all(|f| f.dir.is_dir())
         },
-        |cx| run_uncached(cx, variant, suite_bin, plan),
-    )
+        |cx| run_uncached(cx, variant, suite_bin, plan, &journal_key),
+    )?;
+    // Stored in the cache now: the journal has nothing left to resume.
+    journal::remove(&batches::journal_path(&run_home(cx, suite_bin, plan)))?;
+    Ok(report)
 }
 
 fn run_uncached(
@@ -299,6 +309,7 @@ fn run_uncached(
     variant: &str,
     suite_bin: &Path,
     plan: Plan,
+    journal_key: &str,
 ) -> Result<StressReport> {
     let started = Instant::now();
     let home = run_home(cx, suite_bin, plan);
@@ -309,9 +320,11 @@ fn run_uncached(
         programs.len(),
         plan.label()
     );
-    let run_started = Instant::now();
-    let comparisons = suite::run_compare(cx, suite_bin, &programs_dir, RUN_TIMEOUT)?;
-    let run_seconds = run_started.elapsed().as_secs_f64();
+    let batches::Ran {
+        comparisons,
+        run_seconds,
+        resumed_seconds,
+    } = batches::run(cx, variant, suite_bin, &home, &programs, journal_key)?;
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
     let mut held: std::collections::BTreeMap<String, u64> = Default::default();
     for comparison in &comparisons {
@@ -336,7 +349,7 @@ fn run_uncached(
     let findings_dir = home.join("findings");
     reset_dir(&findings_dir)?;
     let mut findings = Vec::new();
-    // The suite reports the programs in file-name order, which is run order.
+    // The comparisons come in the programs' order, which is run order.
     for (Written { index, program, .. }, comparison) in programs.iter().zip(&comparisons) {
         let (Some(kind), Some(difference)) = (difference_kind(comparison), comparison.difference())
         else {
@@ -376,7 +389,8 @@ fn run_uncached(
         findings,
         run_seconds,
         first_finding_seconds,
-        seconds: started.elapsed().as_secs_f64(),
+        // The whole run's, as `run_seconds` is, when it was resumed.
+        seconds: resumed_seconds + started.elapsed().as_secs_f64(),
     })
 }
 
