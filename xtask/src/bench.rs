@@ -1,11 +1,14 @@
-//! `cargo xtask bench`: how long the loop takes on this machine. Times cold
-//! and warm `verify`, the exhaustive check natively and under QEMU, and
-//! `run`, over a few runs each, prints minimum and median, and writes the
-//! table into the README with the machine it came from. Figures, not
-//! tests: a noisy machine makes them wider, never red.
+//! `cargo xtask bench`: how long the loop takes on this machine. In fresh
+//! clones of the project (of HEAD, and with `--before REV` of an earlier
+//! commit, in the same run): cold and warm `verify`, a sweep row of a tree
+//! with no build yet, and with `--sweep-all` the whole sweep; in this
+//! checkout, the exhaustive check natively and under QEMU, and `run`. Each
+//! over a few runs, minimum and median, written into the README with the
+//! machine it came from. Figures, not tests: a noisy machine makes them
+//! wider, never red.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -15,50 +18,58 @@ use crate::flags;
 use crate::pipeline::verdict::Conclusion;
 use crate::pipeline::{cargo, project_root, write_readme_block};
 
-/// One timed command: what it measures, and its wall times in seconds.
+/// The sweep row timed: a published tree the series applies to, other than
+/// the default one, so that a fresh clone has no build of it.
+const SWEEP_ROW_TREE: &str = "210.4.6+resty2cf5186";
+
+/// One timed command: what it measures, and its wall times in seconds
+/// before (with `--before`) and after.
 struct Figure {
     what: String,
-    seconds: Vec<f64>,
+    before: Vec<f64>,
+    after: Vec<f64>,
 }
 
-impl Figure {
-    fn min(&self) -> f64 {
-        self.seconds.iter().copied().fold(f64::INFINITY, f64::min)
-    }
+fn min(seconds: &[f64]) -> f64 {
+    seconds.iter().copied().fold(f64::INFINITY, f64::min)
+}
 
-    fn median(&self) -> f64 {
-        let mut sorted = self.seconds.clone();
-        sorted.sort_by(f64::total_cmp);
-        let middle = sorted.len() / 2;
-        if sorted.len() % 2 == 1 {
-            sorted[middle]
-        } else {
-            (sorted[middle - 1] + sorted[middle]) / 2.0
-        }
+fn median(seconds: &[f64]) -> f64 {
+    let mut sorted = seconds.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let middle = sorted.len() / 2;
+    if sorted.len() % 2 == 1 {
+        sorted[middle]
+    } else {
+        (sorted[middle - 1] + sorted[middle]) / 2.0
     }
 }
 
 pub fn run(args: flags::Bench) -> Result<Conclusion> {
-    if args.runs == 0 {
-        bail!("--runs 0: give at least one run");
+    if args.runs == 0 || args.cold_runs == 0 {
+        bail!("--runs 0 or --cold-runs 0: give at least one run");
     }
     let root = project_root();
     let machine = machine();
-    let case = root.join("tests/cases/lj1075_stitch_ipairs_slot62.lua");
     let mut figures = Vec::new();
-
     if !args.no_cold {
-        figures.push(cold_verify(&root, args.cold_runs)?);
+        let after = fresh_clone_figures(&root, "HEAD", &args)?;
+        let before = match &args.before {
+            Some(rev) => fresh_clone_figures(&root, rev, &args)?,
+            None => Vec::new(),
+        };
+        for (index, (what, after)) in after.into_iter().enumerate() {
+            let before = before
+                .get(index)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default();
+            figures.push(Figure {
+                what,
+                before,
+                after,
+            });
+        }
     }
-    eprintln!("==> bench: warming up (one verify, not timed)");
-    xtask(&root, &["verify"], true)?;
-    figures.push(time(
-        &root,
-        "warm `verify` (nothing changed)",
-        args.runs,
-        &["verify"],
-        true,
-    )?);
     for engine in ["native", "qemu"] {
         figures.push(time(
             &root,
@@ -69,6 +80,7 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
             true,
         )?);
     }
+    let case = root.join("tests/cases/lj1075_stitch_ipairs_slot62.lua");
     let script = case.to_string_lossy().into_owned();
     figures.push(time(
         &root,
@@ -78,7 +90,7 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
         true,
     )?);
 
-    let table = render(&figures, args.runs, &machine);
+    let table = render(&figures, args.runs, &machine, args.before.as_deref());
     println!("{table}");
     if args.write_readme {
         write_readme_block(&root.join("README.md"), "bench", "the figures", &table)?;
@@ -87,35 +99,102 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
     Ok(Conclusion::Sound)
 }
 
-/// `verify` in a fresh clone of the checkout's HEAD: the toolkit, the suite,
-/// both LuaJIT builds and every step, with only cargo's registry and the
-/// installed packages already there.
-fn cold_verify(root: &Path, runs: usize) -> Result<Figure> {
-    let mut seconds = Vec::new();
-    for run in 1..=runs {
-        let clone = root.join("target/bench/clone");
-        if clone.exists() {
-            fs::remove_dir_all(&clone)
-                .with_context(|| format!("cannot remove {}", clone.display()))?;
-        }
-        let status = Command::new("git")
-            .args(["clone", "--quiet"])
-            .arg(root)
-            .arg(&clone)
-            .status()
-            .context("cannot run git clone")?;
-        if !status.success() {
-            bail!("git clone of {} failed ({status})", root.display());
-        }
-        eprintln!("==> bench: cold `verify` in a fresh clone, run {run} of {runs}");
+/// In fresh clones of the project at `rev`, with only cargo's registry and
+/// the installed packages already there: cold `verify` (the toolkit, the
+/// suite, the LuaJIT builds and every step), then in the last clone warm
+/// `verify`, a sweep row of a tree not built yet, and the whole sweep.
+fn fresh_clone_figures(
+    root: &Path,
+    rev: &str,
+    args: &flags::Bench,
+) -> Result<Vec<(String, Vec<f64>)>> {
+    let mut cold = Vec::new();
+    let mut clone = PathBuf::new();
+    for run in 1..=args.cold_runs {
+        clone = fresh_clone(root, rev)?;
+        eprintln!(
+            "==> bench: cold `verify` in a fresh clone of {rev}, run {run} of {}",
+            args.cold_runs
+        );
         let started = Instant::now();
         xtask(&clone, &["verify"], true)?;
-        seconds.push(started.elapsed().as_secs_f64());
+        cold.push(started.elapsed().as_secs_f64());
     }
-    Ok(Figure {
-        what: "cold `verify` (fresh clone: toolkit, suite, LuaJIT builds, every step)".to_owned(),
-        seconds,
-    })
+    let mut figures = vec![(
+        "cold `verify` (fresh clone: toolkit, suite, LuaJIT builds, every step)".to_owned(),
+        cold,
+    )];
+    let warm = time(
+        &clone,
+        "warm `verify` (nothing changed)",
+        args.runs,
+        &["verify"],
+        true,
+    )?;
+    figures.push((warm.what, warm.after));
+    let row = time(
+        &clone,
+        &format!(
+            "a sweep row, luajit-src {SWEEP_ROW_TREE} (not built yet; in the clone after its verify)"
+        ),
+        1,
+        &["sweep", "--luajit-src", SWEEP_ROW_TREE],
+        true,
+    )?;
+    figures.push((row.what, row.after));
+    if args.sweep_all {
+        let all = time(
+            &clone,
+            "`sweep --all-published` (no tree built but the default and the row's; in the clone after them)",
+            1,
+            &["sweep", "--all-published"],
+            true,
+        )?;
+        figures.push((all.what, all.after));
+    }
+    Ok(figures)
+}
+
+/// A fresh clone of the checkout at `rev`, under target/bench/.
+fn fresh_clone(root: &Path, rev: &str) -> Result<PathBuf> {
+    let name = format!("clone-{}", rev.replace(['/', '~', '^'], "-"));
+    let clone = root.join("target/bench").join(name);
+    if clone.exists() {
+        fs::remove_dir_all(&clone).with_context(|| format!("cannot remove {}", clone.display()))?;
+    }
+    let commit = git(
+        root,
+        &["rev-parse", "--verify", &format!("{rev}^{{commit}}")],
+    )
+    .with_context(|| format!("--before {rev}: not a commit of this checkout"))?;
+    git(
+        root,
+        &[
+            "clone",
+            "--quiet",
+            "--no-checkout",
+            ".",
+            &clone.to_string_lossy(),
+        ],
+    )?;
+    git(&clone, &["checkout", "--quiet", commit.trim()])?;
+    Ok(clone)
+}
+
+fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let output = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .context("cannot run git")?;
+    if !output.status.success() {
+        bail!(
+            "git {} failed: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 fn time(
@@ -134,7 +213,8 @@ fn time(
     }
     Ok(Figure {
         what: what.to_owned(),
-        seconds,
+        before: Vec::new(),
+        after: seconds,
     })
 }
 
@@ -197,7 +277,7 @@ fn machine() -> String {
     )
 }
 
-fn render(figures: &[Figure], runs: usize, machine: &str) -> String {
+fn render(figures: &[Figure], runs: usize, machine: &str, before: Option<&str>) -> String {
     let date = Command::new("date")
         .arg("+%Y-%m-%d")
         .output()
@@ -205,17 +285,39 @@ fn render(figures: &[Figure], runs: usize, machine: &str) -> String {
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     let mut text = format!(
-        "Measured {date} on {machine} with `cargo xtask bench` ({runs} runs each unless noted):\n\n\
-         | what | runs | min (s) | median (s) |\n|---|---|---|---|\n"
+        "Measured {date} on {machine} with `cargo xtask bench` ({runs} runs each unless noted)"
     );
-    for figure in figures {
-        text.push_str(&format!(
-            "| {} | {} | {:.1} | {:.1} |\n",
-            figure.what,
-            figure.seconds.len(),
-            figure.min(),
-            figure.median()
-        ));
+    let seconds = |s: &[f64]| match s.is_empty() {
+        true => "- | -".to_owned(),
+        false => format!("{:.1} | {:.1}", min(s), median(s)),
+    };
+    match before {
+        Some(rev) => {
+            text.push_str(&format!(
+                ", before: the project at {rev}, after: this commit:\n\n\
+                 | what | runs | before min (s) | before median (s) | after min (s) | after median (s) |\n|---|---|---|---|---|---|\n"
+            ));
+            for f in figures {
+                let runs = f.after.len().max(f.before.len());
+                text.push_str(&format!(
+                    "| {} | {runs} | {} | {} |\n",
+                    f.what,
+                    seconds(&f.before),
+                    seconds(&f.after)
+                ));
+            }
+        }
+        None => {
+            text.push_str(":\n\n| what | runs | min (s) | median (s) |\n|---|---|---|---|\n");
+            for f in figures {
+                text.push_str(&format!(
+                    "| {} | {} | {} |\n",
+                    f.what,
+                    f.after.len(),
+                    seconds(&f.after)
+                ));
+            }
+        }
     }
     text
 }
@@ -226,11 +328,33 @@ mod tests {
 
     #[test]
     fn min_and_median() {
-        let figure = Figure {
-            what: String::new(),
-            seconds: vec![3.0, 1.0, 2.0, 10.0],
-        };
-        assert_eq!(figure.min(), 1.0);
-        assert_eq!(figure.median(), 2.5);
+        let seconds = [3.0, 1.0, 2.0, 10.0];
+        assert_eq!(min(&seconds), 1.0);
+        assert_eq!(median(&seconds), 2.5);
+        assert_eq!(median(&seconds[..3]), 2.0);
+    }
+
+    #[test]
+    fn before_and_after_share_a_row_and_a_missing_side_is_a_dash() {
+        let figures = [
+            Figure {
+                what: "cold".to_owned(),
+                before: vec![200.0],
+                after: vec![100.0],
+            },
+            Figure {
+                what: "run".to_owned(),
+                before: Vec::new(),
+                after: vec![0.5, 0.4],
+            },
+        ];
+        let table = render(&figures, 2, "m", Some("abc123"));
+        assert!(
+            table.contains("| cold | 1 | 200.0 | 200.0 | 100.0 | 100.0 |"),
+            "{table}"
+        );
+        assert!(table.contains("| run | 2 | - | - | 0.4 | 0.5 |"), "{table}");
+        let plain = render(&figures[1..], 2, "m", None);
+        assert!(plain.contains("| run | 2 | 0.4 | 0.5 |"), "{plain}");
     }
 }

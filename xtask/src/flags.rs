@@ -295,9 +295,19 @@ pub struct Bench {
     /// Timed runs of cold verify, each in a fresh clone (minutes each).
     #[arg(long, default_value_t = 1)]
     pub cold_runs: usize,
-    /// Leave out cold verify.
+    /// Leave out the fresh-clone figures (cold verify, the sweep row, the
+    /// whole sweep).
     #[arg(long)]
     pub no_cold: bool,
+    /// Also time the fresh-clone figures on this commit (or tag, or branch)
+    /// of the project, in the same run: the table gets a column before and
+    /// one after.
+    #[arg(long, value_name = "REV")]
+    pub before: Option<String>,
+    /// Also time `sweep --all-published` in each fresh clone, after its
+    /// verify (tens of minutes each).
+    #[arg(long)]
+    pub sweep_all: bool,
     /// Write the table into README.md between its bench markers.
     #[arg(long)]
     pub write_readme: bool,
