@@ -42,14 +42,18 @@ pub enum Ty {
     U64,
 }
 
-/// Edge values, one table a type, indexed by the loop variable.
+/// Edge values, one table a type, indexed by the loop variable, and the
+/// folds of values into a block's checksum. Checksums are kept modulo
+/// 4294967291, the largest prime below 2^32, not modulo 2^32: an int32
+/// result off by a multiple of 2^32 (an overflow check that let a wrapped
+/// value through) must change them.
 pub const TABLES: &str = r#"local EB = { 0, 1, -1, 2, 7, 31, 32, 37, 63, 64, 255, 4095, 4096, -4096, 0x7fff, 0xffff, 0x10000, 0x7ffffffe, 0x7fffffff, -0x7fffffff, -0x80000000, 0x12345678, -0x5555556, 1000000 }
 local EN = { 0.5, -0.0, 0, 1.5, -2.25, 1e-300, 1e300, 2147483648, -2147483648, 4503599627370496, 9007199254740993, 0.1, 3, -7.75, 9.2233720368547758e18, 1/0, -1/0, 0/0, 4294967295, -1, 2.5, -4096, 65535.5, 1e-310 }
 local EL = { 0LL, 1LL, -1LL, 2LL, 63LL, 64LL, 4095LL, 4096LL, -4097LL, 0x7fffffffLL, 0x80000000LL, 0xffffffffLL, 0x100000000LL, 0x7fffffffffffffffLL, -0x7fffffffffffffffLL - 1, 0x123456789abcLL, -0x123456789LL, 0xfffffffffffLL, 0x5555555555555555LL, 0x12340000LL, 0x1234000000000000LL, -0x10000LL, 255LL, 37LL }
 local EU = { 0ULL, 1ULL, 0xffffffffffffffffULL, 0x8000000000000000ULL, 0x7fffffffffffffffULL, 0xfffffffffffULL, 0x123456789abcdef0ULL, 4096ULL, 0xffffffffULL, 0x100000000ULL, 2ULL, 37ULL, 0xff00ff00ff00ff00ULL, 0x5555555555555555ULL, 63ULL, 64ULL, 0xfffffffeULL, 0x10000ULL, 0x8000000000000001ULL, 0xfffULL, 0x1000ULL, 12345678901234567ULL, 0xaaaaaaaaaaaaaaaaULL, 7ULL }
 local function fold(s, x)
   if x ~= x then x = 0.25 elseif x - x ~= 0 then x = 0.75 end
-  return (s * 31 + x) % 4294967296
+  return (s * 31 + x) % 4294967291
 end
 local function fold64(s, x)
   return fold(fold(s, tonumber(bit.band(x, 0xffffffffLL))), tonumber(bit.rshift(x, 32)))
@@ -401,7 +405,7 @@ impl ExprBlock {
             }
         }
         if !live.is_empty() {
-            let _ = writeln!(lua, "    s = (s + {}) % 4294967296", live.join(" + "));
+            let _ = writeln!(lua, "    s = (s + {}) % 4294967291", live.join(" + "));
         }
         let _ = writeln!(lua, "  end\n  return s\nend");
     }

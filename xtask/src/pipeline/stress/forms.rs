@@ -27,7 +27,7 @@ pub struct FormBlock {
 /// products fall on both sides of 2^31 and 2^32 (FM), and integral numbers
 /// within 2^51 for `bit.tobit` (FT).
 pub const TABLES: &str = r#"local FW = { -0x7fffffffffffffffLL - 1, -1LL, 0x7fffffffffffffffLL, 1LL, -2LL, -0x7ffffffffffffff0LL, 0x7ffffffffffffff0LL, -5LL, 3LL, 0LL, -0x4000000000000000LL, 0x4000000000000001LL }
-local FM = { 65536, 32768, 46341, -46341, -65536, 49152, 3, -7, 65535, 0x7fff, 98304, -32768 }
+local FM = { 3, -7, 5, 0x7fff, -32768, 11, 65536, 32768, 46341, -46341, -65536, 49152 }
 local FT = { -1, 7, 8589934597, -4294967301, 2147483648, -2147483649, 1125899906842623, 4294967295, 123456789, -0x7fffffff, 0, 68719476735 }
 "#;
 
@@ -177,7 +177,7 @@ impl FormBlock {
         for stmt in &self.stmts {
             let _ = writeln!(lua, "    {stmt}");
         }
-        let _ = writeln!(lua, "  end\n  return s % 4294967296\nend");
+        let _ = writeln!(lua, "  end\n  return s % 4294967291\nend");
     }
 }
 

@@ -359,11 +359,12 @@ impl Program {
     }
 }
 
-/// Shared by every program: checksum, buffer, helpers.
+/// Shared by every program: checksum (modulo a prime, see `expr::TABLES`),
+/// buffer, helpers.
 const PRELUDE: &str = r#"local ffi = require("ffi")
 local clock = os.clock
 local acc, up = 0, 0
-local function mix(x) acc = (acc * 31 + (tonumber(x) or -1)) % 4294967296 end
+local function mix(x) acc = (acc * 31 + (tonumber(x) or -1)) % 4294967291 end
 local buf = ffi.new("uint8_t[2048]")
 for k = 0, 2047 do buf[k] = (k * 7) % 251 end
 local p = buf + 1024
