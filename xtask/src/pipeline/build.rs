@@ -154,7 +154,7 @@ pub enum Start<'a> {
     /// A build of the unpatched tree, copied with its times: make rebuilds
     /// only what the patches touch.
     Build(&'a Path),
-    /// A build of another tree with the same makefiles, its differing files
+    /// A build of another tree with the same src/Makefile, its differing files
     /// replaced by this tree's (see `neighbour`): make rebuilds what they touch.
     Neighbour(&'a Path),
 }

@@ -12,12 +12,14 @@ use anyhow::{Context as _, Result};
 
 use super::patch::copy_keeping_times;
 
-/// The makefiles two trees must share: they carry the flags every object
-/// is compiled with and the rules make follows, which times cannot track.
-const MAKEFILES: [&str; 2] = ["Makefile", "src/Makefile"];
+/// The makefile two trees must share: it carries the flags every object is
+/// compiled with and the rules make follows, which times cannot track. (The
+/// top-level Makefile, which differs in every release for its version
+/// numbers, only installs: the build runs `make -C src`.)
+const MAKEFILES: [&str; 1] = ["src/Makefile"];
 
 /// Of the built trees in `builds` (target/luajit), the one whose sources
-/// differ in the fewest files from `source`, with its makefiles equal,
+/// differ in the fewest files from `source`, with its src/Makefile equal,
 /// and how many files differ. Instrumented builds are left out.
 pub fn nearest(builds: &Path, source: &Path) -> Result<Option<(PathBuf, usize)>> {
     let files = source_files(source)?;
@@ -137,7 +139,7 @@ mod tests {
     }
 
     #[test]
-    fn picks_the_build_with_fewest_differing_files_and_equal_makefiles() {
+    fn picks_the_build_with_fewest_differing_files_and_the_same_src_makefile() {
         let scratch = tempfile::tempdir().unwrap();
         let (builds, source) = (scratch.path().join("luajit"), scratch.path().join("source"));
         let sources = [

@@ -16,7 +16,7 @@ use crate::pipeline::{fetch, neighbour};
 /// The build products compared.
 const PRODUCTS: [&str; 2] = ["src/luajit", "src/libluajit.a"];
 
-/// Two published trees with the same makefiles, a few files apart: the
+/// Two published trees with the same src/Makefile, a few files apart: the
 /// second is built from the first's build.
 const NEIGHBOURS: (&str, &str) = ("210.7.3+1ee778a", "210.7.4+c6ffc14");
 
