@@ -184,17 +184,7 @@ pub fn run_compare(
     }
     let mut comparisons: Vec<Comparison> = Vec::new();
     for (shown, child) in children {
-        let output = child
-            .wait_with_output()
-            .with_context(|| format!("`{shown}` did not finish"))?;
-        if !output.status.success() {
-            bail!("`{shown}` failed ({})", output.status);
-        }
-        let json = String::from_utf8_lossy(&output.stdout);
-        let part: Vec<Comparison> = serde_json::from_str(&json).with_context(|| {
-            format!("the suite printed something that is not a list of comparisons: {json}")
-        })?;
-        comparisons.extend(part);
+        comparisons.extend(read_comparisons(&shown, child)?);
     }
     if workers > 1 {
         let _ = fs::remove_dir_all(&shards_dir);
@@ -204,6 +194,20 @@ pub fn run_compare(
 }
 
 /// A command as the record of commands run shows it.
+/// The comparisons a `suite compare` process prints, once it has exited.
+pub(crate) fn read_comparisons(shown: &str, child: std::process::Child) -> Result<Vec<Comparison>> {
+    let output = child
+        .wait_with_output()
+        .with_context(|| format!("`{shown}` did not finish"))?;
+    if !output.status.success() {
+        bail!("`{shown}` failed ({})", output.status);
+    }
+    let json = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(&json).with_context(|| {
+        format!("the suite printed something that is not a list of comparisons: {json}")
+    })
+}
+
 pub(crate) fn shown(command: &std::process::Command) -> String {
     std::iter::once(command.get_program())
         .chain(command.get_args())

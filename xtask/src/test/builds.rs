@@ -4,14 +4,14 @@
 //! have the same `luajit` and `libluajit.a` bytes as clean builds.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::Context as _;
+use anyhow::{Context as _, Result};
 
 use super::{Trial, expect};
 use crate::pipeline::build::{Start, VariantSpec, assemble, prepare_and_build};
 use crate::pipeline::variants::{BASELINE, Mode};
-use crate::pipeline::{fetch, neighbour};
+use crate::pipeline::{Context, fetch, neighbour};
 
 /// The build products compared.
 const PRODUCTS: [&str; 2] = ["src/luajit", "src/libluajit.a"];
@@ -34,44 +34,15 @@ pub fn checks() -> Vec<Trial> {
                     series: Some(&pair.series),
                     reverse: pair.mode == Mode::Revert,
                 };
-                let scratch = tempfile::tempdir_in(cx.target_dir())
-                    .context("cannot make a scratch folder")?;
-                let (incremental, clean) = (
-                    scratch.path().join("incremental"),
-                    scratch.path().join("clean"),
-                );
                 let base = pair.variant(BASELINE).built.dir.clone();
                 let (base, pipeline) = match pair.mode {
                     Mode::Apply => (base, pair.patched.built.dir.clone()),
                     Mode::Revert => (pair.patched.built.dir.clone(), base),
                 };
-                assemble(
-                    cx,
-                    &spec,
-                    &Start::Build(&base),
-                    &incremental,
-                    &scratch.path().join("incremental.log"),
-                )?;
-                let recompiled = compiled_files(&scratch.path().join("incremental.log"));
-                assemble(
-                    cx,
-                    &spec,
-                    &Start::Pristine,
-                    &clean,
-                    &scratch.path().join("clean.log"),
-                )?;
-                let mut differ = Vec::new();
-                for product in PRODUCTS {
-                    for (what, tree) in [
-                        ("the incremental build", &incremental),
-                        ("the pipeline's variant", &pipeline),
-                    ] {
-                        if fs::read(tree.join(product))? != fs::read(clean.join(product))? {
-                            differ.push(format!("{product}: {what} differs from the clean build"));
-                        }
-                    }
-                }
-                let all = compiled_files(&scratch.path().join("clean.log"));
+                let both = BothBuilds::make(cx, &spec, &Start::Build(&base))?;
+                let mut differ = both.differing_products(&both.made, "the incremental build")?;
+                differ.extend(both.differing_products(&pipeline, "the pipeline's variant")?);
+                let (recompiled, all) = (both.recompiled, both.all);
                 Ok(expect(differ.is_empty() && recompiled < all, || {
                     format!(
                         "{}; the incremental build compiled {recompiled} files, the clean one {all}",
@@ -108,37 +79,11 @@ fn neighbour_equals_clean() -> Trial {
                 series: None,
                 reverse: false,
             };
-            let scratch =
-                tempfile::tempdir_in(cx.target_dir()).context("cannot make a scratch folder")?;
-            let (made, clean) = (
-                scratch.path().join("neighbour"),
-                scratch.path().join("clean"),
-            );
-            let start = Start::Neighbour(&neighbour.dir);
-            assemble(
-                cx,
-                &spec,
-                &start,
-                &made,
-                &scratch.path().join("neighbour.log"),
-            )?;
-            assemble(
-                cx,
-                &spec,
-                &Start::Pristine,
-                &clean,
-                &scratch.path().join("clean.log"),
-            )?;
-            let mut differ = Vec::new();
-            for product in PRODUCTS {
-                if fs::read(made.join(product))? != fs::read(clean.join(product))? {
-                    differ.push(format!("{product} differs from the clean build's"));
-                }
-            }
+            let both = BothBuilds::make(cx, &spec, &Start::Neighbour(&neighbour.dir))?;
+            let differ = both.differing_products(&both.made, "the neighbour build")?;
             let files = neighbour::source_files(&to.dir)?;
             let differing = neighbour::differing(&files, &to.dir, &from.dir);
-            let recompiled = compiled_files(&scratch.path().join("neighbour.log"));
-            let all = compiled_files(&scratch.path().join("clean.log"));
+            let (recompiled, all) = (both.recompiled, both.all);
             Ok(expect(differ.is_empty() && recompiled < all, || {
                 format!(
                     "{}; built from {} ({differing} files differing), it compiled {recompiled} files, the clean build {all}",
@@ -148,6 +93,48 @@ fn neighbour_equals_clean() -> Trial {
             }))
         },
     )
+}
+
+/// A variant built from `start` and the same variant built clean, in a
+/// scratch folder, with how many files each compiled.
+struct BothBuilds {
+    _scratch: tempfile::TempDir,
+    made: PathBuf,
+    clean: PathBuf,
+    recompiled: usize,
+    all: usize,
+}
+
+impl BothBuilds {
+    fn make(cx: &mut Context, spec: &VariantSpec, start: &Start) -> Result<BothBuilds> {
+        let scratch =
+            tempfile::tempdir_in(cx.target_dir()).context("cannot make a scratch folder")?;
+        let (made, clean) = (scratch.path().join("made"), scratch.path().join("clean"));
+        let (made_log, clean_log) = (
+            scratch.path().join("made.log"),
+            scratch.path().join("clean.log"),
+        );
+        assemble(cx, spec, start, &made, &made_log)?;
+        assemble(cx, spec, &Start::Pristine, &clean, &clean_log)?;
+        Ok(BothBuilds {
+            recompiled: compiled_files(&made_log),
+            all: compiled_files(&clean_log),
+            _scratch: scratch,
+            made,
+            clean,
+        })
+    }
+
+    /// The products of `tree` (named `what`) that differ from the clean build's.
+    fn differing_products(&self, tree: &Path, what: &str) -> Result<Vec<String>> {
+        let mut differ = Vec::new();
+        for product in PRODUCTS {
+            if fs::read(tree.join(product))? != fs::read(self.clean.join(product))? {
+                differ.push(format!("{product}: {what} differs from the clean build"));
+            }
+        }
+        Ok(differ)
+    }
 }
 
 /// How many files a build log says were compiled.

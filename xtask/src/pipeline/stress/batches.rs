@@ -16,7 +16,7 @@ use super::{RUN_TIMEOUT, Written, difference_kind, reset_dir};
 use crate::pipeline::Context;
 use crate::pipeline::cache;
 use crate::pipeline::suite::outcome::Comparison;
-use crate::pipeline::suite::shown;
+use crate::pipeline::suite::{read_comparisons, shown};
 
 /// The most programs one suite process runs before it reports: small enough
 /// that the progress moves and an interrupt loses little, large enough that
@@ -210,19 +210,6 @@ fn start_batch(
         let _ = results.send((batch, comparisons));
     });
     Ok(())
-}
-
-fn read_comparisons(shown: &str, child: std::process::Child) -> Result<Vec<Comparison>> {
-    let output = child
-        .wait_with_output()
-        .with_context(|| format!("`{shown}` did not finish"))?;
-    if !output.status.success() {
-        bail!("`{shown}` failed ({})", output.status);
-    }
-    let json = String::from_utf8_lossy(&output.stdout);
-    serde_json::from_str(&json).with_context(|| {
-        format!("the suite printed something that is not a list of comparisons: {json}")
-    })
 }
 
 /// The batch's comparisons with their programs' places; every program of
