@@ -80,6 +80,34 @@ pub fn read(path: &Path, key: &str) -> Resumed {
     resumed
 }
 
+/// Moves the journal at `path` aside when it is another run's (the suite
+/// was rebuilt or the generator changed since it was written), so that
+/// starting afresh does not overwrite hours of results: they stay readable
+/// under a name of their own, which is returned.
+pub fn set_aside_other_run(path: &Path, key: &str) -> Result<Option<PathBuf>> {
+    let Ok(text) = fs::read_to_string(path) else {
+        return Ok(None);
+    };
+    let header: Option<Header> = text
+        .lines()
+        .next()
+        .and_then(|l| serde_json::from_str(l).ok());
+    let other_key = match header {
+        Some(h) if h.journal == FORMAT && h.key == key => return Ok(None),
+        Some(h) => h.key,
+        None => "unreadable".to_owned(),
+    };
+    // Only a journal with programs in it is worth keeping.
+    if text.lines().nth(1).is_none() {
+        return Ok(None);
+    }
+    let short: String = other_key.chars().take(12).collect();
+    let aside = path.with_file_name(format!("journal-{short}.jsonl"));
+    fs::rename(path, &aside)
+        .with_context(|| format!("cannot move {} to {}", path.display(), aside.display()))?;
+    Ok(Some(aside))
+}
+
 impl Journal {
     /// Starts the journal at `path` for the run named `key` afresh, holding
     /// what `resumed` has: rewritten whole, so that a torn line of an
@@ -213,6 +241,20 @@ mod tests {
             read(&dir.path().join("missing.jsonl"), "key-a"),
             Resumed::default()
         );
+    }
+
+    #[test]
+    fn another_runs_journal_is_set_aside_and_this_runs_is_kept() {
+        let dir = scratch();
+        let path = dir.path().join("journal.jsonl");
+        let mut journal = Journal::create(&path, "key-a", &Resumed::default()).unwrap();
+        journal.append(1.0, finished(&[0])).unwrap();
+        assert_eq!(set_aside_other_run(&path, "key-a").unwrap(), None);
+        assert!(path.exists());
+        let aside = set_aside_other_run(&path, "key-b").unwrap().unwrap();
+        assert!(!path.exists());
+        assert_eq!(read(&aside, "key-a").finished.len(), 1);
+        assert_eq!(set_aside_other_run(&path, "key-b").unwrap(), None);
     }
 
     #[test]
