@@ -1,11 +1,11 @@
 //! `cargo xtask bench`: how long the loop takes on this machine. In fresh
 //! clones of the project (of HEAD, and with `--before REV` of an earlier
-//! commit, in the same run): cold and warm `verify`, a sweep row of a tree
-//! with no build yet, and with `--sweep-all` the whole sweep; in this
-//! checkout, the exhaustive check natively and under QEMU, and `run`. Each
-//! over a few runs, minimum and median, written into the README with the
-//! machine it came from. Figures, not tests: a noisy machine makes them
-//! wider, never red.
+//! commit, in the same run): cold and warm `verify`, the default stress
+//! run, a sweep row of a tree with no build yet, and with `--sweep-all` the
+//! whole sweep; in this checkout, the exhaustive check natively and under
+//! QEMU, and `run`. Each over a few runs, minimum and median, written into
+//! the README with the machine it came from. Figures, not tests: a noisy
+//! machine makes them wider, never red.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -21,6 +21,13 @@ use crate::pipeline::{cargo, project_root, write_readme_block};
 /// The sweep row timed: a published tree the series applies to, other than
 /// the default one, so that a fresh clone has no build of it.
 const SWEEP_ROW_TREE: &str = "210.4.6+resty2cf5186";
+
+/// The stress run timed: the default count of programs on a tree where the
+/// generator finds nothing known, so that the figure is the programs' cost
+/// and not the shrinking of findings. luajit-src 210.7.4 with the fix of
+/// the fused 64-bit shift counts, prepared once in this checkout.
+const STRESS_TREE: &str = "210.7.4+c6ffc14";
+const STRESS_TREE_PATCHES: &str = "patches/extra/fused-kint64-shifts";
 
 /// One timed command: what it measures, and its wall times in seconds
 /// before (with `--before`) and after.
@@ -53,9 +60,10 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
     let machine = machine();
     let mut figures = Vec::new();
     if !args.no_cold {
-        let after = fresh_clone_figures(&root, "HEAD", &args)?;
+        let stress_tree = prepare_stress_tree(&root)?;
+        let after = fresh_clone_figures(&root, "HEAD", &stress_tree, &args)?;
         let before = match &args.before {
-            Some(rev) => fresh_clone_figures(&root, rev, &args)?,
+            Some(rev) => fresh_clone_figures(&root, rev, &stress_tree, &args)?,
             None => Vec::new(),
         };
         for (index, (what, after)) in after.into_iter().enumerate() {
@@ -106,6 +114,7 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
 fn fresh_clone_figures(
     root: &Path,
     rev: &str,
+    stress_tree: &Path,
     args: &flags::Bench,
 ) -> Result<Vec<(String, Vec<f64>)>> {
     let mut cold = Vec::new();
@@ -132,6 +141,7 @@ fn fresh_clone_figures(
         true,
     )?;
     figures.push((warm.what, warm.after));
+    figures.push(stress_figure(&clone, stress_tree, args.runs)?);
     let row = time(
         &clone,
         &format!(
@@ -153,6 +163,68 @@ fn fresh_clone_figures(
         figures.push((all.what, all.after));
     }
     Ok(figures)
+}
+
+/// The tree of the stress figure, built in this checkout; its folder.
+fn prepare_stress_tree(root: &Path) -> Result<PathBuf> {
+    eprintln!(
+        "==> bench: preparing luajit-src {STRESS_TREE} with {STRESS_TREE_PATCHES} for the stress figure"
+    );
+    let output = Command::new(cargo())
+        .args([
+            "xtask",
+            "prepare",
+            "--luajit-src",
+            STRESS_TREE,
+            "--patches",
+            STRESS_TREE_PATCHES,
+        ])
+        .current_dir(root)
+        .output()
+        .context("cannot run cargo xtask prepare")?;
+    if !output.status.success() {
+        bail!(
+            "cargo xtask prepare --luajit-src {STRESS_TREE} --patches {STRESS_TREE_PATCHES} failed ({}): {}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim()
+        );
+    }
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("patched="))
+        .map(PathBuf::from)
+        .with_context(|| format!("cargo xtask prepare printed no patched= line: {stdout}"))
+}
+
+/// The default stress run on `tree` in the clone, a new seed each run so
+/// that nothing is cached; the tree is built for the clone first, untimed.
+fn stress_figure(clone: &Path, tree: &Path, runs: usize) -> Result<(String, Vec<f64>)> {
+    let tree = tree.to_string_lossy();
+    eprintln!("==> bench: building {tree} for the clone's stress runs");
+    xtask(
+        clone,
+        &["stress", "--luajit-dir", &tree, "--count", "1"],
+        true,
+    )?;
+    let mut seconds = Vec::new();
+    for run in 1..=runs {
+        let seed = format!("{:#x}", 0x100 + run);
+        eprintln!("==> bench: stress run of the default count, seed {seed}, run {run} of {runs}");
+        let started = Instant::now();
+        xtask(
+            clone,
+            &["stress", "--luajit-dir", &tree, "--seed", &seed],
+            true,
+        )?;
+        seconds.push(started.elapsed().as_secs_f64());
+    }
+    Ok((
+        format!(
+            "`stress` of the default count on luajit-src {STRESS_TREE} with {STRESS_TREE_PATCHES} (a new seed each run; the generator of each side)"
+        ),
+        seconds,
+    ))
 }
 
 /// A fresh clone of the checkout at `rev`, under target/bench/.
