@@ -93,8 +93,8 @@ fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
 }
 
 /// A test tree's row: of the series' issues, affected exactly by those of
-/// the patches that apply to it; its patched tree verifies, unless the tree
-/// has known defects outside the series (which the patched tree keeps).
+/// the patches that apply to it; its patched tree verifies (known defects
+/// outside the series, which the patched tree keeps, do not count).
 fn affected_by_what_applies(row: &Row) -> (bool, String, String) {
     let mut expected: Vec<String> = row
         .patches
@@ -112,10 +112,6 @@ fn affected_by_what_applies(row: &Row) -> (bool, String, String) {
     };
     let mut affected = series(Answer::Affected);
     affected.sort();
-    let others_affected = row
-        .issues
-        .iter()
-        .any(|i| i.group == Group::OtherKnown && i.verdict == Answer::Affected);
     let states: Vec<String> = row
         .patches
         .iter()
@@ -125,9 +121,9 @@ fn affected_by_what_applies(row: &Row) -> (bool, String, String) {
         row.error.is_none()
             && affected == expected
             && series(Answer::CouldNotTell).is_empty()
-            && (row.patched_verifies || others_affected),
+            && row.patched_verifies,
         format!(
-            "{}: of the series' issues, affected exactly by those of the patches that apply ({}); the patched tree verifies unless known defects outside the series remain",
+            "{}: of the series' issues, affected exactly by those of the patches that apply ({}); the patched tree verifies",
             row.tree,
             if expected.is_empty() {
                 "none".to_owned()

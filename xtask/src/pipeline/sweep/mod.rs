@@ -19,7 +19,7 @@ use super::patch::{PatchState, Series};
 use super::stress::{self, Plan, Shard, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport, Status};
 use super::variants::{Variant, build_variant};
-use super::verdict::{self, Answer, Ground, Group, TreeChecks};
+use super::verdict::{self, Answer, Ground, Group, SeriesChecks, TreeChecks};
 use super::{Context, Timings, expect, lso, suite};
 
 /// Stress programs per tree: a short run, since the cases and the
@@ -269,7 +269,13 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
             .collect()
     };
     let reference = patched.as_ref().unwrap_or(&given);
-    let (patched_verifies, patched_line) = verifies(reference, patched.is_none());
+    let fixes = series.fixes();
+    let against_series = SeriesChecks {
+        baseline: given.checks(),
+        patched: reference.checks(),
+        fixes: &fixes,
+    };
+    let (patched_verifies, patched_line) = verifies(&against_series, reference, patched.is_none());
     Ok(Row {
         place: 0,
         tree: source.label.clone(),
@@ -431,10 +437,12 @@ fn describe_finding(finding: &stress::Finding) -> String {
     )
 }
 
-/// Whether the patched tree verifies, and one line on what it showed.
-fn verifies(checked: &Checked, is_given: bool) -> (bool, String) {
-    let checks = checked.checks();
-    let failing: Vec<&str> = checks.failing().iter().map(|c| c.name.as_str()).collect();
+/// Whether the patched tree verifies, as `verify` judges a series: none of
+/// the series' issues left, emit_lso clean, no stress difference the tree
+/// as given does not show too; and one line on what it showed, with what
+/// the series leaves as it was (known defects outside it).
+fn verifies(series: &SeriesChecks, checked: &Checked, is_given: bool) -> (bool, String) {
+    let failing = series.patched.failing().len();
     let mut line = format!(
         "{}{} of {} cases pass, emit_lso {}, {} of {} stress programs differ",
         if is_given {
@@ -442,7 +450,7 @@ fn verifies(checked: &Checked, is_given: bool) -> (bool, String) {
         } else {
             "the patched tree: "
         },
-        checked.cases.len() - failing.len(),
+        checked.cases.len() - failing,
         checked.cases.len(),
         if checked.lso.defects.is_empty() {
             "clean".to_owned()
@@ -458,10 +466,24 @@ fn verifies(checked: &Checked, is_given: bool) -> (bool, String) {
         checked.stress.findings.len(),
         checked.stress.programs
     );
-    if !failing.is_empty() {
-        line.push_str(&format!("; failing: {}", failing.join(", ")));
+    let problems = series.problems();
+    if !problems.is_empty() {
+        line.push_str(&format!("; against the series: {}", problems.join("; ")));
     }
-    (checks.clean(), line)
+    let left: Vec<String> = series
+        .preexisting_cases()
+        .iter()
+        .flat_map(|c| c.pins.iter().cloned())
+        .fold(Vec::new(), |mut issues, issue| {
+            if !issues.contains(&issue) {
+                issues.push(issue);
+            }
+            issues
+        });
+    if !left.is_empty() {
+        line.push_str(&format!("; left as they were: {}", left.join(", ")));
+    }
+    (series.clean(), line)
 }
 
 /// Combines the outputs of every shard of one sweep into the whole sweep.

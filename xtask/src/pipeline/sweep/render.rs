@@ -118,8 +118,7 @@ fn verifies_cell(row: &Row) -> &'static str {
 fn note(row: &Row) -> String {
     match &row.error {
         Some(error) => first_line(error).to_owned(),
-        None if !row.patched_verifies => row.patched.clone(),
-        None => String::new(),
+        None => row.patched.clone(),
     }
 }
 
