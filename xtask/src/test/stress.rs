@@ -10,9 +10,11 @@ use anyhow::Result;
 use super::{Held, Trial, expect};
 use crate::pipeline::Context;
 use crate::pipeline::stress::{
-    self, DEFAULT_SEED, Plan, RUN_TIMEOUT, Shard, StressReport, write_programs,
+    self, DEFAULT_SEED, Plan, RUN_TIMEOUT, Shard, StressReport, Written, batches, generate,
+    write_programs,
 };
 use crate::pipeline::suite;
+use crate::pipeline::suite::outcome::Status;
 use crate::pipeline::variants::BASELINE;
 
 pub fn checks() -> Vec<Trial> {
@@ -150,6 +152,15 @@ fn shrink_and_run_checks() -> Vec<Trial> {
             },
         ),
         Trial::new(
+            "stress/timeout-rerun",
+            "a program that runs out of time is run again alone with a longer limit: a slow one gets its result, a hang stays a timeout",
+            |fx| {
+                let (cx, pair) = fx.pair()?;
+                let suite = pair.baseline.suite.clone();
+                timeouts_rerun(cx, &suite)
+            },
+        ),
+        Trial::new(
             "stress/shards-merge",
             "two shards of a run, merged, give the whole run's findings, traces and reach",
             |fx| {
@@ -177,6 +188,53 @@ fn deterministic(cx: &mut Context, suite_bin: &Path, count: u32) -> Result<bool>
         runs.push(comparisons);
     }
     Ok(runs[0] == runs[1])
+}
+
+/// Two hand-written programs with a 2 s limit: one hangs only the first
+/// time it runs (a marker file tells it apart), as a program slowed by a
+/// busy machine would; one always hangs. The first must end as a pass on
+/// both sides, the second as a timeout.
+fn timeouts_rerun(cx: &mut Context, suite: &Path) -> Result<Held> {
+    let home = cx.target_dir().join("stress").join("timeout-rerun");
+    if home.exists() {
+        std::fs::remove_dir_all(&home)?;
+    }
+    let dir = home.join("programs");
+    std::fs::create_dir_all(&dir)?;
+    let marker = home.join("ran-once");
+    let slow_once = format!(
+        "local marker = {:?}\n\
+         local seen = io.open(marker, \"r\")\n\
+         if seen then seen:close() return 1 end\n\
+         io.open(marker, \"w\"):close()\n\
+         while true do end\n",
+        marker.to_string_lossy()
+    );
+    let sources = [slow_once.as_str(), "while true do end\n"];
+    let mut programs = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        let path = dir.join(format!("p{index:05}.lua"));
+        std::fs::write(&path, source)?;
+        programs.push(Written {
+            index,
+            path,
+            program: generate::program(index as u64),
+        });
+    }
+    let ran = batches::run(cx, BASELINE, suite, &home, &programs, "timeout-rerun", 2.0)?;
+    let statuses: Vec<(Status, Status)> = ran
+        .comparisons
+        .iter()
+        .map(|c| (c.jit.status, c.interpreter.status))
+        .collect();
+    Ok(expect(
+        statuses
+            == [
+                (Status::Pass, Status::Pass),
+                (Status::Timeout, Status::Timeout),
+            ],
+        || format!("JIT and interpreter statuses: {statuses:?}"),
+    ))
 }
 
 /// Runs 40 programs on the baseline whole and as two shards, merges the

@@ -12,16 +12,21 @@ use anyhow::{Context as _, Result, bail};
 
 use super::journal::{self, Finished, Journal};
 use super::progress::Progress;
-use super::{RUN_TIMEOUT, Written, difference_kind, reset_dir};
+use super::{Written, difference_kind, reset_dir};
 use crate::pipeline::Context;
 use crate::pipeline::cache;
-use crate::pipeline::suite::outcome::Comparison;
+use crate::pipeline::suite::outcome::{Comparison, Status};
 use crate::pipeline::suite::{read_comparisons, shown};
 
 /// The most programs one suite process runs before it reports: small enough
 /// that the progress moves and an interrupt loses little, large enough that
 /// starting a process (0.1 s under QEMU) stays a small part of a batch.
 const MOST_PER_BATCH: usize = 8;
+
+/// A program that ran out of time is run again alone, with this many times
+/// the limit, before its timeout counts: a machine busy with other work
+/// slows every emulated process, and a slow program is not a hang.
+const RERUN_LIMIT_FACTOR: f64 = 3.0;
 
 /// Where a run keeps its journal, in the run's own folder.
 pub fn journal_path(home: &Path) -> PathBuf {
@@ -44,8 +49,9 @@ struct Batch {
     places: BTreeMap<String, usize>,
 }
 
-/// Runs `programs` (written under `home`) with the JIT on and off, those an
-/// earlier session of the run named `key` journaled excepted.
+/// Runs `programs` (written under `home`) with the JIT on and off, each
+/// with `limit_secs` to finish, those an earlier session of the run named
+/// `key` journaled excepted.
 pub fn run(
     cx: &mut Context,
     variant: &str,
@@ -53,6 +59,7 @@ pub fn run(
     home: &Path,
     programs: &[Written],
     key: &str,
+    limit_secs: f64,
 ) -> Result<Ran> {
     let journal_file = journal_path(home);
     let resumed = resume(&journal_file, key, programs);
@@ -84,7 +91,7 @@ pub fn run(
         while running < cores
             && let Some(batch) = queue.pop_front()
         {
-            start_batch(cx, suite_bin, batch, sender.clone())?;
+            start_batch(cx, suite_bin, batch, limit_secs, sender.clone())?;
             running += 1;
         }
         let (batch, comparisons) = receiver.recv().context("a batch's runner went away")?;
@@ -103,6 +110,16 @@ pub fn run(
         finished.extend(done.into_iter().map(|f| (f.index, f.comparison)));
     }
     progress.finish();
+    rerun_timeouts(
+        cx,
+        suite_bin,
+        &batches_dir,
+        programs,
+        &mut finished,
+        &mut journal,
+        limit_secs,
+        || resumed.run_seconds + started.elapsed().as_secs_f64(),
+    )?;
     let _ = fs::remove_dir_all(&batches_dir);
     let comparisons = programs
         .iter()
@@ -117,6 +134,58 @@ pub fn run(
         run_seconds: resumed.run_seconds + started.elapsed().as_secs_f64(),
         resumed_seconds: resumed.run_seconds,
     })
+}
+
+/// Runs every program that timed out again, one at a time with
+/// `RERUN_LIMIT_FACTOR` times `limit_secs`; what the rerun ends in is the
+/// program's result (a hang again, or what it computes), journaled.
+fn rerun_timeouts(
+    cx: &mut Context,
+    suite_bin: &Path,
+    batches_dir: &Path,
+    programs: &[Written],
+    finished: &mut BTreeMap<usize, Comparison>,
+    journal: &mut Journal,
+    limit_secs: f64,
+    run_seconds: impl Fn() -> f64,
+) -> Result<()> {
+    let slow: Vec<&Written> = programs
+        .iter()
+        .filter(|w| finished.get(&w.index).is_some_and(timed_out))
+        .collect();
+    let limit = limit_secs * RERUN_LIMIT_FACTOR;
+    for (number, written) in slow.into_iter().enumerate() {
+        let batch = link_batch(&batches_dir.join(format!("rerun{number:05}")), &[written])?;
+        let (sender, receiver) = mpsc::channel();
+        start_batch(cx, suite_bin, batch, limit, sender)?;
+        let (batch, comparisons) = receiver.recv().context("a batch's runner went away")?;
+        let done = place_comparisons(&batch, comparisons?)?;
+        let _ = fs::remove_dir_all(&batch.dir);
+        for f in &done {
+            eprintln!(
+                "stress: {} ran out of its {limit_secs} s; run again alone with {limit} s, it {}",
+                f.comparison.name,
+                match timed_out(&f.comparison) {
+                    true => "ran out of time again: a hang".to_owned(),
+                    false => format!(
+                        "finished ({})",
+                        f.comparison
+                            .difference()
+                            .unwrap_or_else(|| "JIT and interpreter agree".to_owned())
+                    ),
+                }
+            );
+        }
+        journal.append(run_seconds(), done.clone())?;
+        finished.extend(done.into_iter().map(|f| (f.index, f.comparison)));
+    }
+    Ok(())
+}
+
+fn timed_out(comparison: &Comparison) -> bool {
+    [&comparison.jit, &comparison.interpreter]
+        .iter()
+        .any(|o| o.status == Status::Timeout)
 }
 
 /// What the journal of the run named `key` holds of `programs`, said on
@@ -200,13 +269,14 @@ fn start_batch(
     cx: &mut Context,
     suite_bin: &Path,
     batch: Batch,
+    limit_secs: f64,
     results: mpsc::Sender<BatchResult>,
 ) -> Result<()> {
     let mut command = cx.toolchain.command(suite_bin);
     command
         .arg("compare")
         .arg(&batch.dir)
-        .args(["--timeout", &RUN_TIMEOUT.to_string()])
+        .args(["--timeout", &limit_secs.to_string()])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit());
     let shown = shown(&command);

@@ -2,7 +2,7 @@
 //! every difference a finding, saved with its seed and shrunk to a small
 //! reproducer.
 
-mod batches;
+pub mod batches;
 pub mod expr;
 pub mod forms;
 pub mod generate;
@@ -324,7 +324,15 @@ fn run_uncached(
         comparisons,
         run_seconds,
         resumed_seconds,
-    } = batches::run(cx, variant, suite_bin, &home, &programs, journal_key)?;
+    } = batches::run(
+        cx,
+        variant,
+        suite_bin,
+        &home,
+        &programs,
+        journal_key,
+        RUN_TIMEOUT,
+    )?;
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
     let mut held: std::collections::BTreeMap<String, u64> = Default::default();
     for comparison in &comparisons {
