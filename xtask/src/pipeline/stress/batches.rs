@@ -110,16 +110,14 @@ pub fn run(
         finished.extend(done.into_iter().map(|f| (f.index, f.comparison)));
     }
     progress.finish();
-    rerun_timeouts(
-        cx,
-        suite_bin,
-        &batches_dir,
-        programs,
-        &mut finished,
-        &mut journal,
-        limit_secs,
-        || resumed.run_seconds + started.elapsed().as_secs_f64(),
-    )?;
+    let reruns = rerun_timeouts(cx, suite_bin, &batches_dir, programs, &finished, limit_secs)?;
+    if !reruns.is_empty() {
+        journal.append(
+            resumed.run_seconds + started.elapsed().as_secs_f64(),
+            reruns.clone(),
+        )?;
+        finished.extend(reruns.into_iter().map(|f| (f.index, f.comparison)));
+    }
     let _ = fs::remove_dir_all(&batches_dir);
     let comparisons = programs
         .iter()
@@ -136,24 +134,23 @@ pub fn run(
     })
 }
 
-/// Runs every program that timed out again, one at a time with
-/// `RERUN_LIMIT_FACTOR` times `limit_secs`; what the rerun ends in is the
-/// program's result (a hang again, or what it computes), journaled.
+/// Runs every program of `finished` that timed out again, one at a time
+/// with `RERUN_LIMIT_FACTOR` times `limit_secs`; what the rerun ends in is
+/// the program's result (a hang again, or what it computes).
 fn rerun_timeouts(
     cx: &mut Context,
     suite_bin: &Path,
     batches_dir: &Path,
     programs: &[Written],
-    finished: &mut BTreeMap<usize, Comparison>,
-    journal: &mut Journal,
+    finished: &BTreeMap<usize, Comparison>,
     limit_secs: f64,
-    run_seconds: impl Fn() -> f64,
-) -> Result<()> {
+) -> Result<Vec<Finished>> {
     let slow: Vec<&Written> = programs
         .iter()
         .filter(|w| finished.get(&w.index).is_some_and(timed_out))
         .collect();
     let limit = limit_secs * RERUN_LIMIT_FACTOR;
+    let mut reruns = Vec::new();
     for (number, written) in slow.into_iter().enumerate() {
         let batch = link_batch(&batches_dir.join(format!("rerun{number:05}")), &[written])?;
         let (sender, receiver) = mpsc::channel();
@@ -176,10 +173,9 @@ fn rerun_timeouts(
                 }
             );
         }
-        journal.append(run_seconds(), done.clone())?;
-        finished.extend(done.into_iter().map(|f| (f.index, f.comparison)));
+        reruns.extend(done);
     }
-    Ok(())
+    Ok(reruns)
 }
 
 fn timed_out(comparison: &Comparison) -> bool {
