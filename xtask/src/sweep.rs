@@ -15,6 +15,8 @@ use crate::pipeline::verdict::Conclusion;
 use crate::pipeline::{Context, project_root, write_readme_block};
 
 pub fn run(args: flags::Sweep) -> Result<Conclusion> {
+    // The code the trees are judged by, before the checkout can move on.
+    let stamp = sweep::render::source_stamp(&project_root());
     let result = if !args.merge.is_empty() {
         let shards = args
             .merge
@@ -56,7 +58,7 @@ pub fn run(args: flags::Sweep) -> Result<Conclusion> {
             &root.join("README.md"),
             "sweep",
             "the table",
-            &sweep::render::readme_block(&result, &markdown, &root),
+            &sweep::render::readme_block(&result, &markdown, &stamp),
         )?;
     }
     verdict(&result)

@@ -247,25 +247,37 @@ pub fn details(result: &Sweep) -> String {
     out
 }
 
-/// The README's sweep block: where the table came from, then the table.
-pub fn readme_block(result: &Sweep, markdown: &str, root: &Path) -> String {
-    let output = |program: &str, args: &[&str]| {
-        Command::new(program)
+/// Which code a sweep runs: `commit ABC`, with ` with local changes` when
+/// the checkout differs from it. Taken when the sweep starts, since the
+/// checkout may move on while it runs.
+pub fn source_stamp(root: &Path) -> String {
+    let output = |args: &[&str]| {
+        Command::new("git")
             .args(args)
             .current_dir(root)
             .output()
             .ok()
             .filter(|o| o.status.success())
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_else(|| "unknown".to_owned())
     };
-    let date = output("date", &["-u", "+%Y-%m-%d"]);
-    let commit = output("git", &["rev-parse", "--short=12", "HEAD"]);
-    let dirty = if output("git", &["status", "--porcelain", "--untracked-files=no"]).is_empty() {
-        ""
-    } else {
-        " with local changes"
+    let Some(commit) = output(&["rev-parse", "--short=12", "HEAD"]) else {
+        return "an unknown commit".to_owned();
     };
+    match output(&["status", "--porcelain", "--untracked-files=no"]) {
+        Some(status) if status.is_empty() => format!("commit {commit}"),
+        _ => format!("commit {commit} with local changes"),
+    }
+}
+
+/// The README's sweep block: where the table came from (`stamp`, from
+/// `source_stamp` when the sweep started), then the table.
+pub fn readme_block(result: &Sweep, markdown: &str, stamp: &str) -> String {
+    let date = Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_else(|| "unknown".to_owned());
     let trees = if result.all_published {
         format!(
             "every luajit-src version cargo's registry index listed ({})",
@@ -278,7 +290,7 @@ pub fn readme_block(result: &Sweep, markdown: &str, root: &Path) -> String {
         )
     };
     format!(
-        "Swept {date} by `cargo xtask sweep` at commit {commit}{dirty}: {trees}, \
+        "Swept {date} by `cargo xtask sweep` at {stamp}: {trees}, \
          each with the cases, the exhaustive emit_lso check and {} stress programs (seed {}); \
          this run took {} ({:.0} s per tree, steps cached by earlier runs reused). \
          In the series column each patch of `patches/` is *in* (already in the tree), *applies* \
