@@ -505,28 +505,44 @@ fn shrink_finding(
     let mut round = 0;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let small = shrink::shrink(program, |candidates| {
-        let left = budget.saturating_sub(started.elapsed());
-        if left.is_zero() {
-            // Out of time: no candidate counts, so the smallest so far stands.
-            return Ok(vec![false; candidates.len()]);
+        // The shrinker takes the first candidate that still fails, so the
+        // candidates are run a few per core at a time, in order, and the
+        // rest are left once one fails: a step costs one small round when
+        // the big cuts work, which early on they mostly do.
+        let mut verdicts = vec![false; candidates.len()];
+        for (group, chosen) in candidates.chunks(2 * cores).enumerate() {
+            let left = budget.saturating_sub(started.elapsed());
+            if left.is_zero() {
+                // Out of time: what is not run does not count, so the
+                // smallest so far stands.
+                break;
+            }
+            // A round runs to its end, so it gets only as many candidates
+            // as can time out within what is left (at least one): a slow
+            // program's round cannot overrun the budget by minutes.
+            let fit = ((left.as_secs_f64() / timeout) * cores as f64).floor() as usize;
+            let tried = chosen.len().min(fit.max(1));
+            round += 1;
+            let batch = work.join(format!("round-{round:03}"));
+            reset_dir(&batch)?;
+            let first = group * 2 * cores;
+            for (index, candidate) in chosen[..tried].iter().enumerate() {
+                fs::write(
+                    batch.join(format!("c{:04}.lua", first + index)),
+                    candidate.render(),
+                )?;
+            }
+            let results = suite::run_compare(cx, suite_bin, &batch, timeout)?;
+            let mut found = false;
+            for (index, comparison) in results.iter().enumerate() {
+                let fails = difference_kind(comparison) == Some(kind);
+                verdicts[first + index] = fails;
+                found |= fails;
+            }
+            if found || tried < chosen.len() {
+                break;
+            }
         }
-        // A round runs to its end, so it gets only as many candidates as
-        // can time out within what is left (at least one): a slow program's
-        // round cannot overrun the budget by minutes.
-        let fit = ((left.as_secs_f64() / timeout) * cores as f64).floor() as usize;
-        let tried = candidates.len().min(fit.max(1));
-        round += 1;
-        let batch = work.join(format!("round-{round:02}"));
-        reset_dir(&batch)?;
-        for (index, candidate) in candidates[..tried].iter().enumerate() {
-            fs::write(batch.join(format!("c{index:03}.lua")), candidate.render())?;
-        }
-        let results = suite::run_compare(cx, suite_bin, &batch, timeout)?;
-        let mut verdicts: Vec<bool> = results
-            .iter()
-            .map(|c| difference_kind(c) == Some(kind))
-            .collect();
-        verdicts.resize(candidates.len(), false);
         Ok(verdicts)
     })?;
     let _ = fs::remove_dir_all(&work);
