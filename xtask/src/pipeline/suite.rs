@@ -193,7 +193,6 @@ pub fn run_compare(
     Ok(comparisons)
 }
 
-/// A command as the record of commands run shows it.
 /// The comparisons a `suite compare` process prints, once it has exited.
 pub(crate) fn read_comparisons(shown: &str, child: std::process::Child) -> Result<Vec<Comparison>> {
     let output = child
@@ -208,6 +207,7 @@ pub(crate) fn read_comparisons(shown: &str, child: std::process::Child) -> Resul
     })
 }
 
+/// A command as the record of commands run shows it.
 pub(crate) fn shown(command: &std::process::Command) -> String {
     std::iter::once(command.get_program())
         .chain(command.get_args())

@@ -188,20 +188,18 @@ fn timed_out(comparison: &Comparison) -> bool {
 /// one line when it holds any.
 fn resume(journal_file: &Path, key: &str, programs: &[Written]) -> journal::Resumed {
     // `--no-cache` asks for everything to be computed anew, this run's programs too.
+    match journal::set_aside_other_run(journal_file, key) {
+        Ok(Some(aside)) => eprintln!(
+            "stress: the journal of this seed and count was written by another suite build or generator, so the run starts afresh; its programs are kept in {}",
+            aside.display()
+        ),
+        Ok(None) => {}
+        Err(error) => eprintln!("stress: {error:#}; the run starts afresh"),
+    }
     let mut resumed = match cache::enabled() {
         true => journal::read(journal_file, key),
         false => journal::Resumed::default(),
     };
-    if resumed.finished.is_empty() {
-        match journal::set_aside_other_run(journal_file, key) {
-            Ok(Some(aside)) => eprintln!(
-                "stress: the journal of this seed and count was written by another suite build or generator, so the run starts afresh; its programs are kept in {}",
-                aside.display()
-            ),
-            Ok(None) => {}
-            Err(error) => eprintln!("stress: {error:#}; the run starts afresh"),
-        }
-    }
     let wanted: BTreeSet<usize> = programs.iter().map(|w| w.index).collect();
     resumed.finished.retain(|index, _| wanted.contains(index));
     if !resumed.finished.is_empty() {

@@ -62,12 +62,10 @@ pub fn read(path: &Path, key: &str) -> Resumed {
     let Ok(text) = fs::read_to_string(path) else {
         return resumed;
     };
-    let mut lines = text.lines();
-    let header: Option<Header> = lines.next().and_then(|l| serde_json::from_str(l).ok());
-    if !header.is_some_and(|h| h.journal == FORMAT && h.key == key) {
+    if !header(&text).is_some_and(|h| h.journal == FORMAT && h.key == key) {
         return resumed;
     }
-    for line in lines {
+    for line in text.lines().skip(1) {
         // A torn line can only be the last one written; nothing after it counts.
         let Ok(batch) = serde_json::from_str::<Batch>(line) else {
             break;
@@ -80,6 +78,13 @@ pub fn read(path: &Path, key: &str) -> Resumed {
     resumed
 }
 
+/// The header of a journal's text, when its first line is one.
+fn header(text: &str) -> Option<Header> {
+    text.lines()
+        .next()
+        .and_then(|l| serde_json::from_str(l).ok())
+}
+
 /// Moves the journal at `path` aside when it is another run's (the suite
 /// was rebuilt or the generator changed since it was written), so that
 /// starting afresh does not overwrite hours of results: they stay readable
@@ -88,11 +93,7 @@ pub fn set_aside_other_run(path: &Path, key: &str) -> Result<Option<PathBuf>> {
     let Ok(text) = fs::read_to_string(path) else {
         return Ok(None);
     };
-    let header: Option<Header> = text
-        .lines()
-        .next()
-        .and_then(|l| serde_json::from_str(l).ok());
-    let other_key = match header {
+    let other_key = match header(&text) {
         Some(h) if h.journal == FORMAT && h.key == key => return Ok(None),
         Some(h) => h.key,
         None => "unreadable".to_owned(),

@@ -509,8 +509,9 @@ fn shrink_finding(
         // candidates are run a few per core at a time, in order, and the
         // rest are left once one fails: a step costs one small round when
         // the big cuts work, which early on they mostly do.
+        let per_round = 2 * cores;
         let mut verdicts = vec![false; candidates.len()];
-        for (group, chosen) in candidates.chunks(2 * cores).enumerate() {
+        for (group, chosen) in candidates.chunks(per_round).enumerate() {
             let left = budget.saturating_sub(started.elapsed());
             if left.is_zero() {
                 // Out of time: what is not run does not count, so the
@@ -525,7 +526,7 @@ fn shrink_finding(
             round += 1;
             let batch = work.join(format!("round-{round:03}"));
             reset_dir(&batch)?;
-            let first = group * 2 * cores;
+            let first = group * per_round;
             for (index, candidate) in chosen[..tried].iter().enumerate() {
                 fs::write(
                     batch.join(format!("c{:04}.lua", first + index)),

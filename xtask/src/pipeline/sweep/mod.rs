@@ -275,7 +275,7 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
         patched: reference.checks(),
         fixes: &fixes,
     };
-    let (patched_verifies, patched_line) = verifies(&against_series, reference, patched.is_none());
+    let (patched_verifies, patched_line) = verifies(&against_series, patched.is_none());
     Ok(Row {
         place: 0,
         tree: source.label.clone(),
@@ -441,8 +441,8 @@ fn describe_finding(finding: &stress::Finding) -> String {
 /// the series' issues left, emit_lso clean, no stress difference the tree
 /// as given does not show too; and one line on what it showed, with what
 /// the series leaves as it was (known defects outside it).
-fn verifies(series: &SeriesChecks, checked: &Checked, is_given: bool) -> (bool, String) {
-    let failing = series.patched.failing().len();
+fn verifies(series: &SeriesChecks, is_given: bool) -> (bool, String) {
+    let checks = &series.patched;
     let mut line = format!(
         "{}{} of {} cases pass, emit_lso {}, {} of {} stress programs differ",
         if is_given {
@@ -450,12 +450,12 @@ fn verifies(series: &SeriesChecks, checked: &Checked, is_given: bool) -> (bool, 
         } else {
             "the patched tree: "
         },
-        checked.cases.len() - failing,
-        checked.cases.len(),
-        if checked.lso.defects.is_empty() {
+        checks.cases.len() - checks.failing().len(),
+        checks.cases.len(),
+        if checks.lso.defects.is_empty() {
             "clean".to_owned()
         } else {
-            let classes: Vec<String> = checked
+            let classes: Vec<String> = checks
                 .lso
                 .defects
                 .iter()
@@ -463,23 +463,19 @@ fn verifies(series: &SeriesChecks, checked: &Checked, is_given: bool) -> (bool, 
                 .collect();
             format!("defects: {}", classes.join(", "))
         },
-        checked.stress.findings.len(),
-        checked.stress.programs
+        checks.stress.findings.len(),
+        checks.stress.programs
     );
     let problems = series.problems();
     if !problems.is_empty() {
         line.push_str(&format!("; against the series: {}", problems.join("; ")));
     }
-    let left: Vec<String> = series
-        .preexisting_cases()
-        .iter()
-        .flat_map(|c| c.pins.iter().cloned())
-        .fold(Vec::new(), |mut issues, issue| {
-            if !issues.contains(&issue) {
-                issues.push(issue);
-            }
-            issues
-        });
+    let mut left: Vec<&str> = Vec::new();
+    for issue in series.preexisting_cases().iter().flat_map(|c| &c.pins) {
+        if !left.contains(&issue.as_str()) {
+            left.push(issue);
+        }
+    }
     if !left.is_empty() {
         line.push_str(&format!("; left as they were: {}", left.join(", ")));
     }
