@@ -433,7 +433,8 @@ pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> 
         let (signature, fixed_by) = bucket_key(finding);
         key = key
             .text("bucket", signature)
-            .text("fixed by", fixed_by.unwrap_or_default());
+            .text("fixed by", fixed_by.unwrap_or_default())
+            .text("shrunk already", finding.shrunk.is_some());
     }
     let what = format!(
         "{}: shrinking the findings of {} stress programs (seed {})",
@@ -449,22 +450,100 @@ pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> 
         |shrunk: &Vec<Option<Shrunk>>| {
             shrunk.len() == findings.len() && shrunk.iter().flatten().all(|s| s.path.is_file())
         },
-        |cx| shrink_findings(cx, suite_bin, &findings),
+        |cx| shrink_findings(cx, &report.variant, suite_bin, &findings),
     )?;
     for (finding, shrunk) in report.findings.iter_mut().zip(shrunk) {
-        finding.shrunk = shrunk;
+        if shrunk.is_some() {
+            finding.shrunk = shrunk;
+        }
+    }
+    Ok(())
+}
+
+/// Gives each bucket of `report` without a shrunk finding the shrunk
+/// program that `from` (another variant's run of the same plan) has for
+/// one of the bucket's programs, when it shows the bucket's kind of
+/// difference on this variant too: a defect both trees have is shrunk
+/// once. The programs are run on `suite_bin` to check that.
+pub fn adopt_shrunk(
+    cx: &mut Context,
+    suite_bin: &Path,
+    report: &mut StressReport,
+    from: &StressReport,
+) -> Result<()> {
+    if from.plan != report.plan {
+        return Ok(());
+    }
+    let offers: Vec<(usize, Shrunk)> = buckets(&report.findings)
+        .iter()
+        .filter(|bucket| bucket.shrunk.is_none())
+        .filter_map(|bucket| {
+            bucket.findings.iter().find_map(|&place| {
+                let seed = report.findings[place].program_seed;
+                from.findings
+                    .iter()
+                    .find(|f| f.program_seed == seed)
+                    .and_then(|f| f.shrunk.clone())
+                    .map(|shrunk| (place, shrunk))
+            })
+        })
+        .collect();
+    if offers.is_empty() {
+        return Ok(());
+    }
+    let mut key =
+        Key::new("adopted shrunk programs").text("suite", cx.cache.suite_hash(suite_bin)?);
+    for (_, shrunk) in &offers {
+        key = key.text("program", &shrunk.source);
+    }
+    let work = report.programs_dir.with_file_name("adopted");
+    let what = format!(
+        "{}: {} shrunk programs of {} run here",
+        report.variant,
+        offers.len(),
+        from.variant
+    );
+    let results: Vec<Comparison> = cached_if(
+        cx,
+        &what,
+        key,
+        |results: &Vec<Comparison>| results.len() == offers.len(),
+        |cx| {
+            let timer = crate::pipeline::step(&what);
+            reset_dir(&work)?;
+            for (turn, (_, shrunk)) in offers.iter().enumerate() {
+                fs::write(work.join(format!("a{turn:04}.lua")), &shrunk.source)?;
+            }
+            let results = suite::run_compare(cx, suite_bin, &work, RUN_TIMEOUT)?;
+            let _ = fs::remove_dir_all(&work);
+            timer.done();
+            Ok(results)
+        },
+    )?;
+    for ((place, shrunk), result) in offers.into_iter().zip(results) {
+        let finding = &mut report.findings[place];
+        let kind = difference_kind(&result);
+        if kind == Some(finding.kind) {
+            finding.shrunk = Some(Shrunk {
+                kind,
+                difference: result.difference().unwrap_or_default(),
+                ..shrunk
+            });
+        }
     }
     Ok(())
 }
 
 fn shrink_findings(
     cx: &mut Context,
+    variant: &str,
     suite_bin: &Path,
     findings: &[Finding],
 ) -> Result<Vec<Option<Shrunk>>> {
     let started = Instant::now();
     let chosen: Vec<usize> = buckets(findings)
         .iter()
+        .filter(|b| b.shrunk.is_none())
         .filter_map(|b| b.findings.first().copied())
         .filter(|&place| findings[place].kind != Kind::FailsWithoutJit)
         .collect();
@@ -478,6 +557,13 @@ fn shrink_findings(
         // at the run's time limit, never later.
         let timeout = (10.0 * finding.took_millis as f64 / 1000.0).clamp(2.0, RUN_TIMEOUT);
         let program = generate::program(finding.program_seed);
+        let timer = crate::pipeline::step(format!(
+            "{variant}: shrinking bucket {} of {} (program seed {}, {} lines)",
+            turn + 1,
+            chosen.len(),
+            seed_text(finding.program_seed),
+            program.render().lines().count()
+        ));
         shrunk[place] = Some(shrink_finding(
             cx,
             suite_bin,
@@ -487,6 +573,9 @@ fn shrink_findings(
             timeout,
             share.min(SHRINK_BUDGET_PER_FINDING),
         )?);
+        let lines = shrunk[place].as_ref().map_or(0, |s| s.lines);
+        eprintln!("    shrunk to {lines} lines");
+        timer.done();
     }
     Ok(shrunk)
 }

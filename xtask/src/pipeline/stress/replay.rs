@@ -30,57 +30,130 @@ pub struct StepOutcome {
     pub difference: Option<String>,
 }
 
+/// One variant of a series' chain, from the baseline to the patched tree.
+pub struct ChainStep<'a> {
+    pub name: String,
+    pub suite: &'a Path,
+    /// The variant's stress run, when it ran the same plan: its outcomes
+    /// for the programs of that plan are known without running them again.
+    pub run: Option<&'a StressReport>,
+}
+
 /// Attributes every finding of `report` along `chain` (the baseline, each
 /// step, the patched variant): the original program, which decides the
 /// finding's bucket, and the shrunk program where there is one, so the
 /// report can show that shrinking kept the defect. What is attributed
-/// already is left as it is.
+/// already is left as it is. The programs of one kind are run together, a
+/// batch per variant spread over the cores.
 pub fn attribute_all(
     cx: &mut Context,
     report: &mut StressReport,
-    chain: &[(String, &Path)],
+    chain: &[ChainStep],
     patches: &[(String, Vec<String>)],
 ) -> Result<()> {
-    for finding in &mut report.findings {
-        let seed = seed_text(finding.program_seed);
-        if finding.attribution.is_none() {
-            let original = generate::program(finding.program_seed).render();
-            finding.attribution = Some(attribute_cached(
-                cx,
-                &format!("attribution of stress program {seed}"),
-                &original,
-                chain,
-                patches,
-                &finding.dir.join("attribution"),
-            )?);
+    let originals: Vec<usize> = (0..report.findings.len())
+        .filter(|&i| report.findings[i].attribution.is_none())
+        .collect();
+    if !originals.is_empty() {
+        let programs: Vec<Reproducer> = originals
+            .iter()
+            .map(|&i| {
+                let finding = &report.findings[i];
+                Reproducer {
+                    source: generate::program(finding.program_seed).render(),
+                    known: chain
+                        .iter()
+                        .map(|step| known_outcome(step, report.plan, finding.program_seed))
+                        .collect(),
+                }
+            })
+            .collect();
+        let what = format!(
+            "{}: {} findings traced through the series",
+            report.variant,
+            programs.len()
+        );
+        let home = report.programs_dir.with_file_name("attribution");
+        let replays = attribute_cached(cx, &what, &programs, chain, patches, &home)?;
+        for (&i, replay) in originals.iter().zip(replays) {
+            report.findings[i].attribution = Some(replay);
         }
-        if let Some(shrunk) = finding.shrunk.as_mut().filter(|s| s.attribution.is_none()) {
-            shrunk.attribution = Some(attribute_cached(
-                cx,
-                &format!("attribution of the shrunk stress program {seed}"),
-                &shrunk.source.clone(),
-                chain,
-                patches,
-                &finding.dir.join("attribution-shrunk"),
-            )?);
+    }
+    let shrunk: Vec<usize> = (0..report.findings.len())
+        .filter(|&i| {
+            report.findings[i]
+                .shrunk
+                .as_ref()
+                .is_some_and(|s| s.attribution.is_none())
+        })
+        .collect();
+    if !shrunk.is_empty() {
+        let programs: Vec<Reproducer> = shrunk
+            .iter()
+            .map(|&i| Reproducer {
+                source: report.findings[i]
+                    .shrunk
+                    .as_ref()
+                    .expect("filtered")
+                    .source
+                    .clone(),
+                known: vec![None; chain.len()],
+            })
+            .collect();
+        let what = format!(
+            "{}: {} shrunk reproducers traced through the series",
+            report.variant,
+            programs.len()
+        );
+        let home = report.programs_dir.with_file_name("attribution-shrunk");
+        let replays = attribute_cached(cx, &what, &programs, chain, patches, &home)?;
+        for (&i, replay) in shrunk.iter().zip(replays) {
+            report.findings[i]
+                .shrunk
+                .as_mut()
+                .expect("filtered")
+                .attribution = Some(replay);
         }
     }
     Ok(())
 }
 
+/// A program to trace through the chain, with the outcomes already known
+/// (one per step; `Some(difference)` where the step's run had it).
+struct Reproducer {
+    source: String,
+    known: Vec<Option<Option<String>>>,
+}
+
+/// What `step` gave for the program of `seed` in its stress run of `plan`:
+/// the difference of its finding, or agreement when the run has none for
+/// it. Unknown (None) when the step has no run of that plan.
+fn known_outcome(step: &ChainStep, plan: Plan, seed: u64) -> Option<Option<String>> {
+    let run = step.run.filter(|run| run.plan == plan)?;
+    Some(
+        run.findings
+            .iter()
+            .find(|f| f.program_seed == seed)
+            .map(|f| f.difference.clone()),
+    )
+}
+
 fn attribute_cached(
     cx: &mut Context,
     what: &str,
-    source: &str,
-    chain: &[(String, &Path)],
+    programs: &[Reproducer],
+    chain: &[ChainStep],
     patches: &[(String, Vec<String>)],
-    work: &Path,
-) -> Result<Replay> {
-    let mut key = Key::new("attribution").text("reproducer", source);
-    for (name, suite_bin) in chain {
+    home: &Path,
+) -> Result<Vec<Replay>> {
+    let mut key = Key::new("attribution");
+    for program in programs {
+        key = key.text("reproducer", &program.source);
+    }
+    for step in chain {
         key = key
-            .text("step", name)
-            .text("suite", cx.cache.suite_hash(suite_bin)?);
+            .text("step", &step.name)
+            .text("suite", cx.cache.suite_hash(step.suite)?);
     }
     for (name, fixes) in patches {
         key = key.text("patch", name).text("fixes", fixes.join(","));
@@ -89,29 +162,71 @@ fn attribute_cached(
         cx,
         what,
         key,
-        |_| true,
-        |cx| attribute(cx, source, chain, patches, work),
+        |replays: &Vec<Replay>| replays.len() == programs.len(),
+        |cx| {
+            let timer = crate::pipeline::step(what);
+            let replays = attribute(cx, programs, chain, patches, home)?;
+            timer.done();
+            Ok(replays)
+        },
     )
 }
 
 fn attribute(
     cx: &mut Context,
-    source: &str,
-    variants: &[(String, &Path)],
+    programs: &[Reproducer],
+    chain: &[ChainStep],
     patches: &[(String, Vec<String>)],
-    work: &Path,
-) -> Result<Replay> {
-    reset_dir(work)?;
-    fs::write(work.join("reproducer.lua"), source)?;
-    let mut steps = Vec::new();
-    for (name, suite_bin) in variants {
-        let result = suite::run_compare(cx, suite_bin, work, RUN_TIMEOUT)?;
-        steps.push(StepOutcome {
-            variant: name.clone(),
-            difference: result.first().and_then(Comparison::difference),
-        });
+    home: &Path,
+) -> Result<Vec<Replay>> {
+    // outcomes[p][k]: program p on step k.
+    let mut outcomes: Vec<Vec<Option<String>>> = vec![Vec::new(); programs.len()];
+    for (k, step) in chain.iter().enumerate() {
+        let unknown: Vec<usize> = (0..programs.len())
+            .filter(|&p| programs[p].known[k].is_none())
+            .collect();
+        let mut ran = vec![None; programs.len()];
+        if !unknown.is_empty() {
+            eprintln!("    {}: running {} of them", step.name, unknown.len());
+            reset_dir(home)?;
+            for &p in &unknown {
+                fs::write(home.join(format!("r{p:05}.lua")), &programs[p].source)?;
+            }
+            let results = suite::run_compare(cx, step.suite, home, RUN_TIMEOUT)?;
+            // Results come in file-name order, which is the order of `unknown`.
+            for (&p, result) in unknown.iter().zip(&results) {
+                ran[p] = Some(result.difference());
+            }
+        }
+        for (p, program) in programs.iter().enumerate() {
+            let outcome = match &program.known[k] {
+                Some(known) => known.clone(),
+                None => ran[p].take().expect("every unknown outcome was run"),
+            };
+            outcomes[p].push(outcome);
+        }
     }
-    let _ = fs::remove_dir_all(work);
+    let _ = fs::remove_dir_all(home);
+    Ok(outcomes
+        .into_iter()
+        .map(|differences| replay(chain, differences, patches))
+        .collect())
+}
+
+/// The replay of one program from its outcome on every step.
+fn replay(
+    chain: &[ChainStep],
+    differences: Vec<Option<String>>,
+    patches: &[(String, Vec<String>)],
+) -> Replay {
+    let steps: Vec<StepOutcome> = chain
+        .iter()
+        .zip(differences)
+        .map(|(step, difference)| StepOutcome {
+            variant: step.name.clone(),
+            difference,
+        })
+        .collect();
     // Step k (k >= 1) is the tree after patch k.
     let fixed_at = steps
         .iter()
@@ -121,47 +236,45 @@ fn attribute(
         Some((name, fixes)) => (Some(name.clone()), fixes.clone()),
         None => (None, Vec::new()),
     };
-    Ok(Replay {
+    Replay {
         steps,
         fixed_by,
         fixes,
-    })
+    }
 }
 
 /// A run on the baseline and the patched variant, with the baseline's
 /// findings traced through `steps` to the patch that fixes them, then one
 /// finding of each bucket (signature and patch) shrunk and traced again.
+/// The patched variant's buckets take the baseline's shrunk program of the
+/// same finding where it shows the same difference there, and are shrunk
+/// themselves otherwise.
 pub fn run_pair(
     cx: &mut Context,
     pair: &crate::pipeline::variants::Pair,
     steps: &[crate::pipeline::variants::Step],
     plan: Plan,
 ) -> Result<(StressReport, StressReport)> {
-    let mut baseline = run_unshrunk(
-        cx,
-        crate::pipeline::variants::BASELINE,
-        &pair.baseline.suite,
-        plan,
-    )?;
-    let patched = run(
-        cx,
-        crate::pipeline::variants::PATCHED,
-        &pair.patched.suite,
-        plan,
-    )?;
-    let mut chain: Vec<(String, &Path)> = vec![(
-        crate::pipeline::variants::BASELINE.to_owned(),
-        pair.baseline.suite.as_path(),
-    )];
-    chain.extend(
-        steps
-            .iter()
-            .map(|s| (s.name.clone(), s.variant.suite.as_path())),
-    );
-    chain.push((
-        crate::pipeline::variants::PATCHED.to_owned(),
-        pair.patched.suite.as_path(),
-    ));
+    use crate::pipeline::variants::{BASELINE, PATCHED};
+    let mut baseline = run_unshrunk(cx, BASELINE, &pair.baseline.suite, plan)?;
+    let mut patched = run_unshrunk(cx, PATCHED, &pair.patched.suite, plan)?;
+    let baseline_run = baseline.clone();
+    let mut chain = vec![ChainStep {
+        name: BASELINE.to_owned(),
+        suite: &pair.baseline.suite,
+        run: Some(&baseline_run),
+    }];
+    chain.extend(steps.iter().map(|s| ChainStep {
+        name: s.name.clone(),
+        suite: &s.variant.suite,
+        run: None,
+    }));
+    let patched_run = patched.clone();
+    chain.push(ChainStep {
+        name: PATCHED.to_owned(),
+        suite: &pair.patched.suite,
+        run: Some(&patched_run),
+    });
     let patches: Vec<(String, Vec<String>)> = pair
         .series
         .patches
@@ -171,5 +284,83 @@ pub fn run_pair(
     attribute_all(cx, &mut baseline, &chain, &patches)?;
     shrink(cx, &pair.baseline.suite, &mut baseline)?;
     attribute_all(cx, &mut baseline, &chain, &patches)?;
+    adopt_shrunk(cx, &pair.patched.suite, &mut patched, &baseline)?;
+    shrink(cx, &pair.patched.suite, &mut patched)?;
     Ok((baseline, patched))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::testing::finding;
+
+    fn run(count: u32, findings: Vec<Finding>) -> StressReport {
+        StressReport {
+            variant: "patched".to_owned(),
+            programs_dir: PathBuf::from("programs"),
+            plan: Plan::whole(1, count),
+            programs: count,
+            traces: 0,
+            reach: Vec::new(),
+            unreached: Vec::new(),
+            findings,
+            run_seconds: 0.0,
+            first_finding_seconds: None,
+            seconds: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_steps_own_run_of_the_plan_answers_for_its_programs() {
+        let other = run(10, vec![finding(3)]);
+        let step = |run| ChainStep {
+            name: "patched".to_owned(),
+            suite: Path::new("suite"),
+            run,
+        };
+        let plan = Plan::whole(1, 10);
+        let seed_of = |index| finding(index).program_seed;
+        // A finding there: its difference; none: the JIT agreed.
+        assert_eq!(
+            known_outcome(&step(Some(&other)), plan, seed_of(3)),
+            Some(Some("differs 3".to_owned()))
+        );
+        assert_eq!(
+            known_outcome(&step(Some(&other)), plan, seed_of(4)),
+            Some(None)
+        );
+        // Another plan's run, or none, says nothing: the program is run.
+        assert_eq!(
+            known_outcome(&step(Some(&other)), Plan::whole(1, 20), seed_of(3)),
+            None
+        );
+        assert_eq!(known_outcome(&step(None), plan, seed_of(3)), None);
+    }
+
+    #[test]
+    fn the_first_step_that_agrees_names_its_patch() {
+        let chain: Vec<ChainStep> = ["baseline", "after-0002", "patched"]
+            .iter()
+            .map(|name| ChainStep {
+                name: name.to_string(),
+                suite: Path::new("suite"),
+                run: None,
+            })
+            .collect();
+        let patches = vec![
+            ("0002".to_owned(), vec!["LuaJIT#1056".to_owned()]),
+            ("0003".to_owned(), vec!["LuaJIT#1057".to_owned()]),
+        ];
+        let d = || Some("differs".to_owned());
+        let fixed = replay(&chain, vec![d(), d(), None], &patches);
+        assert_eq!(fixed.fixed_by.as_deref(), Some("0003"));
+        assert_eq!(fixed.fixes, ["LuaJIT#1057"]);
+        let left = replay(&chain, vec![d(), d(), d()], &patches);
+        assert_eq!(left.fixed_by, None);
+        // A baseline that agrees is not a fix of the first patch.
+        assert_eq!(
+            replay(&chain, vec![None, None, None], &patches).fixed_by,
+            None
+        );
+    }
 }

@@ -247,8 +247,16 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
             applies.fixes(),
         );
         let chain = [
-            ("tree".to_owned(), given.variant.suite.as_path()),
-            ("patched".to_owned(), patched.variant.suite.as_path()),
+            stress::ChainStep {
+                name: "tree".to_owned(),
+                suite: &given.variant.suite,
+                run: Some(&given.stress),
+            },
+            stress::ChainStep {
+                name: "patched".to_owned(),
+                suite: &patched.variant.suite,
+                run: Some(&patched.stress),
+            },
         ];
         stress::attribute_all(cx, &mut given_stress, &chain, &[between])?;
     }
