@@ -26,7 +26,7 @@ const MOST_PER_BATCH: usize = 8;
 /// A program that ran out of time is run again alone, with this many times
 /// the limit, before its timeout counts: a machine busy with other work
 /// slows every emulated process, and a slow program is not a hang.
-const RERUN_LIMIT_FACTOR: f64 = 3.0;
+pub(super) const RERUN_LIMIT_FACTOR: f64 = 3.0;
 
 /// Where a run keeps its journal, in the run's own folder.
 pub fn journal_path(home: &Path) -> PathBuf {
@@ -178,7 +178,7 @@ fn rerun_timeouts(
     Ok(reruns)
 }
 
-fn timed_out(comparison: &Comparison) -> bool {
+pub(super) fn timed_out(comparison: &Comparison) -> bool {
     [&comparison.jit, &comparison.interpreter]
         .iter()
         .any(|o| o.status == Status::Timeout)

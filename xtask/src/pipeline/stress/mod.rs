@@ -20,7 +20,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::cache::{Key, cached_if};
@@ -424,7 +424,8 @@ pub fn signature(finding: &Finding) -> String {
 /// Shrinks the first finding of each bucket in `report` (attribute the
 /// findings first, or buckets are signatures alone), within the time
 /// budgets, which are shared out so that every bucket gets its turn; the
-/// rest are kept as found. A program's candidates get a time limit of ten
+/// rest are kept as found, and a bucket that has a shrunk finding already
+/// (one `adopt_shrunk` gave it) keeps that one. A program's candidates get a time limit of ten
 /// times what the original took, at least 2 s and at most the run's 20 s.
 /// Reused when the run, the buckets and the shrinker are the same.
 pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> Result<()> {
@@ -460,6 +461,69 @@ pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> 
     Ok(())
 }
 
+/// Runs `sources` on `suite_bin` with the JIT on and off, spread over the
+/// cores, under the rules of a stress run: `RUN_TIMEOUT` each, and a
+/// program that runs out of it run again alone with a longer limit before
+/// its timeout counts. Results in the order of `sources`; `work` is a
+/// scratch folder.
+pub(super) fn run_sources(
+    cx: &mut Context,
+    suite_bin: &Path,
+    work: &Path,
+    sources: &[&str],
+) -> Result<Vec<Comparison>> {
+    let name = |place: usize| format!("s{place:07}");
+    let place_all = |comparisons: Vec<Comparison>, results: &mut [Option<Comparison>]| {
+        for comparison in comparisons {
+            let place = comparison
+                .name
+                .strip_prefix('s')
+                .map(|n| n.strip_suffix(".lua").unwrap_or(n))
+                .and_then(|n| n.parse::<usize>().ok());
+            if let Some(place) = place.filter(|&p| p < results.len()) {
+                results[place] = Some(comparison);
+            }
+        }
+    };
+    reset_dir(work)?;
+    for (place, source) in sources.iter().enumerate() {
+        fs::write(work.join(format!("{}.lua", name(place))), source)?;
+    }
+    let mut results: Vec<Option<Comparison>> = vec![None; sources.len()];
+    place_all(
+        suite::run_compare(cx, suite_bin, work, RUN_TIMEOUT)?,
+        &mut results,
+    );
+    let slow: Vec<usize> = (0..sources.len())
+        .filter(|&p| results[p].as_ref().is_some_and(batches::timed_out))
+        .collect();
+    let limit = RUN_TIMEOUT * batches::RERUN_LIMIT_FACTOR;
+    for place in slow {
+        let alone = work.join(format!("alone-{place}"));
+        reset_dir(&alone)?;
+        fs::write(alone.join(format!("{}.lua", name(place))), sources[place])?;
+        eprintln!(
+            "    {} ran out of its {RUN_TIMEOUT} s; run again alone with {limit} s",
+            name(place)
+        );
+        place_all(
+            suite::run_compare(cx, suite_bin, &alone, limit)?,
+            &mut results,
+        );
+    }
+    let _ = fs::remove_dir_all(work);
+    let missing = results.iter().filter(|r| r.is_none()).count();
+    if missing > 0 {
+        bail!(
+            "the suite reported {} of the {} programs in {}",
+            sources.len() - missing,
+            sources.len(),
+            work.display()
+        );
+    }
+    Ok(results.into_iter().flatten().collect())
+}
+
 /// Gives each bucket of `report` without a shrunk finding the shrunk
 /// program that `from` (another variant's run of the same plan) has for
 /// one of the bucket's programs, when it shows the bucket's kind of
@@ -493,6 +557,9 @@ pub fn adopt_shrunk(
     }
     let mut key =
         Key::new("adopted shrunk programs").text("suite", cx.cache.suite_hash(suite_bin)?);
+    for source in GENERATOR_SOURCES {
+        key = key.text("rules", source);
+    }
     for (_, shrunk) in &offers {
         key = key.text("program", &shrunk.source);
     }
@@ -510,12 +577,8 @@ pub fn adopt_shrunk(
         |results: &Vec<Comparison>| results.len() == offers.len(),
         |cx| {
             let timer = crate::pipeline::step(&what);
-            reset_dir(&work)?;
-            for (turn, (_, shrunk)) in offers.iter().enumerate() {
-                fs::write(work.join(format!("a{turn:04}.lua")), &shrunk.source)?;
-            }
-            let results = suite::run_compare(cx, suite_bin, &work, RUN_TIMEOUT)?;
-            let _ = fs::remove_dir_all(&work);
+            let sources: Vec<&str> = offers.iter().map(|(_, s)| s.source.as_str()).collect();
+            let results = run_sources(cx, suite_bin, &work, &sources)?;
             timer.done();
             Ok(results)
         },
@@ -523,13 +586,22 @@ pub fn adopt_shrunk(
     for ((place, shrunk), result) in offers.into_iter().zip(results) {
         let finding = &mut report.findings[place];
         let kind = difference_kind(&result);
-        if kind == Some(finding.kind) {
-            finding.shrunk = Some(Shrunk {
-                kind,
-                difference: result.difference().unwrap_or_default(),
-                ..shrunk
-            });
+        if kind != Some(finding.kind) {
+            continue;
         }
+        let path = finding.dir.join("shrunk.lua");
+        fs::write(&path, &shrunk.source)
+            .with_context(|| format!("cannot write {}", path.display()))?;
+        finding.shrunk = Some(Shrunk {
+            path,
+            lines: shrunk.lines,
+            kind,
+            difference: result.difference().unwrap_or_default(),
+            source: shrunk.source,
+            // Its trace through the series was made for the other run's
+            // report; this run's report does not show one.
+            attribution: None,
+        });
     }
     Ok(())
 }

@@ -43,8 +43,8 @@ pub struct ChainStep<'a> {
 /// step, the patched variant): the original program, which decides the
 /// finding's bucket, and the shrunk program where there is one, so the
 /// report can show that shrinking kept the defect. What is attributed
-/// already is left as it is. The programs of one kind are run together, a
-/// batch per variant spread over the cores.
+/// already is left as it is. The original programs, and then the shrunk
+/// ones, are run as one batch per step, spread over the cores.
 pub fn attribute_all(
     cx: &mut Context,
     report: &mut StressReport,
@@ -73,8 +73,8 @@ pub fn attribute_all(
             report.variant,
             programs.len()
         );
-        let home = report.programs_dir.with_file_name("attribution");
-        let replays = attribute_cached(cx, &what, &programs, chain, patches, &home)?;
+        let work = report.programs_dir.with_file_name("attribution");
+        let replays = attribute_cached(cx, &what, &programs, chain, patches, &work)?;
         for (&i, replay) in originals.iter().zip(replays) {
             report.findings[i].attribution = Some(replay);
         }
@@ -105,8 +105,8 @@ pub fn attribute_all(
             report.variant,
             programs.len()
         );
-        let home = report.programs_dir.with_file_name("attribution-shrunk");
-        let replays = attribute_cached(cx, &what, &programs, chain, patches, &home)?;
+        let work = report.programs_dir.with_file_name("attribution-shrunk");
+        let replays = attribute_cached(cx, &what, &programs, chain, patches, &work)?;
         for (&i, replay) in shrunk.iter().zip(replays) {
             report.findings[i]
                 .shrunk
@@ -144,9 +144,12 @@ fn attribute_cached(
     programs: &[Reproducer],
     chain: &[ChainStep],
     patches: &[(String, Vec<String>)],
-    home: &Path,
+    work: &Path,
 ) -> Result<Vec<Replay>> {
     let mut key = Key::new("attribution");
+    for source in GENERATOR_SOURCES {
+        key = key.text("rules", source);
+    }
     for program in programs {
         key = key.text("reproducer", &program.source);
     }
@@ -165,7 +168,7 @@ fn attribute_cached(
         |replays: &Vec<Replay>| replays.len() == programs.len(),
         |cx| {
             let timer = crate::pipeline::step(what);
-            let replays = attribute(cx, programs, chain, patches, home)?;
+            let replays = attribute(cx, programs, chain, patches, work)?;
             timer.done();
             Ok(replays)
         },
@@ -177,7 +180,7 @@ fn attribute(
     programs: &[Reproducer],
     chain: &[ChainStep],
     patches: &[(String, Vec<String>)],
-    home: &Path,
+    work: &Path,
 ) -> Result<Vec<Replay>> {
     // outcomes[p][k]: program p on step k.
     let mut outcomes: Vec<Vec<Option<String>>> = vec![Vec::new(); programs.len()];
@@ -188,12 +191,11 @@ fn attribute(
         let mut ran = vec![None; programs.len()];
         if !unknown.is_empty() {
             eprintln!("    {}: running {} of them", step.name, unknown.len());
-            reset_dir(home)?;
-            for &p in &unknown {
-                fs::write(home.join(format!("r{p:05}.lua")), &programs[p].source)?;
-            }
-            let results = suite::run_compare(cx, step.suite, home, RUN_TIMEOUT)?;
-            // Results come in file-name order, which is the order of `unknown`.
+            let sources: Vec<&str> = unknown
+                .iter()
+                .map(|&p| programs[p].source.as_str())
+                .collect();
+            let results = run_sources(cx, step.suite, work, &sources)?;
             for (&p, result) in unknown.iter().zip(&results) {
                 ran[p] = Some(result.difference());
             }
@@ -206,7 +208,6 @@ fn attribute(
             outcomes[p].push(outcome);
         }
     }
-    let _ = fs::remove_dir_all(home);
     Ok(outcomes
         .into_iter()
         .map(|differences| replay(chain, differences, patches))
@@ -247,8 +248,8 @@ fn replay(
 /// findings traced through `steps` to the patch that fixes them, then one
 /// finding of each bucket (signature and patch) shrunk and traced again.
 /// The patched variant's buckets take the baseline's shrunk program of the
-/// same finding where it shows the same difference there, and are shrunk
-/// themselves otherwise.
+/// same finding where it shows the same kind of difference there, and are
+/// shrunk themselves otherwise.
 pub fn run_pair(
     cx: &mut Context,
     pair: &crate::pipeline::variants::Pair,
