@@ -5,11 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a differing site shows. Only the last is a reason to look further:
 /// the first is the defect the series fixes, the second what the fix costs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SiteClass {
     /// The baseline's LDP/STP touches an address the patched build's

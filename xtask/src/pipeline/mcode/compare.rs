@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context as _, Result};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use similar::{Algorithm, DiffOp, DiffTag, TextDiff, capture_diff_slices, group_diff_ops};
 
 use super::classify::{SiteClass, classify, reordering};
@@ -16,7 +16,7 @@ use contract::capture::{Capture, Trace};
 /// Lines of context in the unified diffs.
 const CONTEXT: usize = 3;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TraceStatus {
     Identical,
@@ -28,7 +28,7 @@ pub enum TraceStatus {
     OnlyPatched,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TraceResult {
     pub trace: u32,
     /// Number, parent and exit, start, link (from the baseline when it has the trace).
@@ -44,7 +44,7 @@ pub struct TraceResult {
 }
 
 /// One run of changed lines in a trace's machine code.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Site {
     pub baseline: Vec<String>,
     pub patched: Vec<String>,
@@ -237,7 +237,7 @@ pub fn is_equal_register_ldp(line: &str) -> bool {
 }
 
 /// A trace holding an LDP with equal destinations, and those instructions.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EqualLdp {
     pub trace: u32,
     pub heading: String,

@@ -20,13 +20,14 @@ mod render;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, Result, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use classify::SiteClass;
 pub use compare::{EqualLdp, Site, TraceResult, TraceStatus};
 pub use render::render;
 
 use super::Context;
+use super::cache::{Key, cached};
 use super::patch::MachineCode;
 use super::stress;
 use super::suite::{self, outcome::Outcome};
@@ -35,6 +36,16 @@ use contract::capture::Capture;
 
 /// Seconds a script may run on one build.
 const TIMEOUT: f64 = 60.0;
+
+/// What decides a script's diff besides its captures: this module's
+/// reading, normalising and comparing, and the capture format.
+const DIFF_SOURCES: [&str; 5] = [
+    include_str!("mod.rs"),
+    include_str!("compare.rs"),
+    include_str!("classify.rs"),
+    include_str!("normalise.rs"),
+    include_str!("../../../../tests/contract/src/capture.rs"),
+];
 
 /// The case the self-check captures twice.
 pub const SELF_CHECK_CASE: &str = "lj1075_stitch_ipairs_slot62.lua";
@@ -90,7 +101,7 @@ pub struct Totals {
     pub unexplained: usize,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ScriptDiff {
     pub script: String,
     /// How the script ended on each build.
@@ -234,7 +245,11 @@ pub fn diff_workload(cx: &mut Context, pair: &Pair, scripts: &[PathBuf]) -> Resu
             .with_context(|| format!("{}: no such script", script.display()))?;
         let chunk_name = chunk_name(&cx.root, &script);
         eprintln!("==> capturing the traces of {chunk_name} on both builds");
-        let mut sides = Vec::new();
+        let mut runs = Vec::new();
+        let mut key = Key::new("machine-code diff").text("script", &chunk_name);
+        for source in DIFF_SOURCES {
+            key = key.text("diff", source);
+        }
         for (name, variant) in [(BASELINE, &pair.baseline), (PATCHED, &pair.patched)] {
             let out = capture_path(&cx.target_dir(), name, &script);
             let dir = out.parent().expect("a capture lives in a folder");
@@ -242,25 +257,38 @@ pub fn diff_workload(cx: &mut Context, pair: &Pair, scripts: &[PathBuf]) -> Resu
                 .with_context(|| format!("cannot create {}", dir.display()))?;
             let outcome =
                 suite::capture_cached(cx, &variant.suite, &script, &chunk_name, &out, TIMEOUT)?;
-            let capture = if out.is_file() {
-                Some(Capture::load(&out)?)
-            } else {
-                None
-            };
             // `--no-run` needs to know how a run without a capture ended.
             let ending = out.with_extension("outcome.json");
             std::fs::write(&ending, serde_json::to_string(&outcome)?)
                 .with_context(|| format!("cannot write {}", ending.display()))?;
-            sides.push(Side {
-                build: name,
-                ending: outcome.summary(),
-                not_captured: why_not_captured(&outcome, capture.is_some()),
-                capture,
-            });
+            key = key.text("build", name).text("ending", outcome.summary());
+            if out.is_file() {
+                key = key.file("capture", &out)?;
+            }
+            runs.push((name, outcome, out));
         }
-        let patched = sides.pop().expect("two sides");
-        let baseline = sides.pop().expect("two sides");
-        diffs.push(script_diff(chunk_name, baseline, patched)?);
+        // Reading, normalising and diffing the captures is the slow part of
+        // this step; the diff is kept under the captures' bytes.
+        let what = format!("machine-code diff of {chunk_name}");
+        diffs.push(cached(cx, &what, key, |_| {
+            let mut sides = Vec::new();
+            for (name, outcome, out) in &runs {
+                let capture = if out.is_file() {
+                    Some(Capture::load(out)?)
+                } else {
+                    None
+                };
+                sides.push(Side {
+                    build: name,
+                    ending: outcome.summary(),
+                    not_captured: why_not_captured(outcome, capture.is_some()),
+                    capture,
+                });
+            }
+            let patched = sides.pop().expect("two sides");
+            let baseline = sides.pop().expect("two sides");
+            script_diff(chunk_name.clone(), baseline, patched)
+        })?);
     }
     Ok(finish(diffs).held_to(pair.series.machine_code()))
 }
