@@ -357,7 +357,8 @@ fn render(figures: &[Figure], runs: usize, machine: &str, before: Option<&str>) 
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default();
     let mut text = format!(
-        "Measured {date} on {machine} with `cargo xtask bench` ({runs} runs each unless noted)"
+        "Measured {date} on {machine} with `cargo xtask bench` ({runs} {} each unless noted)",
+        if runs == 1 { "run" } else { "runs" }
     );
     let seconds = |s: &[f64]| match s.is_empty() {
         true => "- | -".to_owned(),
