@@ -425,9 +425,10 @@ pub fn signature(finding: &Finding) -> String {
 /// findings first, or buckets are signatures alone), within the time
 /// budgets, which are shared out so that every bucket gets its turn; the
 /// rest are kept as found, and a bucket that has a shrunk finding already
-/// (one `adopt_shrunk` gave it) keeps that one. A program's candidates get a time limit of ten
-/// times what the original took, at least 2 s and at most the run's 20 s.
-/// Reused when the run, the buckets and the shrinker are the same.
+/// (one `adopt_shrunk` gave it) keeps that one. A program's candidates get
+/// a time limit of ten times what the original took, at least 2 s and at
+/// most the run's 20 s. Reused when the run, the buckets and the shrinker
+/// are the same.
 pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> Result<()> {
     let mut key = run_key(cx, &report.variant, suite_bin, report.plan)?.text("shrunk", "");
     for finding in &report.findings {

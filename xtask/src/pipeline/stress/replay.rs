@@ -54,30 +54,30 @@ pub fn attribute_all(
     let originals: Vec<usize> = (0..report.findings.len())
         .filter(|&i| report.findings[i].attribution.is_none())
         .collect();
-    if !originals.is_empty() {
-        let programs: Vec<Reproducer> = originals
-            .iter()
-            .map(|&i| {
-                let finding = &report.findings[i];
-                Reproducer {
-                    source: generate::program(finding.program_seed).render(),
-                    known: chain
-                        .iter()
-                        .map(|step| known_outcome(step, report.plan, finding.program_seed))
-                        .collect(),
-                }
-            })
-            .collect();
-        let what = format!(
-            "{}: {} findings traced through the series",
-            report.variant,
-            programs.len()
-        );
-        let work = report.programs_dir.with_file_name("attribution");
-        let replays = attribute_cached(cx, &what, &programs, chain, patches, &work)?;
-        for (&i, replay) in originals.iter().zip(replays) {
-            report.findings[i].attribution = Some(replay);
-        }
+    let programs: Vec<Reproducer> = originals
+        .iter()
+        .map(|&i| {
+            let finding = &report.findings[i];
+            Reproducer {
+                source: generate::program(finding.program_seed).render(),
+                known: chain
+                    .iter()
+                    .map(|step| known_outcome(step, report.plan, finding.program_seed))
+                    .collect(),
+            }
+        })
+        .collect();
+    let replays = trace(
+        cx,
+        report,
+        "findings",
+        "attribution",
+        &programs,
+        chain,
+        patches,
+    )?;
+    for (&i, replay) in originals.iter().zip(replays) {
+        report.findings[i].attribution = Some(replay);
     }
     let shrunk: Vec<usize> = (0..report.findings.len())
         .filter(|&i| {
@@ -87,35 +87,54 @@ pub fn attribute_all(
                 .is_some_and(|s| s.attribution.is_none())
         })
         .collect();
-    if !shrunk.is_empty() {
-        let programs: Vec<Reproducer> = shrunk
-            .iter()
-            .map(|&i| Reproducer {
-                source: report.findings[i]
-                    .shrunk
-                    .as_ref()
-                    .expect("filtered")
-                    .source
-                    .clone(),
-                known: vec![None; chain.len()],
-            })
-            .collect();
-        let what = format!(
-            "{}: {} shrunk reproducers traced through the series",
-            report.variant,
-            programs.len()
-        );
-        let work = report.programs_dir.with_file_name("attribution-shrunk");
-        let replays = attribute_cached(cx, &what, &programs, chain, patches, &work)?;
-        for (&i, replay) in shrunk.iter().zip(replays) {
-            report.findings[i]
-                .shrunk
-                .as_mut()
-                .expect("filtered")
-                .attribution = Some(replay);
-        }
+    let shrunk_of = |i: usize| report.findings[i].shrunk.as_ref().expect("filtered");
+    let programs: Vec<Reproducer> = shrunk
+        .iter()
+        .map(|&i| Reproducer {
+            source: shrunk_of(i).source.clone(),
+            known: vec![None; chain.len()],
+        })
+        .collect();
+    let replays = trace(
+        cx,
+        report,
+        "shrunk reproducers",
+        "attribution-shrunk",
+        &programs,
+        chain,
+        patches,
+    )?;
+    for (&i, replay) in shrunk.iter().zip(replays) {
+        report.findings[i]
+            .shrunk
+            .as_mut()
+            .expect("filtered")
+            .attribution = Some(replay);
     }
     Ok(())
+}
+
+/// Traces `programs` of `report` (its `noun`) through `chain`, in a scratch
+/// folder named `folder` beside the run's programs; nothing when there are none.
+fn trace(
+    cx: &mut Context,
+    report: &StressReport,
+    noun: &str,
+    folder: &str,
+    programs: &[Reproducer],
+    chain: &[ChainStep],
+    patches: &[(String, Vec<String>)],
+) -> Result<Vec<Replay>> {
+    if programs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let what = format!(
+        "{}: {} {noun} traced through the series",
+        report.variant,
+        programs.len()
+    );
+    let work = report.programs_dir.with_file_name(folder);
+    attribute_cached(cx, &what, programs, chain, patches, &work)
 }
 
 /// A program to trace through the chain, with the outcomes already known
