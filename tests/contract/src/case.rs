@@ -11,8 +11,9 @@
 //! error must contain on a tree that carries that defect. The catalogue's
 //! own facts follow: `fixed-by` (the upstream commits of the fix),
 //! `fails-on` and `passes-on` (published trees on which the case was seen
-//! to fail and to pass, as `luajit-src VERSION`), which `cargo xtask test`
-//! checks again.
+//! to fail and to pass, as `luajit-src VERSION`, or `luajit-src VERSION
+//! with DIR` for that tree with the patch series in DIR applied, where no
+//! published tree has the fix), which `cargo xtask test` checks again.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -25,11 +26,30 @@ pub struct Case {
     pub fails_with: Option<String>,
     /// Upstream commits that fix what the case pins.
     pub fixed_by: Vec<String>,
-    /// A published tree with the defect: a `luajit-src` version.
-    pub fails_on: Option<String>,
-    /// A published tree with the fix.
-    pub passes_on: Option<String>,
+    /// A tree with the defect.
+    pub fails_on: Option<Tree>,
+    /// A tree with the fix.
+    pub passes_on: Option<Tree>,
     pub source: Vec<u8>,
+}
+
+/// A tree a case was seen on: a published `luajit-src` version, with a
+/// patch series of the project applied where `series` is given.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Tree {
+    pub version: String,
+    /// The series' folder, relative to the project root.
+    pub series: Option<PathBuf>,
+}
+
+impl std::fmt::Display for Tree {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "luajit-src {}", self.version)?;
+        match &self.series {
+            Some(series) => write!(f, " with {}", series.display()),
+            None => Ok(()),
+        }
+    }
 }
 
 impl Case {
@@ -107,20 +127,26 @@ impl Case {
     }
 }
 
-/// The version of `luajit-src VERSION`.
-fn published_tree(path: &Path, key: &str, value: &str) -> Result<String, String> {
-    value
-        .trim()
-        .strip_prefix("luajit-src ")
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty() && !v.contains(' '))
-        .ok_or_else(|| {
-            format!(
-                "{}: `-- {key}: {}` names no tree; write `-- {key}: luajit-src VERSION`, e.g. luajit-src 210.7.3+1ee778a",
-                path.display(),
-                value.trim()
-            )
+/// The tree of `luajit-src VERSION` or `luajit-src VERSION with DIR`.
+fn published_tree(path: &Path, key: &str, value: &str) -> Result<Tree, String> {
+    let named = value.trim().strip_prefix("luajit-src ").and_then(|rest| {
+        let (version, series) = match rest.split_once(" with ") {
+            Some((version, series)) => (version.trim(), Some(series.trim())),
+            None => (rest.trim(), None),
+        };
+        let plain = |s: &str| !s.is_empty() && !s.contains(' ');
+        (plain(version) && series.is_none_or(plain)).then(|| Tree {
+            version: version.to_owned(),
+            series: series.map(PathBuf::from),
         })
+    });
+    named.ok_or_else(|| {
+        format!(
+            "{}: `-- {key}: {}` names no tree; write `-- {key}: luajit-src VERSION`, e.g. luajit-src 210.7.3+1ee778a, or `luajit-src VERSION with patches/extra/NAME` for that tree with a series applied",
+            path.display(),
+            value.trim()
+        )
+    })
 }
 
 #[cfg(test)]
@@ -141,8 +167,24 @@ mod tests {
         let source = b"-- pins: LuaJIT#1065\n-- fixed-by: 5149b0a3, fca1f51b\n-- fails-on: luajit-src 210.4.8+resty107baaf\n-- passes-on: luajit-src 210.5.0+becf5cc\n";
         let case = Case::parse(Path::new("cases/lj1065_x.lua"), source.to_vec()).unwrap();
         assert_eq!(case.fixed_by, ["5149b0a3", "fca1f51b"]);
-        assert_eq!(case.fails_on.as_deref(), Some("210.4.8+resty107baaf"));
-        assert_eq!(case.passes_on.as_deref(), Some("210.5.0+becf5cc"));
+        let tree = |version: &str, series: Option<&str>| Tree {
+            version: version.to_owned(),
+            series: series.map(PathBuf::from),
+        };
+        assert_eq!(case.fails_on, Some(tree("210.4.8+resty107baaf", None)));
+        assert_eq!(case.passes_on, Some(tree("210.5.0+becf5cc", None)));
+        let patched = Case::parse(
+            Path::new("cases/x.lua"),
+            b"-- pins: arm64-verify#x\n-- passes-on: luajit-src 210.7.4+c6ffc14 with patches/extra/x\n"
+                .to_vec(),
+        )
+        .unwrap();
+        let passes_on = patched.passes_on.unwrap();
+        assert_eq!(passes_on, tree("210.7.4+c6ffc14", Some("patches/extra/x")));
+        assert_eq!(
+            passes_on.to_string(),
+            "luajit-src 210.7.4+c6ffc14 with patches/extra/x"
+        );
         let bad = Case::parse(
             Path::new("cases/lj1_x.lua"),
             b"-- pins: LuaJIT#1\n-- fails-on: 210.4.8\n".to_vec(),

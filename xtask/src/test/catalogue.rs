@@ -1,19 +1,21 @@
 //! The catalogue of known defects, case by case: each case whose header
 //! names the trees it was seen on (`fails-on`, `passes-on`) fails on the
 //! first as its header says and passes on the second, run as stock
-//! `luajit FILE.lua` on each published tree built here, and passes on both
-//! with the JIT off.
+//! `luajit FILE.lua` on each tree built here (a published one, or one with
+//! a series of the project applied where no published tree has the fix),
+//! and passes on both with the JIT off.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{Context as _, Result};
-use contract::case::Case;
+use contract::case::{Case, Tree};
 
 use super::{Trial, expect};
 use crate::pipeline::Context;
 use crate::pipeline::build::{VariantSpec, prepare_and_build};
 use crate::pipeline::fetch;
+use crate::pipeline::patch::Series;
 use crate::pipeline::probe::exec::Runner;
 use crate::pipeline::suite::outcome::{Outcome, Status};
 
@@ -29,7 +31,7 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
             Some(Trial::new(
                 format!("catalogue/{}", case.name),
                 format!(
-                    "{}: fails on luajit-src {fails_on}{}, passes on luajit-src {passes_on}; passes on both with -joff",
+                    "{}: fails on {fails_on}{}, passes on {passes_on}; passes on both with -joff",
                     case.pins.join(", "),
                     case.fails_with
                         .as_deref()
@@ -38,8 +40,8 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
                 ),
                 move |fx| {
                     let mut seen = Vec::new();
-                    for (version, should_fail) in [(&fails_on, true), (&passes_on, false)] {
-                        let luajit = built_luajit(&mut fx.cx, version)?;
+                    for (tree, should_fail) in [(&fails_on, true), (&passes_on, false)] {
+                        let luajit = built_luajit(&mut fx.cx, tree)?;
                         let jit = run(&fx.cx, &luajit, &case.path, false)?;
                         let joff = run(&fx.cx, &luajit, &case.path, true)?;
                         let held = if should_fail {
@@ -49,13 +51,13 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
                         };
                         if !held {
                             seen.push(format!(
-                                "on {version} expected {}, got {}",
+                                "on {tree} expected {}, got {}",
                                 if should_fail { "a failure" } else { "a pass" },
                                 jit.summary()
                             ));
                         }
                         if joff.status != Status::Pass {
-                            seen.push(format!("on {version} with -joff: {}", joff.summary()));
+                            seen.push(format!("on {tree} with -joff: {}", joff.summary()));
                         }
                     }
                     Ok(expect(seen.is_empty(), || seen.join("\n")))
@@ -77,15 +79,22 @@ pub fn failed_as_said(outcome: &Outcome, fails_with: Option<&str>) -> bool {
     }
 }
 
-/// The `luajit` of a published tree, built as `check` and the sweep build it.
-fn built_luajit(cx: &mut Context, version: &str) -> Result<PathBuf> {
-    let source = fetch::published(cx, version)?;
+/// The `luajit` of a tree, built as `check` and the sweep build it.
+fn built_luajit(cx: &mut Context, tree: &Tree) -> Result<PathBuf> {
+    let source = fetch::published(cx, &tree.version)?;
+    let series = match &tree.series {
+        Some(dir) => Some(
+            Series::load(&crate::pipeline::project_root().join(dir))
+                .with_context(|| format!("loading the series of the case's tree {tree}"))?,
+        ),
+        None => None,
+    };
     let built = prepare_and_build(
         cx,
         &VariantSpec {
-            name: "tree".to_owned(),
+            name: if series.is_some() { "patched" } else { "tree" }.to_owned(),
             source: &source,
-            series: None,
+            series: series.as_ref(),
             reverse: false,
         },
     )?;
