@@ -58,12 +58,12 @@ pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
 }
 
 /// What the suite binary of a variant is made of: the LuaJIT build, the
-/// sources of the suite and of luajit-sys, the lock file, cargo's settings
-/// and the compiler.
+/// sources of the suite, of the contract it shares with the xtask and of
+/// luajit-sys, the lock file, cargo's settings and the compiler.
 fn suite_key(cx: &Context, built: &Built) -> Result<String> {
     let mut hasher = Sha256::new();
     hasher.update(built.fingerprint.as_bytes());
-    for part in ["tests/src", "tests/lso", "luajit-sys"] {
+    for part in ["tests/src", "tests/contract", "tests/lso", "luajit-sys"] {
         let dir = cx.root.join(part);
         hash_tree(&cx.root, &dir, &mut hasher)
             .with_context(|| format!("cannot read {}", dir.display()))?;
