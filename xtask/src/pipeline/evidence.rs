@@ -49,7 +49,8 @@ pub struct ShownCase {
     pub source: String,
     pub before: String,
     pub after: String,
-    /// The trace whose machine code shows the corrected mis-fusion.
+    /// The trace whose machine code shows the fix: a corrected fusion, or a
+    /// change the series states.
     pub trace: Option<String>,
     /// Its diff, `-` baseline and `+` patched lines.
     pub diff: Vec<String>,
@@ -162,7 +163,7 @@ pub fn native_cpu() -> String {
 
 /// For each issue the series fixes, the case that shows it best: among the
 /// cases pinning it that fail on the baseline and pass patched, one whose
-/// machine-code diff has a corrected mis-fusion, then one without the FFI
+/// machine-code diff shows the fix, then one without the FFI
 /// (a stack-slot reproducer is what any Lua program can meet), then the
 /// shortest.
 pub fn issue_evidence(
@@ -240,11 +241,20 @@ fn show_case(
         shown.no_diff = Some("its machine code was not captured".to_owned());
         return shown;
     };
-    let decisive = script.traces.iter().find(|t| {
-        t.sites
-            .iter()
-            .any(|s| s.class == SiteClass::MisfusionCorrected)
-    });
+    // The trace that shows the fix: a fusion the baseline got wrong, or a
+    // change the series says it makes.
+    let shows_the_fix = |class: SiteClass| {
+        matches!(
+            class,
+            SiteClass::MisfusionCorrected
+                | SiteClass::FusionAcrossLabelCorrected
+                | SiteClass::ExpectedChange
+        )
+    };
+    let decisive = script
+        .traces
+        .iter()
+        .find(|t| t.sites.iter().any(|s| shows_the_fix(s.class)));
     match decisive {
         Some(trace) => {
             shown.trace = Some(trace.heading.clone());
@@ -263,7 +273,7 @@ fn show_case(
             ))
         }
         None => shown.no_diff = Some(
-            "no trace of it shows a corrected mis-fusion (the defect is outside emit_lso's pairs)"
+            "no trace of it shows a corrected fusion or a change the series states (the defect is outside the machine code the diff compares)"
                 .to_owned(),
         ),
     }
@@ -273,6 +283,70 @@ fn show_case(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A case whose one differing trace has `class` at its site, as `show_case` shows it.
+    fn shown_with_site(class: &str) -> ShownCase {
+        let script: super::super::mcode::ScriptDiff = serde_json::from_value(serde_json::json!({
+            "script": "tests/cases/x.lua", "baseline": "fail", "patched": "pass",
+            "diverged": true, "not_captured": [], "baseline_lost": false,
+            "equal_ldps_baseline": [], "equal_ldps_patched": [],
+            "traces": [{
+                "trace": 1, "heading": "trace 1 at x.lua:3, loop", "status": "different",
+                "diff": "@@ -1,2 +1,3 @@\n+  str w30, [sp, #24]\n-  stp w30, w1, [sp, #24]\n",
+                "sites": [{ "baseline": [], "patched": [], "class": class, "explained": true, "reason": "" }],
+                "explained": true, "note": null
+            }]
+        }))
+        .unwrap();
+        let mcode = McodeDiff {
+            totals: Default::default(),
+            scripts: vec![script],
+            stated: None,
+            text: String::new(),
+        };
+        let result = |status: &str| CaseResult {
+            name: "x".to_owned(),
+            pins: vec!["arm64-verify#x".to_owned()],
+            fails_with: None,
+            outcome: serde_json::from_value(serde_json::json!({
+                "status": status, "exit_code": 0, "signal": null, "error": null,
+                "output": "", "millis": 1
+            }))
+            .unwrap(),
+        };
+        show_case(
+            &result("fail"),
+            &result("pass"),
+            Path::new("/p/tests/cases/x.lua"),
+            Path::new("/p"),
+            String::new(),
+            Some(&mcode),
+        )
+    }
+
+    #[test]
+    fn the_decisive_trace_is_one_that_shows_the_fix_whatever_kind() {
+        for class in [
+            "misfusion-corrected",
+            "fusion-across-label-corrected",
+            "expected-change",
+        ] {
+            let shown = shown_with_site(class);
+            assert_eq!(
+                shown.trace.as_deref(),
+                Some("trace 1 at x.lua:3, loop"),
+                "{class}"
+            );
+            assert!(shown.diff.iter().any(|l| l.contains("stp w30")), "{class}");
+        }
+        let shown = shown_with_site("reordered");
+        assert_eq!(shown.trace, None);
+        assert!(
+            shown
+                .no_diff
+                .is_some_and(|why| why.contains("no trace of it shows"))
+        );
+    }
 
     #[test]
     fn issues_autolink_from_another_repository() {
