@@ -41,10 +41,12 @@ pub fn text(report: &ProbeReport) -> String {
         report.execution
     );
     outln!(out, "\ncases:");
+    let name_width = widest(report.cases.iter().map(|c| c.name.len()));
+    let pins_width = widest(report.cases.iter().map(|c| c.pins.join(",").len()));
     for case in &report.cases {
         outln!(
             out,
-            "  {:<36} {:<14} {}",
+            "  {:<name_width$} {:<pins_width$} {}",
             case.name,
             case.pins.join(","),
             shorten(&case.outcome.summary())
@@ -89,10 +91,11 @@ pub fn text(report: &ProbeReport) -> String {
             continue;
         }
         outln!(out, "\n{heading}");
+        let issue_width = widest(findings.iter().map(|f| f.issue.len()));
         for finding in findings {
             outln!(
                 out,
-                "  {:<12} {}: {}",
+                "  {:<issue_width$} {}: {}",
                 finding.issue,
                 finding.verdict.label(),
                 shorten(&finding.why)
@@ -100,6 +103,11 @@ pub fn text(report: &ProbeReport) -> String {
         }
     }
     out
+}
+
+/// The width of a column holding texts of these lengths.
+fn widest(lengths: impl Iterator<Item = usize>) -> usize {
+    lengths.max().unwrap_or(0)
 }
 
 /// The first 300 characters: a case's error can list every wrong value it
