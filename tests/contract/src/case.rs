@@ -83,9 +83,9 @@ impl Case {
                         .filter(|c| !c.is_empty()),
                 );
             } else if let Some(value) = line.strip_prefix("fails-on:") {
-                fails_on = Some(published_tree(path, "fails-on", value)?);
+                fails_on = Some(tree_named(path, "fails-on", value)?);
             } else if let Some(value) = line.strip_prefix("passes-on:") {
-                passes_on = Some(published_tree(path, "passes-on", value)?);
+                passes_on = Some(tree_named(path, "passes-on", value)?);
             }
         }
         if pins.is_empty() {
@@ -127,22 +127,30 @@ impl Case {
     }
 }
 
-/// The tree of `luajit-src VERSION` or `luajit-src VERSION with DIR`.
-fn published_tree(path: &Path, key: &str, value: &str) -> Result<Tree, String> {
+/// The tree of `luajit-src VERSION` or `luajit-src VERSION with DIR`, DIR
+/// a folder of the project (relative, inside it).
+fn tree_named(path: &Path, key: &str, value: &str) -> Result<Tree, String> {
     let named = value.trim().strip_prefix("luajit-src ").and_then(|rest| {
         let (version, series) = match rest.split_once(" with ") {
             Some((version, series)) => (version.trim(), Some(series.trim())),
             None => (rest.trim(), None),
         };
         let plain = |s: &str| !s.is_empty() && !s.contains(' ');
-        (plain(version) && series.is_none_or(plain)).then(|| Tree {
+        let inside = |s: &str| {
+            let dir = Path::new(s);
+            dir.is_relative()
+                && dir
+                    .components()
+                    .all(|c| matches!(c, std::path::Component::Normal(_)))
+        };
+        (plain(version) && series.is_none_or(|s| plain(s) && inside(s))).then(|| Tree {
             version: version.to_owned(),
             series: series.map(PathBuf::from),
         })
     });
     named.ok_or_else(|| {
         format!(
-            "{}: `-- {key}: {}` names no tree; write `-- {key}: luajit-src VERSION`, e.g. luajit-src 210.7.3+1ee778a, or `luajit-src VERSION with patches/extra/NAME` for that tree with a series applied",
+            "{}: `-- {key}: {}` names no tree; write `-- {key}: luajit-src VERSION`, e.g. luajit-src 210.7.3+1ee778a, or `-- {key}: luajit-src VERSION with DIR` for that tree with the series in DIR applied, DIR a folder of the project such as patches/extra/NAME",
             path.display(),
             value.trim()
         )
@@ -190,6 +198,13 @@ mod tests {
             b"-- pins: LuaJIT#1\n-- fails-on: 210.4.8\n".to_vec(),
         );
         assert!(bad.unwrap_err().contains("luajit-src VERSION"));
+        for series in ["", "/abs/extra", "../extra", "patches/../../x", "two words"] {
+            let header = format!(
+                "-- pins: arm64-verify#x\n-- passes-on: luajit-src 210.7.4+c6ffc14 with {series}\n"
+            );
+            let error = Case::parse(Path::new("cases/x.lua"), header.into_bytes()).unwrap_err();
+            assert!(error.contains("with DIR"), "{series:?}: {error}");
+        }
     }
 
     #[test]

@@ -241,20 +241,19 @@ fn show_case(
         shown.no_diff = Some("its machine code was not captured".to_owned());
         return shown;
     };
-    // The trace that shows the fix: a fusion the baseline got wrong, or a
-    // change the series says it makes.
-    let shows_the_fix = |class: SiteClass| {
-        matches!(
-            class,
-            SiteClass::MisfusionCorrected
-                | SiteClass::FusionAcrossLabelCorrected
-                | SiteClass::ExpectedChange
-        )
+    // The trace that shows the fix: a fusion the baseline got wrong, else
+    // a change the series says it makes (which may be another patch's).
+    let with_site = |classes: &[SiteClass]| {
+        script
+            .traces
+            .iter()
+            .find(|t| t.sites.iter().any(|s| classes.contains(&s.class)))
     };
-    let decisive = script
-        .traces
-        .iter()
-        .find(|t| t.sites.iter().any(|s| shows_the_fix(s.class)));
+    let decisive = with_site(&[
+        SiteClass::MisfusionCorrected,
+        SiteClass::FusionAcrossLabelCorrected,
+    ])
+    .or_else(|| with_site(&[SiteClass::ExpectedChange]));
     match decisive {
         Some(trace) => {
             shown.trace = Some(trace.heading.clone());
@@ -284,18 +283,25 @@ fn show_case(
 mod tests {
     use super::*;
 
-    /// A case whose one differing trace has `class` at its site, as `show_case` shows it.
-    fn shown_with_site(class: &str) -> ShownCase {
+    /// A case with one differing trace per class, in order (trace 1, 2, ...),
+    /// each with a site of that class, as `show_case` shows it.
+    fn shown_with_sites(classes: &[&str]) -> ShownCase {
+        let traces: Vec<serde_json::Value> = classes
+            .iter()
+            .enumerate()
+            .map(|(i, class)| {
+                serde_json::json!({
+                    "trace": i + 1, "heading": format!("trace {}", i + 1), "status": "different",
+                    "diff": format!("@@ -1,2 +1,3 @@\n+  str w30, [sp, #24]\n-  stp w30, w1, [sp, #24] // {class}\n"),
+                    "sites": [{ "baseline": [], "patched": [], "class": class, "explained": true, "reason": "" }],
+                    "explained": true, "note": null
+                })
+            })
+            .collect();
         let script: super::super::mcode::ScriptDiff = serde_json::from_value(serde_json::json!({
             "script": "tests/cases/x.lua", "baseline": "fail", "patched": "pass",
             "diverged": true, "not_captured": [], "baseline_lost": false,
-            "equal_ldps_baseline": [], "equal_ldps_patched": [],
-            "traces": [{
-                "trace": 1, "heading": "trace 1 at x.lua:3, loop", "status": "different",
-                "diff": "@@ -1,2 +1,3 @@\n+  str w30, [sp, #24]\n-  stp w30, w1, [sp, #24]\n",
-                "sites": [{ "baseline": [], "patched": [], "class": class, "explained": true, "reason": "" }],
-                "explained": true, "note": null
-            }]
+            "equal_ldps_baseline": [], "equal_ldps_patched": [], "traces": traces
         }))
         .unwrap();
         let mcode = McodeDiff {
@@ -331,21 +337,23 @@ mod tests {
             "fusion-across-label-corrected",
             "expected-change",
         ] {
-            let shown = shown_with_site(class);
-            assert_eq!(
-                shown.trace.as_deref(),
-                Some("trace 1 at x.lua:3, loop"),
-                "{class}"
-            );
-            assert!(shown.diff.iter().any(|l| l.contains("stp w30")), "{class}");
+            let shown = shown_with_sites(&["reordered", class]);
+            assert_eq!(shown.trace.as_deref(), Some("trace 2"), "{class}");
+            assert!(shown.diff.iter().any(|l| l.contains(class)), "{class}");
         }
-        let shown = shown_with_site("reordered");
+        let shown = shown_with_sites(&["reordered"]);
         assert_eq!(shown.trace, None);
         assert!(
             shown
                 .no_diff
                 .is_some_and(|why| why.contains("no trace of it shows"))
         );
+    }
+
+    #[test]
+    fn a_corrected_fusion_is_shown_before_a_stated_change() {
+        let shown = shown_with_sites(&["expected-change", "fusion-across-label-corrected"]);
+        assert_eq!(shown.trace.as_deref(), Some("trace 2"));
     }
 
     #[test]

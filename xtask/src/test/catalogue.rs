@@ -84,7 +84,7 @@ fn built_luajit(cx: &mut Context, tree: &Tree) -> Result<PathBuf> {
     let source = fetch::published(cx, &tree.version)?;
     let series = match &tree.series {
         Some(dir) => Some(
-            Series::load(&crate::pipeline::project_root().join(dir))
+            Series::load(&cx.root.join(dir))
                 .with_context(|| format!("loading the series of the case's tree {tree}"))?,
         ),
         None => None,
