@@ -74,7 +74,7 @@ fn print_verdict(label: &str, checks: TreeChecks) -> Conclusion {
     known.dedup();
     if !known.is_empty() {
         println!(
-            "  known upstream defects its cases show: {}; a stress difference may be one of them or a defect no case pins",
+            "  known defects its cases show: {}; a stress difference may be one of them or a defect no case pins",
             known.join(", ")
         );
     }
