@@ -1,18 +1,18 @@
-//! Seeded defects in the rest of the ARM64 backend (tests/backend_mutants.txt):
-//! the measure of how much the regression cases and the default stress run
-//! can find. Each mutant is one text change in `src/lj_asm_arm64.h` or
-//! `src/lj_emit_arm64.h` of luajit-src 210.7.4+c6ffc14 with the
-//! fused-kint64-shifts series, a tree on which the default stress run finds
-//! nothing and every case passes but the one of the other defect it has
-//! (phi_copyspill_pair_loop_entry; a case failing there kills no mutant).
-//! A scratch copy of that build gets the
-//! change, make recompiles `lj_asm.o`, the suite is linked against it, and
-//! the mutant is killed when a case fails or a stress program's JIT run
-//! differs from its interpreted run where the unmutated tree shows neither.
-//! Stress programs run in batches and stop at the first difference, so a
-//! killed mutant is cheap; a survivor runs the whole default run. Each
-//! mutant's verdict is cached by its text, the tree's build, the suite, the
-//! cases and the generator. It runs with `cargo xtask test --slow`.
+//! Seeded defects in the rest of the ARM64 backend
+//! (tests/backend_mutants.txt): the measure of how much the regression cases
+//! and the default stress run can find. Each mutant is one text change in
+//! `src/lj_asm_arm64.h` or `src/lj_emit_arm64.h` of luajit-src
+//! 210.7.4+c6ffc14 with the fused-kint64-shifts series, a tree on which the
+//! default stress run finds nothing and every case passes but the one of the
+//! other defect it has (phi_copyspill_pair_loop_entry; a case failing there
+//! kills no mutant). A scratch copy of that build gets the change, make
+//! recompiles `lj_asm.o`, the suite is linked against it, and the mutant is
+//! killed when a case fails or a stress program's JIT run differs from its
+//! interpreted run where the unmutated tree shows neither. Stress programs
+//! run in batches and stop at the first difference, so a killed mutant is
+//! cheap; a survivor runs the whole default run. Each mutant's verdict is
+//! cached by its text, the tree's build, the suite, the cases and the
+//! generator. It runs with `cargo xtask test --slow`.
 
 use std::collections::BTreeSet;
 use std::fs;

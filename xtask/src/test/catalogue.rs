@@ -82,13 +82,14 @@ pub fn failed_as_said(outcome: &Outcome, fails_with: Option<&str>) -> bool {
 /// The `luajit` of a tree, built as `check` and the sweep build it.
 fn built_luajit(cx: &mut Context, tree: &Tree) -> Result<PathBuf> {
     let source = fetch::published(cx, &tree.version)?;
-    let series = match &tree.series {
-        Some(dir) => Some(
+    let series = tree
+        .series
+        .as_ref()
+        .map(|dir| {
             Series::load(&cx.root.join(dir))
-                .with_context(|| format!("loading the series of the case's tree {tree}"))?,
-        ),
-        None => None,
-    };
+                .with_context(|| format!("loading the series of the case's tree {tree}"))
+        })
+        .transpose()?;
     let built = prepare_and_build(
         cx,
         &VariantSpec {
