@@ -2,10 +2,10 @@
 //! (tests/backend_mutants.txt): the measure of how much the regression cases
 //! and the default stress run can find. Each mutant is one text change in
 //! `src/lj_asm_arm64.h` or `src/lj_emit_arm64.h` of luajit-src
-//! 210.7.4+c6ffc14 with the fused-kint64-shifts series, a tree on which the
-//! default stress run finds nothing and every case passes but the one of the
-//! other defect it has (phi_copyspill_pair_loop_entry; a case failing there
-//! kills no mutant). A scratch copy of that build gets the change, make
+//! 210.7.4+c6ffc14 with `patches/extra/all-fixes` (the fixes of the two
+//! defects the project found there), a tree on which every case passes and
+//! the default stress run finds nothing; a case or a program failing there
+//! would kill no mutant. A scratch copy of that build gets the change, make
 //! recompiles `lj_asm.o`, the suite is linked against it, and the mutant is
 //! killed when a case fails or a stress program's JIT run differs from its
 //! interpreted run where the unmutated tree shows neither. Stress programs
@@ -35,7 +35,7 @@ use crate::pipeline::{Context, lua_files};
 
 /// The tree the mutants edit, and the series applied to it first.
 const TREE: &str = "210.7.4+c6ffc14";
-const SERIES: &str = "patches/extra/fused-kint64-shifts";
+const SERIES: &str = "patches/extra/all-fixes";
 /// The files a mutant may edit: the backend.
 const BACKEND_FILES: [&str; 2] = ["src/lj_asm_arm64.h", "src/lj_emit_arm64.h"];
 /// Stress programs run at a time; the run stops after the first batch

@@ -3,7 +3,10 @@
 //! first as its header says and passes on the second, run as stock
 //! `luajit FILE.lua` on each tree built here (a published one, or one with
 //! a series of the project applied where no published tree has the fix),
-//! and passes on both with the JIT off.
+//! and passes on both with the JIT off. Where the second tree is the first
+//! with a series of the project applied, the default stress run must find
+//! the defect too: a program that differs on the first tree and agrees on
+//! the second.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -11,20 +14,100 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use contract::case::{Case, Tree};
 
-use super::{Trial, expect};
-use crate::pipeline::Context;
-use crate::pipeline::build::{VariantSpec, prepare_and_build};
+use super::{Held, Trial, expect};
+use crate::pipeline::build::{Built, VariantSpec, prepare_and_build};
 use crate::pipeline::fetch;
 use crate::pipeline::patch::Series;
 use crate::pipeline::probe::exec::Runner;
+use crate::pipeline::stress::{self, Plan};
 use crate::pipeline::suite::outcome::{Outcome, Status};
+use crate::pipeline::{Context, suite};
 
 /// A case runs well under a second; a hang gets this long.
 const TIME_LIMIT: Duration = Duration::from_secs(20);
 
 pub fn checks(root: &Path) -> Result<Vec<Trial>> {
     let cases = Case::load_dir(&root.join("tests/cases")).map_err(anyhow::Error::msg)?;
-    Ok(cases
+    let mut trials = stress_checks(&cases);
+    trials.extend(case_checks(cases));
+    Ok(trials)
+}
+
+/// `catalogue/stress-finds-NAME` for each case whose `passes-on` tree is
+/// its `fails-on` tree with a fix of the project.
+fn stress_checks(cases: &[Case]) -> Vec<Trial> {
+    cases
+        .iter()
+        .filter_map(|case| {
+            let (fails_on, passes_on) = (case.fails_on.clone()?, case.passes_on.clone()?);
+            let same_tree = fails_on.series.is_none()
+                && passes_on.series.is_some()
+                && fails_on.version == passes_on.version;
+            same_tree.then(|| {
+                Trial::new(
+                    format!("catalogue/stress-finds-{}", case.name),
+                    format!(
+                        "{}: the default stress run finds a difference on {fails_on} that {passes_on} fixes, and none there that {fails_on} does not have",
+                        case.pins.join(", ")
+                    ),
+                    move |fx| stress_finds(&mut fx.cx, &fails_on, &passes_on),
+                )
+            })
+        })
+        .collect()
+}
+
+fn stress_finds(cx: &mut Context, defective: &Tree, fixed: &Tree) -> Result<Held> {
+    let mut runs = Vec::new();
+    for tree in [defective, fixed] {
+        let built = built_tree(cx, tree)?;
+        let suite = suite::build_suite(cx, &built)?;
+        let plan = Plan::whole(stress::DEFAULT_SEED, stress::DEFAULT_COUNT);
+        runs.push(stress::run_unshrunk(cx, &built.name, &suite, plan)?);
+    }
+    let differs =
+        |run: &stress::StressReport, seed: u64| run.findings.iter().any(|f| f.program_seed == seed);
+    let seeds = |run: &stress::StressReport| -> Vec<u64> {
+        run.findings.iter().map(|f| f.program_seed).collect()
+    };
+    let fixed_by_it: Vec<u64> = seeds(&runs[0])
+        .into_iter()
+        .filter(|&seed| !differs(&runs[1], seed))
+        .collect();
+    let introduced: Vec<u64> = seeds(&runs[1])
+        .into_iter()
+        .filter(|&seed| !differs(&runs[0], seed))
+        .collect();
+    eprintln!(
+        "    {} of {} programs that differ on {defective} agree on {fixed}",
+        fixed_by_it.len(),
+        runs[0].findings.len()
+    );
+    Ok(expect(
+        !fixed_by_it.is_empty() && introduced.is_empty(),
+        || {
+            let hex = |seeds: &[u64]| -> String {
+                seeds
+                    .iter()
+                    .map(|s| format!("{s:#x}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            match fixed_by_it.is_empty() {
+                true => format!(
+                    "none of the {} programs that differ on {defective} agrees on {fixed}",
+                    runs[0].findings.len()
+                ),
+                false => format!("programs that differ only on {fixed}: {}", hex(&introduced)),
+            }
+        },
+    ))
+}
+
+/// `catalogue/NAME` for each case that names a tree it fails on and one it
+/// passes on.
+fn case_checks(cases: Vec<Case>) -> Vec<Trial> {
+    cases
         .into_iter()
         .filter_map(|case| {
             let (fails_on, passes_on) = (case.fails_on.clone()?, case.passes_on.clone()?);
@@ -64,7 +147,7 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
                 },
             ))
         })
-        .collect())
+        .collect()
 }
 
 /// Whether `outcome` is the failure a case's header names: any failure,
@@ -81,6 +164,10 @@ pub fn failed_as_said(outcome: &Outcome, fails_with: Option<&str>) -> bool {
 
 /// The `luajit` of a tree, built as `check` and the sweep build it.
 fn built_luajit(cx: &mut Context, tree: &Tree) -> Result<PathBuf> {
+    Ok(built_tree(cx, tree)?.dir.join("src/luajit"))
+}
+
+fn built_tree(cx: &mut Context, tree: &Tree) -> Result<Built> {
     let source = fetch::published(cx, &tree.version)?;
     let series = tree
         .series
@@ -90,7 +177,7 @@ fn built_luajit(cx: &mut Context, tree: &Tree) -> Result<PathBuf> {
                 .with_context(|| format!("loading the series of the case's tree {tree}"))
         })
         .transpose()?;
-    let built = prepare_and_build(
+    prepare_and_build(
         cx,
         &VariantSpec {
             name: if series.is_some() { "patched" } else { "tree" }.to_owned(),
@@ -98,8 +185,7 @@ fn built_luajit(cx: &mut Context, tree: &Tree) -> Result<PathBuf> {
             series: series.as_ref(),
             reverse: false,
         },
-    )?;
-    Ok(built.dir.join("src/luajit"))
+    )
 }
 
 fn run(cx: &Context, luajit: &Path, case: &Path, jit_off: bool) -> Result<Outcome> {

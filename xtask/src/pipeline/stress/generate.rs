@@ -20,6 +20,7 @@
 
 use std::fmt::Write as _;
 
+use super::carried::{self, CarriedBlock};
 use super::expr::{self, ExprBlock};
 use super::forms::{self, FormBlock};
 pub use super::rng::Rng;
@@ -61,6 +62,8 @@ pub enum Block {
     Tables(TableBlock),
     /// A loop of instruction forms random expressions seldom make (see `forms`).
     Forms(FormBlock),
+    /// A loop carrying more locals than the registers hold (see `carried`).
+    Carried(CarriedBlock),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -170,6 +173,8 @@ pub const FFI_REACH: i64 = 1024;
 const EXPR_STREAM: u64 = 0x6578_7072_5f62_6c6b;
 /// Mixed into a program's seed for the stream its form blocks come from.
 const FORMS_STREAM: u64 = 0x666f_726d_735f_626c;
+/// Mixed into a program's seed for the stream its carried blocks come from.
+const CARRIED_STREAM: u64 = 0x6361_7272_6965_6421;
 
 /// The program for `seed`: the same seed gives the same program.
 pub fn program(seed: u64) -> Program {
@@ -194,6 +199,10 @@ pub fn program(seed: u64) -> Program {
     let mut forms_rng = Rng::new(seed ^ FORMS_STREAM);
     if forms_rng.chance(60) {
         blocks.push(Block::Forms(forms::block(&mut forms_rng)));
+    }
+    let mut carried_rng = Rng::new(seed ^ CARRIED_STREAM);
+    if carried_rng.chance(30) {
+        blocks.push(Block::Carried(carried::block(&mut carried_rng)));
     }
     Program {
         seed,
@@ -339,7 +348,9 @@ impl Program {
                 Block::Loop { .. } => format!("b{index}(t)"),
                 Block::TailCall { .. } => format!("b{index}(round)"),
                 Block::Ffi { .. } => format!("b{index}(p, round)"),
-                Block::Expr(_) | Block::Tables(_) | Block::Forms(_) => format!("b{index}(round)"),
+                Block::Expr(_) | Block::Tables(_) | Block::Forms(_) | Block::Carried(_) => {
+                    format!("b{index}(round)")
+                }
             };
             let _ = writeln!(lua, "  mix({call})");
         }
@@ -448,6 +459,7 @@ impl Block {
             Block::Expr(block) => block.render(index, lua),
             Block::Tables(block) => block.render(index, lua),
             Block::Forms(block) => block.render(index, lua),
+            Block::Carried(block) => block.render(index, lua),
             Block::Loop {
                 locals,
                 kind,

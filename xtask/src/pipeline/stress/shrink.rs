@@ -173,6 +173,31 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
                 }));
             }
         }
+        Block::Carried(block) => {
+            if block.exit_every.is_some() {
+                out.push(with(&|p| {
+                    if let Block::Carried(block) = &mut p.blocks[index] {
+                        block.exit_every = None;
+                    }
+                }));
+            }
+            // Only the last local, not each: a block has dozens, and every
+            // candidate is a run.
+            if block.locals.len() > 1 {
+                out.push(with(&|p| {
+                    if let Block::Carried(block) = &mut p.blocks[index] {
+                        *block = block.without(block.locals.len() - 1);
+                    }
+                }));
+            }
+            if block.items > 1 {
+                out.push(with(&|p| {
+                    if let Block::Carried(block) = &mut p.blocks[index] {
+                        block.items /= 2;
+                    }
+                }));
+            }
+        }
         Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
             if let Block::TailCall { values, .. } = &mut p.blocks[index] {
                 *values -= 1;
