@@ -23,6 +23,7 @@ use std::fmt::Write as _;
 use super::carried::{self, CarriedBlock};
 use super::expr::{self, ExprBlock};
 use super::forms::{self, FormBlock};
+use super::indexed::{self, IndexedBlock};
 pub use super::rng::Rng;
 use super::tables::{self, TableBlock};
 
@@ -64,6 +65,8 @@ pub enum Block {
     Forms(FormBlock),
     /// A loop carrying more locals than the registers hold (see `carried`).
     Carried(CarriedBlock),
+    /// A loop indexing FFI arrays and strings by its variable (see `indexed`).
+    Indexed(IndexedBlock),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -154,7 +157,7 @@ impl FfiType {
         }
     }
 
-    fn c_name(self) -> &'static str {
+    pub fn c_name(self) -> &'static str {
         match self {
             FfiType::I8 => "int8_t",
             FfiType::I16 => "int16_t",
@@ -175,6 +178,8 @@ const EXPR_STREAM: u64 = 0x6578_7072_5f62_6c6b;
 const FORMS_STREAM: u64 = 0x666f_726d_735f_626c;
 /// Mixed into a program's seed for the stream its carried blocks come from.
 const CARRIED_STREAM: u64 = 0x6361_7272_6965_6421;
+/// Mixed into a program's seed for the stream its indexed blocks come from.
+const INDEXED_STREAM: u64 = 0x696e_6465_7865_6421;
 
 /// The program for `seed`: the same seed gives the same program.
 pub fn program(seed: u64) -> Program {
@@ -203,6 +208,10 @@ pub fn program(seed: u64) -> Program {
     let mut carried_rng = Rng::new(seed ^ CARRIED_STREAM);
     if carried_rng.chance(30) {
         blocks.push(Block::Carried(carried::block(&mut carried_rng)));
+    }
+    let mut indexed_rng = Rng::new(seed ^ INDEXED_STREAM);
+    if indexed_rng.chance(40) {
+        blocks.push(Block::Indexed(indexed::block(&mut indexed_rng)));
     }
     Program {
         seed,
@@ -347,7 +356,7 @@ impl Program {
             let call = match block {
                 Block::Loop { .. } => format!("b{index}(t)"),
                 Block::TailCall { .. } => format!("b{index}(round)"),
-                Block::Ffi { .. } => format!("b{index}(p, round)"),
+                Block::Ffi { .. } | Block::Indexed(_) => format!("b{index}(p, round)"),
                 Block::Expr(_) | Block::Tables(_) | Block::Forms(_) | Block::Carried(_) => {
                     format!("b{index}(round)")
                 }
@@ -460,6 +469,7 @@ impl Block {
             Block::Tables(block) => block.render(index, lua),
             Block::Forms(block) => block.render(index, lua),
             Block::Carried(block) => block.render(index, lua),
+            Block::Indexed(block) => block.render(index, lua),
             Block::Loop {
                 locals,
                 kind,

@@ -7,6 +7,7 @@ pub mod carried;
 pub mod expr;
 pub mod forms;
 pub mod generate;
+pub mod indexed;
 mod journal;
 mod plan;
 mod progress;
@@ -49,9 +50,10 @@ const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source, with the plan (which programs a run
 /// takes), how its programs are run and journaled, and the per-patch replay.
-const GENERATOR_SOURCES: [&str; 13] = [
+const GENERATOR_SOURCES: [&str; 14] = [
     include_str!("generate.rs"),
     include_str!("carried.rs"),
+    include_str!("indexed.rs"),
     include_str!("expr.rs"),
     include_str!("forms.rs"),
     include_str!("tables.rs"),

@@ -198,6 +198,22 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
                 }));
             }
         }
+        Block::Indexed(block) => {
+            for access in 0..block.accesses.len() {
+                out.push(with(&|p| {
+                    if let Block::Indexed(block) = &mut p.blocks[index] {
+                        block.accesses.remove(access);
+                    }
+                }));
+            }
+            if block.items > 1 {
+                out.push(with(&|p| {
+                    if let Block::Indexed(block) = &mut p.blocks[index] {
+                        block.items /= 2;
+                    }
+                }));
+            }
+        }
         Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
             if let Block::TailCall { values, .. } = &mut p.blocks[index] {
                 *values -= 1;
