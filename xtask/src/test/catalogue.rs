@@ -6,7 +6,7 @@
 //! and passes on both with the JIT off. Where the second tree is the first
 //! with a series of the project applied, the default stress run must find
 //! the defect too: a program that differs on the first tree and agrees on
-//! the second.
+//! the second, and none that differs only on the second.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -32,17 +32,17 @@ pub struct Carried {
     pub fractional: bool,
 }
 
-/// One carried block: between 12 and 44 locals, so some blocks fit in the
-/// registers and most do not.
+/// One carried block: between 12 and 44 locals, so that about half the
+/// blocks carry more than the registers hold.
 pub fn block(rng: &mut Rng) -> CarriedBlock {
     let count = rng.range(12, 44) as usize;
     let rotate = rng.chance(50);
     let fractional_share = *rng.pick(&[0, 0, 10, 50]);
     let locals = (1..=count)
         .map(|k| Carried {
-            // Rotation makes every local a PHI that the next one reads;
-            // other sources read values assigned earlier in the same
-            // iteration as well.
+            // Rotation makes every local a PHI read by the one before it (the
+            // last reads the first's new value); other sources read values
+            // assigned earlier in the same iteration as well.
             source: match rotate {
                 true => k % count + 1,
                 false => rng.range(1, count as i64) as usize,
@@ -96,7 +96,7 @@ impl CarriedBlock {
             );
         }
         let _ = writeln!(lua, "  end");
-        // Weighted, so that two wrong values cannot cancel out.
+        // Weighted, so that two wrong values are unlikely to cancel out.
         let terms: Vec<String> = names
             .iter()
             .enumerate()

@@ -13,7 +13,10 @@
 //! edge values: the rest of the backend, its arithmetic, comparisons,
 //! bit operations, constants and conversions; table blocks (`tables`) read
 //! and write a big hash part, traverse tables and call closures whose
-//! upvalues were closed.
+//! upvalues were closed; form blocks (`forms`) make instruction forms
+//! random expressions seldom do; carried blocks (`carried`) carry more
+//! locals around a loop than the registers hold; indexed blocks (`indexed`)
+//! index FFI arrays and strings by the loop variable.
 //!
 //! A program returns one checksum of everything it computed and wrote; run
 //! with the JIT on and off in one build, the two must agree.

@@ -19,15 +19,17 @@ pub struct IndexedBlock {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Access {
-    /// `s = s + tonumber(aT[i + offset])`, of an integer type: the bytes
-    /// may hold anything, and a NaN or an infinity read as a float would
-    /// make every later checksum the same.
+    /// `s = s + tonumber(aT[i + offset])` (plus `n % 16` by round), of an
+    /// integer type: the bytes may hold anything, and a NaN or an infinity
+    /// read as a float would make every later checksum the same.
     Load {
         ty: FfiType,
         offset: i32,
         by_round: bool,
     },
-    /// `aT[i + offset] = i * 3 + n`.
+    /// `aT[i + offset] = i + n` (plus `n % 16` in the index by round). The
+    /// values stay below 0x7f, so no byte an integer store writes can make
+    /// the exponent of a NaN or an infinity for another block's float load.
     Store {
         ty: FfiType,
         offset: i32,
@@ -142,11 +144,7 @@ impl IndexedBlock {
                     } else {
                         ""
                     };
-                    format!(
-                        "{}[{}] = i * 3 + n{half}",
-                        array(ty),
-                        element(offset, by_round)
-                    )
+                    format!("{}[{}] = i + n{half}", array(ty), element(offset, by_round))
                 }
                 Access::Byte { offset, constant } => {
                     let string = match constant {
@@ -232,7 +230,7 @@ mod tests {
         block.render(2, &mut lua);
         assert_eq!(
             lua,
-            "local function b2(q, n)\n  local a_int32 = ffi.cast(\"int32_t*\", q)\n  local made = string.rep(\"q\" .. n, 120)\n  local s = 0\n  for i = 1, 4 do\n    s = s + tonumber(a_int32[i - 2])\n    a_int32[i + n % 16 + 3] = i * 3 + n\n    s = s + string.byte(made, i + 1)\n  end\n  return s % 4294967291\nend\n"
+            "local function b2(q, n)\n  local a_int32 = ffi.cast(\"int32_t*\", q)\n  local made = string.rep(\"q\" .. n, 120)\n  local s = 0\n  for i = 1, 4 do\n    s = s + tonumber(a_int32[i - 2])\n    a_int32[i + n % 16 + 3] = i + n\n    s = s + string.byte(made, i + 1)\n  end\n  return s % 4294967291\nend\n"
         );
     }
 }
