@@ -4,7 +4,11 @@
 
 use anyhow::Result;
 
+use super::carried::CarriedBlock;
+use super::forms::FormBlock;
 use super::generate::{Block, Program, Stmt};
+use super::indexed::IndexedBlock;
+use super::tables::TableBlock;
 
 /// Smallest program found that `still_fails` accepts. `still_fails` gets a
 /// batch of candidates (run together to spare process starts) and says,
@@ -87,6 +91,12 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
         change(&mut next);
         next
     };
+    // The program with this block replaced by a smaller one.
+    let replaced = |smaller: Block| {
+        let mut next = program.clone();
+        next.blocks[index] = smaller;
+        next
+    };
     match block {
         Block::Loop { body, items, .. } => {
             for stmt in 0..body.len() {
@@ -143,75 +153,67 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
         }
         Block::Tables(block) => {
             for stmt in 0..block.stmts.len() {
-                out.push(with(&|p| {
-                    if let Block::Tables(block) = &mut p.blocks[index] {
-                        block.stmts.remove(stmt);
-                    }
-                }));
+                let mut smaller = block.clone();
+                smaller.stmts.remove(stmt);
+                out.push(replaced(Block::Tables(smaller)));
             }
             if block.items > 1 {
-                out.push(with(&|p| {
-                    if let Block::Tables(block) = &mut p.blocks[index] {
-                        block.items /= 2;
-                    }
-                }));
+                let items = block.items / 2;
+                out.push(replaced(Block::Tables(TableBlock {
+                    items,
+                    ..block.clone()
+                })));
             }
         }
         Block::Forms(block) => {
             for stmt in 0..block.stmts.len() {
-                out.push(with(&|p| {
-                    if let Block::Forms(block) = &mut p.blocks[index] {
-                        block.stmts.remove(stmt);
-                    }
-                }));
+                let mut smaller = block.clone();
+                smaller.stmts.remove(stmt);
+                out.push(replaced(Block::Forms(smaller)));
             }
             if block.items > 1 {
-                out.push(with(&|p| {
-                    if let Block::Forms(block) = &mut p.blocks[index] {
-                        block.items /= 2;
-                    }
-                }));
+                let items = block.items / 2;
+                out.push(replaced(Block::Forms(FormBlock {
+                    items,
+                    ..block.clone()
+                })));
             }
         }
         Block::Carried(block) => {
             if block.exit_every.is_some() {
-                out.push(with(&|p| {
-                    if let Block::Carried(block) = &mut p.blocks[index] {
-                        block.exit_every = None;
-                    }
-                }));
+                let exit_every = None;
+                out.push(replaced(Block::Carried(CarriedBlock {
+                    exit_every,
+                    ..block.clone()
+                })));
             }
             // Only the last local, not each: a block has dozens, and every
             // candidate is a run.
             if block.locals.len() > 1 {
-                out.push(with(&|p| {
-                    if let Block::Carried(block) = &mut p.blocks[index] {
-                        *block = block.without(block.locals.len() - 1);
-                    }
-                }));
+                out.push(replaced(Block::Carried(
+                    block.without(block.locals.len() - 1),
+                )));
             }
             if block.items > 1 {
-                out.push(with(&|p| {
-                    if let Block::Carried(block) = &mut p.blocks[index] {
-                        block.items /= 2;
-                    }
-                }));
+                let items = block.items / 2;
+                out.push(replaced(Block::Carried(CarriedBlock {
+                    items,
+                    ..block.clone()
+                })));
             }
         }
         Block::Indexed(block) => {
             for access in 0..block.accesses.len() {
-                out.push(with(&|p| {
-                    if let Block::Indexed(block) = &mut p.blocks[index] {
-                        block.accesses.remove(access);
-                    }
-                }));
+                let mut smaller = block.clone();
+                smaller.accesses.remove(access);
+                out.push(replaced(Block::Indexed(smaller)));
             }
             if block.items > 1 {
-                out.push(with(&|p| {
-                    if let Block::Indexed(block) = &mut p.blocks[index] {
-                        block.items /= 2;
-                    }
-                }));
+                let items = block.items / 2;
+                out.push(replaced(Block::Indexed(IndexedBlock {
+                    items,
+                    ..block.clone()
+                })));
             }
         }
         Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
