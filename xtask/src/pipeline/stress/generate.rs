@@ -16,19 +16,24 @@
 //! upvalues were closed; form blocks (`forms`) make instruction forms
 //! random expressions seldom do; carried blocks (`carried`) carry more
 //! locals around a loop than the registers hold; indexed blocks (`indexed`)
-//! index FFI arrays and strings by the loop variable.
+//! index FFI arrays and strings by the loop variable; unfused blocks
+//! (`unfused`) make references the backend cannot fuse into their loads
+//! and stores; call blocks (`calls`) call C through the FFI and write
+//! into string buffers.
 //!
 //! A program returns one checksum of everything it computed and wrote; run
 //! with the JIT on and off in one build, the two must agree.
 
 use std::fmt::Write as _;
 
+use super::calls::{self, CallBlock};
 use super::carried::{self, CarriedBlock};
 use super::expr::{self, ExprBlock};
 use super::forms::{self, FormBlock};
 use super::indexed::{self, IndexedBlock};
 pub use super::rng::Rng;
 use super::tables::{self, TableBlock};
+use super::unfused::{self, UnfusedBlock};
 
 /// A whole program: JIT settings and independent blocks, each a function
 /// plus its call from the driver loop.
@@ -70,6 +75,10 @@ pub enum Block {
     Carried(CarriedBlock),
     /// A loop indexing FFI arrays and strings by its variable (see `indexed`).
     Indexed(IndexedBlock),
+    /// A loop of references the backend cannot fuse (see `unfused`).
+    Unfused(UnfusedBlock),
+    /// A loop calling C functions and writing a string buffer (see `calls`).
+    Calls(CallBlock),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -183,6 +192,10 @@ const FORMS_STREAM: u64 = 0x666f_726d_735f_626c;
 const CARRIED_STREAM: u64 = 0x6361_7272_6965_6421;
 /// Mixed into a program's seed for the stream its indexed blocks come from.
 const INDEXED_STREAM: u64 = 0x696e_6465_7865_6421;
+/// Mixed into a program's seed for the stream its unfused blocks come from.
+const UNFUSED_STREAM: u64 = 0x756e_6675_7365_6421;
+/// Mixed into a program's seed for the stream its call blocks come from.
+const CALLS_STREAM: u64 = 0x6363_616c_6c73_2121;
 
 /// The program for `seed`: the same seed gives the same program.
 pub fn program(seed: u64) -> Program {
@@ -215,6 +228,14 @@ pub fn program(seed: u64) -> Program {
     let mut indexed_rng = Rng::new(seed ^ INDEXED_STREAM);
     if indexed_rng.chance(40) {
         blocks.push(Block::Indexed(indexed::block(&mut indexed_rng)));
+    }
+    let mut unfused_rng = Rng::new(seed ^ UNFUSED_STREAM);
+    if unfused_rng.chance(30) {
+        blocks.push(Block::Unfused(unfused::block(&mut unfused_rng)));
+    }
+    let mut calls_rng = Rng::new(seed ^ CALLS_STREAM);
+    if calls_rng.chance(30) {
+        blocks.push(Block::Calls(calls::block(&mut calls_rng)));
     }
     Program {
         seed,
@@ -347,6 +368,9 @@ impl Program {
         if has_forms {
             lua.push_str(forms::TABLES);
         }
+        if self.blocks.iter().any(|b| matches!(b, Block::Calls(_))) {
+            lua.push_str(calls::CDEF);
+        }
         let big_tables = self.blocks.iter().any(|b| matches!(b, Block::Tables(_)));
         if big_tables {
             lua.push_str(tables::STATE);
@@ -360,9 +384,12 @@ impl Program {
                 Block::Loop { .. } => format!("b{index}(t)"),
                 Block::TailCall { .. } => format!("b{index}(round)"),
                 Block::Ffi { .. } | Block::Indexed(_) => format!("b{index}(p, round)"),
-                Block::Expr(_) | Block::Tables(_) | Block::Forms(_) | Block::Carried(_) => {
-                    format!("b{index}(round)")
-                }
+                Block::Expr(_)
+                | Block::Tables(_)
+                | Block::Forms(_)
+                | Block::Carried(_)
+                | Block::Unfused(_)
+                | Block::Calls(_) => format!("b{index}(round)"),
             };
             let _ = writeln!(lua, "  mix({call})");
         }
@@ -473,6 +500,8 @@ impl Block {
             Block::Forms(block) => block.render(index, lua),
             Block::Carried(block) => block.render(index, lua),
             Block::Indexed(block) => block.render(index, lua),
+            Block::Unfused(block) => block.render(index, lua),
+            Block::Calls(block) => block.render(index, lua),
             Block::Loop {
                 locals,
                 kind,

@@ -3,6 +3,7 @@
 //! reproducer.
 
 pub mod batches;
+pub mod calls;
 pub mod carried;
 pub mod expr;
 pub mod forms;
@@ -17,6 +18,7 @@ mod replay;
 mod rng;
 pub mod shrink;
 pub mod tables;
+pub mod unfused;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -50,8 +52,10 @@ const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source, with the plan (which programs a run
 /// takes), how its programs are run and journaled, and the per-patch replay.
-const GENERATOR_SOURCES: [&str; 14] = [
+const GENERATOR_SOURCES: [&str; 16] = [
     include_str!("generate.rs"),
+    include_str!("calls.rs"),
+    include_str!("unfused.rs"),
     include_str!("carried.rs"),
     include_str!("indexed.rs"),
     include_str!("expr.rs"),

@@ -4,11 +4,13 @@
 
 use anyhow::Result;
 
+use super::calls::CallBlock;
 use super::carried::CarriedBlock;
 use super::forms::FormBlock;
 use super::generate::{Block, Program, Stmt};
 use super::indexed::IndexedBlock;
 use super::tables::TableBlock;
+use super::unfused::UnfusedBlock;
 
 /// Smallest program found that `still_fails` accepts. `still_fails` gets a
 /// batch of candidates (run together to spare process starts) and says,
@@ -211,6 +213,34 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
             if block.items > 1 {
                 let items = block.items / 2;
                 out.push(replaced(Block::Indexed(IndexedBlock {
+                    items,
+                    ..block.clone()
+                })));
+            }
+        }
+        Block::Unfused(block) => {
+            for reference in 0..block.refs.len() {
+                let mut smaller = block.clone();
+                smaller.refs.remove(reference);
+                out.push(replaced(Block::Unfused(smaller)));
+            }
+            if block.items > 1 {
+                let items = block.items / 2;
+                out.push(replaced(Block::Unfused(UnfusedBlock {
+                    items,
+                    ..block.clone()
+                })));
+            }
+        }
+        Block::Calls(block) => {
+            for call in 0..block.calls.len() {
+                let mut smaller = block.clone();
+                smaller.calls.remove(call);
+                out.push(replaced(Block::Calls(smaller)));
+            }
+            if block.items > 1 {
+                let items = block.items / 2;
+                out.push(replaced(Block::Calls(CallBlock {
                     items,
                     ..block.clone()
                 })));
