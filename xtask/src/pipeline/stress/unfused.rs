@@ -3,7 +3,11 @@
 //! its own. A table made outside the loop has its constant array slots'
 //! references hoisted above the loop, out of the body's fusion range, and a
 //! slot beyond the offset an LDR holds needs an ADD (`asm_aref`, by a
-//! shifted or a register offset); substrings and plain searches hand a
+//! shifted or a register offset). A store into the table the iteration
+//! before made with a constructor goes through that table's reference,
+//! carried around the loop in a register: the array of a table so made
+//! lies right behind its header (colocated), at an offset from the table
+//! itself. Substrings and plain searches hand a
 //! string reference to a call (`asm_strref`); bytes at constant positions
 //! of a string made at run time are loaded at an offset from it, near and
 //! beyond the reach of an LDRB (`asm_fusexref`).
@@ -26,6 +30,10 @@ pub enum Ref {
     /// `local x = made:sub(from, from + len)`, measured and compared with
     /// the substring of the iteration before.
     Sub { from: Position, len: u32 },
+    /// `r[slot] = r[slot] + i` into the table of `len` slots the
+    /// constructor made in the iteration before, kept and summed after the
+    /// loop.
+    Remade { slot: u32, len: u32 },
     /// `made:find("z", from, true)`: a plain search from a position.
     Find { from: Position },
     /// `string.byte(made, position)`.
@@ -54,6 +62,11 @@ const LDRB_REACH: u32 = 4072;
 const MAX_STEP: u32 = 40;
 /// The most iterations a block has.
 const MAX_ITEMS: u32 = 40;
+/// The most slots a remade table has: a constructor of up to 15 values
+/// makes a colocated array (`LJ_MAX_COLOSIZE`, 16 with slot 0).
+const MAX_REMADE: u32 = 15;
+/// How many of the remade tables a block keeps and sums after the loop.
+const KEPT: u32 = 4;
 
 pub fn block(rng: &mut Rng) -> UnfusedBlock {
     let count = rng.range(1, 5);
@@ -64,15 +77,22 @@ pub fn block(rng: &mut Rng) -> UnfusedBlock {
 }
 
 fn reference(rng: &mut Rng) -> Ref {
-    match rng.range(0, 3) {
+    match rng.range(0, 4) {
         0 => Ref::Slot {
             slot: slot_or_byte(rng, BIG_LEN),
         },
-        1 => Ref::Sub {
+        1 => {
+            let len = rng.range(1, MAX_REMADE as i64) as u32;
+            Ref::Remade {
+                slot: rng.range(1, len as i64) as u32,
+                len,
+            }
+        }
+        2 => Ref::Sub {
             from: position(rng),
             len: rng.range(0, 8) as u32,
         },
-        2 => Ref::Find {
+        3 => Ref::Find {
             from: position(rng),
         },
         _ => Ref::Byte {
@@ -128,8 +148,17 @@ impl UnfusedBlock {
             "  local made = string.rep(\"q\" .. n .. \"z\", {MADE_REPEATS})"
         );
         let _ = writeln!(lua, "  local s, last = n, \"\"");
+        for (k, reference) in self.refs.iter().enumerate() {
+            if let Ref::Remade { len, .. } = *reference {
+                let _ = writeln!(
+                    lua,
+                    "  local r{k}, kept{k} = {{ {} }}, {{}}",
+                    vec!["n"; len as usize].join(", ")
+                );
+            }
+        }
         let _ = writeln!(lua, "  for i = 1, {} do", self.items);
-        for reference in &self.refs {
+        for (k, reference) in self.refs.iter().enumerate() {
             let line = match *reference {
                 Ref::Slot { slot } => {
                     format!("{big}[{slot}] = {big}[{slot}] + i; s = s + {big}[{slot}] % 1000")
@@ -140,6 +169,15 @@ impl UnfusedBlock {
                         "do local x = made:sub({from}, {from} + {len}); if x == last then s = s + 1 end; s = s + #x; last = x end"
                     )
                 }
+                Ref::Remade { slot, len } => {
+                    let values: Vec<&str> = (0..len)
+                        .map(|v| ["i", "n", "i + n"][v as usize % 3])
+                        .collect();
+                    format!(
+                        "r{k}[{slot}] = r{k}[{slot}] + i; kept{k}[i % {KEPT} + 1] = r{k}; r{k} = {{ {} }}",
+                        values.join(", ")
+                    )
+                }
                 Ref::Find { from } => {
                     format!("s = s + (made:find(\"z\", {}, true) or 0)", from.lua())
                 }
@@ -147,7 +185,16 @@ impl UnfusedBlock {
             };
             let _ = writeln!(lua, "    {line}");
         }
-        let _ = writeln!(lua, "  end\n  return s % 4294967291\nend");
+        let _ = writeln!(lua, "  end");
+        for (k, reference) in self.refs.iter().enumerate() {
+            if let Ref::Remade { len, .. } = *reference {
+                let _ = writeln!(
+                    lua,
+                    "  for j = 1, {KEPT} do local t = kept{k}[j]; if t then for v = 1, {len} do s = s + t[v] end end end"
+                );
+            }
+        }
+        let _ = writeln!(lua, "  return s % 4294967291\nend");
     }
 }
 
@@ -159,7 +206,7 @@ mod tests {
     fn every_index_stays_in_the_table_and_the_string() {
         let shortest = 3 * MADE_REPEATS;
         let mut rng = Rng::new(13);
-        let mut seen = [false; 4];
+        let mut seen = [false; 5];
         for _ in 0..300 {
             let block = block(&mut rng);
             assert!(block.items <= MAX_ITEMS);
@@ -173,6 +220,10 @@ mod tests {
                         seen[1] = true;
                         assert!(farthest(from) + len <= shortest);
                     }
+                    Ref::Remade { slot, len } => {
+                        seen[4] = true;
+                        assert!((1..=len).contains(&slot) && len <= MAX_REMADE);
+                    }
                     Ref::Find { from } => {
                         seen[2] = true;
                         assert!(farthest(from) <= shortest);
@@ -184,7 +235,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(seen, [true; 4]);
+        assert_eq!(seen, [true; 5]);
     }
 
     fn farthest(from: Position) -> u32 {
@@ -207,9 +258,9 @@ mod tests {
     }
 
     #[test]
-    fn a_rendered_block_makes_its_table_only_for_slots() {
+    fn a_rendered_block_declares_what_its_references_use() {
         let block = UnfusedBlock {
-            items: 3,
+            items: 8,
             refs: vec![
                 Ref::Slot { slot: 4608 },
                 Ref::Sub {
@@ -220,13 +271,14 @@ mod tests {
                     from: Position::Constant(7),
                 },
                 Ref::Byte { position: 4073 },
+                Ref::Remade { slot: 2, len: 4 },
             ],
         };
         let mut lua = String::new();
         block.render(1, &mut lua);
         assert_eq!(
             lua,
-            "local big1 = {}\nfor k = 1, 6000 do big1[k] = k end\nlocal function b1(n)\n  local made = string.rep(\"q\" .. n .. \"z\", 2000)\n  local s, last = n, \"\"\n  for i = 1, 3 do\n    big1[4608] = big1[4608] + i; s = s + big1[4608] % 1000\n    do local x = made:sub(i + 2, i + 2 + 1); if x == last then s = s + 1 end; s = s + #x; last = x end\n    s = s + (made:find(\"z\", 7, true) or 0)\n    s = s + string.byte(made, 4073)\n  end\n  return s % 4294967291\nend\n"
+            "local big1 = {}\nfor k = 1, 6000 do big1[k] = k end\nlocal function b1(n)\n  local made = string.rep(\"q\" .. n .. \"z\", 2000)\n  local s, last = n, \"\"\n  local r4, kept4 = { n, n, n, n }, {}\n  for i = 1, 8 do\n    big1[4608] = big1[4608] + i; s = s + big1[4608] % 1000\n    do local x = made:sub(i + 2, i + 2 + 1); if x == last then s = s + 1 end; s = s + #x; last = x end\n    s = s + (made:find(\"z\", 7, true) or 0)\n    s = s + string.byte(made, 4073)\n    r4[2] = r4[2] + i; kept4[i % 4 + 1] = r4; r4 = { i, n, i + n, i }\n  end\n  for j = 1, 4 do local t = kept4[j]; if t then for v = 1, 4 do s = s + t[v] end end end\n  return s % 4294967291\nend\n"
         );
         let mut without = String::new();
         UnfusedBlock {
@@ -234,6 +286,6 @@ mod tests {
             refs: vec![Ref::Byte { position: 1 }],
         }
         .render(1, &mut without);
-        assert!(!without.contains("big1"));
+        assert!(!without.contains("big1") && !without.contains("kept"));
     }
 }
