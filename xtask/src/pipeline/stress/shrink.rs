@@ -4,13 +4,8 @@
 
 use anyhow::Result;
 
-use super::calls::CallBlock;
 use super::carried::CarriedBlock;
-use super::forms::FormBlock;
 use super::generate::{Block, Program, Stmt};
-use super::indexed::IndexedBlock;
-use super::tables::TableBlock;
-use super::unfused::UnfusedBlock;
 
 /// Smallest program found that `still_fails` accepts. `still_fails` gets a
 /// batch of candidates (run together to spare process starts) and says,
@@ -153,34 +148,16 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
                 }
             }
         }
-        Block::Tables(block) => {
-            for stmt in 0..block.stmts.len() {
-                let mut smaller = block.clone();
-                smaller.stmts.remove(stmt);
-                out.push(replaced(Block::Tables(smaller)));
-            }
-            if block.items > 1 {
-                let items = block.items / 2;
-                out.push(replaced(Block::Tables(TableBlock {
-                    items,
-                    ..block.clone()
-                })));
-            }
-        }
-        Block::Forms(block) => {
-            for stmt in 0..block.stmts.len() {
-                let mut smaller = block.clone();
-                smaller.stmts.remove(stmt);
-                out.push(replaced(Block::Forms(smaller)));
-            }
-            if block.items > 1 {
-                let items = block.items / 2;
-                out.push(replaced(Block::Forms(FormBlock {
-                    items,
-                    ..block.clone()
-                })));
-            }
-        }
+        Block::Tables(block) => out.extend(
+            smaller_loops(block, |b| &mut b.stmts, |b| &mut b.items)
+                .into_iter()
+                .map(|smaller| replaced(Block::Tables(smaller))),
+        ),
+        Block::Forms(block) => out.extend(
+            smaller_loops(block, |b| &mut b.stmts, |b| &mut b.items)
+                .into_iter()
+                .map(|smaller| replaced(Block::Forms(smaller))),
+        ),
         Block::Carried(block) => {
             if block.exit_every.is_some() {
                 let exit_every = None;
@@ -204,48 +181,21 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
                 })));
             }
         }
-        Block::Indexed(block) => {
-            for access in 0..block.accesses.len() {
-                let mut smaller = block.clone();
-                smaller.accesses.remove(access);
-                out.push(replaced(Block::Indexed(smaller)));
-            }
-            if block.items > 1 {
-                let items = block.items / 2;
-                out.push(replaced(Block::Indexed(IndexedBlock {
-                    items,
-                    ..block.clone()
-                })));
-            }
-        }
-        Block::Unfused(block) => {
-            for reference in 0..block.refs.len() {
-                let mut smaller = block.clone();
-                smaller.refs.remove(reference);
-                out.push(replaced(Block::Unfused(smaller)));
-            }
-            if block.items > 1 {
-                let items = block.items / 2;
-                out.push(replaced(Block::Unfused(UnfusedBlock {
-                    items,
-                    ..block.clone()
-                })));
-            }
-        }
-        Block::Calls(block) => {
-            for call in 0..block.calls.len() {
-                let mut smaller = block.clone();
-                smaller.calls.remove(call);
-                out.push(replaced(Block::Calls(smaller)));
-            }
-            if block.items > 1 {
-                let items = block.items / 2;
-                out.push(replaced(Block::Calls(CallBlock {
-                    items,
-                    ..block.clone()
-                })));
-            }
-        }
+        Block::Indexed(block) => out.extend(
+            smaller_loops(block, |b| &mut b.accesses, |b| &mut b.items)
+                .into_iter()
+                .map(|smaller| replaced(Block::Indexed(smaller))),
+        ),
+        Block::Unfused(block) => out.extend(
+            smaller_loops(block, |b| &mut b.refs, |b| &mut b.items)
+                .into_iter()
+                .map(|smaller| replaced(Block::Unfused(smaller))),
+        ),
+        Block::Calls(block) => out.extend(
+            smaller_loops(block, |b| &mut b.calls, |b| &mut b.items)
+                .into_iter()
+                .map(|smaller| replaced(Block::Calls(smaller))),
+        ),
         Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
             if let Block::TailCall { values, .. } = &mut p.blocks[index] {
                 *values -= 1;
@@ -256,10 +206,56 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
     out
 }
 
+/// Copies of a block that loops over `items` iterations through a list of
+/// parts: without each part in turn, then with half the iterations.
+fn smaller_loops<B: Clone, T>(
+    block: &B,
+    parts: fn(&mut B) -> &mut Vec<T>,
+    items: fn(&mut B) -> &mut u32,
+) -> Vec<B> {
+    let mut copies = Vec::new();
+    let count = parts(&mut block.clone()).len();
+    for part in 0..count {
+        let mut smaller = block.clone();
+        parts(&mut smaller).remove(part);
+        copies.push(smaller);
+    }
+    let mut shorter = block.clone();
+    let iterations = items(&mut shorter);
+    if *iterations > 1 {
+        *iterations /= 2;
+        copies.push(shorter);
+    }
+    copies
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::stress::forms::FormBlock;
     use crate::pipeline::stress::generate::program;
+
+    #[test]
+    fn a_looping_block_loses_each_part_then_half_its_iterations() {
+        let block = FormBlock {
+            items: 5,
+            stmts: vec!["a".to_owned(), "b".to_owned()],
+        };
+        let copies = smaller_loops(&block, |b| &mut b.stmts, |b| &mut b.items);
+        let shapes: Vec<(u32, Vec<&str>)> = copies
+            .iter()
+            .map(|c| (c.items, c.stmts.iter().map(String::as_str).collect()))
+            .collect();
+        assert_eq!(
+            shapes,
+            [(5, vec!["b"]), (5, vec!["a"]), (2, vec!["a", "b"])]
+        );
+        let once = FormBlock { items: 1, ..block };
+        assert_eq!(
+            smaller_loops(&once, |b| &mut b.stmts, |b| &mut b.items).len(),
+            2
+        );
+    }
 
     #[test]
     fn shrinks_to_the_block_that_matters() {
