@@ -245,10 +245,16 @@ pub fn ir_reach(lua: &Lua) -> Result<(u64, String), String> {
 local irnames = ...
 local ops = irnames()
 local util = require("jit.util")
-local traces, held = 0, {}
+local traces, held, missing = 0, {}, 0
+-- A trace takes the lowest free number and only a flush frees many, so
+-- the numbers in use run from 1 with few gaps: stop after a long one.
 for tr = 1, 65535 do
   local info = util.traceinfo(tr)
-  if info then
+  if not info then
+    missing = missing + 1
+    if missing > 256 then break end
+  else
+    missing = 0
     traces = traces + 1
     local seen = {}
     for ref = 1, info.nins do

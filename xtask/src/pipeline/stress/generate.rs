@@ -237,11 +237,19 @@ pub fn program(seed: u64) -> Program {
     if calls_rng.chance(30) {
         blocks.push(Block::Calls(calls::block(&mut calls_rng)));
     }
+    // Most programs call their blocks a few times: the traces are made in
+    // the first rounds, and every further round costs an emulated run. One
+    // in five runs long, for the exits and collections that take many.
+    let rounds = if rng.chance(80) {
+        rng.range(3, 12)
+    } else {
+        rng.range(13, 40)
+    };
     Program {
         seed,
         settings,
         blocks,
-        rounds: rng.range(3, 40) as u32,
+        rounds: rounds as u32,
     }
 }
 
