@@ -241,34 +241,30 @@ unsafe extern "C" fn capture_on_exit(l: *mut sys::lua_State) -> c_int {
 /// each IR opcode, as `NAME:count,...` (for the stress run's reach table).
 /// It switches the JIT off first, so its own loops compile nothing.
 pub fn ir_reach(lua: &Lua) -> Result<(u64, String), String> {
-    const PROBE: &str = r#"
+    const PROBE: &str = concat!(
+        "local live_traces = (function()\n",
+        include_str!("live_traces.lua"),
+        "\nend)()\n",
+        r#"
 local irnames = ...
 local ops = irnames()
 local util = require("jit.util")
-local traces, held, missing = 0, {}, 0
--- A trace takes the lowest free number and only a flush frees many, so
--- the numbers in use run from 1 with few gaps: stop after a long one.
-for tr = 1, 65535 do
-  local info = util.traceinfo(tr)
-  if not info then
-    missing = missing + 1
-    if missing > 256 then break end
-  else
-    missing = 0
-    traces = traces + 1
-    local seen = {}
-    for ref = 1, info.nins do
-      local m, ot = util.traceir(tr, ref)
-      if m then seen[bit.rshift(ot, 8)] = true end
-    end
-    for op in pairs(seen) do held[op] = (held[op] or 0) + 1 end
+local traces, held = 0, {}
+for tr, info in live_traces() do
+  traces = traces + 1
+  local seen = {}
+  for ref = 1, info.nins do
+    local m, ot = util.traceir(tr, ref)
+    if m then seen[bit.rshift(ot, 8)] = true end
   end
+  for op in pairs(seen) do held[op] = (held[op] or 0) + 1 end
 end
 local out = {}
 for op, n in pairs(held) do out[#out + 1] = (ops[op + 1] or ("op" .. op)) .. ":" .. n end
 table.sort(out)
 return traces, table.concat(out, ",")
-"#;
+"#
+    );
     let l = lua.as_ptr();
     let name = CString::new("=ir-reach").expect("no NUL");
     // SAFETY: `l` is a valid state; every pushed value is popped on all paths.

@@ -78,8 +78,12 @@ impl Lua {
 
     /// Traces the JIT holds now, counted through `jit.util.traceinfo`.
     pub fn trace_count(&self) -> Option<u64> {
-        let probe = b"local info = require('jit.util').traceinfo\nlocal n = 0\nfor t = 1, 65535 do if info(t) then n = n + 1 end end\nreturn n";
-        self.eval(probe, "=trace-count")
+        const PROBE: &str = concat!(
+            "local live_traces = (function()\n",
+            include_str!("live_traces.lua"),
+            "\nend)()\nlocal n = 0\nfor _ in live_traces() do n = n + 1 end\nreturn n"
+        );
+        self.eval(PROBE.as_bytes(), "=trace-count")
             .ok()
             .flatten()
             .and_then(|n| n.parse().ok())

@@ -271,13 +271,19 @@ fn run_sample(cx: &Context, runner: &Runner, count: u32) -> Result<StressSample>
     let dir = scratch.path();
     let programs = write_programs(dir, stress::Plan::whole(stress::DEFAULT_SEED, count))?;
     let driver = cx.root.join("xtask/src/pipeline/probe/driver.lua");
+    let live_traces = cx.root.join("tests/src/live_traces.lua");
     let timer = step(format!(
         "running {count} stress programs (seed {}) with the JIT on and off",
         stress::seed_text(stress::DEFAULT_SEED)
     ));
     let mut comparisons = Vec::new();
     for stress::Written { path, .. } in &programs {
-        let args = [driver.as_os_str(), path.as_os_str(), RESULT_MARKER.as_ref()];
+        let args = [
+            driver.as_os_str(),
+            path.as_os_str(),
+            RESULT_MARKER.as_ref(),
+            live_traces.as_os_str(),
+        ];
         let jit = with_result(runner.run(&args, false, PROGRAM_TIMEOUT)?);
         let interpreter = with_result(runner.run(&args, true, PROGRAM_TIMEOUT)?);
         let name = path
