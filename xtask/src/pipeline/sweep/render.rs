@@ -292,7 +292,7 @@ pub fn readme_block(result: &Sweep, markdown: &str, stamp: &str) -> String {
     format!(
         "Swept {date} by `cargo xtask sweep` at {stamp}: {trees}, \
          each with the cases, the exhaustive emit_lso check and {} stress programs (seed {}); \
-         this run took {} ({:.0} s per tree, steps cached by earlier runs reused). \
+         this run took {} ({:.0} s per tree; steps already in target/ were reused). \
          In the series column each patch of `patches/` is *in* (already in the tree), *applies* \
          or *neither*.\n\n{markdown}",
         result.stress_count,
