@@ -36,6 +36,7 @@ pub mod mcode;
 pub mod neighbour;
 pub mod patch;
 pub mod probe;
+pub mod program;
 pub mod report;
 pub mod stress;
 pub mod suite;

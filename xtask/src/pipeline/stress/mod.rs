@@ -3,22 +3,12 @@
 //! reproducer.
 
 pub mod batches;
-pub mod calls;
-pub mod carried;
-pub mod expr;
-pub mod forms;
-pub mod generate;
-pub mod indexed;
 mod journal;
 mod plan;
 mod progress;
 pub mod reach;
 mod render;
 mod replay;
-mod rng;
-pub mod shrink;
-pub mod tables;
-pub mod unfused;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -30,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use super::cache::{Key, cached_if};
 use super::suite::outcome::{Comparison, Status};
 use super::{Context, suite};
-use generate::Program;
+use super::program::generate::{self, Program};
+use super::program::shrink;
 pub use plan::*;
 pub use render::render;
 pub use replay::*;
@@ -52,17 +43,19 @@ const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source, with the plan (which programs a run
 /// takes), how its programs are run and journaled, and the per-patch replay.
-const GENERATOR_SOURCES: [&str; 16] = [
-    include_str!("generate.rs"),
-    include_str!("calls.rs"),
-    include_str!("unfused.rs"),
-    include_str!("carried.rs"),
-    include_str!("indexed.rs"),
-    include_str!("expr.rs"),
-    include_str!("forms.rs"),
-    include_str!("tables.rs"),
-    include_str!("rng.rs"),
-    include_str!("shrink.rs"),
+const GENERATOR_SOURCES: [&str; 18] = [
+    include_str!("../program/generate.rs"),
+    include_str!("../program/calls.rs"),
+    include_str!("../program/unfused.rs"),
+    include_str!("../program/carried.rs"),
+    include_str!("../program/indexed.rs"),
+    include_str!("../program/expr.rs"),
+    include_str!("../program/forms.rs"),
+    include_str!("../program/tables.rs"),
+    include_str!("../program/rng.rs"),
+    include_str!("../program/shrink.rs"),
+    include_str!("../program/ffi.rs"),
+    include_str!("../program/seed.rs"),
     include_str!("reach.rs"),
     include_str!("mod.rs"),
     include_str!("plan.rs"),

@@ -31,6 +31,7 @@ use super::carried::{self, CarriedBlock};
 use super::expr::{self, ExprBlock};
 use super::forms::{self, FormBlock};
 use super::indexed::{self, IndexedBlock};
+pub use super::ffi::{FFI_REACH, FfiType};
 pub use super::rng::Rng;
 use super::tables::{self, TableBlock};
 use super::unfused::{self, UnfusedBlock};
@@ -148,41 +149,6 @@ impl Meta {
         }
     }
 }
-
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum FfiType {
-    I8,
-    I16,
-    I32,
-    I64,
-    F32,
-    F64,
-}
-
-impl FfiType {
-    pub fn size(self) -> i64 {
-        match self {
-            FfiType::I8 => 1,
-            FfiType::I16 => 2,
-            FfiType::I32 | FfiType::F32 => 4,
-            FfiType::I64 | FfiType::F64 => 8,
-        }
-    }
-
-    pub fn c_name(self) -> &'static str {
-        match self {
-            FfiType::I8 => "int8_t",
-            FfiType::I16 => "int16_t",
-            FfiType::I32 => "int32_t",
-            FfiType::I64 => "int64_t",
-            FfiType::F32 => "float",
-            FfiType::F64 => "double",
-        }
-    }
-}
-
-/// Bytes of the FFI buffer on each side of the pointer the accesses use.
-pub const FFI_REACH: i64 = 1024;
 
 /// Mixed into a program's seed for the stream its expression blocks come from.
 const EXPR_STREAM: u64 = 0x6578_7072_5f62_6c6b;
@@ -349,7 +315,7 @@ impl Program {
         let _ = writeln!(
             lua,
             "-- stress program, seed {}",
-            super::seed_text(self.seed)
+            super::seed::seed_text(self.seed)
         );
         let _ = writeln!(lua, "jit.opt.start({})", settings.join(", "));
         lua.push_str(PRELUDE);

@@ -232,8 +232,8 @@ fn smaller_loops<B: Clone, T>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pipeline::stress::forms::FormBlock;
-    use crate::pipeline::stress::generate::program;
+    use crate::pipeline::program::forms::FormBlock;
+    use crate::pipeline::program::generate::program;
 
     #[test]
     fn a_looping_block_loses_each_part_then_half_its_iterations() {

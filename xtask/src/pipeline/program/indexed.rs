@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::generate::FfiType;
+use super::ffi::FfiType;
 use super::rng::Rng;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -189,8 +189,8 @@ mod tests {
     #[test]
     fn every_access_stays_in_the_buffer_and_the_string() {
         let farthest = MAX_ITEMS + ROUND_SPAN as i64 + MAX_OFFSET;
-        assert!(8 * farthest <= super::super::generate::FFI_REACH);
-        assert!(8 * (ROUND_SPAN as i64 + MAX_OFFSET) <= super::super::generate::FFI_REACH);
+        assert!(8 * farthest <= super::super::ffi::FFI_REACH);
+        assert!(8 * (ROUND_SPAN as i64 + MAX_OFFSET) <= super::super::ffi::FFI_REACH);
         assert!(MAX_ITEMS + MAX_OFFSET < CONSTANT_STRING.len() as i64 - 2);
         assert!(MAX_ITEMS + MAX_OFFSET < 2 * STRING_LEN as i64);
         let mut rng = Rng::new(9);
