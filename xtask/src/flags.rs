@@ -66,6 +66,19 @@ pub enum Command {
     /// Time cold and warm verify, the exhaustive check natively and under
     /// QEMU, and run; print minimum and median.
     Bench(Bench),
+    /// The findings store (target/findings/): every difference a run found,
+    /// one entry per defect, with its reproducer, the trees it was seen on
+    /// and the known defect it matches, or none (new).
+    Findings(Findings),
+    /// When did a defect come in, and when was it fixed? Binary-search the
+    /// published luajit-src trees for the last good and the first bad one
+    /// (and the first fixed), then, with --luajit-git, upstream's commits.
+    Bisect(Bisect),
+    /// Draft an upstream issue for a case or a script: a standalone script,
+    /// the JIT and -joff outputs, the machine code, the regression range
+    /// and, with --patches, the fix in upstream's style. Written to
+    /// target/reports/NAME/.
+    Report(Report),
 }
 
 /// Which LuaJIT tree to work on.
@@ -311,4 +324,46 @@ pub struct Bench {
     /// Write the table into README.md between its bench markers.
     #[arg(long)]
     pub write_readme: bool,
+}
+
+#[derive(Args)]
+pub struct Findings {
+    /// Print the store as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Fold other stores (target/findings folders of other machines or
+    /// shards) into this one before listing it.
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub merge: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Bisect {
+    /// A catalogue case (tests/cases/NAME.lua, or its NAME) or any Lua
+    /// script. A case is bad where it fails as its header says; a script is
+    /// bad where the JIT and the interpreter (-joff) disagree on it.
+    pub script: PathBuf,
+    /// An upstream LuaJIT git checkout (or bare clone): bisect on from the
+    /// published trees' commits to the commit that brought the defect (and
+    /// the one that fixed it).
+    #[arg(long, value_name = "DIR")]
+    pub luajit_git: Option<PathBuf>,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args)]
+pub struct Report {
+    /// A catalogue case (tests/cases/NAME.lua, or its NAME) or any Lua script.
+    pub script: PathBuf,
+    #[command(flatten)]
+    pub pair: PairArgs,
+    /// Print one JSON object (matches, the draft's path) instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Leave out the regression range (no bisection: no tree builds beyond
+    /// the one named).
+    #[arg(long)]
+    pub no_bisect: bool,
 }

@@ -3,13 +3,16 @@
 //! its own module and the pipeline steps live in `pipeline/`.
 
 mod bench;
+mod bisect;
 mod check;
+mod findings;
 mod flags;
 mod lso;
 mod mcode_diff;
 mod pipeline;
 mod prepare;
 mod probe;
+mod report;
 mod run;
 mod stress;
 mod sweep;
@@ -39,6 +42,9 @@ fn main() -> ExitCode {
         flags::Command::Sweep(args) => sweep::run(args),
         flags::Command::Test(args) => test::run(args),
         flags::Command::Bench(args) => bench::run(args),
+        flags::Command::Findings(args) => findings::run(args),
+        flags::Command::Bisect(args) => bisect::run(args),
+        flags::Command::Report(args) => report::run(args),
     };
     match result {
         Ok(Conclusion::Sound) => ExitCode::SUCCESS,

@@ -24,12 +24,15 @@ macro_rules! outln {
 }
 
 pub mod attribution;
+pub mod bisect;
 pub mod build;
 pub mod cache;
 pub mod coverage;
+pub mod draft;
 pub mod evidence;
 pub mod expect;
 pub mod fetch;
+pub mod findings;
 pub mod label;
 pub mod lso;
 pub mod mcode;
