@@ -1,10 +1,23 @@
-//! `cargo xtask findings`.
+//! `cargo xtask findings`: the findings store, as a table or JSON, after
+//! folding in the stores of other machines.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 
 use crate::flags;
+use crate::pipeline::findings::{self, Store};
+use crate::pipeline::project_root;
 use crate::pipeline::verdict::Conclusion;
 
-pub fn run(_args: flags::Findings) -> Result<Conclusion> {
-    bail!("not built yet")
+pub fn run(args: flags::Findings) -> Result<Conclusion> {
+    let store = Store::open(&project_root().join("target"))?;
+    for other in &args.merge {
+        let count = store.merge_from(other)?;
+        eprintln!("==> merged {count} entries from {}", other.display());
+    }
+    let entries = store.entries()?;
+    match args.json {
+        true => println!("{}", findings::json(&store.dir, &entries)?),
+        false => print!("{}", findings::table(&store.dir, &entries)),
+    }
+    Ok(Conclusion::Sound)
 }

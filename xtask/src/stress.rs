@@ -10,7 +10,11 @@ use crate::flags;
 use crate::pipeline::verdict::Conclusion;
 
 use crate::pipeline::stress::{self, Plan, Runs, Shard, StressReport};
-use crate::pipeline::variants::{PairChoice, build_steps, prepare_pair, single};
+use crate::pipeline::findings::matching;
+use crate::pipeline::findings::runs::{self, MatchWith};
+use crate::pipeline::variants::{
+    BASELINE, Mode, PATCHED, Pair, PairChoice, build_steps, prepare_pair, single,
+};
 use crate::pipeline::{Context, Timings, coverage};
 
 pub fn run(args: flags::Stress) -> Result<Conclusion> {
@@ -26,8 +30,15 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
     let single_tree = args.tree.named();
     let reports = match single_tree {
         true => {
-            let (_, name, variant) = single(&mut cx, &args.tree.tree())?;
+            let (source, name, variant) = single(&mut cx, &args.tree.tree())?;
             let report = stress::run(&mut cx, &name, &variant.suite, plan)?;
+            let tree = matching::Tree {
+                name: &name,
+                source: &source,
+                applied: None,
+                variant: &variant,
+            };
+            runs::record_stress(&mut cx, &report, &source.label, MatchWith::Tree(tree))?;
             vec![(report, variant)]
         }
         false => {
@@ -36,6 +47,7 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
             let pair = prepare_pair(&mut cx, &PairChoice::default())?;
             let steps = build_steps(&mut cx, &pair, &mut Timings::default())?;
             let (baseline, patched) = stress::run_pair(&mut cx, &pair, &steps, plan)?;
+            record_pair(&mut cx, &pair, &baseline, &patched)?;
             vec![(baseline, pair.baseline), (patched, pair.patched)]
         }
     };
@@ -65,6 +77,55 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
         }
     }
     Ok(verdict(reports.iter().map(|(report, _)| report)))
+}
+
+/// Records both variants' findings in the store, each matched on its own
+/// tree: the patched one with the series applied under the fix series
+/// tried. In revert-check mode the baseline is the tree with the series
+/// taken out, which the fix series are not made for.
+fn record_pair(
+    cx: &mut crate::pipeline::Context,
+    pair: &Pair,
+    baseline: &StressReport,
+    patched: &StressReport,
+) -> Result<()> {
+    let series = format!(
+        "{} with {}",
+        pair.source.label,
+        matching::series_name(cx, &pair.series)
+    );
+    let (baseline_with, patched_applied) = match pair.mode {
+        Mode::Apply => (
+            MatchWith::Tree(matching::Tree {
+                name: BASELINE,
+                source: &pair.source,
+                applied: None,
+                variant: &pair.baseline,
+            }),
+            Some(&pair.series),
+        ),
+        Mode::Revert => (
+            MatchWith::Unchecked("the baseline is the tree with the series taken out (revert-check mode)".to_owned()),
+            None,
+        ),
+    };
+    let baseline_label = match pair.mode {
+        Mode::Apply => pair.source.label.clone(),
+        Mode::Revert => format!("{} without {}", pair.source.label, matching::series_name(cx, &pair.series)),
+    };
+    runs::record_stress(cx, baseline, &baseline_label, baseline_with)?;
+    let tree = matching::Tree {
+        name: PATCHED,
+        source: &pair.source,
+        applied: patched_applied,
+        variant: &pair.patched,
+    };
+    let patched_label = match pair.mode {
+        Mode::Apply => series,
+        Mode::Revert => pair.source.label.clone(),
+    };
+    runs::record_stress(cx, patched, &patched_label, MatchWith::Tree(tree))?;
+    Ok(())
 }
 
 fn verdict<'a>(reports: impl IntoIterator<Item = &'a StressReport>) -> Conclusion {

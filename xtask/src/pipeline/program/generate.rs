@@ -82,6 +82,38 @@ pub enum Block {
     Calls(CallBlock),
 }
 
+impl Block {
+    /// The block's family, as the generator's docs name them: what a
+    /// finding's signature says its reproducer exercises.
+    pub fn family(&self) -> &'static str {
+        match self {
+            Block::Loop { .. } => "loop",
+            Block::TailCall { .. } => "tail call",
+            Block::Ffi { .. } => "ffi pair",
+            Block::Expr(_) => "expr",
+            Block::Tables(_) => "tables",
+            Block::Forms(_) => "forms",
+            Block::Carried(_) => "carried",
+            Block::Indexed(_) => "indexed",
+            Block::Unfused(_) => "unfused",
+            Block::Calls(_) => "calls",
+        }
+    }
+}
+
+impl Program {
+    /// The families of the program's blocks, each once, in program order.
+    pub fn families(&self) -> Vec<String> {
+        let mut families: Vec<String> = Vec::new();
+        for block in &self.blocks {
+            if !families.iter().any(|f| f == block.family()) {
+                families.push(block.family().to_owned());
+            }
+        }
+        families
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LoopKind {
     Ipairs,

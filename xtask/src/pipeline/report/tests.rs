@@ -61,6 +61,7 @@ fn finding(index: usize) -> Finding {
             difference: "differs".to_owned(),
             source: "local x = 1\nreturn x\n".to_owned(),
             attribution: None,
+            families: Vec::new(),
         }),
         attribution: Some(crate::pipeline::stress::Replay {
             steps: vec![

@@ -133,6 +133,9 @@ pub struct Shrunk {
     /// Which patch makes the shrunk program pass, when the series was checked.
     #[serde(default)]
     pub attribution: Option<Replay>,
+    /// The families of the blocks the shrunk program kept (`Block::family`).
+    #[serde(default)]
+    pub families: Vec<String>,
 }
 
 /// Findings that are one defect as far as the run can tell: the same
@@ -468,7 +471,7 @@ pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> 
 /// program that runs out of it run again alone with a longer limit before
 /// its timeout counts. Results in the order of `sources`; `work` is a
 /// scratch folder.
-pub(super) fn run_sources(
+pub(crate) fn run_sources(
     cx: &mut Context,
     suite_bin: &Path,
     work: &Path,
@@ -603,6 +606,7 @@ pub fn adopt_shrunk(
             // Its trace through the series was made for the other run's
             // report; this run's report does not show one.
             attribution: None,
+            families: shrunk.families,
         });
     }
     Ok(())
@@ -730,6 +734,7 @@ fn shrink_finding(
         difference,
         source,
         attribution: None,
+        families: small.families(),
     })
 }
 

@@ -1,0 +1,133 @@
+//! What each kind of run hands to the store: a stress run's buckets (one
+//! sighting each, matched on the tree), and single programs (`report`).
+
+use std::fs;
+
+use anyhow::Result;
+
+use super::matching::{self, Candidate};
+use super::{Entry, Match, Sighting, Store};
+use crate::pipeline::Context;
+use crate::pipeline::program::generate;
+use crate::pipeline::stress::{Finding, Kind, StressReport, buckets};
+use crate::pipeline::suite::outcome::Comparison;
+
+/// How a run's findings are matched.
+pub enum MatchWith<'a> {
+    /// Against the fix series and the cases, on this tree.
+    Tree(matching::Tree<'a>),
+    /// Not at all, for this reason (a deployed binary cannot be patched).
+    Unchecked(String),
+}
+
+/// Records one sighting per bucket of `report` (its first finding, with
+/// the bucket's shrunk reproducer) seen on `tree`; findings the series'
+/// replay attributed to a patch are matched by it, the rest on the tree.
+pub fn record_stress(
+    cx: &mut Context,
+    report: &StressReport,
+    tree: &str,
+    with: MatchWith,
+) -> Result<Vec<Entry>> {
+    let buckets = buckets(&report.findings);
+    if buckets.is_empty() {
+        return Ok(Vec::new());
+    }
+    let firsts: Vec<&Finding> = buckets
+        .iter()
+        .map(|b| &report.findings[b.shrunk.unwrap_or(b.findings[0])])
+        .collect();
+    let comparisons: Vec<Option<Comparison>> = firsts.iter().map(|f| comparison(f)).collect();
+    let reproducer = |finding: &Finding| -> String {
+        match &finding.shrunk {
+            Some(shrunk) if shrunk.kind == Some(finding.kind) => shrunk.source.clone(),
+            _ => generate::program(finding.program_seed).render(),
+        }
+    };
+    let mut matched: Vec<Option<Match>> = firsts
+        .iter()
+        .map(|f| {
+            if f.kind == Kind::FailsWithoutJit {
+                return Some(Match::Unchecked {
+                    why: "the program fails without the JIT: the generator's fault, not the JIT's"
+                        .to_owned(),
+                });
+            }
+            let replay = f.attribution.as_ref()?;
+            replay.fixed_by.as_ref().map(|patch| Match::Known {
+                issues: replay.fixes.clone(),
+                by: format!("{patch} of the series makes it agree"),
+            })
+        })
+        .collect();
+    let open: Vec<usize> = (0..firsts.len()).filter(|&i| matched[i].is_none()).collect();
+    match with {
+        MatchWith::Tree(tree) if !open.is_empty() => {
+            let candidates: Vec<Candidate> = open
+                .iter()
+                .filter_map(|&i| {
+                    Some(Candidate {
+                        source: reproducer(firsts[i]),
+                        kind: firsts[i].kind,
+                        jit: comparisons[i].as_ref()?.jit.clone(),
+                    })
+                })
+                .collect();
+            if candidates.len() == open.len() {
+                for (&place, found) in open.iter().zip(matching::match_programs(cx, &tree, &candidates)?) {
+                    matched[place] = Some(found);
+                }
+            }
+        }
+        MatchWith::Unchecked(why) => {
+            for place in open {
+                matched[place] = Some(Match::Unchecked { why: why.clone() });
+            }
+        }
+        MatchWith::Tree(_) => {}
+    }
+    let store = Store::open(&cx.target_dir())?;
+    let run = format!("stress {} on {}", report.plan.label(), report.variant);
+    let mut entries = Vec::new();
+    for (((bucket, finding), comparison), matched) in
+        buckets.iter().zip(&firsts).zip(&comparisons).zip(matched)
+    {
+        let program = generate::program(finding.program_seed);
+        let shrunk = finding
+            .shrunk
+            .as_ref()
+            .filter(|s| s.kind == Some(finding.kind));
+        let sighting = Sighting {
+            kind: finding.kind.label().to_owned(),
+            difference: finding.difference.clone(),
+            program: program.render(),
+            shrunk: shrunk.map(|s| s.source.clone()),
+            jit: comparison.as_ref().map_or_else(String::new, |c| c.jit.summary()),
+            interpreter: comparison
+                .as_ref()
+                .map_or_else(String::new, |c| c.interpreter.summary()),
+            families: shrunk.map_or_else(|| program.families(), |s| s.families.clone()),
+            tree: tree.to_owned(),
+            run: run.clone(),
+            count: bucket.findings.len() as u64,
+            matched: matched.unwrap_or(Match::Unchecked {
+                why: "its run could not be read back".to_owned(),
+            }),
+        };
+        entries.push(store.record(&sighting)?);
+    }
+    eprintln!(
+        "==> {}: {} findings recorded in {} ({} entries)",
+        report.variant,
+        report.findings.len(),
+        store.dir.display(),
+        entries.len()
+    );
+    Ok(entries)
+}
+
+/// The comparison a stress run saved beside a finding's program.
+fn comparison(finding: &Finding) -> Option<Comparison> {
+    let text = fs::read_to_string(finding.dir.join("finding.json")).ok()?;
+    serde_json::from_str(&text).ok()
+}
