@@ -12,10 +12,11 @@ use super::Match;
 use crate::pipeline::expect::fails_as_pinned;
 use crate::pipeline::fetch::Source;
 use crate::pipeline::patch::{PatchState, Series};
+use crate::pipeline::probe::exec::Runner;
 use crate::pipeline::stress::{self, Kind};
 use crate::pipeline::suite::{self, outcome::CaseResult, outcome::Outcome, outcome::Status};
 use crate::pipeline::variants::{Variant, build_variant};
-use crate::pipeline::{Context, Timings};
+use crate::pipeline::{Context, Timings, without_heap_addresses};
 
 /// A program that differs on the tree, and how.
 pub struct Candidate {
@@ -23,6 +24,16 @@ pub struct Candidate {
     pub kind: Kind,
     /// Its run with the JIT, to hold against the cases' failures.
     pub jit: Outcome,
+}
+
+/// How a program is judged to differ: through the suite's harness (the
+/// chunk's returned values and errors, as stress runs compare them), or as
+/// a stock `luajit` runs it (what it prints, how it ends), as a script a
+/// user brings is judged.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Judge {
+    Harness,
+    Stock,
 }
 
 /// The tree the programs differ on: the source, the series the variant
@@ -84,7 +95,12 @@ pub fn series_name(cx: &Context, series: &Series) -> String {
 }
 
 /// The match of each candidate on `tree`, in order.
-pub fn match_programs(cx: &mut Context, tree: &Tree, candidates: &[Candidate]) -> Result<Vec<Match>> {
+pub fn match_programs(
+    cx: &mut Context,
+    tree: &Tree,
+    candidates: &[Candidate],
+    judge: Judge,
+) -> Result<Vec<Match>> {
     let mut matches: Vec<Option<Match>> = vec![None; candidates.len()];
     let mut checked: Vec<String> = Vec::new();
     if candidates.is_empty() {
@@ -131,9 +147,15 @@ pub fn match_programs(cx: &mut Context, tree: &Tree, candidates: &[Candidate]) -
         let open: Vec<usize> = (0..candidates.len()).filter(|&i| matches[i].is_none()).collect();
         let sources: Vec<&str> = open.iter().map(|&i| candidates[i].source.as_str()).collect();
         let work = cx.target_dir().join("findings-scratch-runs");
-        let results = stress::run_sources(cx, &fixed.suite, &work, &sources)?;
-        for (&place, result) in open.iter().zip(results) {
-            if result.difference().is_none() {
+        let differs: Vec<bool> = match judge {
+            Judge::Harness => stress::run_sources(cx, &fixed.suite, &work, &sources)?
+                .iter()
+                .map(|r| r.difference().is_some())
+                .collect(),
+            Judge::Stock => stock_differs(cx, &fixed, &work, &sources)?,
+        };
+        for (&place, differs) in open.iter().zip(differs) {
+            if !differs {
                 matches[place] = Some(Match::Known {
                     issues: applies.fixes(),
                     by: format!("{name} makes it agree"),
@@ -158,6 +180,50 @@ pub fn match_programs(cx: &mut Context, tree: &Tree, candidates: &[Candidate]) -
             })
         })
         .collect())
+}
+
+/// Whether each source, run by the variant's own `luajit` with the JIT on
+/// and with `-joff`, ends differently or prints something else.
+pub fn stock_differs(cx: &Context, variant: &Variant, work: &Path, sources: &[&str]) -> Result<Vec<bool>> {
+    fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
+    let runner = stock_runner(cx, variant);
+    let mut differs = Vec::new();
+    for (place, source) in sources.iter().enumerate() {
+        let script = work.join(format!("s{place:04}.lua"));
+        fs::write(&script, source).with_context(|| format!("cannot write {}", script.display()))?;
+        let (jit, joff) = run_both(&runner, &script)?;
+        differs.push(outcomes_differ(&jit, &joff));
+    }
+    let _ = fs::remove_dir_all(work);
+    Ok(differs)
+}
+
+/// The variant's own `luajit`, run from its `src/` (where `jit/` lives).
+pub fn stock_runner(cx: &Context, variant: &Variant) -> Runner {
+    let src = variant.built.dir.join("src");
+    Runner::new(&cx.toolchain, &src.join("luajit"), Vec::new(), &[], &src)
+}
+
+/// A script run with the JIT on and with `-joff`.
+pub fn run_both(runner: &Runner, script: &Path) -> Result<(Outcome, Outcome)> {
+    let limit = std::time::Duration::from_secs_f64(stress::RUN_TIMEOUT);
+    let arg = [script.as_os_str()];
+    Ok((runner.run(&arg, false, limit)?, runner.run(&arg, true, limit)?))
+}
+
+/// Whether two runs of one script differ in how they ended or what they printed.
+/// Heap addresses (`table: 0x...`) differ between processes and are left out.
+pub fn outcomes_differ(jit: &Outcome, joff: &Outcome) -> bool {
+    let shape = |o: &Outcome| {
+        (
+            o.status,
+            o.exit_code,
+            o.signal,
+            o.error.as_deref().map(without_heap_addresses),
+            without_heap_addresses(&o.output),
+        )
+    };
+    shape(jit) != shape(joff)
 }
 
 /// The issues of a case that fails on the tree as the candidate fails with

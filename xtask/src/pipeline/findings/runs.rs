@@ -74,7 +74,7 @@ pub fn record_stress(
                 })
                 .collect();
             if candidates.len() == open.len() {
-                for (&place, found) in open.iter().zip(matching::match_programs(cx, &tree, &candidates)?) {
+                for (&place, found) in open.iter().zip(matching::match_programs(cx, &tree, &candidates, matching::Judge::Harness)?) {
                     matched[place] = Some(found);
                 }
             }

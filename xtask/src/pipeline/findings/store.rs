@@ -81,6 +81,7 @@ impl Store {
     }
 
     /// The folder of one entry.
+    #[cfg(test)]
     pub fn home(&self, id: &str) -> PathBuf {
         self.dir.join(id)
     }

@@ -1,0 +1,205 @@
+//! The draft itself: an issue in the terms LuaJIT's tracker uses (a short
+//! script, what it printed, where it ran, the machine code, the cause, the
+//! range, the fix), within `MAX_CHARS`.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+use super::super::fetch::Source;
+use super::super::suite::outcome::{Outcome, Status};
+use super::MAX_CHARS;
+
+/// The fix a draft shows, when a series was given.
+pub struct Fix {
+    /// Whether the patched tree's JIT agrees with `-joff` on the script.
+    pub agrees: bool,
+    pub excerpt: Option<String>,
+    /// Each patch as exported for upstream.
+    pub patches: Vec<String>,
+    pub paths: Vec<PathBuf>,
+    pub verdict: Vec<String>,
+}
+
+pub struct Facts<'a> {
+    pub script: &'a str,
+    pub jit: &'a Outcome,
+    pub joff: &'a Outcome,
+    pub tree: &'a Source,
+    pub execution: &'a str,
+    pub excerpt_without_fix: Option<&'a str>,
+    pub cause: Option<&'a str>,
+    pub range: Option<&'a str>,
+    pub fix: Option<&'a Fix>,
+}
+
+/// How much of the draft to spell out; each level drops more so the
+/// draft fits `MAX_CHARS`.
+#[derive(Clone, Copy)]
+struct Detail {
+    patch_inline: bool,
+    excerpt_lines: usize,
+}
+
+pub fn render(facts: &Facts) -> String {
+    let levels = [
+        Detail {
+            patch_inline: true,
+            excerpt_lines: 40,
+        },
+        Detail {
+            patch_inline: false,
+            excerpt_lines: 40,
+        },
+        Detail {
+            patch_inline: false,
+            excerpt_lines: 14,
+        },
+        Detail {
+            patch_inline: false,
+            excerpt_lines: 6,
+        },
+    ];
+    let mut text = String::new();
+    for detail in levels {
+        text = render_at(facts, detail);
+        if text.chars().count() <= MAX_CHARS {
+            return text;
+        }
+    }
+    let cut: String = text.chars().take(MAX_CHARS - 40).collect();
+    format!("{cut}\n\n(cut to {MAX_CHARS} characters)\n")
+}
+
+fn render_at(facts: &Facts, detail: Detail) -> String {
+    let mut out = String::new();
+    outln!(out, "**{}**\n", title(facts));
+    outln!(
+        out,
+        "The script below prints different results with the JIT and with `-joff` on {}, built for arm64 with `make HOST_CC=gcc CROSS=aarch64-linux-gnu- TARGET_SYS=Linux` and run {}.\n",
+        tree_words(facts.tree),
+        run_words(facts.execution)
+    );
+    outln!(out, "```lua\n{}```\n", facts.script);
+    outln!(out, "With the JIT:\n```\n{}\n```", printed(facts.jit));
+    outln!(out, "With `-joff`:\n```\n{}\n```\n", printed(facts.joff));
+    let excerpt = facts
+        .fix
+        .and_then(|f| f.excerpt.as_deref())
+        .or(facts.excerpt_without_fix);
+    if let Some(excerpt) = excerpt {
+        let lines: Vec<&str> = excerpt.lines().collect();
+        let shown = lines.len().min(detail.excerpt_lines);
+        outln!(out, "`-jdump=mr`:\n```");
+        for line in &lines[..shown] {
+            outln!(out, "{line}");
+        }
+        if shown < lines.len() {
+            outln!(out, "  ... ({} more lines)", lines.len() - shown);
+        }
+        outln!(out, "```\n");
+    }
+    if let Some(cause) = facts.cause {
+        outln!(out, "Cause: {cause}\n");
+    }
+    if let Some(range) = facts.range {
+        outln!(out, "Regression range: {range}\n");
+    }
+    if let Some(fix) = facts.fix {
+        match detail.patch_inline {
+            true => {
+                outln!(out, "A possible fix:\n");
+                for patch in &fix.patches {
+                    outln!(out, "```diff\n{}```\n", patch);
+                }
+            }
+            false => {
+                let names: Vec<String> = fix
+                    .paths
+                    .iter()
+                    .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                    .collect();
+                outln!(out, "A possible fix is attached: {}.\n", names.join(", "));
+            }
+        }
+        outln!(out, "With the fix applied to the same tree:");
+        for line in &fix.verdict {
+            outln!(out, "- {line}");
+        }
+        outln!(out);
+    }
+    outln!(out, "{}", not_checked(facts));
+    out
+}
+
+fn title(facts: &Facts) -> String {
+    if let Some(subject) = facts
+        .fix
+        .and_then(|f| f.patches.first())
+        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("Subject: ")))
+    {
+        let subject = subject.strip_prefix("[PATCH] ").unwrap_or(subject);
+        return format!("{} (wrong result with the JIT)", subject.trim_end_matches('.'));
+    }
+    match facts.jit.status {
+        Status::Crash => format!("ARM64: JIT-compiled code crashes ({})", facts.jit.summary()),
+        Status::Timeout => "ARM64: JIT-compiled code hangs".to_owned(),
+        Status::Fail => "ARM64: JIT-compiled code raises an error the interpreter does not".to_owned(),
+        Status::Pass => "ARM64: JIT-compiled code computes a different result than the interpreter".to_owned(),
+    }
+}
+
+/// The tree in upstream's terms: its commit, and whose tree it is.
+fn tree_words(tree: &Source) -> String {
+    match (&tree.crate_version, &tree.git_commit) {
+        (_, Some(commit)) => format!("LuaJIT at commit {}", &commit[..commit.len().min(12)]),
+        (Some(version), None) => {
+            let commit = version.split_once('+').map_or("", |(_, c)| c);
+            let minor: u32 = version
+                .split('.')
+                .nth(1)
+                .and_then(|m| m.parse().ok())
+                .unwrap_or(0);
+            match minor >= 5 && !commit.is_empty() {
+                true => format!("LuaJIT v2.1 at {commit} (as packaged in luajit-src {version})"),
+                false => format!("the LuaJIT tree of luajit-src {version}"),
+            }
+        }
+        (None, None) => tree.label.clone(),
+    }
+}
+
+fn run_words(execution: &str) -> String {
+    match execution.strip_prefix("user-mode QEMU (").and_then(|s| s.strip_suffix(')')) {
+        Some(qemu) => format!("under user-mode QEMU ({qemu}) on x86_64"),
+        None => format!("natively ({execution})"),
+    }
+}
+
+fn printed(outcome: &Outcome) -> String {
+    let mut text = outcome.output.trim_end().to_owned();
+    if outcome.status != Status::Pass && !text.contains(outcome.error.as_deref().unwrap_or("\u{0}")) {
+        if !text.is_empty() {
+            text.push('\n');
+        }
+        let _ = write!(text, "({})", outcome.summary());
+    }
+    if text.is_empty() {
+        text = "(nothing)".to_owned();
+    }
+    text
+}
+
+/// What the draft does not claim: said plainly.
+fn not_checked(facts: &Facts) -> String {
+    let mut points = vec!["Seen under QEMU only, not on arm64 hardware".to_owned()];
+    if !facts.execution.starts_with("user-mode QEMU") {
+        points = vec![format!("Seen natively ({})", facts.execution)];
+    }
+    if facts.range.is_none() {
+        points.push("no regression range was searched".to_owned());
+    }
+    if facts.cause.is_none() {
+        points.push("the cause was not analysed".to_owned());
+    }
+    format!("{}.", points.join("; "))
+}

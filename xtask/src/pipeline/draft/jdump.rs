@@ -1,0 +1,171 @@
+//! The decisive `-jdump=mr` excerpt: where a fix is at hand, the machine
+//! code lines it changes (before and after), with any branch that lands on
+//! a changed line; otherwise the end of the last trace's machine code.
+
+use similar::{ChangeTag, TextDiff};
+
+/// At most this many lines of an excerpt.
+const EXCERPT_LINES: usize = 24;
+
+/// One machine-code line of a dump: its address and its text.
+struct Line<'a> {
+    address: Option<&'a str>,
+    text: &'a str,
+}
+
+fn parse(dump: &str) -> Vec<Line<'_>> {
+    dump.lines()
+        .map(|text| {
+            let first = text.split_whitespace().next().unwrap_or("");
+            let address = (first.len() >= 8 && first.chars().all(|c| c.is_ascii_hexdigit()))
+                .then_some(first);
+            Line { address, text }
+        })
+        .collect()
+}
+
+/// A machine-code line without the addresses that differ between builds:
+/// its leading address and every long hex number (branch targets,
+/// embedded pointers) kept to their last three digits.
+fn normalised(line: &str) -> String {
+    let mut out = String::new();
+    for (index, word) in line.split_whitespace().enumerate() {
+        let bare = word.trim_end_matches(',');
+        let hex = bare.strip_prefix("0x").unwrap_or(bare);
+        let long_hex = hex.len() >= 8 && hex.chars().all(|c| c.is_ascii_hexdigit());
+        if index == 0 && long_hex {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        if long_hex {
+            out.push_str("...");
+            out.push_str(&hex[hex.len() - 3..]);
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+/// The lines of `bad` (the tree as published) that `fixed` (the tree with
+/// the fix) changes, with a line of context each side, and each branch of
+/// `bad` whose target is a changed line, marked. None when the two dumps'
+/// machine code is the same.
+pub fn fix_excerpt(bad: &str, fixed: &str) -> Option<String> {
+    let bad_lines = parse(bad);
+    let fixed_lines = parse(fixed);
+    let code = |lines: &[Line]| -> String {
+        lines
+            .iter()
+            .map(|l| normalised(l.text) + "\n")
+            .collect()
+    };
+    let (left, right) = (code(&bad_lines), code(&fixed_lines));
+    let diff = TextDiff::from_lines(&left, &right);
+    let mut out: Vec<String> = Vec::new();
+    let mut changed_addresses: Vec<&str> = Vec::new();
+    for group in diff.grouped_ops(1) {
+        if out.len() >= EXCERPT_LINES {
+            break;
+        }
+        if !out.is_empty() {
+            out.push("  ...".to_owned());
+        }
+        for op in group {
+            for change in diff.iter_changes(&op) {
+                let (mark, line) = match change.tag() {
+                    ChangeTag::Equal => (' ', &bad_lines[change.old_index().expect("old")]),
+                    ChangeTag::Delete => {
+                        let line = &bad_lines[change.old_index().expect("old")];
+                        changed_addresses.extend(line.address);
+                        ('-', line)
+                    }
+                    ChangeTag::Insert => ('+', &fixed_lines[change.new_index().expect("new")]),
+                };
+                out.push(format!("{mark} {}", line.text.trim_end()));
+            }
+        }
+    }
+    if out.is_empty() {
+        return None;
+    }
+    out.truncate(EXCERPT_LINES);
+    let landing: Vec<String> = bad_lines
+        .iter()
+        .filter(|line| {
+            let words: Vec<&str> = line.text.split_whitespace().collect();
+            words.len() >= 3
+                && words[1].starts_with('b')
+                && words.last().is_some_and(|target| {
+                    let target = target.trim_start_matches("0x").trim_start_matches('0');
+                    changed_addresses
+                        .iter()
+                        .any(|a| a.trim_start_matches('0') == target)
+                })
+        })
+        .map(|line| format!("  {}   <- lands on a line the fix changes", line.text.trim_end()))
+        .collect();
+    let mut text = String::new();
+    if !landing.is_empty() {
+        text.push_str("A branch of the trace as published:\n");
+        for line in &landing {
+            text.push_str(line);
+            text.push('\n');
+        }
+        text.push('\n');
+    }
+    text.push_str("The machine code the fix changes (- as published, + with the fix):\n");
+    for line in out {
+        text.push_str(&line);
+        text.push('\n');
+    }
+    Some(text)
+}
+
+/// The last trace's machine code, at most `EXCERPT_LINES` lines from its end.
+pub fn last_trace(dump: &str) -> Option<String> {
+    let start = dump.rfind("---- TRACE ")?;
+    let trace = &dump[start..];
+    let mcode = trace.find(" mcode ").map_or(trace, |at| {
+        let line_start = trace[..at].rfind('\n').map_or(0, |n| n + 1);
+        &trace[line_start..]
+    });
+    let lines: Vec<&str> = mcode.lines().collect();
+    let from = lines.len().saturating_sub(EXCERPT_LINES);
+    let mut text = String::new();
+    if from > 0 {
+        text.push_str(lines[0]);
+        text.push_str("\n  ...\n");
+    }
+    for line in &lines[from.max(usize::from(from > 0))..] {
+        text.push_str(line);
+        text.push('\n');
+    }
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_excerpt_shows_the_changed_lines_and_the_branch_landing_on_them() {
+        let bad = "---- TRACE 1 mcode 16\n55a0001000  b     0x55a0001008\n55a0001004  add   x1, x1, #1\n55a0001008  stp   w30, w1, [sp, #24]\n55a000100c  ret\n";
+        let fixed = "---- TRACE 1 mcode 20\n7f00002000  b     0x7f0000200c\n7f00002004  add   x1, x1, #1\n7f00002008  str   w30, [sp, #24]\n7f0000200c  str   w1, [sp, #28]\n7f00002010  ret\n";
+        let text = fix_excerpt(bad, fixed).unwrap();
+        assert!(text.contains("- 55a0001008  stp   w30, w1, [sp, #24]"), "{text}");
+        assert!(text.contains("+ 7f00002008  str   w30, [sp, #24]"), "{text}");
+        assert!(text.contains("b     0x55a0001008   <- lands on"), "{text}");
+        assert_eq!(fix_excerpt(bad, bad), None);
+    }
+
+    #[test]
+    fn addresses_do_not_count_as_changes() {
+        assert_eq!(
+            normalised("55a0001000  b     0x55a0001e44"),
+            normalised("7f00002000  b     0x7f00002e44")
+        );
+    }
+}
