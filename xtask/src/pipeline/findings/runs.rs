@@ -8,6 +8,7 @@ use anyhow::Result;
 use super::matching::{self, Candidate};
 use super::{Entry, Match, Sighting, Store};
 use crate::pipeline::Context;
+use crate::pipeline::probe::judge::StressSample;
 use crate::pipeline::program::generate;
 use crate::pipeline::stress::{Finding, Kind, StressReport, buckets};
 use crate::pipeline::suite::outcome::Comparison;
@@ -123,6 +124,33 @@ pub fn record_stress(
         store.dir.display(),
         entries.len()
     );
+    Ok(entries)
+}
+
+/// Records a probe's stress sample: one sighting per difference, on the
+/// deployed build, which no fix series can be applied to.
+pub fn record_probe(cx: &Context, sample: &StressSample, build: &str) -> Result<Vec<Entry>> {
+    let store = Store::open(&cx.target_dir())?;
+    let mut entries = Vec::new();
+    for difference in &sample.differences {
+        let program = generate::program(difference.program_seed);
+        let sighting = Sighting {
+            kind: difference.kind.clone(),
+            difference: difference.difference.clone(),
+            program: program.render(),
+            shrunk: None,
+            jit: difference.difference.clone(),
+            interpreter: String::new(),
+            families: program.families(),
+            tree: build.to_owned(),
+            run: format!("probe sample seed {:#x} count {}", sample.seed, sample.programs),
+            count: 1,
+            matched: Match::Unchecked {
+                why: "a deployed build: no fix series can be applied to it".to_owned(),
+            },
+        };
+        entries.push(store.record(&sighting)?);
+    }
     Ok(entries)
 }
 

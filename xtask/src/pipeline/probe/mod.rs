@@ -116,6 +116,11 @@ pub fn probe(
     timer.done();
 
     let stress = run_sample(cx, &runner, count)?;
+    crate::pipeline::findings::runs::record_probe(
+        cx,
+        &stress,
+        &format!("{} ({})", target.path.display(), target.version),
+    )?;
     let findings = judge::judge(
         &crate::pipeline::verdict::catalogue(&issues, &results),
         &results,

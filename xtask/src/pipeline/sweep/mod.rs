@@ -20,7 +20,7 @@ use super::stress::{self, Plan, Shard, StressReport};
 use super::suite::outcome::{CaseResult, LsoReport, Status};
 use super::variants::{Variant, build_variant};
 use super::verdict::{self, Answer, Ground, Group, SeriesChecks, TreeChecks};
-use super::{Context, Timings, expect, lso, suite};
+use super::{Context, Timings, expect, findings, lso, suite};
 
 /// Stress programs per tree: a short run, since the cases and the
 /// exhaustive check carry most of the verdict; under QEMU on two cores it
@@ -260,6 +260,14 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
         ];
         stress::attribute_all(cx, &mut given_stress, &chain, &[between])?;
     }
+    findings::runs::record_stress(
+        cx,
+        &given_stress,
+        &source.label,
+        findings::runs::MatchWith::Unchecked(
+            "a sweep row tries only the project's series on the tree".to_owned(),
+        ),
+    )?;
 
     let mut issues: Vec<IssueVerdict> = verdict::catalogue(&series.fixes(), &given.cases)
         .into_iter()
