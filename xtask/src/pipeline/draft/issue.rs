@@ -21,6 +21,8 @@ pub struct Fix {
 }
 
 pub struct Facts<'a> {
+    /// What goes wrong, in the case's words (its `fails-with`).
+    pub title: Option<&'a str>,
     pub script: &'a str,
     pub jit: &'a Outcome,
     pub joff: &'a Outcome,
@@ -132,20 +134,14 @@ fn render_at(facts: &Facts, detail: Detail) -> String {
 }
 
 fn title(facts: &Facts) -> String {
-    if let Some(subject) = facts
-        .fix
-        .and_then(|f| f.patches.first())
-        .and_then(|p| p.lines().find_map(|l| l.strip_prefix("Subject: ")))
-    {
-        let subject = subject.strip_prefix("[PATCH] ").unwrap_or(subject);
-        return format!("{} (wrong result with the JIT)", subject.trim_end_matches('.'));
-    }
-    match facts.jit.status {
-        Status::Crash => format!("ARM64: JIT-compiled code crashes ({})", facts.jit.summary()),
-        Status::Timeout => "ARM64: JIT-compiled code hangs".to_owned(),
-        Status::Fail => "ARM64: JIT-compiled code raises an error the interpreter does not".to_owned(),
-        Status::Pass => "ARM64: JIT-compiled code computes a different result than the interpreter".to_owned(),
-    }
+    let what = match (facts.jit.status, facts.title) {
+        (Status::Crash, _) => format!("JIT-compiled code crashes ({})", facts.jit.summary()),
+        (Status::Timeout, _) => "JIT-compiled code hangs".to_owned(),
+        (_, Some(words)) => format!("wrong result with the JIT: {words}"),
+        (Status::Fail, None) => "JIT-compiled code raises an error the interpreter does not".to_owned(),
+        (Status::Pass, None) => "JIT-compiled code computes another result than the interpreter".to_owned(),
+    };
+    format!("ARM64: {what}")
 }
 
 /// The tree in upstream's terms: its commit, and whose tree it is.

@@ -24,10 +24,42 @@ fn parse(dump: &str) -> Vec<Line<'_>> {
         .collect()
 }
 
-/// A machine-code line without the addresses that differ between builds:
-/// its leading address and every long hex number (branch targets,
-/// embedded pointers) kept to their last three digits.
+/// The number of the last trace a dump starts.
+fn last_trace_number(dump: &str) -> u32 {
+    dump.lines()
+        .filter_map(|l| l.strip_prefix("---- TRACE "))
+        .filter_map(|rest| rest.split_whitespace().next()?.parse().ok())
+        .max()
+        .unwrap_or(0)
+}
+
+/// The trace headers and machine-code lines of traces up to `last`.
+fn machine_code(lines: Vec<Line<'_>>, last: u32) -> Vec<Line<'_>> {
+    let mut inside = true;
+    lines
+        .into_iter()
+        .filter(|line| {
+            if let Some(rest) = line.text.strip_prefix("---- TRACE ") {
+                let number: u32 = rest
+                    .split_whitespace()
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .unwrap_or(u32::MAX);
+                inside = number <= last;
+                return inside && rest.contains(" mcode ");
+            }
+            inside && line.address.is_some()
+        })
+        .collect()
+}
+
+/// A machine-code line without what differs between builds and shifts
+/// when code is inserted: its leading address, every long hex number
+/// (branch targets, embedded pointers), a trace header's size.
 fn normalised(line: &str) -> String {
+    if line.starts_with("---- TRACE ") && line.contains(" mcode ") {
+        return "---- TRACE mcode".to_owned();
+    }
     let mut out = String::new();
     for (index, word) in line.split_whitespace().enumerate() {
         let bare = word.trim_end_matches(',');
@@ -39,12 +71,7 @@ fn normalised(line: &str) -> String {
         if !out.is_empty() {
             out.push(' ');
         }
-        if long_hex {
-            out.push_str("...");
-            out.push_str(&hex[hex.len() - 3..]);
-        } else {
-            out.push_str(word);
-        }
+        out.push_str(if long_hex { "ADDR" } else { word });
     }
     out
 }
@@ -54,8 +81,11 @@ fn normalised(line: &str) -> String {
 /// `bad` whose target is a changed line, marked. None when the two dumps'
 /// machine code is the same.
 pub fn fix_excerpt(bad: &str, fixed: &str) -> Option<String> {
-    let bad_lines = parse(bad);
-    let fixed_lines = parse(fixed);
+    // Only traces both runs compiled: a run that fails stops compiling
+    // where the fixed one goes on.
+    let common = last_trace_number(bad).min(last_trace_number(fixed));
+    let bad_lines = machine_code(parse(bad), common);
+    let fixed_lines = machine_code(parse(fixed), common);
     let code = |lines: &[Line]| -> String {
         lines
             .iter()
@@ -159,6 +189,11 @@ mod tests {
         assert!(text.contains("+ 7f00002008  str   w30, [sp, #24]"), "{text}");
         assert!(text.contains("b     0x55a0001008   <- lands on"), "{text}");
         assert_eq!(fix_excerpt(bad, bad), None);
+        // What follows the common traces (an error, more traces) is left out.
+        let failed = format!("{bad}luajit: x.lua:3: wrong\n");
+        let longer = format!("{fixed}---- TRACE 2 mcode 4\n7f00003000  ret\n");
+        let text = fix_excerpt(&failed, &longer).unwrap();
+        assert!(!text.contains("wrong") && !text.contains("7f00003000"), "{text}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::expect::fails_as_pinned;
 use super::fetch::{Source, Tree};
 use super::findings::matching::{self, Candidate, Judge};
+use super::probe::exec::Runner;
 use super::findings::{Match, Sighting, Store};
 use super::patch::{PatchState, Series};
 use super::stress::{self, Kind, Plan};
@@ -112,8 +113,11 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
     fs::write(&script_path, &standalone)?;
 
     eprintln!("==> {}: running {} with the JIT and with -joff", source.label, script_path.display());
-    let runner = matching::stock_runner(cx, &variant);
-    let (jit, joff) = matching::run_both(&runner, &script_path)?;
+    // Run from the draft's folder by file name, so that errors name the
+    // script as the reader will: `luajit NAME.lua`.
+    let script_name = PathBuf::from(format!("{}.lua", subject.name));
+    let runner = draft_runner(cx, &variant, &home);
+    let (jit, joff) = runs_as_shown(&variant, matching::run_both(&runner, &script_name)?);
     let differs = matching::outcomes_differ(&jit, &joff);
     let matched = match_subject(cx, &subject, &source, &tree_name, &variant, &jit, differs)?;
     if differs {
@@ -131,12 +135,17 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
             matched: matched.clone(),
         })?;
     }
-    let jdump = |runner: &super::probe::exec::Runner| -> Result<String> {
+    let jdump = |runner: &Runner, variant: &Variant| -> Result<String> {
         let limit = std::time::Duration::from_secs_f64(stress::RUN_TIMEOUT);
-        let dump = runner.run(&["-jdump=mr".as_ref(), script_path.as_os_str()], false, limit)?;
-        Ok(dump.output)
+        // jit.dump lives in the tree's src/jit/, which the draft's folder is not.
+        let path = format!(
+            "package.path = '{}/?.lua;' .. package.path",
+            variant.built.dir.join("src").display()
+        );
+        let args = ["-e".as_ref(), path.as_ref(), "-jdump=mr".as_ref(), script_name.as_os_str()];
+        Ok(runner.run(&args, false, limit)?.output)
     };
-    let dump = jdump(&runner)?;
+    let dump = jdump(&runner, &variant)?;
 
     let mut fix = None;
     if let Some(dir) = &options.patches {
@@ -151,9 +160,10 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
             );
         }
         let fixed = build_variant(cx, "report-fixed", &source, Some(&applies), false, &mut Timings::default())?;
-        let fixed_runner = matching::stock_runner(cx, &fixed);
-        let (fixed_jit, fixed_joff) = matching::run_both(&fixed_runner, &script_path)?;
-        let excerpt = jdump::fix_excerpt(&dump, &jdump(&fixed_runner)?);
+        let fixed_runner = draft_runner(cx, &fixed, &home);
+        let (fixed_jit, fixed_joff) =
+            runs_as_shown(&fixed, matching::run_both(&fixed_runner, &script_name)?);
+        let excerpt = jdump::fix_excerpt(&dump, &jdump(&fixed_runner, &fixed)?);
         let exported = export::export_series(&cx.sh, &source.dir, &applies, &home.join("export-scratch"))?;
         let mut paths = Vec::new();
         for (file, text) in &exported {
@@ -179,7 +189,9 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
         .then(|| jdump::last_trace(&dump))
         .flatten();
     let cause = cause(cx, &subject, &matched)?;
+    let title = subject.case.as_ref().and_then(|c| c.fails_with.clone());
     let text = issue::render(&issue::Facts {
+        title: title.as_deref(),
         script: &standalone,
         jit: &jit,
         joff: &joff,
@@ -268,8 +280,8 @@ fn cause(cx: &Context, subject: &Subject, matched: &Match) -> Result<Option<Stri
         .find_map(|c| script::prose(&String::from_utf8_lossy(&c.source))))
 }
 
-/// The fixed tree judged in three lines: the script, the cases, a short
-/// stress run.
+/// The fixed tree judged in three lines: the script, the cases, and a
+/// short stress run, each against the tree as published.
 fn verdict(
     cx: &mut Context,
     tree: &Variant,
@@ -278,26 +290,47 @@ fn verdict(
     joff: &Outcome,
 ) -> Result<Vec<String>> {
     let mut lines = vec![match matching::outcomes_differ(jit, joff) {
-        false => "The script prints the same with and without -joff on the patched tree.".to_owned(),
-        true => format!("The script still differs on the patched tree: {} with the JIT, {} with -joff.", said(jit), said(joff)),
+        false => "The script prints the same with and without `-joff`.".to_owned(),
+        true => format!(
+            "The script still differs: {} with the JIT, {} with `-joff`.",
+            said(jit),
+            said(joff)
+        ),
     }];
     let cases_dir = cx.cases_dir();
     let before = suite::run_cases(cx, "tree", &tree.suite, &cases_dir)?;
     let after = suite::run_cases(cx, "report-fixed", &fixed.suite, &cases_dir)?;
-    let passing = |r: &[CaseResult]| r.iter().filter(|c| c.outcome.status == Status::Pass).count();
+    let passes = |r: &CaseResult| r.outcome.status == Status::Pass;
+    let broken: Vec<&str> = before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| passes(b) && !passes(a))
+        .map(|(b, _)| b.name.as_str())
+        .collect();
     lines.push(format!(
-        "Regression scripts: {} of {} pass on the patched tree ({} before).",
-        passing(&after),
+        "Regression scripts: {} of {} pass ({} before){}.",
+        after.iter().filter(|c| passes(c)).count(),
         after.len(),
-        passing(&before)
+        before.iter().filter(|c| passes(c)).count(),
+        match broken.is_empty() {
+            true => ", none that passed fails now".to_owned(),
+            false => format!("; failing now: {}", broken.join(", ")),
+        }
     ));
     let plan = Plan::whole(stress::DEFAULT_SEED, DRAFT_STRESS_COUNT);
-    let run = stress::run_unshrunk(cx, "report-fixed", &fixed.suite, plan)?;
+    let published = stress::run_unshrunk(cx, "tree", &tree.suite, plan)?;
+    let patched = stress::run_unshrunk(cx, "report-fixed", &fixed.suite, plan)?;
+    let seeds = |r: &stress::StressReport| -> Vec<u64> { r.findings.iter().map(|f| f.program_seed).collect() };
+    let new_ones = seeds(&patched)
+        .into_iter()
+        .filter(|s| !seeds(&published).contains(s))
+        .count();
     lines.push(format!(
-        "{} generated programs ({} traces): {} differ between the JIT and the interpreter.",
-        run.programs,
-        run.traces,
-        run.findings.len()
+        "{} generated programs ({} traces) run with and without the JIT: {} differ ({} before), {new_ones} of them only with the fix.",
+        patched.programs,
+        patched.traces,
+        patched.findings.len(),
+        published.findings.len()
     ));
     Ok(lines)
 }
@@ -313,6 +346,29 @@ fn kind_of(jit: &Outcome) -> Kind {
         Status::Fail => Kind::Error,
         Status::Pass => Kind::Mismatch,
     }
+}
+
+/// The tree's own `luajit`, run from `dir`.
+fn draft_runner(cx: &Context, variant: &Variant, dir: &Path) -> Runner {
+    Runner::new(&cx.toolchain, &luajit(variant), Vec::new(), &[], dir)
+}
+
+fn luajit(variant: &Variant) -> PathBuf {
+    variant.built.dir.join("src/luajit")
+}
+
+/// Two runs as a reader sees them: the binary named `luajit`, and the
+/// error's traceback left out (it names only the script's lines).
+fn runs_as_shown(variant: &Variant, (jit, joff): (Outcome, Outcome)) -> (Outcome, Outcome) {
+    let binary = luajit(variant).display().to_string();
+    let shown = |mut outcome: Outcome| {
+        outcome.output = outcome.output.replace(&binary, "luajit");
+        if let Some(at) = outcome.output.find("\nstack traceback:") {
+            outcome.output.truncate(at);
+        }
+        outcome
+    };
+    (shown(jit), shown(joff))
 }
 
 /// How a run ended and what it printed, on one line.
