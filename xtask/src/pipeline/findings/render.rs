@@ -30,7 +30,7 @@ pub fn table(store: &Path, entries: &[Entry]) -> String {
         store.display(),
         entries.len() - new
     );
-    let rows: Vec<[String; 7]> = entries
+    let rows: Vec<[String; 8]> = entries
         .iter()
         .map(|e| {
             [
@@ -38,6 +38,7 @@ pub fn table(store: &Path, entries: &[Entry]) -> String {
                 e.matched.label(),
                 e.kind.clone(),
                 e.count.to_string(),
+                e.runs.len().to_string(),
                 trees(e),
                 e.shrunk_lines
                     .map_or_else(|| format!("{} lines", e.program_lines), |n| format!("{n} lines")),
@@ -45,7 +46,9 @@ pub fn table(store: &Path, entries: &[Entry]) -> String {
             ]
         })
         .collect();
-    let header = ["id", "match", "kind", "programs", "trees", "reproducer", "last seen"];
+    let header = [
+        "id", "match", "kind", "programs", "runs", "trees", "reproducer", "last seen",
+    ];
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {
             rows.iter()
