@@ -6,6 +6,7 @@ use anyhow::Result;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::draft::{self, Options};
+use crate::pipeline::findings::Store;
 use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::Report) -> Result<Conclusion> {
@@ -15,6 +16,8 @@ pub fn run(args: flags::Report) -> Result<Conclusion> {
         tree: args.pair.tree.tree(),
         patches: args.pair.patches.clone(),
         range: None,
+        store: Store::open(&cx.target_dir())?.dir,
+        reports: cx.target_dir().join("reports"),
     };
     let drafted = draft::draft(&mut cx, &options)?;
     if args.json {
@@ -27,7 +30,11 @@ pub fn run(args: flags::Report) -> Result<Conclusion> {
         if let Some(agrees) = drafted.fixed_agrees {
             println!(
                 "  with the series: {}",
-                if agrees { "the JIT and -joff agree" } else { "they still differ" }
+                if agrees {
+                    "the JIT and -joff agree"
+                } else {
+                    "they still differ"
+                }
             );
         }
         for patch in &drafted.patches {

@@ -9,9 +9,9 @@ use anyhow::{Context as _, Result};
 use crate::flags;
 use crate::pipeline::verdict::Conclusion;
 
-use crate::pipeline::stress::{self, Plan, Runs, Shard, StressReport};
-use crate::pipeline::findings::matching;
 use crate::pipeline::findings::runs::{self, MatchWith};
+use crate::pipeline::findings::{Store, matching};
+use crate::pipeline::stress::{self, Plan, Runs, Shard, StressReport};
 use crate::pipeline::variants::{
     BASELINE, Mode, PATCHED, Pair, PairChoice, build_steps, prepare_pair, single,
 };
@@ -38,7 +38,14 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
                 applied: None,
                 variant: &variant,
             };
-            runs::record_stress(&mut cx, &report, &source.label, MatchWith::Tree(tree))?;
+            let store = Store::open(&cx.target_dir())?;
+            runs::record_stress(
+                &mut cx,
+                &store,
+                &report,
+                &source.label,
+                MatchWith::Tree(tree),
+            )?;
             vec![(report, variant)]
         }
         false => {
@@ -105,15 +112,22 @@ fn record_pair(
             Some(&pair.series),
         ),
         Mode::Revert => (
-            MatchWith::Unchecked("the baseline is the tree with the series taken out (revert-check mode)".to_owned()),
+            MatchWith::Unchecked(
+                "the baseline is the tree with the series taken out (revert-check mode)".to_owned(),
+            ),
             None,
         ),
     };
     let baseline_label = match pair.mode {
         Mode::Apply => pair.source.label.clone(),
-        Mode::Revert => format!("{} without {}", pair.source.label, matching::series_name(cx, &pair.series)),
+        Mode::Revert => format!(
+            "{} without {}",
+            pair.source.label,
+            matching::series_name(cx, &pair.series)
+        ),
     };
-    runs::record_stress(cx, baseline, &baseline_label, baseline_with)?;
+    let store = Store::open(&cx.target_dir())?;
+    runs::record_stress(cx, &store, baseline, &baseline_label, baseline_with)?;
     let tree = matching::Tree {
         name: PATCHED,
         source: &pair.source,
@@ -124,7 +138,7 @@ fn record_pair(
         Mode::Apply => series,
         Mode::Revert => pair.source.label.clone(),
     };
-    runs::record_stress(cx, patched, &patched_label, MatchWith::Tree(tree))?;
+    runs::record_stress(cx, &store, patched, &patched_label, MatchWith::Tree(tree))?;
     Ok(())
 }
 

@@ -9,11 +9,10 @@ use anyhow::Result;
 
 use super::{Held, Trial, expect};
 use crate::pipeline::Context;
-use crate::pipeline::stress::{
-    self, DEFAULT_SEED, Plan, RUN_TIMEOUT, Shard, StressReport, Written, batches,
-    write_programs,
-};
 use crate::pipeline::program::generate;
+use crate::pipeline::stress::{
+    self, DEFAULT_SEED, Plan, RUN_TIMEOUT, Shard, StressReport, Written, batches, write_programs,
+};
 use crate::pipeline::suite;
 use crate::pipeline::suite::outcome::Status;
 use crate::pipeline::variants::BASELINE;

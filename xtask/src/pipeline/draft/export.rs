@@ -15,11 +15,21 @@ const PROJECT_TRAILERS: [&str; 3] = ["Fixes: arm64-verify#", "Machine-code:", "F
 /// Each patch of `series` (in order) as upstream would receive it: file
 /// name and text. Hunk headers carry the function they are in, as git
 /// writes them for C.
-pub fn export_series(sh: &Shell, tree: &Path, series: &Series, scratch: &Path) -> Result<Vec<(String, String)>> {
+pub fn export_series(
+    sh: &Shell,
+    tree: &Path,
+    series: &Series,
+    scratch: &Path,
+) -> Result<Vec<(String, String)>> {
     let _ = fs::remove_dir_all(scratch);
     copy_tree(tree, scratch)?;
     let _dir = sh.push_dir(scratch);
-    let quiet = ["-c", "user.name=export", "-c", "user.email=export@localhost"];
+    let quiet = [
+        "-c",
+        "user.name=export",
+        "-c",
+        "user.email=export@localhost",
+    ];
     cmd!(sh, "git init -q").run()?;
     cmd!(sh, "git add -A").run()?;
     cmd!(sh, "git {quiet...} commit -q -m tree").run()?;
@@ -33,9 +43,17 @@ pub fn export_series(sh: &Shell, tree: &Path, series: &Series, scratch: &Path) -
         let message = message_without_trailers(&text);
         let (author, date) = header(&text);
         cmd!(sh, "git add -A").run()?;
-        cmd!(sh, "git {quiet...} commit -q --author {author} --date {date} -m {message}").run()?;
+        cmd!(
+            sh,
+            "git {quiet...} commit -q --author {author} --date {date} -m {message}"
+        )
+        .run()?;
         let number = format!("{}", index + 1);
-        let out = cmd!(sh, "git format-patch -1 --stdout --start-number {number} --no-signature").read()?;
+        let out = cmd!(
+            sh,
+            "git format-patch -1 --stdout --start-number {number} --no-signature"
+        )
+        .read()?;
         exported.push((patch.name.clone(), out + "\n"));
     }
     drop(_dir);

@@ -138,8 +138,12 @@ fn title(facts: &Facts) -> String {
         (Status::Crash, _) => format!("JIT-compiled code crashes ({})", facts.jit.summary()),
         (Status::Timeout, _) => "JIT-compiled code hangs".to_owned(),
         (_, Some(words)) => format!("wrong result with the JIT: {words}"),
-        (Status::Fail, None) => "JIT-compiled code raises an error the interpreter does not".to_owned(),
-        (Status::Pass, None) => "JIT-compiled code computes another result than the interpreter".to_owned(),
+        (Status::Fail, None) => {
+            "JIT-compiled code raises an error the interpreter does not".to_owned()
+        }
+        (Status::Pass, None) => {
+            "JIT-compiled code computes another result than the interpreter".to_owned()
+        }
     };
     format!("ARM64: {what}")
 }
@@ -165,7 +169,10 @@ fn tree_words(tree: &Source) -> String {
 }
 
 fn run_words(execution: &str) -> String {
-    match execution.strip_prefix("user-mode QEMU (").and_then(|s| s.strip_suffix(')')) {
+    match execution
+        .strip_prefix("user-mode QEMU (")
+        .and_then(|s| s.strip_suffix(')'))
+    {
         Some(qemu) => format!("under user-mode QEMU ({qemu}) on x86_64"),
         None => format!("natively ({execution})"),
     }
@@ -173,7 +180,8 @@ fn run_words(execution: &str) -> String {
 
 fn printed(outcome: &Outcome) -> String {
     let mut text = outcome.output.trim_end().to_owned();
-    if outcome.status != Status::Pass && !text.contains(outcome.error.as_deref().unwrap_or("\u{0}")) {
+    if outcome.status != Status::Pass && !text.contains(outcome.error.as_deref().unwrap_or("\u{0}"))
+    {
         if !text.is_empty() {
             text.push('\n');
         }

@@ -17,8 +17,8 @@ fn parse(dump: &str) -> Vec<Line<'_>> {
     dump.lines()
         .map(|text| {
             let first = text.split_whitespace().next().unwrap_or("");
-            let address = (first.len() >= 8 && first.chars().all(|c| c.is_ascii_hexdigit()))
-                .then_some(first);
+            let address =
+                (first.len() >= 8 && first.chars().all(|c| c.is_ascii_hexdigit())).then_some(first);
             Line { address, text }
         })
         .collect()
@@ -86,12 +86,8 @@ pub fn fix_excerpt(bad: &str, fixed: &str) -> Option<String> {
     let common = last_trace_number(bad).min(last_trace_number(fixed));
     let bad_lines = machine_code(parse(bad), common);
     let fixed_lines = machine_code(parse(fixed), common);
-    let code = |lines: &[Line]| -> String {
-        lines
-            .iter()
-            .map(|l| normalised(l.text) + "\n")
-            .collect()
-    };
+    let code =
+        |lines: &[Line]| -> String { lines.iter().map(|l| normalised(l.text) + "\n").collect() };
     let (left, right) = (code(&bad_lines), code(&fixed_lines));
     let diff = TextDiff::from_lines(&left, &right);
     let mut out: Vec<String> = Vec::new();
@@ -135,7 +131,12 @@ pub fn fix_excerpt(bad: &str, fixed: &str) -> Option<String> {
                         .any(|a| a.trim_start_matches('0') == target)
                 })
         })
-        .map(|line| format!("  {}   <- lands on a line the fix changes", line.text.trim_end()))
+        .map(|line| {
+            format!(
+                "  {}   <- lands on a line the fix changes",
+                line.text.trim_end()
+            )
+        })
         .collect();
     let mut text = String::new();
     if !landing.is_empty() {
@@ -185,15 +186,24 @@ mod tests {
         let bad = "---- TRACE 1 mcode 16\n55a0001000  b     0x55a0001008\n55a0001004  add   x1, x1, #1\n55a0001008  stp   w30, w1, [sp, #24]\n55a000100c  ret\n";
         let fixed = "---- TRACE 1 mcode 20\n7f00002000  b     0x7f0000200c\n7f00002004  add   x1, x1, #1\n7f00002008  str   w30, [sp, #24]\n7f0000200c  str   w1, [sp, #28]\n7f00002010  ret\n";
         let text = fix_excerpt(bad, fixed).unwrap();
-        assert!(text.contains("- 55a0001008  stp   w30, w1, [sp, #24]"), "{text}");
-        assert!(text.contains("+ 7f00002008  str   w30, [sp, #24]"), "{text}");
+        assert!(
+            text.contains("- 55a0001008  stp   w30, w1, [sp, #24]"),
+            "{text}"
+        );
+        assert!(
+            text.contains("+ 7f00002008  str   w30, [sp, #24]"),
+            "{text}"
+        );
         assert!(text.contains("b     0x55a0001008   <- lands on"), "{text}");
         assert_eq!(fix_excerpt(bad, bad), None);
         // What follows the common traces (an error, more traces) is left out.
         let failed = format!("{bad}luajit: x.lua:3: wrong\n");
         let longer = format!("{fixed}---- TRACE 2 mcode 4\n7f00003000  ret\n");
         let text = fix_excerpt(&failed, &longer).unwrap();
-        assert!(!text.contains("wrong") && !text.contains("7f00003000"), "{text}");
+        assert!(
+            !text.contains("wrong") && !text.contains("7f00003000"),
+            "{text}"
+        );
     }
 
     #[test]

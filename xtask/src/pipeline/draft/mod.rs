@@ -21,9 +21,9 @@ use serde::Serialize;
 use super::expect::fails_as_pinned;
 use super::fetch::{Source, Tree};
 use super::findings::matching::{self, Candidate, Judge};
-use super::probe::exec::Runner;
 use super::findings::{Match, Sighting, Store};
 use super::patch::{PatchState, Series};
+use super::probe::exec::Runner;
 use super::stress::{self, Kind, Plan};
 use super::suite::outcome::{CaseResult, Outcome, Status};
 use super::variants::{Variant, build_variant, single};
@@ -42,6 +42,10 @@ pub struct Options {
     pub patches: Option<PathBuf>,
     /// The regression range, as `bisect` rendered it for the draft.
     pub range: Option<String>,
+    /// The findings store the script's difference is recorded in.
+    pub store: PathBuf,
+    /// Where the draft goes: `target/reports` by default.
+    pub reports: PathBuf,
 }
 
 /// What a draft found and where it is.
@@ -106,13 +110,17 @@ pub fn subject(cases_dir: &Path, script: &Path) -> Result<Subject> {
 pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
     let subject = subject(&cx.cases_dir(), &options.script)?;
     let (source, tree_name, variant) = single(cx, &options.tree)?;
-    let home = cx.target_dir().join("reports").join(&subject.name);
+    let home = options.reports.join(&subject.name);
     fs::create_dir_all(&home).with_context(|| format!("cannot create {}", home.display()))?;
     let standalone = script::standalone(&subject.source);
     let script_path = home.join(format!("{}.lua", subject.name));
     fs::write(&script_path, &standalone)?;
 
-    eprintln!("==> {}: running {} with the JIT and with -joff", source.label, script_path.display());
+    eprintln!(
+        "==> {}: running {} with the JIT and with -joff",
+        source.label,
+        script_path.display()
+    );
     // Run from the draft's folder by file name, so that errors name the
     // script as the reader will: `luajit NAME.lua`.
     let script_name = PathBuf::from(format!("{}.lua", subject.name));
@@ -121,7 +129,10 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
     let differs = matching::outcomes_differ(&jit, &joff);
     let matched = match_subject(cx, &subject, &source, &tree_name, &variant, &jit, differs)?;
     if differs {
-        Store::open(&cx.target_dir())?.record(&Sighting {
+        Store {
+            dir: options.store.clone(),
+        }
+        .record(&Sighting {
             kind: kind_of(&jit).label().to_owned(),
             difference: format!("with the JIT: {}; with -joff: {}", said(&jit), said(&joff)),
             program: subject.source.clone(),
@@ -142,7 +153,12 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
             "package.path = '{}/?.lua;' .. package.path",
             variant.built.dir.join("src").display()
         );
-        let args = ["-e".as_ref(), path.as_ref(), "-jdump=mr".as_ref(), script_name.as_os_str()];
+        let args = [
+            "-e".as_ref(),
+            path.as_ref(),
+            "-jdump=mr".as_ref(),
+            script_name.as_os_str(),
+        ];
         Ok(runner.run(&args, false, limit)?.output)
     };
     let dump = jdump(&runner, &variant)?;
@@ -150,7 +166,8 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
     let mut fix = None;
     if let Some(dir) = &options.patches {
         let series = Series::load(dir)?;
-        let states = series.each_state(&cx.sh, &source.dir, &cx.target_dir().join("report-scratch"))?;
+        let states =
+            series.each_state(&cx.sh, &source.dir, &cx.target_dir().join("report-scratch"))?;
         let applies = series.only(&states, PatchState::Applies);
         if applies.patches.is_empty() {
             bail!(
@@ -159,16 +176,26 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
                 source.label
             );
         }
-        let fixed = build_variant(cx, "report-fixed", &source, Some(&applies), false, &mut Timings::default())?;
+        let fixed = build_variant(
+            cx,
+            "report-fixed",
+            &source,
+            Some(&applies),
+            false,
+            &mut Timings::default(),
+        )?;
         let fixed_runner = draft_runner(cx, &fixed, &home);
         let (fixed_jit, fixed_joff) =
             runs_as_shown(&fixed, matching::run_both(&fixed_runner, &script_name)?);
         let excerpt = jdump::fix_excerpt(&dump, &jdump(&fixed_runner, &fixed)?);
-        let exported = export::export_series(&cx.sh, &source.dir, &applies, &home.join("export-scratch"))?;
+        let exported =
+            export::export_series(&cx.sh, &source.dir, &applies, &home.join("export-scratch"))?;
         let mut paths = Vec::new();
         for (file, text) in &exported {
             export::check_applies(&cx.sh, &source.dir, text, &home.join("apply-scratch"))
-                .with_context(|| format!("the exported {file} does not apply to {}", source.label))?;
+                .with_context(|| {
+                    format!("the exported {file} does not apply to {}", source.label)
+                })?;
             let path = home.join(file);
             fs::write(&path, text)?;
             paths.push(path);
@@ -320,7 +347,9 @@ fn verdict(
     let plan = Plan::whole(stress::DEFAULT_SEED, DRAFT_STRESS_COUNT);
     let published = stress::run_unshrunk(cx, "tree", &tree.suite, plan)?;
     let patched = stress::run_unshrunk(cx, "report-fixed", &fixed.suite, plan)?;
-    let seeds = |r: &stress::StressReport| -> Vec<u64> { r.findings.iter().map(|f| f.program_seed).collect() };
+    let seeds = |r: &stress::StressReport| -> Vec<u64> {
+        r.findings.iter().map(|f| f.program_seed).collect()
+    };
     let new_ones = seeds(&patched)
         .into_iter()
         .filter(|s| !seeds(&published).contains(s))

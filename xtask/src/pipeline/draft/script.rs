@@ -61,14 +61,21 @@ mod tests {
     #[test]
     fn headers_leave_and_a_returned_checksum_is_printed() {
         let source = "-- pins: arm64-verify#x\n-- Prose: why.\nlocal a = 1\n\n\n-- inner note\nlocal b = 2 -- kept\nreturn a + b\n";
-        assert_eq!(standalone(source), "local a = 1\n\nlocal b = 2 -- kept\nprint(a + b)\n");
+        assert_eq!(
+            standalone(source),
+            "local a = 1\n\nlocal b = 2 -- kept\nprint(a + b)\n"
+        );
         assert_eq!(standalone("error('x')\n"), "error('x')\n");
     }
 
     #[test]
     fn prose_runs_to_the_end_of_the_header() {
-        let source = "-- pins: A\n-- Prose: the first line\n-- and the second.\nlocal x\n-- not header\n";
-        assert_eq!(prose(source).as_deref(), Some("the first line and the second."));
+        let source =
+            "-- pins: A\n-- Prose: the first line\n-- and the second.\nlocal x\n-- not header\n";
+        assert_eq!(
+            prose(source).as_deref(),
+            Some("the first line and the second.")
+        );
         assert_eq!(prose("-- pins: A\nlocal x\n"), None);
     }
 }

@@ -111,7 +111,17 @@ pub fn match_programs(
         Some(_) => tree.variant.built.dir.clone(),
         None => tree.source.dir.clone(),
     };
-    for series in catalogue_series(cx)? {
+    // The series of defects whose cases fail here go first: most findings
+    // are one of those, and the loop ends once every candidate is matched.
+    let cases = suite::run_cases(cx, tree.name, &tree.variant.suite, &cx.cases_dir())?;
+    let failing: Vec<&String> = cases
+        .iter()
+        .filter(|c| fails_as_pinned(c))
+        .flat_map(|c| &c.pins)
+        .collect();
+    let mut all = catalogue_series(cx)?;
+    all.sort_by_key(|series| !series.fixes().iter().any(|f| failing.contains(&f)));
+    for series in all {
         if matches.iter().all(Option::is_some) {
             break;
         }
@@ -125,18 +135,33 @@ pub fn match_programs(
         }
         let mut combined = applies.clone();
         if let Some(applied) = tree.applied {
-            combined.patches = applied.patches.iter().chain(&applies.patches).cloned().collect();
+            combined.patches = applied
+                .patches
+                .iter()
+                .chain(&applies.patches)
+                .cloned()
+                .collect();
         }
         let variant_name = format!(
             "match-{}",
-            series.dir.file_name().map_or("series".into(), |n| n.to_string_lossy())
+            series
+                .dir
+                .file_name()
+                .map_or("series".into(), |n| n.to_string_lossy())
         );
         eprintln!(
             "==> {}: does {name} make the {} differing programs agree?",
             tree.name,
             matches.iter().filter(|m| m.is_none()).count()
         );
-        let fixed = match build_variant(cx, &variant_name, tree.source, Some(&combined), false, &mut Timings::default()) {
+        let fixed = match build_variant(
+            cx,
+            &variant_name,
+            tree.source,
+            Some(&combined),
+            false,
+            &mut Timings::default(),
+        ) {
             Ok(variant) => variant,
             Err(error) => {
                 eprintln!("    {name} does not build on this tree, left out: {error:#}");
@@ -144,8 +169,13 @@ pub fn match_programs(
             }
         };
         checked.push(name.clone());
-        let open: Vec<usize> = (0..candidates.len()).filter(|&i| matches[i].is_none()).collect();
-        let sources: Vec<&str> = open.iter().map(|&i| candidates[i].source.as_str()).collect();
+        let open: Vec<usize> = (0..candidates.len())
+            .filter(|&i| matches[i].is_none())
+            .collect();
+        let sources: Vec<&str> = open
+            .iter()
+            .map(|&i| candidates[i].source.as_str())
+            .collect();
         let work = cx.target_dir().join("findings-scratch-runs");
         let differs: Vec<bool> = match judge {
             Judge::Harness => stress::run_sources(cx, &fixed.suite, &work, &sources)?
@@ -164,7 +194,6 @@ pub fn match_programs(
         }
     }
     if matches.iter().any(Option::is_none) {
-        let cases = suite::run_cases(cx, tree.name, &tree.variant.suite, &cx.cases_dir())?;
         checked.push("the cases".to_owned());
         for (place, candidate) in candidates.iter().enumerate() {
             if matches[place].is_none() {
@@ -184,7 +213,12 @@ pub fn match_programs(
 
 /// Whether each source, run by the variant's own `luajit` with the JIT on
 /// and with `-joff`, ends differently or prints something else.
-pub fn stock_differs(cx: &Context, variant: &Variant, work: &Path, sources: &[&str]) -> Result<Vec<bool>> {
+pub fn stock_differs(
+    cx: &Context,
+    variant: &Variant,
+    work: &Path,
+    sources: &[&str],
+) -> Result<Vec<bool>> {
     fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
     let runner = stock_runner(cx, variant);
     let mut differs = Vec::new();
@@ -208,7 +242,10 @@ pub fn stock_runner(cx: &Context, variant: &Variant) -> Runner {
 pub fn run_both(runner: &Runner, script: &Path) -> Result<(Outcome, Outcome)> {
     let limit = std::time::Duration::from_secs_f64(stress::RUN_TIMEOUT);
     let arg = [script.as_os_str()];
-    Ok((runner.run(&arg, false, limit)?, runner.run(&arg, true, limit)?))
+    Ok((
+        runner.run(&arg, false, limit)?,
+        runner.run(&arg, true, limit)?,
+    ))
 }
 
 /// Whether two runs of one script differ in how they ended or what they printed.
@@ -244,9 +281,9 @@ fn same_failure(candidate: &Candidate, cases: &[CaseResult]) -> Option<Match> {
         return None;
     }
     let want = shape(&candidate.jit)?;
-    let case = cases
-        .iter()
-        .find(|case| fails_as_pinned(case) && shape(&case.outcome).as_deref() == Some(want.as_str()))?;
+    let case = cases.iter().find(|case| {
+        fails_as_pinned(case) && shape(&case.outcome).as_deref() == Some(want.as_str())
+    })?;
     Some(Match::Known {
         issues: case.pins.clone(),
         by: format!("case {} fails the same way", case.name),
@@ -267,7 +304,8 @@ pub fn case_itself(case: &Path, pins: &[String]) -> Match {
         issues: pins.to_vec(),
         by: format!(
             "it is the case {}",
-            case.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned())
+            case.file_stem()
+                .map_or_else(String::new, |s| s.to_string_lossy().into_owned())
         ),
     }
 }

@@ -142,7 +142,11 @@ pub fn signature(sighting: &Sighting) -> String {
     match &sighting.matched {
         Match::Known { issues, .. } => format!("{}: {}", issues.join(", "), sighting.kind),
         _ => {
-            let mut text = format!("{}: {}", sighting.kind, without_numbers(&sighting.difference));
+            let mut text = format!(
+                "{}: {}",
+                sighting.kind,
+                without_numbers(&sighting.difference)
+            );
             if !sighting.families.is_empty() {
                 text.push_str(&format!(" [{}]", sighting.families.join(", ")));
             }
@@ -214,7 +218,9 @@ mod tests {
         let b = sighting(known, "with the JIT it returns 99, without it 3");
         assert_eq!(signature(&a), signature(&b));
         assert_eq!(signature(&a), "LuaJIT#1480: mismatch");
-        let new = Match::New { checked: Vec::new() };
+        let new = Match::New {
+            checked: Vec::new(),
+        };
         let mut c = sighting(new.clone(), "with the JIT it returns 12, without it 7");
         assert_eq!(
             signature(&c),
@@ -230,7 +236,9 @@ mod tests {
             issues: vec![i.to_owned()],
             by: String::new(),
         };
-        let new = Match::New { checked: Vec::new() };
+        let new = Match::New {
+            checked: Vec::new(),
+        };
         let unchecked = Match::Unchecked { why: String::new() };
         assert_eq!(new.clone().join(known("A")), known("A"));
         assert_eq!(unchecked.clone().join(new.clone()), new);

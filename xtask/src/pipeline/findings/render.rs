@@ -40,14 +40,23 @@ pub fn table(store: &Path, entries: &[Entry]) -> String {
                 e.count.to_string(),
                 e.runs.len().to_string(),
                 trees(e),
-                e.shrunk_lines
-                    .map_or_else(|| format!("{} lines", e.program_lines), |n| format!("{n} lines")),
+                e.shrunk_lines.map_or_else(
+                    || format!("{} lines", e.program_lines),
+                    |n| format!("{n} lines"),
+                ),
                 e.last_seen.strftime("%Y-%m-%d %H:%M").to_string(),
             ]
         })
         .collect();
     let header = [
-        "id", "match", "kind", "programs", "runs", "trees", "reproducer", "last seen",
+        "id",
+        "match",
+        "kind",
+        "programs",
+        "runs",
+        "trees",
+        "reproducer",
+        "last seen",
     ];
     let widths: Vec<usize> = (0..header.len())
         .map(|i| {

@@ -26,6 +26,7 @@ pub enum MatchWith<'a> {
 /// replay attributed to a patch are matched by it, the rest on the tree.
 pub fn record_stress(
     cx: &mut Context,
+    store: &Store,
     report: &StressReport,
     tree: &str,
     with: MatchWith,
@@ -61,7 +62,9 @@ pub fn record_stress(
             })
         })
         .collect();
-    let open: Vec<usize> = (0..firsts.len()).filter(|&i| matched[i].is_none()).collect();
+    let open: Vec<usize> = (0..firsts.len())
+        .filter(|&i| matched[i].is_none())
+        .collect();
     match with {
         MatchWith::Tree(tree) if !open.is_empty() => {
             let candidates: Vec<Candidate> = open
@@ -75,7 +78,12 @@ pub fn record_stress(
                 })
                 .collect();
             if candidates.len() == open.len() {
-                for (&place, found) in open.iter().zip(matching::match_programs(cx, &tree, &candidates, matching::Judge::Harness)?) {
+                for (&place, found) in open.iter().zip(matching::match_programs(
+                    cx,
+                    &tree,
+                    &candidates,
+                    matching::Judge::Harness,
+                )?) {
                     matched[place] = Some(found);
                 }
             }
@@ -87,7 +95,6 @@ pub fn record_stress(
         }
         MatchWith::Tree(_) => {}
     }
-    let store = Store::open(&cx.target_dir())?;
     let run = format!("stress {} on {}", report.plan.label(), report.variant);
     let mut entries = Vec::new();
     for (((bucket, finding), comparison), matched) in
@@ -103,7 +110,9 @@ pub fn record_stress(
             difference: finding.difference.clone(),
             program: program.render(),
             shrunk: shrunk.map(|s| s.source.clone()),
-            jit: comparison.as_ref().map_or_else(String::new, |c| c.jit.summary()),
+            jit: comparison
+                .as_ref()
+                .map_or_else(String::new, |c| c.jit.summary()),
             interpreter: comparison
                 .as_ref()
                 .map_or_else(String::new, |c| c.interpreter.summary()),
@@ -129,8 +138,7 @@ pub fn record_stress(
 
 /// Records a probe's stress sample: one sighting per difference, on the
 /// deployed build, which no fix series can be applied to.
-pub fn record_probe(cx: &Context, sample: &StressSample, build: &str) -> Result<Vec<Entry>> {
-    let store = Store::open(&cx.target_dir())?;
+pub fn record_probe(store: &Store, sample: &StressSample, build: &str) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
     for difference in &sample.differences {
         let program = generate::program(difference.program_seed);
@@ -143,7 +151,10 @@ pub fn record_probe(cx: &Context, sample: &StressSample, build: &str) -> Result<
             interpreter: String::new(),
             families: program.families(),
             tree: build.to_owned(),
-            run: format!("probe sample seed {:#x} count {}", sample.seed, sample.programs),
+            run: format!(
+                "probe sample seed {:#x} count {}",
+                sample.seed, sample.programs
+            ),
             count: 1,
             matched: Match::Unchecked {
                 why: "a deployed build: no fix series can be applied to it".to_owned(),

@@ -112,7 +112,8 @@ fn read_entry(home: &Path) -> Result<Option<Entry>> {
     if !file.is_file() {
         return Ok(None);
     }
-    let text = fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text =
+        fs::read_to_string(&file).with_context(|| format!("cannot read {}", file.display()))?;
     let entry: Entry = serde_json::from_str(&text).with_context(|| {
         format!(
             "{} is not a findings entry (schema {SCHEMA_VERSION}); move it away or fix it",
@@ -123,7 +124,10 @@ fn read_entry(home: &Path) -> Result<Option<Entry>> {
 }
 
 fn write_entry(home: &Path, entry: &Entry) -> Result<()> {
-    write_atomic(&home.join("entry.json"), &serde_json::to_string_pretty(entry)?)
+    write_atomic(
+        &home.join("entry.json"),
+        &serde_json::to_string_pretty(entry)?,
+    )
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
@@ -141,7 +145,13 @@ fn copy_if_present(from: &Path, to: &Path) -> Result<()> {
 }
 
 /// The entry after one more sighting.
-fn fold(old: Option<Entry>, sighting: &Sighting, signature: &str, id: &str, now: Timestamp) -> Entry {
+fn fold(
+    old: Option<Entry>,
+    sighting: &Sighting,
+    signature: &str,
+    id: &str,
+    now: Timestamp,
+) -> Entry {
     let shrunk_lines = sighting.shrunk.as_ref().map(|s| s.lines().count());
     let seen = Entry {
         schema_version: SCHEMA_VERSION,
@@ -255,7 +265,12 @@ mod tests {
         second.shrunk = Some("a\n".to_owned());
         store.record(&second).unwrap();
         store
-            .record(&sighting(Match::New { checked: Vec::new() }, "error: x"))
+            .record(&sighting(
+                Match::New {
+                    checked: Vec::new(),
+                },
+                "error: x",
+            ))
             .unwrap();
 
         let entries = store.entries().unwrap();
@@ -286,7 +301,12 @@ mod tests {
         shard.run = "stress seed 0x9 shard 2/4".to_owned();
         other.record(&shard).unwrap();
         other
-            .record(&sighting(Match::New { checked: Vec::new() }, "crash 11"))
+            .record(&sighting(
+                Match::New {
+                    checked: Vec::new(),
+                },
+                "crash 11",
+            ))
             .unwrap();
         assert_eq!(store.merge_from(&other.dir).unwrap(), 2);
         assert_eq!(store.merge_from(&other.dir).unwrap(), 2);
@@ -294,7 +314,10 @@ mod tests {
         store.record(&sighting(known(), "x 1")).unwrap();
         let entries = store.entries().unwrap();
         assert_eq!(entries.len(), 2);
-        let known_entry = entries.iter().find(|e| e.count > 0 && !e.matched.issues().is_empty()).unwrap();
+        let known_entry = entries
+            .iter()
+            .find(|e| e.count > 0 && !e.matched.issues().is_empty())
+            .unwrap();
         assert_eq!(known_entry.count, 2, "merged twice, counted once");
         assert!(store.home(&entries[0].id).join("program.lua").is_file());
         assert!(store.merge_from(Path::new("/no/such/store")).is_err());

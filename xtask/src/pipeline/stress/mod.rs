@@ -18,10 +18,10 @@ use anyhow::{Context as _, Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::cache::{Key, cached_if};
-use super::suite::outcome::{Comparison, Status};
-use super::{Context, suite};
 use super::program::generate::{self, Program};
 use super::program::shrink;
+use super::suite::outcome::{Comparison, Status};
+use super::{Context, suite};
 pub use plan::*;
 pub use render::render;
 pub use replay::*;

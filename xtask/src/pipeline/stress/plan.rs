@@ -8,9 +8,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
+use super::{StressReport, reach, reset_dir};
 use crate::pipeline::program::generate::{self, Program, Rng};
 pub use crate::pipeline::program::seed::{hex_seed, parse_seed, seed_text};
-use super::{StressReport, reach, reset_dir};
 
 /// The seeds of a run's programs, drawn from the run's seed.
 pub fn program_seeds(seed: u64, count: u32) -> Vec<u64> {
