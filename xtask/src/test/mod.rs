@@ -10,6 +10,7 @@ mod backend_mutants;
 mod builds;
 mod cases;
 mod catalogue;
+mod findings;
 mod fixture;
 mod fresh_clone;
 pub(crate) mod golden;
@@ -82,6 +83,7 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(mutants::checks(&root)?);
     checks.extend(backend_mutants::checks(&root)?);
     checks.extend(stress::checks());
+    checks.extend(findings::checks());
     checks.extend(mcode::checks(&root)?);
     checks.extend(probe::checks());
     checks.extend(sweep::checks());
