@@ -216,6 +216,11 @@ pub struct Stress {
     /// the baseline and the patched variant.
     #[command(flatten)]
     pub tree: TreeArgs,
+    /// With --luajit-dir or --luajit-src: run on that tree with this series
+    /// applied (e.g. patches/extra/all-fixes, so that what a campaign finds
+    /// is not a known defect).
+    #[arg(long, value_name = "DIR")]
+    pub patches: Option<PathBuf>,
     /// Also time raw `luajit` (under QEMU when emulated) on the same programs.
     #[arg(long)]
     pub time_raw: bool,

@@ -4,17 +4,14 @@
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use anyhow::{Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 
 use crate::flags;
 use crate::pipeline::verdict::Conclusion;
 
-use crate::pipeline::findings::runs::{self, MatchWith};
-use crate::pipeline::findings::{Store, matching};
+use crate::pipeline::findings::{Store, matching, runs};
 use crate::pipeline::stress::{self, Plan, Runs, Shard, StressReport};
-use crate::pipeline::variants::{
-    BASELINE, Mode, PATCHED, Pair, PairChoice, build_steps, prepare_pair, single,
-};
+use crate::pipeline::variants::{PairChoice, build_steps, prepare_pair, single, single_with};
 use crate::pipeline::{Context, Timings, coverage};
 
 pub fn run(args: flags::Stress) -> Result<Conclusion> {
@@ -26,26 +23,35 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
         count: args.count,
         shard: args.shard.unwrap_or(Shard::WHOLE),
     };
+    if args.patches.is_some() && !args.tree.named() {
+        bail!(
+            "--patches needs --luajit-src or --luajit-dir: a run on both variants takes its series from patches/"
+        );
+    }
     let mut cx = Context::new()?;
     let single_tree = args.tree.named();
     let reports = match single_tree {
         true => {
-            let (source, name, variant) = single(&mut cx, &args.tree.tree())?;
+            let (source, name, variant, series) = match &args.patches {
+                Some(dir) => {
+                    let (source, name, variant, series) =
+                        single_with(&mut cx, &args.tree.tree(), dir)?;
+                    (source, name, variant, Some(series))
+                }
+                None => {
+                    let (source, name, variant) = single(&mut cx, &args.tree.tree())?;
+                    (source, name, variant, None)
+                }
+            };
             let report = stress::run(&mut cx, &name, &variant.suite, plan)?;
             let tree = matching::Tree {
                 name: &name,
                 source: &source,
-                applied: None,
+                applied: series.as_ref(),
                 variant: &variant,
             };
             let store = Store::open(&cx.target_dir())?;
-            runs::record_stress(
-                &mut cx,
-                &store,
-                &report,
-                &source.label,
-                MatchWith::Tree(tree),
-            )?;
+            runs::record_tree(&mut cx, &store, &report, tree)?;
             vec![(report, variant)]
         }
         false => {
@@ -54,7 +60,8 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
             let pair = prepare_pair(&mut cx, &PairChoice::default())?;
             let steps = build_steps(&mut cx, &pair, &mut Timings::default())?;
             let (baseline, patched) = stress::run_pair(&mut cx, &pair, &steps, plan)?;
-            record_pair(&mut cx, &pair, &baseline, &patched)?;
+            let store = Store::open(&cx.target_dir())?;
+            runs::record_pair(&mut cx, &store, &pair, &baseline, &patched)?;
             vec![(baseline, pair.baseline), (patched, pair.patched)]
         }
     };
@@ -84,62 +91,6 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
         }
     }
     Ok(verdict(reports.iter().map(|(report, _)| report)))
-}
-
-/// Records both variants' findings in the store, each matched on its own
-/// tree: the patched one with the series applied under the fix series
-/// tried. In revert-check mode the baseline is the tree with the series
-/// taken out, which the fix series are not made for.
-fn record_pair(
-    cx: &mut crate::pipeline::Context,
-    pair: &Pair,
-    baseline: &StressReport,
-    patched: &StressReport,
-) -> Result<()> {
-    let series = format!(
-        "{} with {}",
-        pair.source.label,
-        matching::series_name(cx, &pair.series)
-    );
-    let (baseline_with, patched_applied) = match pair.mode {
-        Mode::Apply => (
-            MatchWith::Tree(matching::Tree {
-                name: BASELINE,
-                source: &pair.source,
-                applied: None,
-                variant: &pair.baseline,
-            }),
-            Some(&pair.series),
-        ),
-        Mode::Revert => (
-            MatchWith::Unchecked(
-                "the baseline is the tree with the series taken out (revert-check mode)".to_owned(),
-            ),
-            None,
-        ),
-    };
-    let baseline_label = match pair.mode {
-        Mode::Apply => pair.source.label.clone(),
-        Mode::Revert => format!(
-            "{} without {}",
-            pair.source.label,
-            matching::series_name(cx, &pair.series)
-        ),
-    };
-    let store = Store::open(&cx.target_dir())?;
-    runs::record_stress(cx, &store, baseline, &baseline_label, baseline_with)?;
-    let tree = matching::Tree {
-        name: PATCHED,
-        source: &pair.source,
-        applied: patched_applied,
-        variant: &pair.patched,
-    };
-    let patched_label = match pair.mode {
-        Mode::Apply => series,
-        Mode::Revert => pair.source.label.clone(),
-    };
-    runs::record_stress(cx, &store, patched, &patched_label, MatchWith::Tree(tree))?;
-    Ok(())
 }
 
 fn verdict<'a>(reports: impl IntoIterator<Item = &'a StressReport>) -> Conclusion {

@@ -292,3 +292,34 @@ pub fn single(cx: &mut Context, tree: &fetch::Tree) -> Result<(Source, String, V
     let variant = build_variant(cx, &name, &source, None, false, &mut Timings::default())?;
     Ok((source, name, variant))
 }
+
+/// One tree with a series applied (its patches the tree already has are
+/// skipped), checked as one tree: what a campaign runs on to find only
+/// what the series leaves. Also returns the series as applied.
+pub fn single_with(
+    cx: &mut Context,
+    tree: &fetch::Tree,
+    dir: &std::path::Path,
+) -> Result<(Source, String, Variant, Series)> {
+    let source = fetch::select(cx, tree)?;
+    let series = Series::load(dir)?;
+    let states = series.each_state(&cx.sh, &source.dir, &cx.target_dir().join("series-states"))?;
+    let applies = series.only(&states, super::patch::PatchState::Applies);
+    if applies.patches.is_empty() {
+        anyhow::bail!(
+            "no patch of {} applies to {}: each is in the tree already or does not fit it",
+            dir.display(),
+            source.label
+        );
+    }
+    let name = "tree-with".to_owned();
+    let variant = build_variant(
+        cx,
+        &name,
+        &source,
+        Some(&applies),
+        false,
+        &mut Timings::default(),
+    )?;
+    Ok((source, name, variant, applies))
+}

@@ -23,7 +23,8 @@ pub fn checks() -> Vec<Trial> {
                 let dir = tempfile::tempdir()?;
                 let store = Store::open(dir.path())?;
                 let why = MatchWith::Unchecked("the check matches by the replay only".to_owned());
-                let entries = runs::record_stress(&mut fixture.cx, &store, &baseline, "baseline", why)?;
+                let entries =
+                    runs::record_stress(&mut fixture.cx, &store, &baseline, "baseline", why)?;
                 let again = MatchWith::Unchecked(String::new());
                 runs::record_stress(&mut fixture.cx, &store, &baseline, "baseline", again)?;
                 let stored = store.entries()?;
@@ -56,7 +57,7 @@ pub fn checks() -> Vec<Trial> {
         Trial::new(
             "findings/report-recognises-unseen-script",
             "report on a script that is no case (loop-carried locals generated here) names the known defect it shows on the default tree, and its draft is short and free of the project's names",
-            |fixture| unseen_script(fixture),
+            unseen_script,
         ),
     ]
 }
@@ -66,7 +67,14 @@ pub fn checks() -> Vec<Trial> {
 fn rotating_locals(count: usize) -> String {
     let names: Vec<String> = (1..=count).map(|i| format!("v{i}")).collect();
     let steps: Vec<String> = (0..count)
-        .map(|i| format!("    {} = {} + {}", names[i], names[(i + 1) % count], i % 5 + 1))
+        .map(|i| {
+            format!(
+                "    {} = {} + {}",
+                names[i],
+                names[(i + 1) % count],
+                i % 5 + 1
+            )
+        })
         .collect();
     let starts: Vec<String> = (1..=count).map(|i| (i * 3).to_string()).collect();
     format!(

@@ -12,6 +12,7 @@ use crate::pipeline::probe::judge::StressSample;
 use crate::pipeline::program::generate;
 use crate::pipeline::stress::{Finding, Kind, StressReport, buckets};
 use crate::pipeline::suite::outcome::Comparison;
+use crate::pipeline::variants::{BASELINE, Mode, PATCHED, Pair};
 
 /// How a run's findings are matched.
 pub enum MatchWith<'a> {
@@ -134,6 +135,81 @@ pub fn record_stress(
         entries.len()
     );
     Ok(entries)
+}
+
+/// Records a single tree's run (the tree as given, or with `tree.applied`),
+/// matched on that tree.
+pub fn record_tree(
+    cx: &mut Context,
+    store: &Store,
+    report: &StressReport,
+    tree: matching::Tree,
+) -> Result<Vec<Entry>> {
+    let label = match tree.applied {
+        Some(series) => format!(
+            "{} with {}",
+            tree.source.label,
+            matching::series_name(cx, series)
+        ),
+        None => tree.source.label.clone(),
+    };
+    record_stress(cx, store, report, &label, MatchWith::Tree(tree))
+}
+
+/// Records both variants' findings in the store, each matched on its own
+/// tree: the patched one with the series applied under the fix series
+/// tried. In revert-check mode the baseline is the tree with the series
+/// taken out, which the fix series are not made for.
+pub fn record_pair(
+    cx: &mut Context,
+    store: &Store,
+    pair: &Pair,
+    baseline: &StressReport,
+    patched: &StressReport,
+) -> Result<()> {
+    let series = format!(
+        "{} with {}",
+        pair.source.label,
+        matching::series_name(cx, &pair.series)
+    );
+    let (baseline_with, patched_applied) = match pair.mode {
+        Mode::Apply => (
+            MatchWith::Tree(matching::Tree {
+                name: BASELINE,
+                source: &pair.source,
+                applied: None,
+                variant: &pair.baseline,
+            }),
+            Some(&pair.series),
+        ),
+        Mode::Revert => (
+            MatchWith::Unchecked(
+                "the baseline is the tree with the series taken out (revert-check mode)".to_owned(),
+            ),
+            None,
+        ),
+    };
+    let baseline_label = match pair.mode {
+        Mode::Apply => pair.source.label.clone(),
+        Mode::Revert => format!(
+            "{} without {}",
+            pair.source.label,
+            matching::series_name(cx, &pair.series)
+        ),
+    };
+    record_stress(cx, store, baseline, &baseline_label, baseline_with)?;
+    let tree = matching::Tree {
+        name: PATCHED,
+        source: &pair.source,
+        applied: patched_applied,
+        variant: &pair.patched,
+    };
+    let patched_label = match pair.mode {
+        Mode::Apply => series,
+        Mode::Revert => pair.source.label.clone(),
+    };
+    record_stress(cx, store, patched, &patched_label, MatchWith::Tree(tree))?;
+    Ok(())
 }
 
 /// Records a probe's stress sample: one sighting per difference, on the
