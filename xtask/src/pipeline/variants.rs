@@ -305,11 +305,18 @@ pub fn single_with(
     let series = Series::load(dir)?;
     let states = series.each_state(&cx.sh, &source.dir, &cx.target_dir().join("series-states"))?;
     let applies = series.only(&states, super::patch::PatchState::Applies);
-    if applies.patches.is_empty() {
-        anyhow::bail!(
-            "no patch of {} applies to {}: each is in the tree already or does not fit it",
-            dir.display(),
-            source.label
+    let skipped: Vec<&str> = series
+        .patches
+        .iter()
+        .zip(&states)
+        .filter(|(_, s)| **s != super::patch::PatchState::Applies)
+        .map(|(p, _)| p.name.as_str())
+        .collect();
+    if !skipped.is_empty() {
+        eprintln!(
+            "==> not applied to {} (already in it, or not fitting): {}",
+            source.label,
+            skipped.join(", ")
         );
     }
     let name = "tree-with".to_owned();
