@@ -2,21 +2,29 @@
 -- fails-with: fused into another instruction in a loop
 -- fails-on: luajit-src 210.7.4+c6ffc14
 -- passes-on: luajit-src 210.6.4+e17ee83
--- Prose: the rest of LuaJIT#1480. Since f80b349d a 64-bit shift keeps an
--- int64 count as it is, so the count of a constant shift can be a KINT64.
--- acb22349 taught asm_bitshift to read such a count, but every place that
--- fuses a constant shift into another instruction still reads the KINT's
--- 32-bit field, which holds nothing for a KINT64: the shift amount comes out
--- as 0. A shifted operand of AND/EOR/ORN/ADD (asm_fuseopm), BAND of a shift
--- into UBFX (asm_fuseandshift), BOR of two shifts into EXTR
--- (asm_fuseorshift) and a BSHL under a BSHR (asm_bitshift's UBFM) each run
--- in a hot loop on a value the trace loads from a table. No published tree
--- has the fix (210.7.4 is the newest); trees before f80b349d convert the
--- count to int and pass. patches/extra/fused-kint64-shifts fixes it.
+-- Prose: a follow-up to LuaJIT#1480. Since f80b349d a 64-bit shift keeps
+-- an int64 count as it is, so a constant count can be a KINT64, whose
+-- value is not in the instruction's 32-bit field (lj_ir_k64() leaves op12
+-- 0), and no FOLD rule turns it into a KINT. acb22349 (#1480) made
+-- asm_bitshift() in src/lj_asm_arm64.h read such a count, but every place
+-- that fuses a constant shift into another instruction still reads
+-- IR(ref)->i and gets 0: asm_fuseopm() (shifted and rotated operands, lines
+-- 247 and 262 in v2.1 at 1ee778a4), asm_fusexref() (a scaled index, line
+-- 291), asm_fuseandshift() (line 385), asm_fuseorshift() (line 416) and
+-- the inner count of asm_bitshift() (line 1560); the line numbers are the
+-- same in luajit-src 210.7.4. In a hot loop on a value loaded from a table,
+-- bit.band(bit.rshift(x, 31LL), 0xffULL) gives 255ULL, not 1ULL: -jdump=mr
+-- shows `ubfx x0, x3, #0, #8` where `ubfx x0, x3, #31, #8` is expected;
+-- bit.bxor(x, bit.ror(x, 8LL)) gives 0 from `eor x0, x0, x0` (no `ror #8`);
+-- a byte load from p + bit.lshift(k, 2LL) loads p[k] through
+-- `ldrb w28, [x0, x28, lsl #0]`. Trees before f80b349d convert the count
+-- to int and pass; every published tree from luajit-src 210.6.5 on
+-- (210.7.4 is the newest) fails.
+local ffi = require("ffi")
 local bit = require("bit")
 jit.opt.start("hotloop=1")
 
-local box = { 0xffffffffULL, 0x123456789abcdef0ULL }
+local box = { 0xffffffffULL, 0x123456789abcdef0ULL, 0LL }
 local wrong = {}
 local function check(what, got, want)
   if got ~= want then
@@ -37,4 +45,17 @@ check("bit.bxor(x, bit.lshift(x, 40LL))", run(function(b) return bit.bxor(b[1], 
 check("x + bit.lshift(y, 3LL)", run(function(b) return b[1] + bit.lshift(b[2], 3LL) end), 10494147744005289855ULL)
 check("bit.rshift(bit.lshift(y, 32LL), 32)", run(function(b) return bit.rshift(bit.lshift(b[2], 32LL), 32) end), 2596069104ULL)
 check("bit.bor(bit.lshift(y, 40LL), bit.rshift(y, 24LL))", run(function(b) return bit.bor(bit.lshift(b[2], 40LL), bit.rshift(b[2], 24LL)) end), 13609579084938377370ULL)
+check("bit.bxor(x, bit.ror(x, 8LL))", run(function(b) return bit.bxor(b[2], bit.ror(b[2], 8LL)) end), 16295820255188902446ULL)
+
+-- A byte load indexed by a constant 64-bit shift: fused as a scaled index
+-- when the count reads as 0, the access size of a byte.
+local bytes = ffi.new("uint8_t[64]")
+for i = 0, 63 do bytes[i] = i end
+local p = ffi.cast("uint8_t *", bytes)
+local function sum_loads(b)
+  local s = 0
+  for i = 0, 15 do s = s + p[bit.lshift(b[3] + i, 2LL)] end
+  return s
+end
+check("p[bit.lshift(k, 2LL)]", sum_loads(box), 480)
 if #wrong > 0 then error(table.concat(wrong, "; ")) end

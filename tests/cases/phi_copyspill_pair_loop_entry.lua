@@ -2,17 +2,26 @@
 -- fails-with: a loop-carried local of a loop with spilled PHIs
 -- fails-on: luajit-src 210.7.4+c6ffc14
 -- passes-on: luajit-src 210.7.4+c6ffc14 with patches/extra/phi-copyspill-pair
--- Prose: 27 loop-carried locals, each the next one plus a constant, need
--- more registers than the loop has, so some PHIs live in spill slots. When
--- a PHI's value and its loop-end value have different slots,
--- asm_phi_copyspill() copies between them at the loop head, and the loop
--- entry jumps past the copies. emit_lso() knows only the loop label as a
--- place it must not pair across, so it fuses the last copy's store with the
--- store of the next slot at the entry's jump target: the entry runs the
--- copy's store too, with a stale TMP, and the loop starts from a wrong
--- value. A copy of the function (its own prototype) run with the JIT off
--- is the reference. No published tree has a fix;
--- patches/extra/phi-copyspill-pair is one.
+-- Prose: asm_loop() (src/lj_asm.c:1686 in luajit-src 210.7.4 and in v2.1
+-- at 1ee778a4) sets mcspill after the PHI shuffle (line 1698), then
+-- asm_phi_copyspill() (line 1568) emits, before it, the copies between the
+-- spill slots of PHIs whose left and right values are spilled to different
+-- slots, and only then sets mcloop (line 1701); the loop entry jumps to
+-- mcspill, past the copies. emit_lso() in src/lj_emit_arm64.h (line 150)
+-- refuses to pair a load/store with the one after it only at mcloop, so it
+-- fuses the last copy (`str w30, [sp, #slot]`, the copy register is
+-- RID_TMP) with a store to the neighbouring slot at mcspill, and the jump
+-- from the loop entry lands on the STP (`b 0x55004efe44` onto `stp w30, w1,
+-- [sp, #24]` in -jdump=mr) and stores a stale w30 into that PHI's slot. Copies
+-- exist only when PHIs are spilled, so the loop needs more loop-carried
+-- values than free registers: 27 integer locals, each the next one plus a
+-- constant, do it. The FP copies have the same shape: with 40 such number
+-- locals the copy through d0 pairs into `stp d1, d0, [sp, #80]` at the
+-- entry's target; with no FP register free they go through a register
+-- saved in SPOFS_TMP, and the instruction next to mcspill is `ldr dN,
+-- [sp]`. The pairing dates from the ARM64 backend's LDP/STP fusion
+-- (04b60707, 2016), so every ARM64 build since has it. A copy of the
+-- function (its own prototype) run with the JIT off is the reference.
 jit.opt.start("hotloop=1")
 
 local function loop(n)

@@ -25,7 +25,7 @@ const SWEEP_ROW_TREE: &str = "210.4.6+resty2cf5186";
 /// The stress run timed: the default count of programs on a tree where the
 /// generator finds nothing known, so that the figure is the programs' cost
 /// and not the shrinking of findings. luajit-src 210.7.4 with the fixes
-/// of the two defects the project found there, prepared once in this
+/// of the defects the project found there, prepared once in this
 /// checkout.
 const STRESS_TREE: &str = "210.7.4+c6ffc14";
 const STRESS_TREE_PATCHES: &str = "patches/extra/all-fixes";

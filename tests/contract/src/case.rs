@@ -10,6 +10,8 @@
 //! issues whose defect makes it fail; `fails-with`, when given, is text the
 //! error must contain on a tree that carries that defect. The catalogue's
 //! own facts follow: `fixed-by` (the upstream commits of the fix),
+//! `stress-finds: no, REASON` (a defect of the project's own fixing that the
+//! default stress run does not meet, and why),
 //! `fails-on` and `passes-on` (published trees on which the case was seen
 //! to fail and to pass, as `luajit-src VERSION`, or `luajit-src VERSION
 //! with DIR` for that tree with the patch series in DIR applied, where no
@@ -30,6 +32,9 @@ pub struct Case {
     pub fails_on: Option<Tree>,
     /// A tree with the fix.
     pub passes_on: Option<Tree>,
+    /// Why the default stress run is not expected to find the defect
+    /// (`stress-finds: no, REASON`); None when it is.
+    pub stress_misses: Option<String>,
     pub source: Vec<u8>,
 }
 
@@ -64,6 +69,7 @@ impl Case {
         let mut fails_with = None;
         let mut fixed_by = Vec::new();
         let (mut fails_on, mut passes_on) = (None, None);
+        let mut stress_misses = None;
         for line in text.lines().take_while(|line| line.starts_with("--")) {
             let line = line.trim_start_matches('-').trim();
             if let Some(value) = line.strip_prefix("pins:") {
@@ -86,6 +92,20 @@ impl Case {
                 fails_on = Some(tree_named(path, "fails-on", value)?);
             } else if let Some(value) = line.strip_prefix("passes-on:") {
                 passes_on = Some(tree_named(path, "passes-on", value)?);
+            } else if let Some(value) = line.strip_prefix("stress-finds:") {
+                let reason = value
+                    .trim()
+                    .strip_prefix("no")
+                    .map(|r| r.trim_start_matches([',', ':', ' ']));
+                match reason {
+                    Some(reason) if !reason.is_empty() => stress_misses = Some(reason.to_owned()),
+                    _ => {
+                        return Err(format!(
+                            "{}: `stress-finds:` takes `no, REASON` (why the default stress run does not find the defect)",
+                            path.display()
+                        ));
+                    }
+                }
             }
         }
         if pins.is_empty() {
@@ -102,6 +122,7 @@ impl Case {
             fixed_by,
             fails_on,
             passes_on,
+            stress_misses,
             source,
         })
     }

@@ -2,7 +2,7 @@
 //! (tests/backend_mutants.txt): the measure of how much the regression cases
 //! and the default stress run can find. Each mutant is one text change in
 //! `src/lj_asm_arm64.h` or `src/lj_emit_arm64.h` of luajit-src
-//! 210.7.4+c6ffc14 with `patches/extra/all-fixes` (the fixes of the two
+//! 210.7.4+c6ffc14 with `patches/extra/all-fixes` (the fixes of the
 //! defects the project found there), a tree on which every case passes and
 //! the default stress run finds nothing; a case or a program failing there
 //! would kill no mutant. A scratch copy of that build gets the change, make

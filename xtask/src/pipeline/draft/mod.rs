@@ -188,23 +188,21 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
         let (fixed_jit, fixed_joff) =
             runs_as_shown(&fixed, matching::run_both(&fixed_runner, &script_name)?);
         let excerpt = jdump::fix_excerpt(&dump, &jdump(&fixed_runner, &fixed)?);
-        let exported =
-            export::export_series(&cx.sh, &source.dir, &applies, &home.join("export-scratch"))?;
+        let scratch = cx.target_dir().join("report-scratch");
+        let exported = export::export_series(&cx.sh, &applies, &source.dir, &scratch)?;
+        export::check_applies(&cx.sh, &exported, &source.dir, &scratch)
+            .with_context(|| format!("the exported series does not apply to {}", source.label))?;
         let mut paths = Vec::new();
-        for (file, text) in &exported {
-            export::check_applies(&cx.sh, &source.dir, text, &home.join("apply-scratch"))
-                .with_context(|| {
-                    format!("the exported {file} does not apply to {}", source.label)
-                })?;
-            let path = home.join(file);
-            fs::write(&path, text)?;
+        for patch in &exported {
+            let path = home.join(&patch.name);
+            fs::write(&path, &patch.text)?;
             paths.push(path);
         }
         let verdict = verdict(cx, &variant, &fixed, &fixed_jit, &fixed_joff)?;
         fix = Some(issue::Fix {
             agrees: !matching::outcomes_differ(&fixed_jit, &fixed_joff),
             excerpt,
-            patches: exported.into_iter().map(|(_, text)| text).collect(),
+            patches: exported.into_iter().map(|e| e.text).collect(),
             paths,
             verdict,
         });
