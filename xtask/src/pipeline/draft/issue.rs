@@ -30,6 +30,8 @@ pub struct Facts<'a> {
     pub execution: &'a str,
     pub excerpt_without_fix: Option<&'a str>,
     pub cause: Option<&'a str>,
+    /// What was seen beyond this tree (another target).
+    pub also: Option<&'a str>,
     pub range: Option<&'a str>,
     pub fix: Option<&'a Fix>,
 }
@@ -102,6 +104,9 @@ fn render_at(facts: &Facts, detail: Detail) -> String {
     }
     if let Some(cause) = facts.cause {
         outln!(out, "Cause: {cause}\n");
+    }
+    if let Some(also) = facts.also {
+        outln!(out, "Also: {also}\n");
     }
     if let Some(range) = facts.range {
         outln!(out, "Regression range: {range}\n");

@@ -213,7 +213,9 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
         .is_none()
         .then(|| jdump::last_trace(&dump))
         .flatten();
-    let cause = cause(cx, &subject, &matched)?;
+    let explaining = explaining_case(cx, &subject, &matched)?;
+    let cause = explaining.as_deref().and_then(script::prose);
+    let also = explaining.as_deref().and_then(script::also);
     let title = subject.case.as_ref().and_then(|c| c.fails_with.clone());
     let text = issue::render(&issue::Facts {
         title: title.as_deref(),
@@ -224,6 +226,7 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
         execution: &execution(cx),
         excerpt_without_fix: excerpt_without_fix.as_deref(),
         cause: cause.as_deref(),
+        also: also.as_deref(),
         range: options.range.as_deref(),
         fix: fix.as_ref(),
     });
@@ -287,13 +290,11 @@ fn match_subject(
     Ok(found.into_iter().next().expect("one match per candidate"))
 }
 
-/// The cause paragraph: the case's own prose, or that of a case pinning
-/// what the script matched.
-fn cause(cx: &Context, subject: &Subject, matched: &Match) -> Result<Option<String>> {
-    if subject.case.is_some()
-        && let Some(prose) = script::prose(&subject.source)
-    {
-        return Ok(Some(prose));
+/// The header of the case that explains the script: the script itself
+/// when it is a case, or a case pinning what the script matched.
+fn explaining_case(cx: &Context, subject: &Subject, matched: &Match) -> Result<Option<String>> {
+    if subject.case.is_some() {
+        return Ok(Some(subject.source.clone()));
     }
     if matched.issues().is_empty() {
         return Ok(None);
@@ -302,7 +303,8 @@ fn cause(cx: &Context, subject: &Subject, matched: &Match) -> Result<Option<Stri
     Ok(cases
         .iter()
         .filter(|c| c.pins.iter().any(|p| matched.issues().contains(p)))
-        .find_map(|c| script::prose(&String::from_utf8_lossy(&c.source))))
+        .map(|c| String::from_utf8_lossy(&c.source).into_owned())
+        .find(|source| script::prose(source).is_some()))
 }
 
 /// The fixed tree judged in three lines: the script, the cases, and a

@@ -31,17 +31,33 @@ pub fn standalone(source: &str) -> String {
     text
 }
 
-/// The `-- Prose:` paragraph of a case's header, joined into one line each
-/// paragraph; None when the header has none.
+/// The `-- Prose:` paragraph of a case's header (the defect's cause),
+/// joined into one line; None when the header has none.
 pub fn prose(source: &str) -> Option<String> {
+    paragraph(source, "Prose:")
+}
+
+/// The `-- Also:` paragraph of a case's header: what was seen beyond the
+/// tree the case runs on (another target, another build).
+pub fn also(source: &str) -> Option<String> {
+    paragraph(source, "Also:")
+}
+
+/// The header paragraph that starts with `key`, up to the next one or the
+/// header's end.
+fn paragraph(source: &str, key: &str) -> Option<String> {
     let mut text = String::new();
     let mut inside = false;
     for line in source.lines().take_while(|l| l.starts_with("--")) {
         let line = line.trim_start_matches('-').trim();
-        if let Some(first) = line.strip_prefix("Prose:") {
+        if let Some(first) = line.strip_prefix(key) {
             inside = true;
             text.push_str(first.trim());
             continue;
+        }
+        let starts_another = ["Also:", "Prose:"].iter().any(|k| line.starts_with(k));
+        if inside && starts_another {
+            break;
         }
         if inside {
             if !text.is_empty() {
@@ -77,5 +93,8 @@ mod tests {
             Some("the first line and the second.")
         );
         assert_eq!(prose("-- pins: A\nlocal x\n"), None);
+        let both = "-- Prose: cause\n-- more.\n-- Also: x86_64 too.\nlocal x\n";
+        assert_eq!(prose(both).as_deref(), Some("cause more."));
+        assert_eq!(also(both).as_deref(), Some("x86_64 too."));
     }
 }
