@@ -372,9 +372,10 @@ impl Judge<'_> {
         let step = self.judged.len();
         self.estimate = self.estimate.max(step);
         eprintln!(
-            "[{step}/{}] {name}: {} ({detail}){}",
+            "[{step}/{}] {name}: {} ({}){}",
             self.estimate,
             super::label::Label::label(verdict),
+            shortened(&detail),
             if reused { " [reused]" } else { "" }
         );
         Ok(verdict)
@@ -457,6 +458,16 @@ impl Judge<'_> {
                 format!("could not be run: {}", first_line(&format!("{error:#}"))),
             )
         }))
+    }
+}
+
+/// A verdict's detail cut for one line of progress or of the table: a
+/// failing case lists every wrong result, which the JSON keeps in full.
+pub fn shortened(detail: &str) -> String {
+    const WIDTH: usize = 110;
+    match detail.char_indices().nth(WIDTH) {
+        Some((cut, _)) => format!("{}…", &detail[..cut]),
+        None => detail.to_owned(),
     }
 }
 

@@ -103,7 +103,7 @@ fn judgements(out: &mut String, judged: &[Judgement]) {
             judged.len(),
             j.tree,
             j.verdict.label(),
-            j.detail,
+            super::shortened(&j.detail),
             if j.reused { " (reused)" } else { "" }
         );
     }
