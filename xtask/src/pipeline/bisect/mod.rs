@@ -67,11 +67,19 @@ impl Subject {
         let path = if given.is_file() {
             given.to_owned()
         } else {
-            let by_name = cases_dir.join(given).with_extension("lua");
+            // A bare name is a case's: NAME or NAME.lua in the catalogue.
             let bare = given.components().count() == 1;
-            if !bare || !by_name.is_file() {
+            let by_name = cases_dir.join(given).with_extension("lua");
+            if !bare {
                 bail!(
-                    "{}: no such file, and no case {} in the catalogue; pass a Lua script's path or a case's name (a file of {} without .lua)",
+                    "{}: no such file; pass a Lua script's path or a case's name (a file of {} without .lua)",
+                    given.display(),
+                    cases_dir.display()
+                );
+            }
+            if !by_name.is_file() {
+                bail!(
+                    "{}: no such file here, and no case {} in the catalogue; pass a Lua script's path or a case's name (a file of {} without .lua)",
                     given.display(),
                     by_name.display(),
                     cases_dir.display()
