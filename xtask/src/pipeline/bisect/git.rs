@@ -14,10 +14,19 @@ use serde::Serialize;
 /// crate vendored upstream in 210.0.0, OpenResty's luajit2 from 210.1.0 to
 /// 210.4.8, upstream's v2.1 again from 210.5.0 on).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
 pub enum Origin {
+    #[serde(rename = "upstream")]
     Upstream,
+    #[serde(rename = "openresty")]
     OpenResty,
+}
+
+/// The commit a published tree carries, and whose it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TreeCommit {
+    pub origin: Origin,
+    /// As the version abbreviates it.
+    pub hash: String,
 }
 
 impl Origin {
@@ -32,12 +41,16 @@ impl Origin {
 /// The commit a published version names after its `+`, and whose it is:
 /// `210.6.5+7152e15` is upstream's 7152e15, `210.4.8+resty107baaf`
 /// OpenResty's 107baaf.
-pub fn tree_commit(version: &str) -> Option<(Origin, String)> {
+pub fn tree_commit(version: &str) -> Option<TreeCommit> {
     let (_, metadata) = version.split_once('+')?;
-    match metadata.strip_prefix("resty") {
-        Some(hash) => Some((Origin::OpenResty, hash.to_owned())),
-        None => Some((Origin::Upstream, metadata.to_owned())),
-    }
+    let (origin, hash) = match metadata.strip_prefix("resty") {
+        Some(hash) => (Origin::OpenResty, hash),
+        None => (Origin::Upstream, metadata),
+    };
+    Some(TreeCommit {
+        origin,
+        hash: hash.to_owned(),
+    })
 }
 
 /// One upstream commit, as the report names it.
@@ -196,11 +209,17 @@ mod tests {
     fn versions_name_their_commit_and_its_origin() {
         assert_eq!(
             tree_commit("210.6.5+7152e15"),
-            Some((Origin::Upstream, "7152e15".to_owned()))
+            Some(TreeCommit {
+                origin: Origin::Upstream,
+                hash: "7152e15".to_owned()
+            })
         );
         assert_eq!(
             tree_commit("210.4.8+resty107baaf"),
-            Some((Origin::OpenResty, "107baaf".to_owned()))
+            Some(TreeCommit {
+                origin: Origin::OpenResty,
+                hash: "107baaf".to_owned()
+            })
         );
         assert_eq!(tree_commit("210.4.8"), None);
     }

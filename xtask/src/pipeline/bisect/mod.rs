@@ -24,7 +24,7 @@ use super::expect::fails_as_pinned;
 use super::fetch::{self, Tree, hash_tree};
 use super::suite::outcome::Status;
 use super::{Context, stress, suite, variants};
-use git::{Commit, Origin, Upstream};
+use git::{Commit, Origin, TreeCommit, Upstream};
 use search::{Found, Transition, Verdict};
 
 pub use render::text;
@@ -160,8 +160,8 @@ pub struct TreeRange {
     /// Trees between them that could not be judged.
     pub skipped_between: Vec<String>,
     /// The commits the two trees carry, with whose they are.
-    pub before_commit: Option<(Origin, String)>,
-    pub after_commit: Option<(Origin, String)>,
+    pub before_commit: Option<TreeCommit>,
+    pub after_commit: Option<TreeCommit>,
 }
 
 /// The second stage for one transition: its commits.
@@ -575,10 +575,16 @@ fn commit_range(upstream: &Upstream, range: &TreeRange) -> Result<(String, Strin
     ] {
         match commit {
             None => bail!("luajit-src {tree} names no commit in its version"),
-            Some((Origin::OpenResty, hash)) => bail!(
+            Some(TreeCommit {
+                origin: Origin::OpenResty,
+                hash,
+            }) => bail!(
                 "luajit-src {tree} is an OpenResty luajit2 tree (commit {hash} of openresty/luajit2), not an upstream commit: the upstream history cannot be searched from it"
             ),
-            Some((Origin::Upstream, hash)) => ends.push(upstream.resolve(hash)?),
+            Some(TreeCommit {
+                origin: Origin::Upstream,
+                hash,
+            }) => ends.push(upstream.resolve(hash)?),
         }
     }
     let (before, after) = (ends[0].clone(), ends[1].clone());

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::git::Origin;
+use super::git::{Origin, TreeCommit};
 use super::search::Found;
 use super::{Bisection, CommitSearch, Judgement, TreeRange};
 use crate::pipeline::label::Label;
@@ -145,7 +145,7 @@ fn tree_range(out: &mut String, what: &str, before: &str, after: &str, range: &T
         (&range.first_after, &range.after_commit),
     ] {
         match commit {
-            Some((origin, hash)) => outln!(
+            Some(TreeCommit { origin, hash }) => outln!(
                 out,
                 "  {tree} carries {} commit {hash}{}",
                 origin.describe(),
@@ -157,9 +157,11 @@ fn tree_range(out: &mut String, what: &str, before: &str, after: &str, range: &T
             None => outln!(out, "  {tree} names no commit"),
         }
     }
-    if let (Some((Origin::Upstream, a)), Some((Origin::Upstream, b))) =
-        (&range.before_commit, &range.after_commit)
+    if let (Some(before), Some(after)) = (&range.before_commit, &range.after_commit)
+        && before.origin == Origin::Upstream
+        && after.origin == Origin::Upstream
     {
+        let (a, b) = (&before.hash, &after.hash);
         outln!(
             out,
             "  upstream commits between them: git log --first-parent {a}..{b} -- src"
