@@ -73,6 +73,12 @@ pub enum Command {
     /// When did a defect come in, and when was it fixed? Binary-search the
     /// published luajit-src trees for the last good and the first bad one
     /// (and the first fixed), then, with --luajit-git, upstream's commits.
+    ///
+    /// Exit status: 0 when the bisection has an answer (a range of trees,
+    /// or bad on every tree; with --luajit-git, also the commits of each
+    /// range); 1 when no tree was found bad (nothing to bisect); 2 when the
+    /// trees, or with --luajit-git the commits, could not be judged or
+    /// searched, and on bad input.
     Bisect(Bisect),
     /// Draft an upstream issue for a case or a script: a standalone script,
     /// the JIT and -joff outputs, the machine code, the regression range
