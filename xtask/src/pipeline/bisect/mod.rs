@@ -22,6 +22,7 @@ use super::build::make_args;
 use super::cache::Key;
 use super::expect::fails_as_pinned;
 use super::fetch::{self, Tree, hash_tree};
+use super::findings::matching;
 use super::suite::outcome::Status;
 use super::{Context, stress, suite, variants};
 use git::{Commit, Origin, TreeCommit, Upstream};
@@ -34,7 +35,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 
 /// Raised when the way a tree is judged changes, so stored verdicts of
 /// the old way are not reused.
-const JUDGE_REVISION: u32 = 1;
+const JUDGE_REVISION: u32 = 2;
 
 /// What to bisect.
 pub struct Options {
@@ -460,6 +461,29 @@ impl Judge<'_> {
                     },
                 ),
             };
+        // A script that prints what it computes (rather than returning it)
+        // is judged as a stock `luajit` runs it too.
+        let judged = match judged {
+            Ok((Verdict::Good, detail)) if self.subject.case.is_none() => {
+                let runner = matching::stock_runner(cx, &variant);
+                matching::run_both(&runner, &copy).map(
+                    |(jit, joff)| match matching::outcomes_differ(&jit, &joff) {
+                        true => (
+                            Verdict::Bad,
+                            format!(
+                                "with the JIT: {} `{}`; with -joff: {} `{}`",
+                                jit.summary(),
+                                jit.output.trim(),
+                                joff.summary(),
+                                joff.output.trim()
+                            ),
+                        ),
+                        false => (Verdict::Good, detail),
+                    },
+                )
+            }
+            other => other,
+        };
         Ok(judged.unwrap_or_else(|error| {
             (
                 Verdict::Skipped,
