@@ -375,6 +375,13 @@ pub struct Report {
     pub json: bool,
     /// Leave out the regression range (no bisection: no tree builds beyond
     /// the one named).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "luajit_git")]
     pub no_bisect: bool,
+    /// Where the draft's folder (NAME/) goes; default: target/reports.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// An upstream LuaJIT git checkout: the range goes on from published
+    /// trees to upstream commits (as `bisect --luajit-git`).
+    #[arg(long, value_name = "DIR")]
+    pub luajit_git: Option<PathBuf>,
 }

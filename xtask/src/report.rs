@@ -4,20 +4,37 @@
 use anyhow::Result;
 
 use crate::flags;
-use crate::pipeline::Context;
 use crate::pipeline::draft::{self, Options};
 use crate::pipeline::findings::Store;
 use crate::pipeline::verdict::Conclusion;
+use crate::pipeline::{Context, bisect};
 
 pub fn run(args: flags::Report) -> Result<Conclusion> {
     let mut cx = Context::new()?;
+    let range = match args.no_bisect {
+        true => None,
+        false => {
+            let bisection = bisect::bisect(
+                &mut cx,
+                &bisect::Options {
+                    script: args.script.clone(),
+                    luajit_git: args.luajit_git.clone(),
+                },
+            )?;
+            eprint!("{}", bisect::text(&bisection));
+            bisect::upstream_terms(&bisection)
+        }
+    };
     let options = Options {
         script: args.script.clone(),
         tree: args.pair.tree.tree(),
         patches: args.pair.patches.clone(),
-        range: None,
+        range,
         store: Store::open(&cx.target_dir())?.dir,
-        reports: cx.target_dir().join("reports"),
+        reports: args
+            .out
+            .clone()
+            .unwrap_or_else(|| cx.target_dir().join("reports")),
     };
     let drafted = draft::draft(&mut cx, &options)?;
     if args.json {

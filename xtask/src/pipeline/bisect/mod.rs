@@ -28,7 +28,7 @@ use super::{Context, stress, suite, variants};
 use git::{Commit, Origin, TreeCommit, Upstream};
 use search::{Found, Transition, Verdict};
 
-pub use render::text;
+pub use render::{text, upstream_terms};
 
 /// Version of the `--json` document, raised when its shape changes.
 pub const SCHEMA_VERSION: u32 = 1;

@@ -203,3 +203,82 @@ fn commits(out: &mut String, search: &CommitSearch) {
         );
     }
 }
+
+/// The range in one paragraph, in the commits a maintainer knows: what a
+/// draft says under "Regression range". None when nothing bad was found.
+pub fn upstream_terms(result: &Bisection) -> Option<String> {
+    let tree = |version: &str, commit: &Option<TreeCommit>| match commit {
+        Some(TreeCommit {
+            origin: Origin::Upstream,
+            hash,
+        }) => format!("v2.1 at {hash} (luajit-src {version})"),
+        Some(TreeCommit { origin, hash }) => {
+            format!("{} at {hash} (luajit-src {version})", origin.describe())
+        }
+        None => format!("luajit-src {version}"),
+    };
+    let commit_words = |transition: &str| -> Option<String> {
+        let search = result
+            .commits
+            .iter()
+            .find(|c| c.transition == transition && c.not_searched.is_none())?;
+        let commit = search.first_after.as_ref()?;
+        Some(format!(
+            "; the first {} commit is {} (\"{}\", {})",
+            if transition == "introduced" {
+                "bad"
+            } else {
+                "fixed"
+            },
+            commit.short(),
+            commit.subject,
+            commit.date
+        ))
+    };
+    let mut sentences = Vec::new();
+    match &result.found {
+        Found::EveryPlaceBad => {
+            let end = |version: &String| {
+                let commit = super::git::tree_commit(version);
+                tree(version, &commit)
+            };
+            sentences.push(format!(
+                "every tree tried shows it, from {} to {}.",
+                end(result.trees.first()?),
+                end(result.trees.last()?)
+            ))
+        }
+        Found::Range { .. } => {
+            match &result.introduced {
+                Some(range) => sentences.push(format!(
+                    "introduced between {} (good) and {} (bad){}.",
+                    tree(&range.last_before, &range.before_commit),
+                    tree(&range.first_after, &range.after_commit),
+                    commit_words("introduced").unwrap_or_default()
+                )),
+                None => sentences.push(format!(
+                    "present in the oldest tree tried ({}).",
+                    result.trees.first()?
+                )),
+            }
+            match &result.fixed {
+                Some(range) => sentences.push(format!(
+                    "Fixed between {} (bad) and {} (good){}.",
+                    tree(&range.last_before, &range.before_commit),
+                    tree(&range.first_after, &range.after_commit),
+                    commit_words("fixed").unwrap_or_default()
+                )),
+                None => sentences.push(format!(
+                    "Not fixed in the newest tree tried ({}).",
+                    result.trees.last()?
+                )),
+            }
+        }
+        Found::NoBadPlace { .. } | Found::Unjudged => return None,
+    }
+    let mut text = sentences.join(" ");
+    if let Some(first) = text.get(..1) {
+        text = first.to_uppercase() + &text[1..];
+    }
+    Some(text)
+}
