@@ -142,7 +142,7 @@ fn title(facts: &Facts) -> String {
     let what = match (facts.jit.status, facts.title) {
         (Status::Crash, _) => format!("JIT-compiled code crashes ({})", facts.jit.summary()),
         (Status::Timeout, _) => "JIT-compiled code hangs".to_owned(),
-        (_, Some(words)) => format!("wrong result with the JIT: {words}"),
+        (_, Some(words)) => words.to_owned(),
         (Status::Fail, None) => {
             "JIT-compiled code raises an error the interpreter does not".to_owned()
         }
@@ -183,8 +183,13 @@ fn run_words(execution: &str) -> String {
     }
 }
 
+/// What a run printed; an error that lists several wrong results (`; `
+/// between them) one a line.
 fn printed(outcome: &Outcome) -> String {
     let mut text = outcome.output.trim_end().to_owned();
+    if outcome.status == Status::Fail && text.len() > 160 {
+        text = text.replace("; ", "\n  ");
+    }
     if outcome.status != Status::Pass && !text.contains(outcome.error.as_deref().unwrap_or("\u{0}"))
     {
         if !text.is_empty() {

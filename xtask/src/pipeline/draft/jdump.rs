@@ -90,29 +90,49 @@ pub fn fix_excerpt(bad: &str, fixed: &str) -> Option<String> {
         |lines: &[Line]| -> String { lines.iter().map(|l| normalised(l.text) + "\n").collect() };
     let (left, right) = (code(&bad_lines), code(&fixed_lines));
     let diff = TextDiff::from_lines(&left, &right);
-    let mut out: Vec<String> = Vec::new();
-    let mut changed_addresses: Vec<&str> = Vec::new();
-    for group in diff.grouped_ops(1) {
-        if out.len() >= EXCERPT_LINES {
-            break;
-        }
-        if !out.is_empty() {
-            out.push("  ...".to_owned());
-        }
+    // Groups of changes, the decisive first: a change of instruction or of
+    // operand shape outweighs a moved constant's address (adrp/add/mov).
+    let mut groups: Vec<(usize, usize, Vec<String>, Vec<&str>)> = Vec::new();
+    for (order, group) in diff.grouped_ops(1).into_iter().enumerate() {
+        let mut lines = Vec::new();
+        let mut deleted = Vec::new();
+        let mut inserted = Vec::new();
+        let mut addresses = Vec::new();
         for op in group {
             for change in diff.iter_changes(&op) {
                 let (mark, line) = match change.tag() {
                     ChangeTag::Equal => (' ', &bad_lines[change.old_index().expect("old")]),
                     ChangeTag::Delete => {
                         let line = &bad_lines[change.old_index().expect("old")];
-                        changed_addresses.extend(line.address);
+                        addresses.extend(line.address);
+                        deleted.push(line.text);
                         ('-', line)
                     }
-                    ChangeTag::Insert => ('+', &fixed_lines[change.new_index().expect("new")]),
+                    ChangeTag::Insert => {
+                        let line = &fixed_lines[change.new_index().expect("new")];
+                        inserted.push(line.text);
+                        ('+', line)
+                    }
                 };
-                out.push(format!("{mark} {}", line.text.trim_end()));
+                lines.push(format!("{mark} {}", line.text.trim_end()));
             }
         }
+        groups.push((weight(&deleted, &inserted), order, lines, addresses));
+    }
+    let best = groups.iter().map(|g| g.0).max().unwrap_or(0);
+    groups.retain(|g| g.0 > 0 || best == 0);
+    groups.sort_by_key(|g| (std::cmp::Reverse(g.0), g.1));
+    let mut out: Vec<String> = Vec::new();
+    let mut changed_addresses: Vec<&str> = Vec::new();
+    for (_, _, lines, addresses) in groups {
+        if out.len() >= EXCERPT_LINES {
+            break;
+        }
+        if !out.is_empty() {
+            out.push("  ...".to_owned());
+        }
+        out.extend(lines);
+        changed_addresses.extend(addresses);
     }
     if out.is_empty() {
         return None;
@@ -153,6 +173,44 @@ pub fn fix_excerpt(bad: &str, fixed: &str) -> Option<String> {
         text.push('\n');
     }
     Some(text)
+}
+
+/// Instructions whose change is most often a constant's address moving.
+const ADDRESSING: [&str; 6] = ["adrp", "add", "mov", "movz", "movk", "ldr"];
+
+/// How decisive a group of changed lines is: each changed line whose
+/// instruction, numbers aside, has no counterpart on the other side, and
+/// each changed line that is not an address computation.
+fn weight(deleted: &[&str], inserted: &[&str]) -> usize {
+    let shape = |line: &str| -> String {
+        let mut out = String::new();
+        for c in normalised(line).chars() {
+            match c.is_ascii_digit() {
+                true if out.ends_with('N') => {}
+                true => out.push('N'),
+                false => out.push(c),
+            }
+        }
+        out
+    };
+    let mnemonic = |line: &str| -> String {
+        normalised(line)
+            .split_whitespace()
+            .next()
+            .unwrap_or("")
+            .to_owned()
+    };
+    let unmatched = |side: &[&str], other: &[&str]| {
+        side.iter()
+            .filter(|l| !other.iter().any(|o| shape(o) == shape(l)))
+            .count()
+    };
+    let not_addressing = deleted
+        .iter()
+        .chain(inserted)
+        .filter(|l| !ADDRESSING.contains(&mnemonic(l).as_str()))
+        .count();
+    unmatched(deleted, inserted) + unmatched(inserted, deleted) + not_addressing
 }
 
 /// The last trace's machine code, at most `EXCERPT_LINES` lines from its end.
@@ -196,6 +254,11 @@ mod tests {
         );
         assert!(text.contains("b     0x55a0001008   <- lands on"), "{text}");
         assert_eq!(fix_excerpt(bad, bad), None);
+        // A moved constant's address yields to a changed instruction.
+        let noisy_bad = format!("---- TRACE 1 mcode 8\n55a0000ff0  adrp  x24, 0x55a0002000\n55a0000ff4  add   x24, x24, #232\n55a0000ff8  nop\n55a0000ffc  nop\n55a0001000  nop\n{}", &bad[bad.find('\n').unwrap() + 1..]);
+        let noisy_fixed = format!("---- TRACE 1 mcode 8\n7f00001ff0  adrp  x24, 0x7f00003000\n7f00001ff4  add   x24, x24, #3592\n7f00001ff8  nop\n7f00001ffc  nop\n7f00002000  nop\n{}", &fixed[fixed.find('\n').unwrap() + 1..]);
+        let text = fix_excerpt(&noisy_bad, &noisy_fixed).unwrap();
+        assert!(text.contains("stp") && !text.contains("#3592"), "{text}");
         // What follows the common traces (an error, more traces) is left out.
         let failed = format!("{bad}luajit: x.lua:3: wrong\n");
         let longer = format!("{fixed}---- TRACE 2 mcode 4\n7f00003000  ret\n");

@@ -31,6 +31,16 @@ pub fn standalone(source: &str) -> String {
     text
 }
 
+/// The `-- title:` line of a case's header: the defect in a few words.
+pub fn title(source: &str) -> Option<String> {
+    source
+        .lines()
+        .take_while(|l| l.starts_with("--"))
+        .find_map(|l| l.trim_start_matches('-').trim().strip_prefix("title:"))
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty())
+}
+
 /// The `-- Prose:` paragraph of a case's header (the defect's cause),
 /// joined into one line; None when the header has none.
 pub fn prose(source: &str) -> Option<String> {
@@ -93,6 +103,7 @@ mod tests {
             Some("the first line and the second.")
         );
         assert_eq!(prose("-- pins: A\nlocal x\n"), None);
+        assert_eq!(title("-- pins: A\n-- title: a defect\nlocal x\n").as_deref(), Some("a defect"));
         let both = "-- Prose: cause\n-- more.\n-- Also: x86_64 too.\nlocal x\n";
         assert_eq!(prose(both).as_deref(), Some("cause more."));
         assert_eq!(also(both).as_deref(), Some("x86_64 too."));
