@@ -255,8 +255,14 @@ mod tests {
         assert!(text.contains("b     0x55a0001008   <- lands on"), "{text}");
         assert_eq!(fix_excerpt(bad, bad), None);
         // A moved constant's address yields to a changed instruction.
-        let noisy_bad = format!("---- TRACE 1 mcode 8\n55a0000ff0  adrp  x24, 0x55a0002000\n55a0000ff4  add   x24, x24, #232\n55a0000ff8  nop\n55a0000ffc  nop\n55a0001000  nop\n{}", &bad[bad.find('\n').unwrap() + 1..]);
-        let noisy_fixed = format!("---- TRACE 1 mcode 8\n7f00001ff0  adrp  x24, 0x7f00003000\n7f00001ff4  add   x24, x24, #3592\n7f00001ff8  nop\n7f00001ffc  nop\n7f00002000  nop\n{}", &fixed[fixed.find('\n').unwrap() + 1..]);
+        let noisy_bad = format!(
+            "---- TRACE 1 mcode 8\n55a0000ff0  adrp  x24, 0x55a0002000\n55a0000ff4  add   x24, x24, #232\n55a0000ff8  nop\n55a0000ffc  nop\n55a0001000  nop\n{}",
+            &bad[bad.find('\n').unwrap() + 1..]
+        );
+        let noisy_fixed = format!(
+            "---- TRACE 1 mcode 8\n7f00001ff0  adrp  x24, 0x7f00003000\n7f00001ff4  add   x24, x24, #3592\n7f00001ff8  nop\n7f00001ffc  nop\n7f00002000  nop\n{}",
+            &fixed[fixed.find('\n').unwrap() + 1..]
+        );
         let text = fix_excerpt(&noisy_bad, &noisy_fixed).unwrap();
         assert!(text.contains("stp") && !text.contains("#3592"), "{text}");
         // What follows the common traces (an error, more traces) is left out.

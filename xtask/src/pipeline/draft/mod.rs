@@ -146,67 +146,19 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
             matched: matched.clone(),
         })?;
     }
-    let jdump = |runner: &Runner, variant: &Variant| -> Result<String> {
-        let limit = std::time::Duration::from_secs_f64(stress::RUN_TIMEOUT);
-        // jit.dump lives in the tree's src/jit/, which the draft's folder is not.
-        let path = format!(
-            "package.path = '{}/?.lua;' .. package.path",
-            variant.built.dir.join("src").display()
-        );
-        let args = [
-            "-e".as_ref(),
-            path.as_ref(),
-            "-jdump=mr".as_ref(),
-            script_name.as_os_str(),
-        ];
-        Ok(runner.run(&args, false, limit)?.output)
-    };
-    let dump = jdump(&runner, &variant)?;
-
-    let mut fix = None;
-    if let Some(dir) = &options.patches {
-        let series = Series::load(dir)?;
-        let states =
-            series.each_state(&cx.sh, &source.dir, &cx.target_dir().join("report-scratch"))?;
-        let applies = series.only(&states, PatchState::Applies);
-        if applies.patches.is_empty() {
-            bail!(
-                "no patch of {} applies to {} (each is already in the tree or does not fit); a draft needs the fix as a change to this tree",
-                dir.display(),
-                source.label
-            );
-        }
-        let fixed = build_variant(
+    let dump = jdump(&runner, &variant, &script_name)?;
+    let fix = match &options.patches {
+        Some(dir) => Some(show_fix(
             cx,
-            "report-fixed",
+            dir,
             &source,
-            Some(&applies),
-            false,
-            &mut Timings::default(),
-        )?;
-        let fixed_runner = draft_runner(cx, &fixed, &home);
-        let (fixed_jit, fixed_joff) =
-            runs_as_shown(&fixed, matching::run_both(&fixed_runner, &script_name)?);
-        let excerpt = jdump::fix_excerpt(&dump, &jdump(&fixed_runner, &fixed)?);
-        let scratch = cx.target_dir().join("report-scratch");
-        let exported = export::export_series(&cx.sh, &applies, &source.dir, &scratch)?;
-        export::check_applies(&cx.sh, &exported, &source.dir, &scratch)
-            .with_context(|| format!("the exported series does not apply to {}", source.label))?;
-        let mut paths = Vec::new();
-        for patch in &exported {
-            let path = home.join(&patch.name);
-            fs::write(&path, &patch.text)?;
-            paths.push(path);
-        }
-        let verdict = verdict(cx, &variant, &fixed, &fixed_jit, &fixed_joff)?;
-        fix = Some(issue::Fix {
-            agrees: !matching::outcomes_differ(&fixed_jit, &fixed_joff),
-            excerpt,
-            patches: exported.into_iter().map(|e| e.text).collect(),
-            paths,
-            verdict,
-        });
-    }
+            &variant,
+            &home,
+            &script_name,
+            &dump,
+        )?),
+        None => None,
+    };
     let excerpt_without_fix = fix
         .as_ref()
         .and_then(|f| f.excerpt.clone())
@@ -247,6 +199,75 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
         script: script_path,
         patches: fix.as_ref().map(|f| f.paths.clone()).unwrap_or_default(),
         fixed_agrees: fix.as_ref().map(|f| f.agrees),
+    })
+}
+
+/// The script run by the tree's `luajit -jdump=mr`: traces, IR, machine code.
+fn jdump(runner: &Runner, variant: &Variant, script_name: &Path) -> Result<String> {
+    let limit = std::time::Duration::from_secs_f64(stress::RUN_TIMEOUT);
+    // jit.dump lives in the tree's src/jit/, which the draft's folder is not.
+    let path = format!(
+        "package.path = '{}/?.lua;' .. package.path",
+        variant.built.dir.join("src").display()
+    );
+    let args = [
+        "-e".as_ref(),
+        path.as_ref(),
+        "-jdump=mr".as_ref(),
+        script_name.as_os_str(),
+    ];
+    Ok(runner.run(&args, false, limit)?.output)
+}
+
+/// The fix a series makes: the tree built with it, the script run and
+/// dumped there, the machine code it changes, the series exported for
+/// upstream (and checked to apply), the verdict.
+fn show_fix(
+    cx: &mut Context,
+    dir: &Path,
+    source: &Source,
+    variant: &Variant,
+    home: &Path,
+    script_name: &Path,
+    dump: &str,
+) -> Result<issue::Fix> {
+    let series = Series::load(dir)?;
+    let scratch = cx.target_dir().join("report-scratch");
+    let states = series.each_state(&cx.sh, &source.dir, &scratch)?;
+    let applies = series.only(&states, PatchState::Applies);
+    if applies.patches.is_empty() {
+        bail!(
+            "no patch of {} applies to {} (each is already in the tree or does not fit); a draft needs the fix as a change to this tree",
+            dir.display(),
+            source.label
+        );
+    }
+    let fixed = build_variant(
+        cx,
+        "report-fixed",
+        source,
+        Some(&applies),
+        false,
+        &mut Timings::default(),
+    )?;
+    let fixed_runner = draft_runner(cx, &fixed, home);
+    let (jit, joff) = runs_as_shown(&fixed, matching::run_both(&fixed_runner, script_name)?);
+    let excerpt = jdump::fix_excerpt(dump, &jdump(&fixed_runner, &fixed, script_name)?);
+    let exported = export::export_series(&cx.sh, &applies, &source.dir, &scratch)?;
+    export::check_applies(&cx.sh, &exported, &source.dir, &scratch)
+        .with_context(|| format!("the exported series does not apply to {}", source.label))?;
+    let mut paths = Vec::new();
+    for patch in &exported {
+        let path = home.join(&patch.name);
+        fs::write(&path, &patch.text)?;
+        paths.push(path);
+    }
+    Ok(issue::Fix {
+        agrees: !matching::outcomes_differ(&jit, &joff),
+        verdict: verdict(cx, variant, &fixed, &jit, &joff)?,
+        excerpt,
+        patches: exported.into_iter().map(|e| e.text).collect(),
+        paths,
     })
 }
 

@@ -103,7 +103,10 @@ mod tests {
             Some("the first line and the second.")
         );
         assert_eq!(prose("-- pins: A\nlocal x\n"), None);
-        assert_eq!(title("-- pins: A\n-- title: a defect\nlocal x\n").as_deref(), Some("a defect"));
+        assert_eq!(
+            title("-- pins: A\n-- title: a defect\nlocal x\n").as_deref(),
+            Some("a defect")
+        );
         let both = "-- Prose: cause\n-- more.\n-- Also: x86_64 too.\nlocal x\n";
         assert_eq!(prose(both).as_deref(), Some("cause more."));
         assert_eq!(also(both).as_deref(), Some("x86_64 too."));
