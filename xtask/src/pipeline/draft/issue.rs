@@ -41,27 +41,23 @@ pub struct Facts<'a> {
 #[derive(Clone, Copy)]
 struct Detail {
     patch_inline: bool,
+    /// Lines of each run's output.
+    output_lines: usize,
     excerpt_lines: usize,
 }
 
 pub fn render(facts: &Facts) -> String {
+    let level = |patch_inline, output_lines, excerpt_lines| Detail {
+        patch_inline,
+        output_lines,
+        excerpt_lines,
+    };
     let levels = [
-        Detail {
-            patch_inline: true,
-            excerpt_lines: 40,
-        },
-        Detail {
-            patch_inline: false,
-            excerpt_lines: 40,
-        },
-        Detail {
-            patch_inline: false,
-            excerpt_lines: 14,
-        },
-        Detail {
-            patch_inline: false,
-            excerpt_lines: 6,
-        },
+        level(true, 40, 40),
+        level(false, 40, 40),
+        level(false, 4, 40),
+        level(false, 4, 14),
+        level(false, 3, 6),
     ];
     let mut text = String::new();
     for detail in levels {
@@ -84,8 +80,20 @@ fn render_at(facts: &Facts, detail: Detail) -> String {
         run_words(facts.execution)
     );
     outln!(out, "```lua\n{}```\n", facts.script);
-    outln!(out, "With the JIT:\n```\n{}\n```", printed(facts.jit));
-    outln!(out, "With `-joff`:\n```\n{}\n```\n", printed(facts.joff));
+    let shown = |outcome: &Outcome| {
+        let text = printed(outcome);
+        let lines: Vec<&str> = text.lines().collect();
+        match lines.len() > detail.output_lines {
+            true => format!(
+                "{}\n  ... ({} more lines)",
+                lines[..detail.output_lines].join("\n"),
+                lines.len() - detail.output_lines
+            ),
+            false => text,
+        }
+    };
+    outln!(out, "With the JIT:\n```\n{}\n```", shown(facts.jit));
+    outln!(out, "With `-joff`:\n```\n{}\n```\n", shown(facts.joff));
     let excerpt = facts
         .fix
         .and_then(|f| f.excerpt.as_deref())
@@ -139,10 +147,13 @@ fn render_at(facts: &Facts, detail: Detail) -> String {
 }
 
 fn title(facts: &Facts) -> String {
+    if let Some(title) = facts.title {
+        return title.to_owned();
+    }
     let what = match (facts.jit.status, facts.title) {
         (Status::Crash, _) => format!("JIT-compiled code crashes ({})", facts.jit.summary()),
         (Status::Timeout, _) => "JIT-compiled code hangs".to_owned(),
-        (_, Some(words)) => words.to_owned(),
+        (_, Some(words)) => format!("wrong result with the JIT: {words}"),
         (Status::Fail, None) => {
             "JIT-compiled code raises an error the interpreter does not".to_owned()
         }

@@ -53,6 +53,49 @@ fn machine_code(lines: Vec<Line<'_>>, last: u32) -> Vec<Line<'_>> {
         .collect()
 }
 
+/// Lines of one trace: its `mcode` header and its machine code.
+type Trace<'a> = Vec<Line<'a>>;
+
+/// The machine-code lines split into traces, by trace number.
+fn traces(lines: Vec<Line<'_>>) -> std::collections::BTreeMap<u32, Trace<'_>> {
+    let mut traces = std::collections::BTreeMap::new();
+    let mut current = None;
+    for line in lines {
+        if let Some(rest) = line.text.strip_prefix("---- TRACE ") {
+            current = rest
+                .split_whitespace()
+                .next()
+                .and_then(|n| n.parse::<u32>().ok());
+        }
+        if let Some(number) = current {
+            traces.entry(number).or_insert_with(Vec::new).push(line);
+        }
+    }
+    traces
+}
+
+/// Of the traces both dumps have, those alike enough to compare (at least
+/// four in five machine-code lines the same, addresses aside), joined.
+fn alike<'a>(
+    bad: std::collections::BTreeMap<u32, Trace<'a>>,
+    mut fixed: std::collections::BTreeMap<u32, Trace<'a>>,
+) -> (Vec<Line<'a>>, Vec<Line<'a>>) {
+    let code =
+        |lines: &[Line]| -> String { lines.iter().map(|l| normalised(l.text) + "\n").collect() };
+    let (mut left, mut right) = (Vec::new(), Vec::new());
+    for (number, trace) in bad {
+        let Some(other) = fixed.remove(&number) else {
+            continue;
+        };
+        let ratio = TextDiff::from_lines(&code(&trace), &code(&other)).ratio();
+        if ratio >= 0.8 {
+            left.extend(trace);
+            right.extend(other);
+        }
+    }
+    (left, right)
+}
+
 /// A machine-code line without what differs between builds and shifts
 /// when code is inserted: its leading address, every long hex number
 /// (branch targets, embedded pointers), a trace header's size.
@@ -81,11 +124,14 @@ fn normalised(line: &str) -> String {
 /// `bad` whose target is a changed line, marked. None when the two dumps'
 /// machine code is the same.
 pub fn fix_excerpt(bad: &str, fixed: &str) -> Option<String> {
-    // Only traces both runs compiled: a run that fails stops compiling
-    // where the fixed one goes on.
+    // Only traces both runs compiled alike: a run that fails stops
+    // compiling where the fixed one goes on, and a trace of a path the
+    // fixed program takes otherwise differs throughout.
     let common = last_trace_number(bad).min(last_trace_number(fixed));
-    let bad_lines = machine_code(parse(bad), common);
-    let fixed_lines = machine_code(parse(fixed), common);
+    let (bad_lines, fixed_lines) = alike(
+        traces(machine_code(parse(bad), common)),
+        traces(machine_code(parse(fixed), common)),
+    );
     let code =
         |lines: &[Line]| -> String { lines.iter().map(|l| normalised(l.text) + "\n").collect() };
     let (left, right) = (code(&bad_lines), code(&fixed_lines));
@@ -117,6 +163,8 @@ pub fn fix_excerpt(bad: &str, fixed: &str) -> Option<String> {
                 lines.push(format!("{mark} {}", line.text.trim_end()));
             }
         }
+        let moved = moved_constants(&deleted, &inserted);
+        lines.retain(|line| !moved.iter().any(|m| line.ends_with(m.trim_end())));
         groups.push((weight(&deleted, &inserted), order, lines, addresses));
     }
     let best = groups.iter().map(|g| g.0).max().unwrap_or(0);
@@ -178,28 +226,46 @@ pub fn fix_excerpt(bad: &str, fixed: &str) -> Option<String> {
 /// Instructions whose change is most often a constant's address moving.
 const ADDRESSING: [&str; 6] = ["adrp", "add", "mov", "movz", "movk", "ldr"];
 
+/// The changed lines that only move a constant's address: an address
+/// computation whose shape, numbers aside, the other side has too.
+fn moved_constants<'a>(deleted: &[&'a str], inserted: &[&'a str]) -> Vec<&'a str> {
+    let moved = |side: &[&'a str], other: &[&'a str]| -> Vec<&'a str> {
+        side.iter()
+            .copied()
+            .filter(|l| ADDRESSING.contains(&mnemonic(l).as_str()))
+            .filter(|l| other.iter().any(|o| shape(o) == shape(l)))
+            .collect()
+    };
+    let mut all = moved(deleted, inserted);
+    all.extend(moved(inserted, deleted));
+    all
+}
+
+/// A machine-code line's instruction and operands with every number `N`.
+fn shape(line: &str) -> String {
+    let mut out = String::new();
+    for c in normalised(line).chars() {
+        match c.is_ascii_digit() {
+            true if out.ends_with('N') => {}
+            true => out.push('N'),
+            false => out.push(c),
+        }
+    }
+    out
+}
+
+fn mnemonic(line: &str) -> String {
+    normalised(line)
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_owned()
+}
+
 /// How decisive a group of changed lines is: each changed line whose
 /// instruction, numbers aside, has no counterpart on the other side, and
 /// each changed line that is not an address computation.
 fn weight(deleted: &[&str], inserted: &[&str]) -> usize {
-    let shape = |line: &str| -> String {
-        let mut out = String::new();
-        for c in normalised(line).chars() {
-            match c.is_ascii_digit() {
-                true if out.ends_with('N') => {}
-                true => out.push('N'),
-                false => out.push(c),
-            }
-        }
-        out
-    };
-    let mnemonic = |line: &str| -> String {
-        normalised(line)
-            .split_whitespace()
-            .next()
-            .unwrap_or("")
-            .to_owned()
-    };
     let unmatched = |side: &[&str], other: &[&str]| {
         side.iter()
             .filter(|l| !other.iter().any(|o| shape(o) == shape(l)))
@@ -239,11 +305,48 @@ pub fn last_trace(dump: &str) -> Option<String> {
 mod tests {
     use super::*;
 
+    /// A trace of `body` at `base`, then a dozen lines both builds share.
+    fn trace(number: u32, base: u64, body: &[&str]) -> String {
+        let shared: Vec<String> = (0..12)
+            .map(|i| format!("ldr   x2, [x19, #{}]", 8 * i))
+            .collect();
+        let mut text = format!("---- TRACE {number} start x.lua:1\n---- TRACE {number} mcode 99\n");
+        let lines = body.iter().map(|l| l.replace("BASE", &format!("{base:x}")));
+        for (i, line) in lines.chain(shared).enumerate() {
+            text.push_str(&format!("{:x}  {line}\n", base + 4 * i as u64));
+        }
+        text
+    }
+
     #[test]
     fn the_excerpt_shows_the_changed_lines_and_the_branch_landing_on_them() {
-        let bad = "---- TRACE 1 mcode 16\n55a0001000  b     0x55a0001008\n55a0001004  add   x1, x1, #1\n55a0001008  stp   w30, w1, [sp, #24]\n55a000100c  ret\n";
-        let fixed = "---- TRACE 1 mcode 20\n7f00002000  b     0x7f0000200c\n7f00002004  add   x1, x1, #1\n7f00002008  str   w30, [sp, #24]\n7f0000200c  str   w1, [sp, #28]\n7f00002010  ret\n";
-        let text = fix_excerpt(bad, fixed).unwrap();
+        // The entry's `b` lands on the third line (base + 8).
+        let bad = trace(
+            1,
+            0x55a0001000,
+            &[
+                "b     0xBASE",
+                "add   x1, x1, #1",
+                "stp   w30, w1, [sp, #24]",
+                "ret",
+            ],
+        );
+        let bad = bad.replace(
+            &format!("b     0x{:x}", 0x55a0001000u64),
+            "b     0x55a0001008",
+        );
+        let fixed = trace(
+            1,
+            0x7f00002000,
+            &[
+                "b     0x7f0000200c",
+                "add   x1, x1, #1",
+                "str   w30, [sp, #24]",
+                "str   w1, [sp, #28]",
+                "ret",
+            ],
+        );
+        let text = fix_excerpt(&bad, &fixed).unwrap();
         assert!(
             text.contains("- 55a0001008  stp   w30, w1, [sp, #24]"),
             "{text}"
@@ -253,24 +356,52 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("b     0x55a0001008   <- lands on"), "{text}");
-        assert_eq!(fix_excerpt(bad, bad), None);
+        assert_eq!(fix_excerpt(&bad, &bad), None);
+
         // A moved constant's address yields to a changed instruction.
-        let noisy_bad = format!(
-            "---- TRACE 1 mcode 8\n55a0000ff0  adrp  x24, 0x55a0002000\n55a0000ff4  add   x24, x24, #232\n55a0000ff8  nop\n55a0000ffc  nop\n55a0001000  nop\n{}",
-            &bad[bad.find('\n').unwrap() + 1..]
+        let noisy_bad = trace(
+            1,
+            0x55a0001000,
+            &[
+                "adrp  x24, 0x55a0002000",
+                "add   x24, x24, #232",
+                "nop",
+                "nop",
+                "nop",
+                "ubfx  x0, x3, #0, #8",
+            ],
         );
-        let noisy_fixed = format!(
-            "---- TRACE 1 mcode 8\n7f00001ff0  adrp  x24, 0x7f00003000\n7f00001ff4  add   x24, x24, #3592\n7f00001ff8  nop\n7f00001ffc  nop\n7f00002000  nop\n{}",
-            &fixed[fixed.find('\n').unwrap() + 1..]
+        let noisy_fixed = trace(
+            1,
+            0x7f00002000,
+            &[
+                "adrp  x24, 0x7f00003000",
+                "add   x24, x24, #3592",
+                "nop",
+                "nop",
+                "nop",
+                "ubfx  x0, x3, #31, #8",
+            ],
         );
         let text = fix_excerpt(&noisy_bad, &noisy_fixed).unwrap();
-        assert!(text.contains("stp") && !text.contains("#3592"), "{text}");
-        // What follows the common traces (an error, more traces) is left out.
-        let failed = format!("{bad}luajit: x.lua:3: wrong\n");
-        let longer = format!("{fixed}---- TRACE 2 mcode 4\n7f00003000  ret\n");
-        let text = fix_excerpt(&failed, &longer).unwrap();
         assert!(
-            !text.contains("wrong") && !text.contains("7f00003000"),
+            text.contains("#31, #8") && !text.contains("#3592"),
+            "{text}"
+        );
+
+        // What follows the common traces (an error, more traces) is left
+        // out, and so is a trace compiled otherwise throughout.
+        let failed = format!("{bad}luajit: x.lua:3: wrong\n");
+        let other: Vec<String> = (0..20).map(|i| format!("mov   x{i}, #{i}")).collect();
+        let other: Vec<&str> = other.iter().map(String::as_str).collect();
+        let longer = format!("{fixed}{}", trace(2, 0x7f00003000, &other));
+        let text = fix_excerpt(
+            &format!("{failed}{}", trace(2, 0x55a0003000, &["ret"])),
+            &longer,
+        )
+        .unwrap();
+        assert!(
+            !text.contains("wrong") && !text.contains("mov   x7"),
             "{text}"
         );
     }

@@ -168,10 +168,7 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
     let explaining = explaining_case(cx, &subject, &matched)?;
     let cause = explaining.as_deref().and_then(script::prose);
     let also = explaining.as_deref().and_then(script::also);
-    let title = explaining
-        .as_deref()
-        .and_then(script::title)
-        .or_else(|| subject.case.as_ref().and_then(|c| c.fails_with.clone()));
+    let title = explaining.as_deref().and_then(script::title);
     let text = issue::render(&issue::Facts {
         title: title.as_deref(),
         script: &standalone,
