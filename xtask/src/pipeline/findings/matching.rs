@@ -154,21 +154,6 @@ pub fn match_programs(
             tree.name,
             matches.iter().filter(|m| m.is_none()).count()
         );
-        let fixed = match build_variant(
-            cx,
-            &variant_name,
-            tree.source,
-            Some(&combined),
-            false,
-            &mut Timings::default(),
-        ) {
-            Ok(variant) => variant,
-            Err(error) => {
-                eprintln!("    {name} does not build on this tree, left out: {error:#}");
-                continue;
-            }
-        };
-        checked.push(name.clone());
         let open: Vec<usize> = (0..candidates.len())
             .filter(|&i| matches[i].is_none())
             .collect();
@@ -176,21 +161,58 @@ pub fn match_programs(
             .iter()
             .map(|&i| candidates[i].source.as_str())
             .collect();
-        let work = cx.target_dir().join("findings-scratch-runs");
-        let differs: Vec<bool> = match judge {
-            Judge::Harness => stress::run_sources(cx, &fixed.suite, &work, &sources)?
-                .iter()
-                .map(|r| r.difference().is_some())
-                .collect(),
-            Judge::Stock => stock_differs(cx, &fixed, &work, &sources)?,
+        let Some(differs) = differs_with(cx, tree, &variant_name, &combined, &sources, judge)?
+        else {
+            eprintln!("    {name} does not build on this tree, left out");
+            continue;
         };
-        for (&place, differs) in open.iter().zip(differs) {
-            if !differs {
-                matches[place] = Some(Match::Known {
-                    issues: applies.fixes(),
-                    by: format!("{name} makes it agree"),
-                });
+        checked.push(name.clone());
+        let agreeing: Vec<usize> = open
+            .iter()
+            .zip(&differs)
+            .filter(|(_, differs)| !**differs)
+            .map(|(&place, _)| place)
+            .collect();
+        if agreeing.is_empty() {
+            continue;
+        }
+        // A series of several patches: the first prefix that makes a
+        // program agree names the patch, as the series' replay does.
+        let base = combined.patches.len() - applies.patches.len();
+        let mut by_patch: Vec<Option<usize>> = vec![None; candidates.len()];
+        for count in 1..applies.patches.len() {
+            let left: Vec<usize> = agreeing
+                .iter()
+                .copied()
+                .filter(|&p| by_patch[p].is_none())
+                .collect();
+            if left.is_empty() {
+                break;
             }
+            let prefix = combined.prefix(base + count);
+            let sources: Vec<&str> = left
+                .iter()
+                .map(|&i| candidates[i].source.as_str())
+                .collect();
+            let name = format!("{variant_name}-{count}");
+            if let Some(differs) = differs_with(cx, tree, &name, &prefix, &sources, judge)? {
+                for (&place, differs) in left.iter().zip(differs) {
+                    if !differs {
+                        by_patch[place] = Some(count - 1);
+                    }
+                }
+            }
+        }
+        for place in agreeing {
+            let patch = &applies.patches[by_patch[place].unwrap_or(applies.patches.len() - 1)];
+            let (issues, by) = match applies.patches.len() {
+                1 => (applies.fixes(), format!("{name} makes it agree")),
+                _ => (
+                    patch.fixes.clone(),
+                    format!("{} of {name} makes it agree", patch.name),
+                ),
+            };
+            matches[place] = Some(Match::Known { issues, by });
         }
     }
     if matches.iter().any(Option::is_none) {
@@ -209,6 +231,40 @@ pub fn match_programs(
             })
         })
         .collect())
+}
+
+/// Whether each source differs on the tree built with `series`, judged as
+/// `judge` says; None when the tree does not build.
+fn differs_with(
+    cx: &mut Context,
+    tree: &Tree,
+    name: &str,
+    series: &Series,
+    sources: &[&str],
+    judge: Judge,
+) -> Result<Option<Vec<bool>>> {
+    let variant = match build_variant(
+        cx,
+        name,
+        tree.source,
+        Some(series),
+        false,
+        &mut Timings::default(),
+    ) {
+        Ok(variant) => variant,
+        Err(error) => {
+            eprintln!("    {name}: {error:#}");
+            return Ok(None);
+        }
+    };
+    let work = cx.target_dir().join("findings-scratch-runs");
+    Ok(Some(match judge {
+        Judge::Harness => stress::run_sources(cx, &variant.suite, &work, sources)?
+            .iter()
+            .map(|r| r.difference().is_some())
+            .collect(),
+        Judge::Stock => stock_differs(cx, &variant, &work, sources)?,
+    }))
 }
 
 /// Whether each source, run by the variant's own `luajit` with the JIT on
