@@ -15,7 +15,10 @@
 //! `fails-on` and `passes-on` (published trees on which the case was seen
 //! to fail and to pass, as `luajit-src VERSION`, or `luajit-src VERSION
 //! with DIR` for that tree with the patch series in DIR applied, where no
-//! published tree has the fix), which `cargo xtask test` checks again.
+//! published tree has the fix), which `cargo xtask test` checks again;
+//! `defect-in: vm` says the defect is the interpreter's (the VM's assembler
+//! code, e.g. `src/vm_arm64.dasc`), not the JIT's, so the case fails on its
+//! `fails-on` tree with `-joff` too.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -35,6 +38,8 @@ pub struct Case {
     /// Why the default stress run is not expected to find the defect
     /// (`stress-finds: no, REASON`); None when it is.
     pub stress_misses: Option<String>,
+    /// The defect is the VM's (`defect-in: vm`): it shows with the JIT off.
+    pub vm_defect: bool,
     pub source: Vec<u8>,
 }
 
@@ -70,6 +75,7 @@ impl Case {
         let mut fixed_by = Vec::new();
         let (mut fails_on, mut passes_on) = (None, None);
         let mut stress_misses = None;
+        let mut vm_defect = false;
         for line in text.lines().take_while(|line| line.starts_with("--")) {
             let line = line.trim_start_matches('-').trim();
             if let Some(value) = line.strip_prefix("pins:") {
@@ -92,6 +98,17 @@ impl Case {
                 fails_on = Some(tree_named(path, "fails-on", value)?);
             } else if let Some(value) = line.strip_prefix("passes-on:") {
                 passes_on = Some(tree_named(path, "passes-on", value)?);
+            } else if let Some(value) = line.strip_prefix("defect-in:") {
+                match value.trim() {
+                    "vm" => vm_defect = true,
+                    "jit" => vm_defect = false,
+                    other => {
+                        return Err(format!(
+                            "{}: `defect-in: {other}`: write `defect-in: vm` (the interpreter's defect, shown with -joff too) or `defect-in: jit`",
+                            path.display()
+                        ));
+                    }
+                }
             } else if let Some(value) = line.strip_prefix("stress-finds:") {
                 let reason = value
                     .trim()
@@ -123,6 +140,7 @@ impl Case {
             fails_on,
             passes_on,
             stress_misses,
+            vm_defect,
             source,
         })
     }
@@ -226,6 +244,23 @@ mod tests {
             let error = Case::parse(Path::new("cases/x.lua"), header.into_bytes()).unwrap_err();
             assert!(error.contains("with DIR"), "{series:?}: {error}");
         }
+    }
+
+    #[test]
+    fn header_may_say_the_defect_is_the_vms() {
+        let parse =
+            |header: &str| Case::parse(Path::new("cases/x.lua"), header.as_bytes().to_vec());
+        assert!(
+            parse("-- pins: LuaJIT#762\n-- defect-in: vm\n")
+                .unwrap()
+                .vm_defect
+        );
+        assert!(!parse("-- pins: LuaJIT#762\n").unwrap().vm_defect);
+        assert!(
+            parse("-- pins: LuaJIT#762\n-- defect-in: gc\n")
+                .unwrap_err()
+                .contains("defect-in: vm")
+        );
     }
 
     #[test]
