@@ -188,6 +188,64 @@ pub fn same_findings(a: &LsoReport, b: &LsoReport) -> bool {
         && a.never_given == b.never_given
 }
 
+/// What a series did to one defect class of `emit_lso`, told as cases and
+/// stress are told: by the patched tree's check against the baseline's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClassChange {
+    /// The baseline has the class, the patched tree does not.
+    Fixed,
+    /// Both trees have it with the same inputs: the same count and the same
+    /// examples (the first inputs the check met, and the pinned ones).
+    PreExisting,
+    /// Only the patched tree has it, or with other inputs than the
+    /// baseline's: more of them, or ones the baseline's examples do not
+    /// hold. Fewer inputs that the examples cannot show to be the
+    /// baseline's count here too: the report keeps no more to tell.
+    Introduced,
+}
+
+/// Every defect class of either tree with what the series did to it: the
+/// patched tree's classes in its order, then those only the baseline has.
+pub fn class_changes<'a>(
+    baseline: &'a LsoReport,
+    patched: &'a LsoReport,
+) -> Vec<(&'a LsoClass, ClassChange)> {
+    let on_baseline = |name: &str| baseline.defects.iter().find(|c| c.class == name);
+    let on_patched = |name: &str| patched.defects.iter().any(|c| c.class == name);
+    let kept = patched.defects.iter().map(|class| {
+        let change = match on_baseline(&class.class) {
+            Some(before) if before == class => ClassChange::PreExisting,
+            _ => ClassChange::Introduced,
+        };
+        (class, change)
+    });
+    let fixed = baseline
+        .defects
+        .iter()
+        .filter(|c| !on_patched(&c.class))
+        .map(|c| (c, ClassChange::Fixed));
+    kept.chain(fixed).collect()
+}
+
+/// A class as the verdict names it: `offset alias (LuaJIT#1075): 810
+/// inputs`, with the baseline's count when the patched tree's differs.
+pub fn class_phrase(class: &LsoClass, baseline: &LsoReport) -> String {
+    let upstream = class
+        .upstream
+        .as_deref()
+        .map(|u| format!(" ({u})"))
+        .unwrap_or_default();
+    let before = match baseline.defects.iter().find(|c| c.class == class.class) {
+        Some(before) if before == class => String::new(),
+        Some(before) if before.count == class.count => {
+            ", other inputs than the baseline's".to_owned()
+        }
+        Some(before) => format!(", {} on the baseline", before.count),
+        None => ", none on the baseline".to_owned(),
+    };
+    format!("{}{upstream}: {} inputs{before}", class.class, class.count)
+}
+
 pub fn render(name: &str, report: &LsoReport) -> String {
     let mut out = String::new();
     outln!(
@@ -255,4 +313,98 @@ pub fn carried_shown(report: &LsoReport, carried: &[String]) -> Vec<(String, boo
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::testing::lso_report;
+
+    fn class(name: &str, count: u64, examples: &[&str]) -> LsoClass {
+        LsoClass {
+            class: name.to_owned(),
+            upstream: Some("LuaJIT#1075".to_owned()),
+            count,
+            examples: examples.iter().map(|e| e.to_string()).collect(),
+        }
+    }
+
+    fn changes(baseline: &LsoReport, patched: &LsoReport) -> Vec<(String, ClassChange)> {
+        class_changes(baseline, patched)
+            .into_iter()
+            .map(|(c, change)| (c.class.clone(), change))
+            .collect()
+    }
+
+    #[test]
+    fn a_class_with_the_same_inputs_on_both_trees_is_pre_existing() {
+        let both = lso_report(vec![class("offset alias", 810, &["a", "b"])]);
+        assert_eq!(
+            changes(&both, &both.clone()),
+            [("offset alias".to_owned(), ClassChange::PreExisting)]
+        );
+    }
+
+    #[test]
+    fn a_class_only_the_patched_tree_has_is_introduced() {
+        let baseline = lso_report(vec![]);
+        let patched = lso_report(vec![class("offset alias", 810, &["a"])]);
+        assert_eq!(
+            changes(&baseline, &patched),
+            [("offset alias".to_owned(), ClassChange::Introduced)]
+        );
+        assert_eq!(
+            class_phrase(&patched.defects[0], &baseline),
+            "offset alias (LuaJIT#1075): 810 inputs, none on the baseline"
+        );
+    }
+
+    #[test]
+    fn a_class_with_more_or_other_inputs_is_introduced() {
+        let baseline = lso_report(vec![class("offset alias", 810, &["a", "b"])]);
+        let more = lso_report(vec![class("offset alias", 900, &["a", "b"])]);
+        let other = lso_report(vec![class("offset alias", 810, &["a", "c"])]);
+        // Fewer inputs: nothing kept shows that they are the baseline's.
+        let fewer = lso_report(vec![class("offset alias", 800, &["a", "c"])]);
+        for patched in [&more, &other, &fewer] {
+            assert_eq!(
+                changes(&baseline, patched),
+                [("offset alias".to_owned(), ClassChange::Introduced)]
+            );
+        }
+        assert_eq!(
+            class_phrase(&more.defects[0], &baseline),
+            "offset alias (LuaJIT#1075): 900 inputs, 810 on the baseline"
+        );
+        assert_eq!(
+            class_phrase(&other.defects[0], &baseline),
+            "offset alias (LuaJIT#1075): 810 inputs, other inputs than the baseline's"
+        );
+    }
+
+    #[test]
+    fn a_class_only_the_baseline_has_is_fixed() {
+        let baseline = lso_report(vec![
+            class("misaligned pair", 24730, &["m"]),
+            class("offset alias", 810, &["a"]),
+        ]);
+        let patched = lso_report(vec![class("offset alias", 810, &["a"])]);
+        assert_eq!(
+            changes(&baseline, &patched),
+            [
+                ("offset alias".to_owned(), ClassChange::PreExisting),
+                ("misaligned pair".to_owned(), ClassChange::Fixed),
+            ]
+        );
+        assert_eq!(
+            class_phrase(&patched.defects[0], &baseline),
+            "offset alias (LuaJIT#1075): 810 inputs"
+        );
+    }
+
+    #[test]
+    fn no_class_on_either_tree_is_no_change() {
+        let clean = lso_report(vec![]);
+        assert!(class_changes(&clean, &clean).is_empty());
+    }
 }

@@ -6,8 +6,9 @@ use serde::{Deserialize, Serialize};
 
 use super::expect::fails_as_pinned;
 use super::label::Label;
+use super::lso::{self, ClassChange};
 use super::stress::{Finding, StressReport};
-use super::suite::outcome::{CaseResult, LsoReport, Status};
+use super::suite::outcome::{CaseResult, LsoClass, LsoReport, Status};
 
 /// What a command found, for the exit status.
 pub enum Conclusion {
@@ -124,11 +125,96 @@ impl<'a> SeriesChecks<'a> {
         findings.iter().filter(|f| self.on_baseline(f)).collect()
     }
 
+    /// The emit_lso defect classes of either tree with what the series
+    /// did to each, and whether it names the class's issue as one it fixes.
+    fn lso_classes(&self) -> Vec<(&'a LsoClass, ClassChange, bool)> {
+        lso::class_changes(self.baseline.lso, self.patched.lso)
+            .into_iter()
+            .map(|(class, change)| {
+                let fixes = class
+                    .upstream
+                    .as_ref()
+                    .is_some_and(|u| self.fixes.contains(u));
+                (class, change, fixes)
+            })
+            .collect()
+    }
+
+    /// The patched tree's emit_lso classes that count against the series:
+    /// those it adds or changes, and those of an issue it fixes.
+    pub fn failing_lso_classes(&self) -> Vec<&'a LsoClass> {
+        self.lso_classes()
+            .into_iter()
+            .filter(|(_, change, fixes)| match change {
+                ClassChange::Introduced => true,
+                ClassChange::PreExisting => *fixes,
+                ClassChange::Fixed => false,
+            })
+            .map(|(class, _, _)| class)
+            .collect()
+    }
+
+    /// The patched tree's emit_lso classes with the same inputs on the
+    /// baseline, of issues outside the series: known defects it leaves.
+    pub fn preexisting_lso_classes(&self) -> Vec<&'a LsoClass> {
+        self.lso_classes()
+            .into_iter()
+            .filter(|(_, change, fixes)| *change == ClassChange::PreExisting && !fixes)
+            .map(|(class, _, _)| class)
+            .collect()
+    }
+
+    /// The baseline's emit_lso classes the patched tree no longer has.
+    pub fn fixed_lso_classes(&self) -> Vec<&'a LsoClass> {
+        self.lso_classes()
+            .into_iter()
+            .filter(|(_, change, _)| *change == ClassChange::Fixed)
+            .map(|(class, _, _)| class)
+            .collect()
+    }
+
     /// Nothing the series is answerable for fails on the patched tree.
     pub fn clean(&self) -> bool {
         self.failing_cases().is_empty()
-            && self.patched.lso.defects.is_empty()
+            && self.failing_lso_classes().is_empty()
             && self.introduced_findings().is_empty()
+    }
+
+    /// What the exhaustive check says of the series, as a clause of the
+    /// verdict: no defect the series answers for, then the classes it fixes
+    /// and, with `preexisting` (where `left_as_they_were` is not told),
+    /// those it leaves as they were.
+    pub fn lso_clause(&self, preexisting: bool) -> String {
+        let inputs = self.patched.lso.cases;
+        let mut clause = if self.patched.lso.defects.is_empty() {
+            format!("its emit_lso has no defect over all {inputs} inputs of the exhaustive check")
+        } else {
+            format!(
+                "its emit_lso has no defect over {inputs} inputs of the exhaustive check that the baseline's does not have for the same inputs"
+            )
+        };
+        let named = |classes: Vec<&LsoClass>| -> String {
+            let phrases: Vec<String> = classes
+                .iter()
+                .map(|c| lso::class_phrase(c, self.baseline.lso))
+                .collect();
+            phrases.join("; ")
+        };
+        let fixed = named(self.fixed_lso_classes());
+        if !fixed.is_empty() {
+            clause.push_str(&format!(" (fixed, on the baseline only: {fixed})"));
+        }
+        let preexisting = if preexisting {
+            named(self.preexisting_lso_classes())
+        } else {
+            String::new()
+        };
+        if !preexisting.is_empty() {
+            clause.push_str(&format!(
+                " (pre-existing, the same inputs on both trees: {preexisting})"
+            ));
+        }
+        clause
     }
 
     /// What fails the series, one phrase per check.
@@ -142,7 +228,23 @@ impl<'a> SeriesChecks<'a> {
         if !failing.is_empty() {
             problems.push(format!("regression cases fail ({})", failing.join(", ")));
         }
-        problems.extend(lso_problem(self.patched.lso));
+        let classes: Vec<String> = self
+            .failing_lso_classes()
+            .iter()
+            .map(|c| {
+                let fixes = c.upstream.as_ref().filter(|u| self.fixes.contains(*u));
+                let fixes = fixes.map_or(String::new(), |u| {
+                    format!(", {u} being one the series fixes")
+                });
+                format!("{}{fixes}", lso::class_phrase(c, self.baseline.lso))
+            })
+            .collect();
+        if !classes.is_empty() {
+            problems.push(format!(
+                "emit_lso is wrong for some inputs, in classes the series adds or changes or whose issue it fixes ({})",
+                classes.join("; ")
+            ));
+        }
         let introduced = self.introduced_findings();
         if !introduced.is_empty() {
             problems.push(format!(
@@ -165,6 +267,17 @@ impl<'a> SeriesChecks<'a> {
             left.push(format!(
                 "the cases of known defects outside the series fail on both trees: {}",
                 cases.join(", ")
+            ));
+        }
+        let classes: Vec<String> = self
+            .preexisting_lso_classes()
+            .iter()
+            .map(|c| lso::class_phrase(c, self.baseline.lso))
+            .collect();
+        if !classes.is_empty() {
+            left.push(format!(
+                "emit_lso is wrong for the same inputs on both trees (pre-existing, not addressed by this series): {}",
+                classes.join("; ")
             ));
         }
         let findings = self.preexisting_findings();
@@ -328,5 +441,115 @@ pub fn doubt_unexplained<T>(
             *answer(item) = Answer::CouldNotTell;
             doubted(item);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::pipeline::stress::Plan;
+    use crate::pipeline::testing::lso_report;
+
+    fn quiet() -> StressReport {
+        StressReport {
+            variant: "tree".to_owned(),
+            programs_dir: PathBuf::from("programs"),
+            plan: Plan::whole(1, 10),
+            programs: 10,
+            traces: 100,
+            reach: Vec::new(),
+            unreached: Vec::new(),
+            findings: Vec::new(),
+            run_seconds: 1.0,
+            first_finding_seconds: None,
+            seconds: 1.0,
+        }
+    }
+
+    fn class(name: &str, issue: &str, count: u64) -> LsoClass {
+        LsoClass {
+            class: name.to_owned(),
+            upstream: Some(issue.to_owned()),
+            count,
+            examples: vec![format!("{name} example")],
+        }
+    }
+
+    /// The series fixing `fixes` judged on two trees' emit_lso checks.
+    fn judged(baseline: &LsoReport, patched: &LsoReport, fixes: &[&str]) -> (bool, Vec<String>) {
+        let stress = quiet();
+        let fixes: Vec<String> = fixes.iter().map(|f| f.to_string()).collect();
+        let tree = |lso| TreeChecks {
+            cases: &[],
+            lso,
+            stress: &stress,
+        };
+        let series = SeriesChecks {
+            baseline: tree(baseline),
+            patched: tree(patched),
+            fixes: &fixes,
+        };
+        let mut said = series.problems();
+        said.extend(series.left_as_they_were());
+        said.push(series.lso_clause(true));
+        (series.clean(), said)
+    }
+
+    #[test]
+    fn emit_lso_classes_outside_the_series_left_as_they_were_do_not_fail_it() {
+        let both = lso_report(vec![
+            class("misaligned pair", "LuaJIT#1056", 24730),
+            class("offset alias", "LuaJIT#1075", 810),
+        ]);
+        let (clean, said) = judged(&both, &both.clone(), &["LuaJIT#1076"]);
+        assert!(clean, "{said:?}");
+        assert_eq!(
+            said,
+            [
+                "emit_lso is wrong for the same inputs on both trees (pre-existing, not addressed by this series): misaligned pair (LuaJIT#1056): 24730 inputs; offset alias (LuaJIT#1075): 810 inputs",
+                "its emit_lso has no defect over 10 inputs of the exhaustive check that the baseline's does not have for the same inputs (pre-existing, the same inputs on both trees: misaligned pair (LuaJIT#1056): 24730 inputs; offset alias (LuaJIT#1075): 810 inputs)",
+            ]
+        );
+    }
+
+    #[test]
+    fn emit_lso_classes_the_series_removes_are_fixed() {
+        let baseline = lso_report(vec![class("offset alias", "LuaJIT#1075", 810)]);
+        let (clean, said) = judged(&baseline, &lso_report(vec![]), &["LuaJIT#1075"]);
+        assert!(clean, "{said:?}");
+        assert_eq!(
+            said,
+            [
+                "its emit_lso has no defect over all 10 inputs of the exhaustive check (fixed, on the baseline only: offset alias (LuaJIT#1075): 810 inputs)"
+            ]
+        );
+    }
+
+    #[test]
+    fn emit_lso_classes_the_series_adds_or_widens_fail_it() {
+        let baseline = lso_report(vec![class("offset alias", "LuaJIT#1075", 810)]);
+        let patched = lso_report(vec![
+            class("offset alias", "LuaJIT#1075", 900),
+            class("invalid encoding", "LuaJIT#1028", 4),
+        ]);
+        let (clean, said) = judged(&baseline, &patched, &[]);
+        assert!(!clean);
+        assert_eq!(
+            said[0],
+            "emit_lso is wrong for some inputs, in classes the series adds or changes or whose issue it fixes (offset alias (LuaJIT#1075): 900 inputs, 810 on the baseline; invalid encoding (LuaJIT#1028): 4 inputs, none on the baseline)"
+        );
+    }
+
+    #[test]
+    fn an_emit_lso_class_of_an_issue_the_series_fixes_fails_it_even_unchanged() {
+        let both = lso_report(vec![class("offset alias", "LuaJIT#1075", 810)]);
+        let (clean, said) = judged(&both, &both.clone(), &["LuaJIT#1075"]);
+        assert!(!clean);
+        assert_eq!(
+            said[0],
+            "emit_lso is wrong for some inputs, in classes the series adds or changes or whose issue it fixes (offset alias (LuaJIT#1075): 810 inputs, LuaJIT#1075 being one the series fixes)"
+        );
     }
 }

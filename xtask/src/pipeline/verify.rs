@@ -113,7 +113,8 @@ fn verdict(pair: &Pair, g: &Gathered, limits: &str) -> report::Verdict {
     let problems = open_problems(series, &g.mcode);
     let checked = Checked {
         cases: g.baseline.len(),
-        lso_inputs: g.patched_lso.cases,
+        lso: series.lso_clause(false),
+        lso_headline: series.lso_clause(true),
         programs: g.patched_stress.programs,
         traces: g.patched_stress.traces,
         limits,
@@ -291,7 +292,10 @@ fn open_problems(series: SeriesChecks, mcode: &mcode::McodeDiff) -> Vec<String> 
 /// What the checks covered on the patched tree, for the verdict.
 struct Checked<'a> {
     cases: usize,
-    lso_inputs: u64,
+    /// What the exhaustive check says of the series, the classes it leaves
+    /// as they were in `left`, and with them for the headline.
+    lso: String,
+    lso_headline: String,
     programs: u32,
     traces: u64,
     limits: &'a str,
@@ -384,10 +388,10 @@ fn verdict_text(
         )
     };
     format!(
-        "The series ({patches} patches{applied}, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases as the series' issues make them fail and the patched tree passes those; no case fails on the patched tree that passes on the baseline; its emit_lso has no defect over all {} inputs of the exhaustive check; its JIT agrees with its interpreter on every one of {} stress programs ({} traces) on which the baseline's does; {}.{left} That is what was checked, not proof that the tree is sound. {} {}",
+        "The series ({patches} patches{applied}, fixing {fixes}{skipped}) passed every check on {}{mode}: the baseline fails {baseline_failures} of {} regression cases as the series' issues make them fail and the patched tree passes those; no case fails on the patched tree that passes on the baseline; {}; its JIT agrees with its interpreter on every one of {} stress programs ({} traces) on which the baseline's does; {}.{left} That is what was checked, not proof that the tree is sound. {} {}",
         pair.source.label,
         checked.cases,
-        checked.lso_inputs,
+        checked.lso,
         checked.programs,
         checked.traces,
         checked.machine_code,
@@ -481,7 +485,7 @@ fn headline(
         );
     }
     format!(
-        "Checked on {} with the series applied ({}): the baseline fails {baseline_failures} of {} regression cases as the series' issues make them fail and the patched build passes those, its emit_lso has no defect over {} inputs, its JIT agrees with its interpreter on {} stress programs wherever the baseline's does, {}, and its captured traces hold {} equal-register LDPs (CONSTRAINED UNPREDICTABLE) in {} traces.",
+        "Checked on {} with the series applied ({}): the baseline fails {baseline_failures} of {} regression cases as the series' issues make them fail and the patched build passes those, {}, its JIT agrees with its interpreter on {} stress programs wherever the baseline's does, {}, and its captured traces hold {} equal-register LDPs (CONSTRAINED UNPREDICTABLE) in {} traces.",
         pair.source.label,
         pair.carried
             .iter()
@@ -489,7 +493,7 @@ fn headline(
             .collect::<Vec<_>>()
             .join(", "),
         checked.cases,
-        checked.lso_inputs,
+        checked.lso_headline,
         checked.programs,
         checked.machine_code.trim_start_matches("its "),
         hazard.ldps,

@@ -3,6 +3,7 @@
 //! stress), then how the report was made.
 
 use super::*;
+use crate::pipeline::lso::ClassChange;
 
 impl Report {
     pub fn markdown(&self) -> String {
@@ -234,6 +235,7 @@ impl Report {
             md.push_str(&format!("**What it cannot see.** {}\n\n", self.lso_limits));
         }
         md.push_str(&self.lso_table());
+        md.push_str(&self.lso_changes());
         md.push_str(&self.lso_counterexamples());
         md.push_str(&self.lso_hazard_note());
         md
@@ -307,6 +309,41 @@ impl Report {
              pairs and the missed fusions.\n",
         );
         md
+    }
+
+    /// The defect classes by what the series did to them, as the verdict
+    /// tells them: fixed, pre-existing (the same inputs on both trees),
+    /// introduced (added, or with other inputs than the baseline's).
+    fn lso_changes(&self) -> String {
+        let [baseline, patched] = &self.lso[..] else {
+            return String::new();
+        };
+        let changes = crate::pipeline::lso::class_changes(&baseline.report, &patched.report);
+        let mut md = String::new();
+        for (change, label) in [
+            (ClassChange::Fixed, "fixed (on the baseline only)"),
+            (
+                ClassChange::PreExisting,
+                "pre-existing (the same inputs on both trees)",
+            ),
+            (
+                ClassChange::Introduced,
+                "introduced (added by the series, or with other inputs than on the baseline)",
+            ),
+        ] {
+            let classes: Vec<String> = changes
+                .iter()
+                .filter(|(_, c)| *c == change)
+                .map(|(class, _)| crate::pipeline::lso::class_phrase(class, &baseline.report))
+                .collect();
+            if !classes.is_empty() {
+                md.push_str(&format!("- {label}: {}\n", classes.join("; ")));
+            }
+        }
+        if md.is_empty() {
+            return md;
+        }
+        format!("\nDefect classes against the baseline:\n\n{md}")
     }
 
     /// Each variant's counterexamples, in a fold.

@@ -539,3 +539,15 @@ fn readme_documents_the_report_json_schema() {
         "the README names the current schema version"
     );
 }
+
+#[test]
+fn report_names_each_emit_lso_class_by_what_the_series_did_to_it() {
+    let mut report = sample(0);
+    let fixed = "- fixed (on the baseline only): offset alias (LuaJIT#1075): 810 inputs\n";
+    assert!(report.markdown().contains(fixed), "{}", report.markdown());
+    let baseline = report.lso[0].report.clone();
+    report.lso[1].report = baseline;
+    let left =
+        "- pre-existing (the same inputs on both trees): offset alias (LuaJIT#1075): 810 inputs\n";
+    assert!(report.markdown().contains(left), "{}", report.markdown());
+}

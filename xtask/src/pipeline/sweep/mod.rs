@@ -488,7 +488,16 @@ fn verifies(series: &SeriesChecks, is_given: bool) -> (bool, String) {
         line.push_str(&format!("; against the series: {}", problems.join("; ")));
     }
     let mut left: Vec<&str> = Vec::new();
-    for issue in series.preexisting_cases().iter().flat_map(|c| &c.pins) {
+    let lso_issues = series
+        .preexisting_lso_classes()
+        .into_iter()
+        .filter_map(|c| c.upstream.as_ref());
+    for issue in series
+        .preexisting_cases()
+        .iter()
+        .flat_map(|c| &c.pins)
+        .chain(lso_issues)
+    {
         if !left.contains(&issue.as_str()) {
             left.push(issue);
         }
