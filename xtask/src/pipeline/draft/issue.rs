@@ -21,6 +21,8 @@ pub struct Fix {
 }
 
 pub struct Facts<'a> {
+    /// Whether the JIT and `-joff` runs differ on the tree.
+    pub differs: bool,
     /// What goes wrong, in the case's words (its `fails-with`).
     pub title: Option<&'a str>,
     pub script: &'a str,
@@ -75,7 +77,12 @@ fn render_at(facts: &Facts, detail: Detail) -> String {
     outln!(out, "**{}**\n", title(facts));
     outln!(
         out,
-        "The script below prints different results with the JIT and with `-joff` on {}, built for arm64 with `make HOST_CC=gcc CROSS=aarch64-linux-gnu- TARGET_SYS=Linux` and run {}.\n",
+        "The script below prints {} with the JIT and with `-joff` on {}, built for arm64 with `make HOST_CC=gcc CROSS=aarch64-linux-gnu- TARGET_SYS=Linux` and run {}.\n",
+        if facts.differs {
+            "different results"
+        } else {
+            "the same"
+        },
         tree_words(facts.tree),
         run_words(facts.execution)
     );
@@ -227,4 +234,85 @@ fn not_checked(facts: &Facts) -> String {
         points.push("the cause was not analysed".to_owned());
     }
     format!("{}.", points.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::testing::outcome;
+
+    fn source() -> Source {
+        Source {
+            label: "luajit-src 210.7.4+c6ffc14".to_owned(),
+            crate_version: Some("210.7.4+c6ffc14".to_owned()),
+            git_commit: None,
+            dir: PathBuf::from("/nowhere"),
+            tag: String::new(),
+        }
+    }
+
+    fn facts<'a>(
+        tree: &'a Source,
+        script: &'a str,
+        jit: &'a Outcome,
+        joff: &'a Outcome,
+        fix: Option<&'a Fix>,
+    ) -> Facts<'a> {
+        Facts {
+            differs: true,
+            title: Some("ARM64: a defect"),
+            script,
+            jit,
+            joff,
+            tree,
+            execution: "user-mode QEMU (qemu-aarch64 version 7.2.22)",
+            excerpt_without_fix: None,
+            cause: Some("asm_foo() reads the wrong field."),
+            also: None,
+            range: Some("Introduced between v2.1 at e17ee83 (good) and v2.1 at 7152e15 (bad)."),
+            fix,
+        }
+    }
+
+    #[test]
+    fn a_draft_speaks_upstream_terms_and_fits_its_size() {
+        let mut jit = outcome(Status::Pass, None);
+        jit.output = "255ULL\n".to_owned();
+        let mut joff = outcome(Status::Pass, None);
+        joff.output = "1ULL\n".to_owned();
+        let tree = source();
+        let text = render(&facts(&tree, "print(1)\n", &jit, &joff, None));
+        assert!(text.starts_with("**ARM64: a defect**"), "{text}");
+        assert!(text.contains("LuaJIT v2.1 at c6ffc14"), "{text}");
+        assert!(text.contains("255ULL") && text.contains("1ULL"), "{text}");
+        assert!(
+            text.contains("under user-mode QEMU (qemu-aarch64 version 7.2.22) on x86_64"),
+            "{text}"
+        );
+
+        // Whatever the parts weigh, the draft stays within MAX_CHARS, the
+        // inline patch going first.
+        let long_script = "local x = 1\n".repeat(200);
+        let patch = format!(
+            "Subject: [PATCH] ARM64: Fix it.\n{}",
+            "+ line\n".repeat(800)
+        );
+        let fix = Fix {
+            agrees: true,
+            excerpt: Some("- 55a0  stp x1, x2, [sp]\n".repeat(100)),
+            patches: vec![patch],
+            paths: vec![PathBuf::from("0001-ARM64-Fix-it.patch")],
+            verdict: vec!["The script prints the same.".to_owned()],
+        };
+        let text = render(&facts(&tree, &long_script, &jit, &joff, Some(&fix)));
+        assert!(
+            text.chars().count() <= MAX_CHARS,
+            "{} characters",
+            text.chars().count()
+        );
+        assert!(
+            !text.contains("+ line"),
+            "the patch is attached, not inline"
+        );
+    }
 }

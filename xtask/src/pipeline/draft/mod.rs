@@ -170,6 +170,7 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
     let also = explaining.as_deref().and_then(script::also);
     let title = explaining.as_deref().and_then(script::title);
     let text = issue::render(&issue::Facts {
+        differs,
         title: title.as_deref(),
         script: &standalone,
         jit: &jit,
@@ -292,8 +293,8 @@ fn match_subject(
         }
     }
     if !differs {
-        return Ok(Match::New {
-            checked: vec!["nothing: the JIT and -joff agree on this tree".to_owned()],
+        return Ok(Match::Unchecked {
+            why: "the JIT and -joff agree on this tree: nothing to match".to_owned(),
         });
     }
     let tree = matching::Tree {
