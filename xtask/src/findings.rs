@@ -9,7 +9,7 @@ use crate::pipeline::project_root;
 use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::Findings) -> Result<Conclusion> {
-    let store = Store::open(&project_root().join("target"))?;
+    let store = Store::project(&project_root().join("target"))?;
     for other in &args.merge {
         let count = store.merge_from(other)?;
         eprintln!("==> merged {count} entries from {}", other.display());

@@ -66,9 +66,10 @@ pub enum Command {
     /// Time cold and warm verify, the exhaustive check natively and under
     /// QEMU, and run; print minimum and median.
     Bench(Bench),
-    /// The findings store (target/findings/): every difference a run found,
-    /// one entry per defect, with its reproducer, the trees it was seen on
-    /// and the known defect it matches, or none (new).
+    /// The findings store (target/findings/, or the folder the environment
+    /// variable LUAJIT_ARM64_VERIFY_FINDINGS names): every difference a run
+    /// found, one entry per defect, with its reproducer, the trees it was
+    /// seen on and the known defect it matches, or none (new).
     Findings(Findings),
     /// When did a defect come in, and when was it fixed? Binary-search the
     /// published luajit-src trees for the last good and the first bad one

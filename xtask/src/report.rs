@@ -30,7 +30,7 @@ pub fn run(args: flags::Report) -> Result<Conclusion> {
         tree: args.pair.tree.tree(),
         patches: args.pair.patches.clone(),
         range,
-        store: Store::open(&cx.target_dir())?.dir,
+        store: Store::project(&cx.target_dir())?.dir,
         reports: args
             .out
             .clone()

@@ -50,7 +50,7 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
                 applied: series.as_ref(),
                 variant: &variant,
             };
-            let store = Store::open(&cx.target_dir())?;
+            let store = Store::project(&cx.target_dir())?;
             runs::record_tree(&mut cx, &store, &report, tree)?;
             vec![(report, variant)]
         }
@@ -60,7 +60,7 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
             let pair = prepare_pair(&mut cx, &PairChoice::default())?;
             let steps = build_steps(&mut cx, &pair, &mut Timings::default())?;
             let (baseline, patched) = stress::run_pair(&mut cx, &pair, &steps, plan)?;
-            let store = Store::open(&cx.target_dir())?;
+            let store = Store::project(&cx.target_dir())?;
             runs::record_pair(&mut cx, &store, &pair, &baseline, &patched)?;
             vec![(baseline, pair.baseline), (patched, pair.patched)]
         }

@@ -15,12 +15,32 @@ pub struct Store {
     pub dir: PathBuf,
 }
 
+/// Names a store other than `target/findings` for every command: a
+/// campaign keeps its own, apart from what other runs add.
+pub const STORE_VARIABLE: &str = "LUAJIT_ARM64_VERIFY_FINDINGS";
+
 impl Store {
     /// The store under `target_dir` (`target/findings`), created if absent.
     pub fn open(target_dir: &Path) -> Result<Store> {
-        let dir = target_dir.join("findings");
-        fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        Ok(Store { dir })
+        Store::at(&target_dir.join("findings"))
+    }
+
+    /// The store the commands use: the folder `LUAJIT_ARM64_VERIFY_FINDINGS`
+    /// names, or `target/findings`.
+    pub fn project(target_dir: &Path) -> Result<Store> {
+        match std::env::var_os(STORE_VARIABLE) {
+            Some(dir) if !dir.is_empty() => Store::at(Path::new(&dir)),
+            _ => Store::open(target_dir),
+        }
+    }
+
+    /// The store in `dir`, created if absent.
+    pub fn at(dir: &Path) -> Result<Store> {
+        fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the findings store {}", dir.display()))?;
+        Ok(Store {
+            dir: dir.to_owned(),
+        })
     }
 
     /// Folds a sighting into its entry (opened if new); returns the entry.

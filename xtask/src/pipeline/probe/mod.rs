@@ -117,7 +117,7 @@ pub fn probe(
 
     let stress = run_sample(cx, &runner, count)?;
     crate::pipeline::findings::runs::record_probe(
-        &crate::pipeline::findings::Store::open(&cx.target_dir())?,
+        &crate::pipeline::findings::Store::project(&cx.target_dir())?,
         &stress,
         &format!("{} ({})", target.path.display(), target.version),
     )?;

@@ -262,7 +262,7 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
     }
     findings::runs::record_stress(
         cx,
-        &findings::Store::open(&cx.target_dir())?,
+        &findings::Store::project(&cx.target_dir())?,
         &given_stress,
         &source.label,
         findings::runs::MatchWith::Unchecked(
