@@ -14,6 +14,10 @@ pub fn run(args: flags::Findings) -> Result<Conclusion> {
         let count = store.merge_from(other)?;
         eprintln!("==> merged {count} entries from {}", other.display());
     }
+    if let (Some(id), Some(why)) = (&args.dismiss, &args.why) {
+        store.dismiss(id, why)?;
+        eprintln!("==> {id} dismissed: {why}");
+    }
     let entries = store.entries()?;
     match args.json {
         true => println!("{}", findings::json(&store.dir, &entries)?),

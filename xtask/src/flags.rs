@@ -347,6 +347,13 @@ pub struct Findings {
     /// shards) into this one before listing it.
     #[arg(long, value_name = "DIR", num_args = 1..)]
     pub merge: Vec<PathBuf>,
+    /// Mark the entry ID as judged not to be LuaJIT's defect (with --why);
+    /// it then lists after the new ones, and later sightings keep the mark.
+    #[arg(long, value_name = "ID", requires = "why")]
+    pub dismiss: Option<String>,
+    /// Why the entry --dismiss names is not LuaJIT's defect.
+    #[arg(long, value_name = "TEXT", requires = "dismiss")]
+    pub why: Option<String>,
 }
 
 #[derive(Args)]

@@ -117,6 +117,25 @@ pub struct Entry {
     pub count: u64,
     pub trees: Vec<TreeSeen>,
     pub runs: Vec<RunSeen>,
+    /// Why a person judged it not to be LuaJIT's defect (the generator's
+    /// fault, say); set by `findings --dismiss`, kept by later sightings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dismissed: Option<String>,
+}
+
+impl Entry {
+    /// New and not dismissed: what a campaign's reader looks at first.
+    pub fn is_open_new(&self) -> bool {
+        matches!(self.matched, Match::New { .. }) && self.dismissed.is_none()
+    }
+
+    /// The match as the table shows it.
+    pub fn label(&self) -> String {
+        match &self.dismissed {
+            Some(_) => format!("{} (dismissed)", self.matched.label()),
+            None => self.matched.label(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -19,13 +19,10 @@ pub fn table(store: &Path, entries: &[Entry]) -> String {
         );
         return out;
     }
-    let new = entries
-        .iter()
-        .filter(|e| matches!(e.matched, Match::New { .. }))
-        .count();
+    let new = entries.iter().filter(|e| e.is_open_new()).count();
     outln!(
         out,
-        "{} findings in {} ({new} new, {} known or not checked)\n",
+        "{} findings in {} ({new} new, {} known, not checked or dismissed)\n",
         entries.len(),
         store.display(),
         entries.len() - new
@@ -35,7 +32,7 @@ pub fn table(store: &Path, entries: &[Entry]) -> String {
         .map(|e| {
             [
                 e.id.clone(),
-                e.matched.label(),
+                e.label(),
                 e.kind.clone(),
                 e.count.to_string(),
                 e.runs.len().to_string(),
@@ -90,6 +87,9 @@ pub fn table(store: &Path, entries: &[Entry]) -> String {
             && !checked.is_empty()
         {
             outln!(out, "    checked against: {}", checked.join(", "));
+        }
+        if let Some(why) = &entry.dismissed {
+            outln!(out, "    dismissed: {why}");
         }
     }
     outln!(

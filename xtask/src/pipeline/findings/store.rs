@@ -100,6 +100,23 @@ impl Store {
         Ok(theirs.len())
     }
 
+    /// Marks an entry as judged not to be LuaJIT's defect, and why.
+    pub fn dismiss(&self, id: &str, why: &str) -> Result<Entry> {
+        let home = self.dir.join(id);
+        let Some(mut entry) = read_entry(&home)? else {
+            bail!(
+                "{id}: no such entry in {}; `cargo xtask findings` lists their ids",
+                self.dir.display()
+            );
+        };
+        if why.trim().is_empty() {
+            bail!("--why: say why {id} is not LuaJIT's defect");
+        }
+        entry.dismissed = Some(why.trim().to_owned());
+        write_entry(&home, &entry)?;
+        Ok(entry)
+    }
+
     /// The folder of one entry.
     #[cfg(test)]
     pub fn home(&self, id: &str) -> PathBuf {
@@ -117,7 +134,7 @@ fn entries_in(dir: &Path) -> Result<Vec<Entry>> {
         }
     }
     entries.sort_by(|a, b| {
-        let new = |e: &Entry| !matches!(e.matched, super::Match::New { .. });
+        let new = |e: &Entry| !e.is_open_new();
         (new(a), std::cmp::Reverse(a.last_seen), &a.id).cmp(&(
             new(b),
             std::cmp::Reverse(b.last_seen),
@@ -187,6 +204,7 @@ fn fold(
         first_seen: now,
         last_seen: now,
         count: sighting.count,
+        dismissed: None,
         trees: vec![TreeSeen {
             tree: sighting.tree.clone(),
             first_seen: now,
@@ -247,6 +265,7 @@ fn merge(ours: Entry, theirs: Entry) -> Entry {
         (a, b) => a.or(b),
     };
     Entry {
+        dismissed: ours.dismissed.clone().or(theirs.dismissed),
         matched: ours.matched.join(theirs.matched),
         first_seen: ours.first_seen.min(theirs.first_seen),
         last_seen: ours.last_seen.max(theirs.last_seen),
@@ -308,6 +327,26 @@ mod tests {
         );
         // The first difference stays the entry's words.
         assert!(entry.difference.contains("255"));
+
+        // A dismissed entry sorts with the rest and stays dismissed.
+        let new_id = entries[0].id.clone();
+        store.dismiss(&new_id, "the generator's fault").unwrap();
+        store
+            .record(&sighting(
+                Match::New {
+                    checked: Vec::new(),
+                },
+                "error: x",
+            ))
+            .unwrap();
+        let entries = store.entries().unwrap();
+        let dismissed = entries.iter().find(|e| e.id == new_id).unwrap();
+        assert_eq!(
+            dismissed.dismissed.as_deref(),
+            Some("the generator's fault")
+        );
+        assert!(!dismissed.is_open_new());
+        assert!(store.dismiss("nosuchid", "x").is_err());
     }
 
     #[test]
