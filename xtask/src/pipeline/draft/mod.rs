@@ -96,9 +96,18 @@ pub fn subject(cases_dir: &Path, script: &Path) -> Result<Subject> {
     let source = String::from_utf8(bytes.clone())
         .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
     let case = Case::parse(&path, bytes).ok();
-    let name = path
-        .file_stem()
-        .map_or_else(|| "script".to_owned(), |s| s.to_string_lossy().into_owned());
+    // A reproducer in the findings store is named after its entry, whose
+    // files all share the names program.lua and shrunk.lua.
+    let entry = path
+        .parent()
+        .filter(|dir| dir.join("entry.json").is_file())
+        .and_then(Path::file_name);
+    let name = match entry {
+        Some(id) => format!("finding-{}", id.to_string_lossy()),
+        None => path
+            .file_stem()
+            .map_or_else(|| "script".to_owned(), |s| s.to_string_lossy().into_owned()),
+    };
     Ok(Subject {
         name,
         path,
@@ -185,6 +194,13 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
     });
     let issue_md = home.join("issue.md");
     fs::write(&issue_md, &text)?;
+    if let Some(entry_dir) = subject
+        .path
+        .parent()
+        .filter(|d| d.join("entry.json").is_file())
+    {
+        Store::note_draft(entry_dir, &issue_md)?;
+    }
     Ok(Drafted {
         name: subject.name,
         tree: source.label,

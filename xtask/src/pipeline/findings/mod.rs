@@ -121,6 +121,9 @@ pub struct Entry {
     /// fault, say); set by `findings --dismiss`, kept by later sightings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dismissed: Option<String>,
+    /// The upstream draft `report` wrote from the entry's reproducer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub draft: Option<std::path::PathBuf>,
 }
 
 impl Entry {

@@ -91,6 +91,9 @@ pub fn table(store: &Path, entries: &[Entry]) -> String {
         if let Some(why) = &entry.dismissed {
             outln!(out, "    dismissed: {why}");
         }
+        if let Some(draft) = &entry.draft {
+            outln!(out, "    draft: {}", draft.display());
+        }
     }
     outln!(
         out,
@@ -100,16 +103,31 @@ pub fn table(store: &Path, entries: &[Entry]) -> String {
     out
 }
 
+/// The trees an entry was seen on, in a cell of at most `TREES_WIDTH`
+/// characters (a probed binary is named by its path); `--json` has them all.
 fn trees(entry: &Entry) -> String {
+    const TREES_WIDTH: usize = 48;
     let names: Vec<&str> = entry
         .trees
         .iter()
         .map(|t| t.tree.strip_prefix("luajit-src ").unwrap_or(&t.tree))
         .collect();
-    match names.len() {
-        0..=2 => names.join(", "),
-        n => format!("{}, {} and {} more", names[0], names[1], n - 2),
-    }
+    let Some(first) = names.first() else {
+        return String::new();
+    };
+    let more = match names.len() {
+        1 => String::new(),
+        n => format!(" and {} more", n - 1),
+    };
+    let room = TREES_WIDTH.saturating_sub(more.len());
+    let first: String = match first.chars().count() > room {
+        true => {
+            let tail: String = first.chars().rev().take(room.saturating_sub(1)).collect();
+            format!("…{}", tail.chars().rev().collect::<String>())
+        }
+        false => (*first).to_owned(),
+    };
+    format!("{first}{more}")
 }
 
 /// The store as one JSON document: each entry with the paths of its files.

@@ -117,6 +117,15 @@ impl Store {
         Ok(entry)
     }
 
+    /// Notes on the entry in `entry_dir` the draft `report` wrote from it.
+    pub fn note_draft(entry_dir: &Path, draft: &Path) -> Result<()> {
+        if let Some(mut entry) = read_entry(entry_dir)? {
+            entry.draft = Some(draft.to_owned());
+            write_entry(entry_dir, &entry)?;
+        }
+        Ok(())
+    }
+
     /// The folder of one entry.
     #[cfg(test)]
     pub fn home(&self, id: &str) -> PathBuf {
@@ -205,6 +214,7 @@ fn fold(
         last_seen: now,
         count: sighting.count,
         dismissed: None,
+        draft: None,
         trees: vec![TreeSeen {
             tree: sighting.tree.clone(),
             first_seen: now,
@@ -266,6 +276,7 @@ fn merge(ours: Entry, theirs: Entry) -> Entry {
     };
     Entry {
         dismissed: ours.dismissed.clone().or(theirs.dismissed),
+        draft: ours.draft.clone().or(theirs.draft),
         matched: ours.matched.join(theirs.matched),
         first_seen: ours.first_seen.min(theirs.first_seen),
         last_seen: ours.last_seen.max(theirs.last_seen),
