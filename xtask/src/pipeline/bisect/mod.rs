@@ -65,32 +65,7 @@ pub struct Subject {
 impl Subject {
     /// A case in tests/cases (by path or bare name) or any other script.
     pub fn resolve(given: &Path, cases_dir: &Path) -> Result<Subject> {
-        let path = if given.is_file() {
-            given.to_owned()
-        } else {
-            // A bare name is a case's: NAME or NAME.lua in the catalogue.
-            let bare = given.components().count() == 1;
-            let by_name = cases_dir.join(given).with_extension("lua");
-            if !bare {
-                bail!(
-                    "{}: no such file; pass a Lua script's path or a case's name (a file of {} without .lua)",
-                    given.display(),
-                    cases_dir.display()
-                );
-            }
-            if !by_name.is_file() {
-                bail!(
-                    "{}: no such file here, and no case {} in the catalogue; pass a Lua script's path or a case's name (a file of {} without .lua)",
-                    given.display(),
-                    by_name.display(),
-                    cases_dir.display()
-                );
-            }
-            by_name
-        };
-        let path = path
-            .canonicalize()
-            .with_context(|| format!("cannot resolve {}", path.display()))?;
+        let path = script_path(given, cases_dir)?;
         let in_catalogue = cases_dir
             .canonicalize()
             .is_ok_and(|dir| path.parent() == Some(dir.as_path()));
@@ -135,6 +110,36 @@ impl Subject {
             },
         })
     }
+}
+
+/// The script `given` names: a file, or a case of the catalogue by its bare
+/// name (NAME or NAME.lua in `cases_dir`), canonical.
+pub fn script_path(given: &Path, cases_dir: &Path) -> Result<PathBuf> {
+    let path = if given.is_file() {
+        given.to_owned()
+    } else {
+        // A bare name is a case's: NAME or NAME.lua in the catalogue.
+        let bare = given.components().count() == 1;
+        let by_name = cases_dir.join(given).with_extension("lua");
+        if !bare {
+            bail!(
+                "{}: no such file; pass a Lua script's path or a case's name (a file of {} without .lua)",
+                given.display(),
+                cases_dir.display()
+            );
+        }
+        if !by_name.is_file() {
+            bail!(
+                "{}: no such file here, and no case {} in the catalogue; pass a Lua script's path or a case's name (a file of {} without .lua)",
+                given.display(),
+                by_name.display(),
+                cases_dir.display()
+            );
+        }
+        by_name
+    };
+    path.canonicalize()
+        .with_context(|| format!("cannot resolve {}", path.display()))
 }
 
 /// One tree or commit judged.

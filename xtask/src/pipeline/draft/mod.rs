@@ -78,20 +78,7 @@ pub struct Subject {
 
 /// Finds the script: a path, or the name of a case under `cases_dir`.
 pub fn subject(cases_dir: &Path, script: &Path) -> Result<Subject> {
-    let path = if script.is_file() {
-        script.to_owned()
-    } else {
-        let named = cases_dir.join(script).with_extension("lua");
-        if !named.is_file() {
-            bail!(
-                "{}: no such file, and no case of that name in {}; pass a Lua script or a case name",
-                script.display(),
-                cases_dir.display()
-            );
-        }
-        named
-    };
-    let path = path.canonicalize()?;
+    let path = super::bisect::script_path(script, cases_dir)?;
     let bytes = fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
     let source = String::from_utf8(bytes.clone())
         .with_context(|| format!("{} is not UTF-8 text", path.display()))?;
@@ -138,10 +125,7 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
     let differs = matching::outcomes_differ(&jit, &joff);
     let matched = match_subject(cx, &subject, &source, &tree_name, &variant, &jit, differs)?;
     if differs {
-        Store {
-            dir: options.store.clone(),
-        }
-        .record(&Sighting {
+        Store::at(&options.store)?.record(&Sighting {
             kind: kind_of(&jit).label().to_owned(),
             difference: format!("with the JIT: {}; with -joff: {}", said(&jit), said(&joff)),
             program: subject.source.clone(),
