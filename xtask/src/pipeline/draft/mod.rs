@@ -120,7 +120,7 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
     // Run from the draft's folder by file name, so that errors name the
     // script as the reader will: `luajit NAME.lua`.
     let script_name = PathBuf::from(format!("{}.lua", subject.name));
-    let runner = draft_runner(cx, &variant, &home);
+    let runner = matching::stock_runner_in(cx, &variant, &home);
     let (jit, joff) = runs_as_shown(&variant, matching::run_both(&runner, &script_name)?);
     let differs = matching::outcomes_differ(&jit, &joff);
     let matched = match_subject(cx, &subject, &source, &tree_name, &variant, &jit, differs)?;
@@ -248,7 +248,7 @@ fn show_fix(
         false,
         &mut Timings::default(),
     )?;
-    let fixed_runner = draft_runner(cx, &fixed, home);
+    let fixed_runner = matching::stock_runner_in(cx, &fixed, home);
     let (jit, joff) = runs_as_shown(&fixed, matching::run_both(&fixed_runner, script_name)?);
     let excerpt = jdump::fix_excerpt(dump, &jdump(&fixed_runner, &fixed, script_name)?);
     let exported = export::export_series(&cx.sh, &applies, &source.dir, &scratch)?;
@@ -399,19 +399,10 @@ fn kind_of(jit: &Outcome) -> Kind {
     }
 }
 
-/// The tree's own `luajit`, run from `dir`.
-fn draft_runner(cx: &Context, variant: &Variant, dir: &Path) -> Runner {
-    Runner::new(&cx.toolchain, &luajit(variant), Vec::new(), &[], dir)
-}
-
-fn luajit(variant: &Variant) -> PathBuf {
-    variant.built.dir.join("src/luajit")
-}
-
 /// Two runs as a reader sees them: the binary named `luajit`, and the
 /// error's traceback left out (it names only the script's lines).
 fn runs_as_shown(variant: &Variant, (jit, joff): (Outcome, Outcome)) -> (Outcome, Outcome) {
-    let binary = luajit(variant).display().to_string();
+    let binary = matching::stock_luajit(variant).display().to_string();
     let shown = |mut outcome: Outcome| {
         outcome.output = outcome.output.replace(&binary, "luajit");
         if let Some(at) = outcome.output.find("\nstack traceback:") {

@@ -290,8 +290,17 @@ pub fn stock_differs(
 
 /// The variant's own `luajit`, run from its `src/` (where `jit/` lives).
 pub fn stock_runner(cx: &Context, variant: &Variant) -> Runner {
-    let src = variant.built.dir.join("src");
-    Runner::new(&cx.toolchain, &src.join("luajit"), Vec::new(), &[], &src)
+    stock_runner_in(cx, variant, &variant.built.dir.join("src"))
+}
+
+/// The variant's own `luajit`, run from `dir`.
+pub fn stock_runner_in(cx: &Context, variant: &Variant, dir: &Path) -> Runner {
+    Runner::new(&cx.toolchain, &stock_luajit(variant), Vec::new(), &[], dir)
+}
+
+/// The variant's own `luajit` executable.
+pub fn stock_luajit(variant: &Variant) -> PathBuf {
+    variant.built.dir.join("src/luajit")
 }
 
 /// A script run with the JIT on and with `-joff`.
