@@ -1,5 +1,6 @@
 -- pins: arm64-verify#fused-kint64-shift
 -- title: ARM64: 64-bit constant shift counts read as 0 where a shift is fused into another instruction
+-- fixed-by: patches/extra/fused-kint64-shifts
 -- fails-with: fused into another instruction in a loop
 -- fails-on: luajit-src 210.7.4+c6ffc14
 -- passes-on: luajit-src 210.6.4+e17ee83

@@ -1,5 +1,6 @@
 -- pins: LuaJIT-v2.1#href-pri-key
--- fixed-by: upstream "ARM64: Fix IR_HREF code generation." (no issue; openresty/luajit2 v2.1-20220411)
+-- title: ARM64: HREF of true or false compares only the low word of each key
+-- fixed-by: e4b4d945
 -- fails-with: returned the value of another key
 -- fails-on: luajit-src 210.3.0+restyeced77f
 -- passes-on: luajit-src 210.3.1+restycd2285f

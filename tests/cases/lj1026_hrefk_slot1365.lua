@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1026
+-- title: ARM64: HREFK of a hash slot past the load offset range
 -- fixed-by: 8fbd576f
 -- fails-with: t[K] = v on a table without K
 -- fails-on: luajit-src 210.4.6+resty2cf5186

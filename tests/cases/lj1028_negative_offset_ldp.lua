@@ -1,4 +1,8 @@
 -- pins: LuaJIT#1028
+-- title: ARM64: a negative offset of a fused LDP/STP overwrites opcode bits
+-- fixed-by: 9493acc1
+-- fails-on: luajit-src 210.4.6+resty2cf5186
+-- passes-on: luajit-src 210.4.7+resty107baaf
 -- Guard: a hot loop reads both int32 fields of the struct just below a pointer
 -- (q[-1].x at q-8, q[-1].y at q-4), and writes both fields of q[-2] (q-16/q-12).
 -- emit_lso fuses each pair into one LDP/STP with a negative scaled offset; before

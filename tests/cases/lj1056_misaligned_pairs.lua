@@ -1,5 +1,9 @@
 -- pins: LuaJIT#1056
+-- title: ARM64: misaligned loads or stores fused into an LDP/STP at a truncated offset
+-- fixed-by: 0fa2f1cb
 -- fails-with: misaligned int32 stores at p+1/p+5
+-- fails-on: luajit-src 210.4.8+resty107baaf
+-- passes-on: luajit-src 210.5.0+becf5cc
 -- Packed structs put int32 fields at byte offsets 1 and 5 (and 5 and 0), and
 -- hot loops store and load both fields back to back through one pointer. The
 -- faulty emit_lso checks only the range of the pair offset, not its alignment,

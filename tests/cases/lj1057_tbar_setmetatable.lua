@@ -1,4 +1,8 @@
 -- pins: LuaJIT#1057
+-- title: ARM64: the TBAR store fused with the store after its branch target
+-- fixed-by: 7cc53f0b
+-- fails-on: luajit-src 210.4.8+resty107baaf
+-- passes-on: luajit-src 210.5.0+becf5cc
 -- A hot loop sets the metatable of one long-lived table twice per round. The
 -- loop trace has a table write barrier (TBAR) on 'holder' right before the
 -- store of its metatable field. The faulty asm_tbar emits the barrier's 8-byte

@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1062
+-- title: ARM64: register allocation for IR_*LOAD evicts the index register
 -- fixed-by: 7ff8f26e
 -- fails-on: luajit-src 210.4.8+resty107baaf
 -- passes-on: luajit-src 210.5.0+becf5cc

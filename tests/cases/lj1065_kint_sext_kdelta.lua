@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1065
+-- title: ARM64: 32-bit constants sign-extended inconsistently
 -- fixed-by: 5149b0a3, fca1f51b
 -- fails-with: stored by the same loop as int32
 -- fails-on: luajit-src 210.4.8+resty107baaf

@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1074
+-- title: ARM64: a TBZ/TBNZ guard out of branch range in a long trace
 -- fixed-by: 0705ef6c
 -- fails-on: luajit-src 210.4.8+resty107baaf
 -- passes-on: luajit-src 210.5.0+becf5cc

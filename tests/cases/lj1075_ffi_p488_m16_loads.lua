@@ -1,5 +1,9 @@
 -- pins: LuaJIT#1075
+-- title: ARM64: an access at -16 fused with one at +488 that shares its 9-bit encoding
+-- fixed-by: b8c6ccd5
 -- fails-with: int64 loads from p+488 and p-16 returned wrong data
+-- fails-on: luajit-src 210.4.8+resty107baaf
+-- passes-on: luajit-src 210.5.0+becf5cc
 -- A hot loop loads int64 values through one pointer at p+488 and then at p-16,
 -- so the LDR/LDUR pair sits next to each other. The faulty emit_lso takes the S9
 -- encoding of -16 for +496 and fuses them into one LDP at p+488: the value meant

@@ -1,5 +1,9 @@
 -- pins: LuaJIT#1075
+-- title: ARM64: an access at -16 fused with one at +488 that shares its 9-bit encoding
+-- fixed-by: b8c6ccd5
 -- fails-with: int64 store to p-16 landed elsewhere
+-- fails-on: luajit-src 210.4.8+resty107baaf
+-- passes-on: luajit-src 210.5.0+becf5cc
 -- Hot loops store int64 values through one pointer at p+488 (or p+504) and
 -- then at p-16, so an STR and an STUR off the same register end up adjacent.
 -- The faulty emit_lso mistakes the S9 encoding of -16 for +496, the neighbour

@@ -1,5 +1,9 @@
 -- pins: LuaJIT#1075
+-- title: ARM64: an access at -16 fused with one at +488 that shares its 9-bit encoding
+-- fixed-by: b8c6ccd5
 -- fails-with: attempt to perform arithmetic on local 'i' (a function value)
+-- fails-on: luajit-src 210.4.8+resty107baaf
+-- passes-on: luajit-src 210.5.0+becf5cc
 -- Kong's symptom: 59 locals put the ipairs variable 'i' in slot 62 (BASE+496)
 -- and the call to the upvalue 'clock' (os.clock, not compiled) in slot 63, so the
 -- loop trace ends in a stitch. Reading the immutable upvalue pins the frame's

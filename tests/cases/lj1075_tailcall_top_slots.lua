@@ -1,5 +1,9 @@
 -- pins: LuaJIT#1075
+-- title: ARM64: an access at -16 fused with one at +488 that shares its 9-bit encoding
+-- fixed-by: b8c6ccd5
 -- fails-with: tail call returned a function
+-- fails-on: luajit-src 210.4.8+resty107baaf
+-- passes-on: luajit-src 210.5.0+becf5cc
 -- A hot call of 'outer' gets its own root trace: its tail call sets the frame's
 -- function slot (BASE-16) to the constant 'inner', whose 63-slot frame returns
 -- two values staged in slots 61/62 (BASE+488/+496). The trace returns to the

@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1076
+-- title: ARM64: a sign extension fused into a logical operand
 -- fixed-by: 90742d91
 -- fails-with: of a negative int in a loop
 -- fails-on: luajit-src 210.4.8+resty107baaf

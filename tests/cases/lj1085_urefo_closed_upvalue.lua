@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1085
+-- title: UREFO recorded open, closed at run time
 -- fixed-by: 07b3cd3c
 -- fails-with: was finalized while an upvalue still held it
 -- fails-on: luajit-src 210.5.0+becf5cc

@@ -1,5 +1,6 @@
 -- pins: LuaJIT#1086
--- title: Signed and unsigned 64-bit MOD/DIV of one value CSE'd into one (LuaJIT#1086)
+-- title: Signed and unsigned 64-bit MOD/DIV of one value CSE'd into one
+-- fixed-by: patches/extra/lj1086-cse-type
 -- fails-with: after the same operation on its uint64_t cast
 -- fails-on: luajit-src 210.7.4+c6ffc14
 -- passes-on: luajit-src 210.7.4+c6ffc14 with patches/extra/lj1086-cse-type

@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1253
+-- title: ARM64: bit.tobit of a non-integer truncated by the interpreter, rounded by the JIT
 -- fixed-by: cdc2db3a
 -- fails-with: compiled and interpreted bit.tobit differ
 -- fails-on: luajit-src 210.5.9+04dca79

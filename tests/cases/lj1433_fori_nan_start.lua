@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1433
+-- title: A numeric for loop recorded with a NaN start
 -- fixed-by: 54cce2e1
 -- fails-with: iterations of a for loop starting at NaN
 -- fails-on: luajit-src 210.6.6+707c12b

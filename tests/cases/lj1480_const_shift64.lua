@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1480
+-- title: Constant 64-bit shift counts read as 0
 -- fixed-by: acb22349
 -- fails-with: with a constant 64-bit count in a loop
 -- fails-on: luajit-src 210.7.2+b925b3e

@@ -1,4 +1,5 @@
 -- pins: LuaJIT#762
+-- title: ARM64 interpreter: pcall() with no argument crashes
 -- fixed-by: b4b2dce9
 -- defect-in: vm
 -- fails-on: luajit-src 210.3.1+restycd2285f

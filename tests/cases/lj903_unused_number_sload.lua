@@ -1,5 +1,6 @@
 -- pins: LuaJIT#903
--- fixed-by: upstream "ARM64: Fix IR_SLOAD assembly." (openresty/luajit2 v2.1-20230119)
+-- title: ARM64: the type check of an unused number SLOAD overwrites a register
+-- fixed-by: 6c4826f1
 -- fails-with: was overwritten by an unused stack slot
 -- fails-on: luajit-src 210.4.3+resty8384278
 -- passes-on: luajit-src 210.4.4+restydf15b79

@@ -1,5 +1,6 @@
 -- pins: LuaJIT#917
--- fixed-by: upstream "ARM64: Fix code generation for IR_SLOAD with typecheck + conversion." (openresty/luajit2 v2.1-20230119)
+-- title: ARM64: IR_SLOAD with type check and conversion reads another register
+-- fixed-by: 564147f5
 -- fails-with: started from another register
 -- fails-on: luajit-src 210.4.3+resty8384278
 -- passes-on: luajit-src 210.4.4+restydf15b79

@@ -1,5 +1,6 @@
 -- pins: LuaJIT#918
--- fixed-by: upstream "Disable FMA by default. Use -Ofma or jit.opt.start("+fma") to enable." (openresty/luajit2 v2.1-20230119)
+-- title: A multiply and an add fused into one rounding (FMA), unlike the interpreter
+-- fixed-by: de2e1ca9
 -- fails-with: rounded once instead of twice
 -- fails-on: luajit-src 210.4.3+resty8384278
 -- passes-on: luajit-src 210.4.4+restydf15b79

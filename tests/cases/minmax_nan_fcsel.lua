@@ -1,5 +1,6 @@
 -- pins: LuaJIT-v2.1#minmax-nan
--- fixed-by: upstream 03208c81 "Fix math.min()/math.max() inconsistencies." (no issue; tarantool/luajit's gh-6163)
+-- title: math.min/math.max with NaN: the JIT picks another operand than the interpreter
+-- fixed-by: 03208c81
 -- fails-with: compiled and interpreted math.min/math.max differ
 -- fails-on: luajit-src 210.1.0+resty31116c4
 -- passes-on: luajit-src 210.1.1+resty29a66f7

@@ -1,4 +1,5 @@
 -- pins: openresty/luajit2#94
+-- title: ARM64: a load specialised to nil, false or true guarded with a wrong compare
 -- fixed-by: 5bf0da3d
 -- fails-with: left its trace at a type guard
 -- fails-on: luajit-src 210.1.0+resty31116c4

@@ -1,5 +1,6 @@
 -- pins: arm64-verify#phi-copyspill-pair
 -- title: ARM64: loop entry jumps onto an LDP/STP that pairs a PHI spill-slot copy with the shuffle's first store
+-- fixed-by: patches/extra/phi-copyspill-pair
 -- fails-with: a loop-carried local of a loop with spilled PHIs
 -- fails-on: luajit-src 210.7.4+c6ffc14
 -- passes-on: luajit-src 210.7.4+c6ffc14 with patches/extra/phi-copyspill-pair

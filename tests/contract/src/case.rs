@@ -9,7 +9,8 @@
 //! A case passes when its chunk runs to completion. `pins` names the upstream
 //! issues whose defect makes it fail; `fails-with`, when given, is text the
 //! error must contain on a tree that carries that defect. The catalogue's
-//! own facts follow: `fixed-by` (the upstream commits of the fix),
+//! own facts follow: `title` (the defect in a few words), `fixed-by` (the
+//! upstream commits of the fix, or the project's series that fixes it),
 //! `stress-finds: no, REASON` (a defect of the project's own fixing that the
 //! default stress run does not meet, and why),
 //! `fails-on` and `passes-on` (published trees on which the case was seen
@@ -29,7 +30,10 @@ pub struct Case {
     pub path: PathBuf,
     pub pins: Vec<String>,
     pub fails_with: Option<String>,
-    /// Upstream commits that fix what the case pins.
+    /// The defect in a few words (`title:`), as an upstream issue would name it.
+    pub title: Option<String>,
+    /// Upstream commits that fix what the case pins, or the folder of the
+    /// project's series that does where upstream has no fix.
     pub fixed_by: Vec<String>,
     /// A tree with the defect.
     pub fails_on: Option<Tree>,
@@ -72,6 +76,7 @@ impl Case {
         let text = String::from_utf8_lossy(&source);
         let mut pins = Vec::new();
         let mut fails_with = None;
+        let mut title = None;
         let mut fixed_by = Vec::new();
         let (mut fails_on, mut passes_on) = (None, None);
         let mut stress_misses = None;
@@ -87,6 +92,8 @@ impl Case {
                 );
             } else if let Some(value) = line.strip_prefix("fails-with:") {
                 fails_with = Some(value.trim().to_owned());
+            } else if let Some(value) = line.strip_prefix("title:") {
+                title = Some(value.trim().to_owned()).filter(|t| !t.is_empty());
             } else if let Some(value) = line.strip_prefix("fixed-by:") {
                 fixed_by.extend(
                     value
@@ -136,6 +143,7 @@ impl Case {
             path: path.to_owned(),
             pins,
             fails_with,
+            title,
             fixed_by,
             fails_on,
             passes_on,

@@ -27,6 +27,7 @@ pub mod attribution;
 pub mod bisect;
 pub mod build;
 pub mod cache;
+pub mod catalogue;
 pub mod coverage;
 pub mod draft;
 pub mod evidence;
@@ -151,23 +152,27 @@ pub fn without_heap_addresses(text: &str) -> String {
 }
 
 /// Replaces what stands between `<!-- NAME:start -->` and `<!-- NAME:end -->`
-/// in the README with `body` (after the start marker and a newline); `what`
-/// names the body in the error when the markers are missing.
-pub fn write_readme_block(readme: &Path, name: &str, what: &str, body: &str) -> Result<()> {
+/// in the file `doc` with `body` (after the start marker and a newline);
+/// `what` names the body in the error when the markers are missing.
+pub fn write_readme_block(doc: &Path, name: &str, what: &str, body: &str) -> Result<()> {
+    let text =
+        std::fs::read_to_string(doc).with_context(|| format!("cannot read {}", doc.display()))?;
+    let updated = with_block(&text, name, body)
+        .with_context(|| format!("{} has no place to write {what} into", doc.display()))?;
+    std::fs::write(doc, updated).with_context(|| format!("cannot write {}", doc.display()))
+}
+
+/// `text` with the block between `<!-- NAME:start -->` and `<!-- NAME:end -->`
+/// replaced by `body`.
+pub fn with_block(text: &str, name: &str, body: &str) -> Result<String> {
     let (start_marker, end_marker) = (
         format!("<!-- {name}:start -->"),
         format!("<!-- {name}:end -->"),
     );
-    let text = std::fs::read_to_string(readme)
-        .with_context(|| format!("cannot read {}", readme.display()))?;
     let (Some(start), Some(end)) = (text.find(&start_marker), text.find(&end_marker)) else {
-        anyhow::bail!(
-            "{} has no {start_marker} … {end_marker} block to write {what} into",
-            readme.display()
-        );
+        anyhow::bail!("no {start_marker} … {end_marker} block");
     };
-    let updated = format!("{}{start_marker}\n{body}{}", &text[..start], &text[end..]);
-    std::fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
+    Ok(format!("{}{start_marker}\n{body}{}", &text[..start], &text[end..]))
 }
 
 /// The workspace root, one level above this crate.

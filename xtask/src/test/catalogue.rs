@@ -16,23 +16,49 @@ use std::time::Duration;
 use anyhow::{Context as _, Result};
 use contract::case::{Case, Tree};
 
-use super::{Held, Trial, expect};
+use super::{Held, Trial, expect, golden};
 use crate::pipeline::build::{Built, VariantSpec, prepare_and_build};
 use crate::pipeline::fetch;
 use crate::pipeline::patch::Series;
 use crate::pipeline::probe::exec::Runner;
 use crate::pipeline::stress::{self, Plan};
 use crate::pipeline::suite::outcome::{Outcome, Status};
-use crate::pipeline::{Context, suite};
+use crate::pipeline::{Context, catalogue, suite, with_block};
 
 /// A case runs well under a second; a hang gets this long.
 const TIME_LIMIT: Duration = Duration::from_secs(20);
 
 pub fn checks(root: &Path) -> Result<Vec<Trial>> {
     let cases = Case::load_dir(&root.join("tests/cases")).map_err(anyhow::Error::msg)?;
-    let mut trials = stress_checks(&cases);
+    let mut trials = vec![table_check(root, &cases)];
+    trials.extend(stress_checks(&cases));
     trials.extend(case_checks(cases));
     Ok(trials)
+}
+
+/// `catalogue/table`: every case header gives the catalogue's facts, and the
+/// table in docs/catalogue.md is the one they render.
+fn table_check(root: &Path, cases: &[Case]) -> Trial {
+    let (root, cases) = (root.to_owned(), cases.to_vec());
+    Trial::new(
+        "catalogue/table",
+        format!(
+            "every case header gives its defect's title, fix and trees, and the table in {} is rendered from them",
+            catalogue::TABLE_DOC
+        ),
+        move |_| {
+            let table = match catalogue::defects(&root, &cases) {
+                Ok(defects) => catalogue::render_table(&defects),
+                Err(error) => return Ok(Err(format!("{error:#}"))),
+            };
+            let doc = root.join(catalogue::TABLE_DOC);
+            let text = std::fs::read_to_string(&doc)
+                .with_context(|| format!("cannot read {}", doc.display()))?;
+            let rendered = with_block(&text, catalogue::TABLE_BLOCK, &table)
+                .with_context(|| format!("{}: where the catalogue table goes", doc.display()))?;
+            golden::compare(&doc, &rendered)
+        },
+    )
 }
 
 /// `catalogue/stress-finds-NAME` for each case whose `passes-on` tree is
