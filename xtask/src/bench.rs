@@ -15,8 +15,9 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 
 use crate::flags;
+use crate::pipeline::stress::{self, time_to_find, time_to_find::Search};
 use crate::pipeline::verdict::Conclusion;
-use crate::pipeline::{cargo, project_root, write_readme_block};
+use crate::pipeline::{Context, cargo, project_root, write_readme_block};
 
 /// The sweep row timed: a published tree the series applies to, other than
 /// the default one, so that a fresh clone has no build of it.
@@ -58,6 +59,11 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
         bail!("--runs 0 or --cold-runs 0: give at least one run");
     }
     let root = project_root();
+    if args.only_time_to_find {
+        let searches = time_to_find_searches(args.seeds)?;
+        println!("{}", serde_json::to_string_pretty(&searches)?);
+        return Ok(Conclusion::Sound);
+    }
     let machine = machine();
     let mut figures = Vec::new();
     if !args.no_cold {
@@ -99,13 +105,63 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
         true,
     )?);
 
-    let table = render(&figures, args.runs, &machine, args.before.as_deref());
+    let mut table = render(&figures, args.runs, &machine, args.before.as_deref());
+    if args.time_to_find {
+        let after = time_to_find_searches(args.seeds)?;
+        let before = match &args.before {
+            Some(rev) => Some(time_to_find_in_clone(&root, rev, args.seeds)?),
+            None => None,
+        };
+        table.push('\n');
+        table.push_str(&time_to_find::render(&after, before.as_deref(), args.before.as_deref()));
+    }
     println!("{table}");
     if args.write_readme {
         write_readme_block(&root.join("README.md"), "bench", "the figures", &table)?;
         eprintln!("==> bench: figures written to README.md");
     }
     Ok(Conclusion::Sound)
+}
+
+/// Every target of the time-to-find benchmark, each over `seeds` seeds, in
+/// this checkout.
+fn time_to_find_searches(seeds: u64) -> Result<Vec<Search>> {
+    let mut cx = Context::new()?;
+    let mut searches = Vec::new();
+    for target in &time_to_find::TARGETS {
+        for seed in 1..=seeds {
+            eprintln!(
+                "==> bench: time to find {} on luajit-src {}, seed {seed}",
+                target.defect, target.tree
+            );
+            let search = time_to_find::search(&mut cx, target, seed, stress::DEFAULT_COUNT)?;
+            eprintln!("    {}", time_to_find::describe(&search));
+            searches.push(search);
+        }
+    }
+    Ok(searches)
+}
+
+/// The time-to-find searches of the project at `rev`, run in a fresh clone
+/// of it (the generator of that commit).
+fn time_to_find_in_clone(root: &Path, rev: &str, seeds: u64) -> Result<Vec<Search>> {
+    let clone = fresh_clone(root, rev)?;
+    eprintln!("==> bench: time to find in a fresh clone of {rev}");
+    let seeds = seeds.to_string();
+    let output = Command::new(cargo())
+        .args(["xtask", "bench", "--only-time-to-find", "--seeds", &seeds])
+        .current_dir(&clone)
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .context("cannot run cargo xtask bench in the clone")?;
+    if !output.status.success() {
+        bail!(
+            "`cargo xtask bench --only-time-to-find` in the clone of {rev} failed ({}); the commit may predate --time-to-find",
+            output.status
+        );
+    }
+    serde_json::from_slice(&output.stdout)
+        .with_context(|| format!("the clone of {rev} printed no time-to-find JSON"))
 }
 
 /// In fresh clones of the project at `rev`, with only cargo's registry and

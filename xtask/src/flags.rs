@@ -333,6 +333,18 @@ pub struct Bench {
     /// verify (tens of minutes each).
     #[arg(long)]
     pub sweep_all: bool,
+    /// Also measure time to find: for each of five known defects, the
+    /// program-run seconds until the stress run meets it, median over
+    /// --seeds seeds (in this checkout, and with --before in the clone).
+    #[arg(long)]
+    pub time_to_find: bool,
+    /// Seeds per defect for --time-to-find (1, 2, ...).
+    #[arg(long, default_value_t = 3, value_name = "N")]
+    pub seeds: u64,
+    /// Print only the time-to-find searches, as JSON: what --before reads
+    /// from the clone of the earlier commit.
+    #[arg(long, hide = true)]
+    pub only_time_to_find: bool,
     /// Write the table into README.md between its bench markers.
     #[arg(long)]
     pub write_readme: bool,
