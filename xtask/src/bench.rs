@@ -4,8 +4,8 @@
 //! run, a sweep row of a tree with no build yet, and with `--sweep-all` the
 //! whole sweep; in this checkout, the exhaustive check natively and under
 //! QEMU, and `run`. Each over a few runs, minimum and median, written into
-//! the README with the machine it came from. Figures, not tests: a noisy
-//! machine makes them wider, never red.
+//! docs/benchmarks.md with the machine it came from. Figures, not tests: a
+//! noisy machine makes them wider, never red.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -16,7 +16,10 @@ use anyhow::{Context as _, Result, bail};
 
 use crate::flags;
 use crate::pipeline::verdict::Conclusion;
-use crate::pipeline::{cargo, project_root, write_readme_block};
+use crate::pipeline::{cargo, project_root, write_marked_block};
+
+/// Where `--write-docs` writes the figures, between its bench markers.
+const BENCH_DOC: &str = "docs/benchmarks.md";
 
 /// The sweep row timed: a published tree the series applies to, other than
 /// the default one, so that a fresh clone has no build of it.
@@ -101,9 +104,9 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
 
     let table = render(&figures, args.runs, &machine, args.before.as_deref());
     println!("{table}");
-    if args.write_readme {
-        write_readme_block(&root.join("README.md"), "bench", "the figures", &table)?;
-        eprintln!("==> bench: figures written to README.md");
+    if args.write_docs {
+        write_marked_block(&root.join(BENCH_DOC), "bench", "the figures", &table)?;
+        eprintln!("==> bench: figures written to {BENCH_DOC}");
     }
     Ok(Conclusion::Sound)
 }

@@ -287,7 +287,8 @@ pub struct Sweep {
     /// Stress programs per tree, run with the JIT on and off (seed 1).
     #[arg(long, value_name = "N", default_value_t = crate::pipeline::sweep::DEFAULT_STRESS_COUNT)]
     pub stress_count: u32,
-    /// Also write the Markdown table into README.md between its sweep markers.
+    /// Also write the Markdown table into docs/affected-versions.md between
+    /// its sweep markers.
     #[arg(long)]
     pub write_readme: bool,
     /// Write the Markdown table to this file too (e.g. a job summary).
@@ -333,9 +334,9 @@ pub struct Bench {
     /// verify (tens of minutes each).
     #[arg(long)]
     pub sweep_all: bool,
-    /// Write the table into README.md between its bench markers.
-    #[arg(long)]
-    pub write_readme: bool,
+    /// Write the table into docs/benchmarks.md between its bench markers.
+    #[arg(long, alias = "write-readme")]
+    pub write_docs: bool,
 }
 
 #[derive(Args)]

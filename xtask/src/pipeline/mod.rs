@@ -151,23 +151,24 @@ pub fn without_heap_addresses(text: &str) -> String {
 }
 
 /// Replaces what stands between `<!-- NAME:start -->` and `<!-- NAME:end -->`
-/// in the README with `body` (after the start marker and a newline); `what`
-/// names the body in the error when the markers are missing.
-pub fn write_readme_block(readme: &Path, name: &str, what: &str, body: &str) -> Result<()> {
+/// in the Markdown file `doc` with `body` (after the start marker and a
+/// newline); `what` names the body in the error when the markers are
+/// missing.
+pub fn write_marked_block(doc: &Path, name: &str, what: &str, body: &str) -> Result<()> {
     let (start_marker, end_marker) = (
         format!("<!-- {name}:start -->"),
         format!("<!-- {name}:end -->"),
     );
-    let text = std::fs::read_to_string(readme)
-        .with_context(|| format!("cannot read {}", readme.display()))?;
+    let text =
+        std::fs::read_to_string(doc).with_context(|| format!("cannot read {}", doc.display()))?;
     let (Some(start), Some(end)) = (text.find(&start_marker), text.find(&end_marker)) else {
         anyhow::bail!(
             "{} has no {start_marker} … {end_marker} block to write {what} into",
-            readme.display()
+            doc.display()
         );
     };
     let updated = format!("{}{start_marker}\n{body}{}", &text[..start], &text[end..]);
-    std::fs::write(readme, updated).with_context(|| format!("cannot write {}", readme.display()))
+    std::fs::write(doc, updated).with_context(|| format!("cannot write {}", doc.display()))
 }
 
 /// The workspace root, one level above this crate.
