@@ -403,6 +403,18 @@ fn render(figures: &[Figure], runs: usize, machine: &str, before: Option<&str>) 
 mod tests {
     use super::*;
 
+    /// `--write-docs` has a block to write into.
+    #[test]
+    fn the_bench_doc_holds_its_markers() {
+        let doc = std::fs::read_to_string(project_root().join(BENCH_DOC)).unwrap();
+        let start = doc.find("<!-- bench:start -->");
+        let end = doc.find("<!-- bench:end -->");
+        assert!(
+            start.is_some() && end.is_some() && start < end,
+            "{BENCH_DOC} lacks its bench markers"
+        );
+    }
+
     #[test]
     fn min_and_median() {
         let seconds = [3.0, 1.0, 2.0, 10.0];

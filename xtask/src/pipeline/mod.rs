@@ -244,4 +244,25 @@ mod tests {
             "program seed: 0x910a2dec89025cc1"
         );
     }
+
+    #[test]
+    fn a_marked_block_is_replaced_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = dir.path().join("doc.md");
+        std::fs::write(
+            &doc,
+            "# Doc\n\n<!-- t:start -->\nold\n<!-- t:end -->\n\nafter\n",
+        )
+        .unwrap();
+        write_marked_block(&doc, "t", "the table", "new\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&doc).unwrap(),
+            "# Doc\n\n<!-- t:start -->\nnew\n<!-- t:end -->\n\nafter\n"
+        );
+        let error = write_marked_block(&doc, "other", "the figures", "x").unwrap_err();
+        assert!(
+            error.to_string().contains("no <!-- other:start -->"),
+            "{error}"
+        );
+    }
 }
