@@ -4,8 +4,8 @@
 //! run, a sweep row of a tree with no build yet, and with `--sweep-all` the
 //! whole sweep; in this checkout, the exhaustive check natively and under
 //! QEMU, and `run`. Each over a few runs, minimum and median, written into
-//! the README with the machine it came from. Figures, not tests: a noisy
-//! machine makes them wider, never red.
+//! docs/benchmarks.md with the machine it came from. Figures, not tests: a
+//! noisy machine makes them wider, never red.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -17,7 +17,10 @@ use anyhow::{Context as _, Result, bail};
 use crate::flags;
 use crate::pipeline::stress::{self, time_to_find, time_to_find::Search};
 use crate::pipeline::verdict::Conclusion;
-use crate::pipeline::{Context, cargo, project_root, write_readme_block};
+use crate::pipeline::{Context, cargo, project_root, write_marked_block};
+
+/// Where `--write-docs` writes the figures, between its bench markers.
+const BENCH_DOC: &str = "docs/benchmarks.md";
 
 /// The sweep row timed: a published tree the series applies to, other than
 /// the default one, so that a fresh clone has no build of it.
@@ -116,9 +119,9 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
         table.push_str(&time_to_find::render(&after, before.as_deref(), args.before.as_deref()));
     }
     println!("{table}");
-    if args.write_readme {
-        write_readme_block(&root.join("README.md"), "bench", "the figures", &table)?;
-        eprintln!("==> bench: figures written to README.md");
+    if args.write_docs {
+        write_marked_block(&root.join(BENCH_DOC), "bench", "the figures", &table)?;
+        eprintln!("==> bench: figures written to {BENCH_DOC}");
     }
     Ok(Conclusion::Sound)
 }
@@ -455,6 +458,18 @@ fn render(figures: &[Figure], runs: usize, machine: &str, before: Option<&str>) 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--write-docs` has a block to write into.
+    #[test]
+    fn the_bench_doc_holds_its_markers() {
+        let doc = std::fs::read_to_string(project_root().join(BENCH_DOC)).unwrap();
+        let start = doc.find("<!-- bench:start -->");
+        let end = doc.find("<!-- bench:end -->");
+        assert!(
+            start.is_some() && end.is_some() && start < end,
+            "{BENCH_DOC} lacks its bench markers"
+        );
+    }
 
     #[test]
     fn min_and_median() {

@@ -9,8 +9,8 @@ use crate::pipeline::lso::Engine;
 use crate::pipeline::variants::PairChoice;
 
 /// Turn a LuaJIT ARM64 backend patch into evidence: build LuaJIT as published
-/// and with patches/ applied, run the suite on both (natively on aarch64,
-/// under QEMU elsewhere) and report.
+/// and with a patch series (patches/ by default) applied, run the suite on
+/// both (natively on aarch64, under QEMU elsewhere) and report.
 ///
 /// Exit status: 0 all good, 1 defects found (or the verdict failed), 2 the
 /// tool could not do its job.
@@ -27,44 +27,55 @@ pub struct Xtask {
 
 #[derive(Subcommand)]
 pub enum Command {
-    /// Build the baseline and the patched variant, run the suite on both and
-    /// write target/evidence/report.md and report.json.
+    /// Build the baseline and the patched variant; run the cases, the
+    /// exhaustive emit_lso check and a stress run on both (the first two
+    /// also after each patch in turn) and diff their machine code; write
+    /// target/evidence/summary.md, report.md and report.json.
     Verify(Verify),
-    /// Build one LuaJIT tree as it is and run the whole suite on it.
+    /// Build one LuaJIT tree as it is, run the cases, the exhaustive
+    /// emit_lso check and a default stress run on it and list what failed.
     Check(Check),
-    /// Run a Lua script on both variants and show the outcomes side by side.
+    /// Run a Lua script on both variants and show the outcomes side by side;
+    /// exit 0 only when both pass.
     Run(Run),
-    /// Check emit_lso of one LuaJIT tree over its whole input domain.
+    /// Check emit_lso (the LDR/STR to LDP/STP fusion) of one LuaJIT tree over
+    /// its whole input domain; exit 1 when a defect class shows.
     Lso(Lso),
     /// Build the baseline and the patched variant and print their folders
     /// (values for LUAJIT_SYS_DIR).
     Prepare(Prepare),
     /// Diff the machine code of every trace a workload leaves on the baseline
-    /// and on the patched build; exit 1 when a difference is not a changed
-    /// LDP/STP fusion.
+    /// and on the patched build; exit 1 when the series states what it
+    /// changes (its Machine-code: trailers) and a difference is neither that
+    /// nor one of the fusion classes.
     McodeDiff(McodeDiff),
-    /// Run seeded programs with the JIT on and off and shrink every
-    /// difference to a small reproducer (both variants, or one tree).
+    /// Run seeded programs with the JIT on and off, on the baseline and the
+    /// patched variant (or on one tree); record every difference in the
+    /// findings store and shrink one per bucket to a small reproducer.
     Stress(Stress),
     /// Is a deployed LuaJIT affected? Run the cases and a stress sample on an
-    /// aarch64 `luajit` executable or libluajit-5.1.so and say, for each
-    /// issue the series fixes, affected, not affected or could not tell.
+    /// aarch64 `luajit` executable or libluajit-5.1.so and say, for every
+    /// catalogued defect (the issues the series fixes and every other known
+    /// defect a case pins), affected, not affected or could not tell.
     /// Exit 1 when one is affected, 0 when none is, 2 when it could not tell
     /// or could not run.
     Probe(Probe),
-    /// Which upstream issues each of many LuaJIT trees carries (judged by
-    /// the cases, the exhaustive emit_lso check and a short stress run), what
-    /// each patch of the series is to it, and whether the patched tree
-    /// verifies. Exit 1 when a tree is affected (or its patched tree does not
-    /// verify), 0 when none is, 2 when a tree could not be judged.
+    /// For each of many LuaJIT trees: which of the series' issues and which
+    /// other known defects it carries (judged by the cases, the exhaustive
+    /// emit_lso check and a short stress run), what each patch of the series
+    /// is to it, and whether the patched tree verifies. Exit 1 when a tree is
+    /// affected (or its patched tree does not verify), 0 when none is, 2 when
+    /// a tree could not be judged.
     Sweep(Sweep),
-    /// The project's own tests, as named checks: unit tests, the cases on
-    /// both variants, the exhaustive check, stress, machine code, probe and
-    /// the workflows. `LUAJIT_ARM64_VERIFY_BLESS=1` rewrites the expectations
-    /// kept as files.
+    /// The project's own tests, as named checks: unit tests, builds, the
+    /// cases on both variants, the catalogue, the exhaustive check and its
+    /// mutants, stress, findings, machine code, probe, sweep, the workflows
+    /// and the docs' links. `LUAJIT_ARM64_VERIFY_BLESS=1` rewrites the
+    /// expectations kept as files.
     Test(Test),
-    /// Time cold and warm verify, the exhaustive check natively and under
-    /// QEMU, and run; print minimum and median.
+    /// Time cold and warm verify, a stress run and a sweep row in fresh
+    /// clones, and the exhaustive check (natively and under QEMU) and run in
+    /// this checkout; print minimum and median.
     Bench(Bench),
     /// The findings store (target/findings/, or the folder the environment
     /// variable LUAJIT_ARM64_VERIFY_FINDINGS names): every difference a run
@@ -83,8 +94,8 @@ pub enum Command {
     Bisect(Bisect),
     /// Draft an upstream issue for a case or a script: a standalone script,
     /// the JIT and -joff outputs, the machine code, the regression range
-    /// and, with --patches, the fix in upstream's style. Written to
-    /// target/reports/NAME/.
+    /// and, with --patches, the fix in upstream's style; name the known
+    /// defect it shows. Written to target/reports/NAME/.
     Report(Report),
 }
 
@@ -287,7 +298,8 @@ pub struct Sweep {
     /// Stress programs per tree, run with the JIT on and off (seed 1).
     #[arg(long, value_name = "N", default_value_t = crate::pipeline::sweep::DEFAULT_STRESS_COUNT)]
     pub stress_count: u32,
-    /// Also write the Markdown table into README.md between its sweep markers.
+    /// Also write the Markdown table into docs/affected-versions.md between
+    /// its sweep markers.
     #[arg(long)]
     pub write_readme: bool,
     /// Write the Markdown table to this file too (e.g. a job summary).
@@ -307,7 +319,7 @@ pub struct Test {
     #[arg(long)]
     pub list: bool,
     /// Also run the slow checks (minutes each): the README's commands in a
-    /// fresh clone.
+    /// fresh clone, and the backend mutants' score.
     #[arg(long)]
     pub slow: bool,
 }
@@ -345,9 +357,9 @@ pub struct Bench {
     /// from the clone of the earlier commit.
     #[arg(long, hide = true)]
     pub only_time_to_find: bool,
-    /// Write the table into README.md between its bench markers.
-    #[arg(long)]
-    pub write_readme: bool,
+    /// Write the table into docs/benchmarks.md between its bench markers.
+    #[arg(long, alias = "write-readme")]
+    pub write_docs: bool,
 }
 
 #[derive(Args)]

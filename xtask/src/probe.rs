@@ -1,5 +1,6 @@
-//! `cargo xtask probe PATH`: is this deployed LuaJIT affected by the defects
-//! the series fixes? Prints a verdict per upstream issue, as text or JSON.
+//! `cargo xtask probe PATH`: is this deployed LuaJIT affected by the
+//! catalogued defects (the series' issues and every other known defect a
+//! case pins)? Prints a verdict per issue, as text or JSON.
 
 use anyhow::{Result, bail};
 

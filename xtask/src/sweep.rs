@@ -12,7 +12,7 @@ use crate::pipeline::fetch::Tree;
 use crate::pipeline::stress::Shard;
 use crate::pipeline::sweep::{self, Options, Sweep};
 use crate::pipeline::verdict::Conclusion;
-use crate::pipeline::{Context, project_root, write_readme_block};
+use crate::pipeline::{Context, project_root, write_marked_block};
 
 pub fn run(args: flags::Sweep) -> Result<Conclusion> {
     // The code the trees are judged by, before the checkout can move on.
@@ -54,8 +54,8 @@ pub fn run(args: flags::Sweep) -> Result<Conclusion> {
     }
     if args.write_readme {
         let root = project_root();
-        write_readme_block(
-            &root.join("README.md"),
+        write_marked_block(
+            &root.join("docs/affected-versions.md"),
             "sweep",
             "the table",
             &sweep::render::readme_block(&result, &markdown, &stamp),

@@ -152,9 +152,10 @@ pub fn without_heap_addresses(text: &str) -> String {
 }
 
 /// Replaces what stands between `<!-- NAME:start -->` and `<!-- NAME:end -->`
-/// in the file `doc` with `body` (after the start marker and a newline);
-/// `what` names the body in the error when the markers are missing.
-pub fn write_readme_block(doc: &Path, name: &str, what: &str, body: &str) -> Result<()> {
+/// in the Markdown file `doc` with `body` (after the start marker and a
+/// newline); `what` names the body in the error when the markers are
+/// missing.
+pub fn write_marked_block(doc: &Path, name: &str, what: &str, body: &str) -> Result<()> {
     let text =
         std::fs::read_to_string(doc).with_context(|| format!("cannot read {}", doc.display()))?;
     let updated = with_block(&text, name, body)
@@ -246,6 +247,27 @@ mod tests {
         assert_eq!(
             without_heap_addresses("program seed: 0x910a2dec89025cc1"),
             "program seed: 0x910a2dec89025cc1"
+        );
+    }
+
+    #[test]
+    fn a_marked_block_is_replaced_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let doc = dir.path().join("doc.md");
+        std::fs::write(
+            &doc,
+            "# Doc\n\n<!-- t:start -->\nold\n<!-- t:end -->\n\nafter\n",
+        )
+        .unwrap();
+        write_marked_block(&doc, "t", "the table", "new\n").unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&doc).unwrap(),
+            "# Doc\n\n<!-- t:start -->\nnew\n<!-- t:end -->\n\nafter\n"
+        );
+        let error = write_marked_block(&doc, "other", "the figures", "x").unwrap_err();
+        assert!(
+            format!("{error:#}").contains("no <!-- other:start -->"),
+            "{error}"
         );
     }
 }

@@ -10,6 +10,7 @@ mod backend_mutants;
 mod builds;
 mod cases;
 mod catalogue;
+mod docs;
 mod findings;
 mod fixture;
 mod fresh_clone;
@@ -88,6 +89,7 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(probe::checks());
     checks.extend(sweep::checks());
     checks.extend(workflows::checks());
+    checks.extend(docs::checks());
     checks.extend(fresh_clone::checks());
     Ok(checks)
 }

@@ -23,7 +23,7 @@ use super::suite::outcome::{LsoReport, Outcome};
 use super::variants::{BASELINE, PATCHED};
 
 /// The layout of report.json; raised whenever a field changes meaning,
-/// moves or goes (README.md, "report.json").
+/// moves or goes (docs/report.md, "report.json").
 pub const SCHEMA_VERSION: u32 = 1;
 
 #[derive(Serialize)]
