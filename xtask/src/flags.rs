@@ -298,15 +298,20 @@ pub struct Sweep {
     /// Stress programs per tree, run with the JIT on and off (seed 1).
     #[arg(long, value_name = "N", default_value_t = crate::pipeline::sweep::DEFAULT_STRESS_COUNT)]
     pub stress_count: u32,
-    /// Also write the Markdown table into docs/affected-versions.md between
-    /// its sweep markers.
+    /// Also write, under docs/: the short table between the sweep markers
+    /// of affected-versions.md, the evidence behind each row
+    /// (sweep-evidence.md), the data `audit` answers from (sweep/sweep.json,
+    /// as --json prints it) and one OSV record per known defect (osv/).
+    /// With --merge, from saved --json outputs, without sweeping again.
     #[arg(long)]
-    pub write_readme: bool,
-    /// Write the Markdown table to this file too (e.g. a job summary).
+    pub write_docs: bool,
+    /// Write the short table and the evidence, in Markdown, to this file
+    /// too (e.g. a job summary).
     #[arg(long, value_name = "FILE")]
     pub markdown: Option<PathBuf>,
-    /// Combine the `--json` outputs of every shard of one sweep into the
-    /// whole sweep's table, without running anything.
+    /// Combine the `--json` outputs of every shard of one sweep (or the
+    /// one output of a whole sweep) into the whole sweep's table, without
+    /// running anything.
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["luajit_src", "all_published", "luajit_dir", "shard", "stress_count"])]
     pub merge: Vec<PathBuf>,
 }

@@ -1,7 +1,9 @@
 //! `cargo xtask sweep`: many LuaJIT trees (given versions, given folders,
 //! or every published luajit-src), one row each: the upstream issues the
 //! tree carries, what each patch of the series is to it, and whether the
-//! patched tree verifies. Sharded runs are combined with `--merge`.
+//! patched tree verifies. Sharded runs are combined with `--merge`;
+//! `--write-docs` writes the table, the evidence, the data and the OSV
+//! records under docs/.
 
 use std::fs;
 
@@ -12,11 +14,9 @@ use crate::pipeline::fetch::Tree;
 use crate::pipeline::stress::Shard;
 use crate::pipeline::sweep::{self, Options, Sweep};
 use crate::pipeline::verdict::Conclusion;
-use crate::pipeline::{Context, project_root, write_marked_block};
+use crate::pipeline::{Context, project_root};
 
 pub fn run(args: flags::Sweep) -> Result<Conclusion> {
-    // The code the trees are judged by, before the checkout can move on.
-    let stamp = sweep::render::source_stamp(&project_root());
     let result = if !args.merge.is_empty() {
         let shards = args
             .merge
@@ -48,18 +48,22 @@ pub fn run(args: flags::Sweep) -> Result<Conclusion> {
         print!("{}", sweep::table(&result));
         print!("{}", sweep::render::details(&result));
     }
-    let markdown = sweep::markdown(&result);
     if let Some(file) = &args.markdown {
-        fs::write(file, &markdown).with_context(|| format!("cannot write {}", file.display()))?;
+        let markdown = format!(
+            "{}\n{}",
+            sweep::render::affected_versions_block(&result),
+            sweep::render::evidence(&result)
+        );
+        fs::write(file, markdown).with_context(|| format!("cannot write {}", file.display()))?;
     }
-    if args.write_readme {
+    if args.write_docs {
         let root = project_root();
-        write_marked_block(
-            &root.join("docs/affected-versions.md"),
-            "sweep",
-            "the table",
-            &sweep::render::readme_block(&result, &markdown, &stamp),
-        )?;
+        for path in sweep::docs::write(&root, &result)? {
+            eprintln!(
+                "    wrote {}",
+                path.strip_prefix(&root).unwrap_or(&path).display()
+            );
+        }
     }
     verdict(&result)
 }

@@ -49,7 +49,7 @@ pub struct Case {
 
 /// A tree a case was seen on: a published `luajit-src` version, with a
 /// patch series of the project applied where `series` is given.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tree {
     pub version: String,
     /// The series' folder, relative to the project root.

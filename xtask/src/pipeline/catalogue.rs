@@ -10,14 +10,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 use contract::case::{Case, Tree};
+use serde::{Deserialize, Serialize};
 
 /// Where the rendered table lives, between `<!-- catalogue:start -->` and
 /// `<!-- catalogue:end -->`.
 pub const TABLE_DOC: &str = "docs/catalogue.md";
 pub const TABLE_BLOCK: &str = "catalogue";
 
-/// One known defect, as its cases describe it.
-#[derive(Debug, Clone, PartialEq)]
+/// One known defect, as its cases describe it. The sweep's data carries
+/// the catalogue in this form, for `audit` and the OSV records.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Defect {
     /// `LuaJIT#1075`, `openresty/luajit2#94`, `arm64-verify#phi-copyspill-pair`.
     pub issue: String,
@@ -34,7 +36,8 @@ pub struct Defect {
 }
 
 /// What fixes a defect.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Fix {
     /// An upstream LuaJIT commit (abbreviated hash).
     Upstream(String),
@@ -86,6 +89,30 @@ impl Defect {
     /// series does).
     pub fn fixed_upstream(&self) -> bool {
         self.fixes.iter().any(|fix| matches!(fix, Fix::Upstream(_)))
+    }
+
+    /// Links to the upstream commits of the fix.
+    pub fn fix_links(&self) -> Vec<String> {
+        self.fixes
+            .iter()
+            .filter(|fix| matches!(fix, Fix::Upstream(_)))
+            .map(Fix::url)
+            .collect()
+    }
+
+    /// The fix in a line: `upstream acb22349` or `the project's
+    /// patches/extra/NAME (no upstream fix yet)`.
+    pub fn fix_line(&self) -> String {
+        self.fixes
+            .iter()
+            .map(|fix| match fix {
+                Fix::Upstream(hash) => format!("upstream {hash}"),
+                Fix::Series(dir) => {
+                    format!("the project's {} (no upstream fix yet)", dir.display())
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

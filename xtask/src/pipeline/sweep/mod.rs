@@ -4,8 +4,11 @@
 //! of the series is to it, and whether the tree with the series verifies.
 //! A tree that cannot be fetched or built is a row with the reason. This
 //! file runs and judges the trees and merges shards; `render` writes the
-//! tables.
+//! tables, `osv` the advisories and `docs` the files the write step
+//! produces; the data carries the catalogue (`pipeline::catalogue`).
 
+pub mod docs;
+pub mod osv;
 pub mod render;
 
 use std::path::Path;
@@ -30,7 +33,8 @@ pub const DEFAULT_STRESS_COUNT: u32 = 40;
 /// Version of the `--json` document, raised when its shape changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
-pub use render::{markdown, summary, table};
+pub use super::catalogue::Defect;
+pub use render::{summary, table};
 
 /// What the sweep of one tree found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -109,6 +113,18 @@ pub struct Sweep {
     pub rows: Vec<Row>,
     /// Wall time of this sweep (the sum of the shards' after a merge).
     pub seconds: f64,
+    /// Every known defect the trees were judged on, with its title, its
+    /// fix and where it is reported: what `audit` and the OSV records
+    /// answer with. Empty in documents written before it was kept.
+    #[serde(default)]
+    pub catalogue: Vec<Defect>,
+    /// The day (UTC) the sweep ran; the latest shard's after a merge.
+    #[serde(default)]
+    pub swept_on: Option<jiff::civil::Date>,
+    /// The project's code that judged the trees, `commit ABC` (with ` with
+    /// local changes` when the checkout differed from it).
+    #[serde(default)]
+    pub source: Option<String>,
 }
 
 /// How each tree is swept.
@@ -147,7 +163,14 @@ pub fn trees(cx: &mut Context, all_published: bool, given: Vec<Tree>) -> Result<
 /// Sweeps this shard's share of `trees`, one row per tree.
 pub fn sweep(cx: &mut Context, trees: &[Tree], options: Options) -> Result<Sweep> {
     let started = Instant::now();
+    // The code the trees are judged by, before the checkout can move on.
+    let source = render::source_stamp(&cx.root);
+    let swept_on = jiff::Timestamp::now()
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date();
     let series = Series::load(&cx.patches_dir())?;
+    let cases = contract::case::Case::load_dir(&cx.cases_dir()).map_err(anyhow::Error::msg)?;
+    let catalogue = super::catalogue::defects(&cx.root, &cases)?;
     let mut rows = Vec::new();
     let share: Vec<(usize, &Tree)> = trees
         .iter()
@@ -181,6 +204,9 @@ pub fn sweep(cx: &mut Context, trees: &[Tree], options: Options) -> Result<Sweep
         stress_count: options.stress_count,
         rows,
         seconds: started.elapsed().as_secs_f64(),
+        catalogue,
+        swept_on: Some(swept_on),
+        source: Some(source),
     })
 }
 
@@ -549,6 +575,16 @@ pub fn merge(mut shards: Vec<Sweep>) -> Result<Sweep> {
     if places != (0..trees).collect::<Vec<_>>() {
         bail!("the shards hold the rows of places {places:?}, not each of 0..{trees} once");
     }
+    let catalogue = shards[0].catalogue.clone();
+    if let Some(other) = shards.iter().find(|s| s.catalogue != catalogue) {
+        bail!(
+            "shard {}/{of} was judged on another catalogue than shard {}/{of} (the cases or the series differ between their checkouts); sweep them from one commit",
+            other.shard.index,
+            shards[0].shard.index
+        );
+    }
+    let mut sources: Vec<String> = shards.iter().filter_map(|s| s.source.clone()).collect();
+    sources.dedup();
     Ok(Sweep {
         schema_version: SCHEMA_VERSION,
         shard: Shard::WHOLE,
@@ -558,6 +594,9 @@ pub fn merge(mut shards: Vec<Sweep>) -> Result<Sweep> {
         stress_count: count,
         rows,
         seconds: shards.iter().map(|s| s.seconds).sum(),
+        catalogue,
+        swept_on: shards.iter().filter_map(|s| s.swept_on).max(),
+        source: (!sources.is_empty()).then(|| sources.join(", ")),
     })
 }
 
@@ -618,6 +657,9 @@ mod tests {
             stress_count: 10,
             rows,
             seconds: 1.0,
+            catalogue: Vec::new(),
+            swept_on: None,
+            source: None,
         }
     }
 

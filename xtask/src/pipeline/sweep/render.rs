@@ -1,5 +1,6 @@
-//! The sweep as tables: plain text for the terminal, Markdown for the
-//! README and the job summary, and the evidence behind each row.
+//! The sweep as tables: plain text for the terminal; in Markdown, the
+//! short table a user reads (a version, the known defects it carries,
+//! whether the series verifies on it) and the evidence behind each row.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -158,37 +159,6 @@ fn patch_numbers(rows: &[Row]) -> String {
         .unwrap_or_default()
 }
 
-/// The sweep as a Markdown table, for the README and the job summary.
-pub fn markdown(sweep: &Sweep) -> String {
-    let issues = issue_columns(&sweep.rows);
-    let mut text = format!(
-        "| tree | {} | other known defects | series ({}) | patched tree verifies | note |\n|---|",
-        issues.join(" | "),
-        patch_numbers(&sweep.rows)
-    );
-    text.push_str(&"---|".repeat(issues.len() + 4));
-    text.push('\n');
-    for row in &sweep.rows {
-        let cells: Vec<String> = issues
-            .iter()
-            .map(|i| match cell(row, i) {
-                "affected" => "**affected**".to_owned(),
-                other => other.to_owned(),
-            })
-            .collect();
-        text.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} |\n",
-            row.tree,
-            cells.join(" | "),
-            others_cell(row, true),
-            patch_cell(row),
-            verifies_cell(row),
-            note(row).replace('|', "\\|")
-        ));
-    }
-    text
-}
-
 /// Under the table, the evidence behind each verdict, tree by tree.
 pub fn details(result: &Sweep) -> String {
     let mut out = String::new();
@@ -269,39 +239,282 @@ pub fn source_stamp(root: &Path) -> String {
     }
 }
 
-/// The README's sweep block: where the table came from (`stamp`, from
-/// `source_stamp` when the sweep started), then the table.
-pub fn readme_block(result: &Sweep, markdown: &str, stamp: &str) -> String {
-    let date = Command::new("date")
-        .args(["-u", "+%Y-%m-%d"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-        .unwrap_or_else(|| "unknown".to_owned());
-    let trees = if result.all_published {
+/// Where the sweep came from, in one paragraph: when, at which commit of
+/// the project, over which trees, with what, and how long it took.
+pub fn provenance(sweep: &Sweep) -> String {
+    let date = sweep
+        .swept_on
+        .map_or("on a day not recorded".to_owned(), |d| d.to_string());
+    let source = sweep.source.as_deref().unwrap_or("a commit not recorded");
+    let trees = if sweep.all_published {
         format!(
             "every luajit-src version cargo's registry index listed ({})",
-            result.rows.len()
+            sweep.rows.len()
         )
     } else {
         format!(
-            "{} trees (not every published version: run it with --all-published)",
-            result.rows.len()
+            "{} trees, NOT every published version (`--all-published` sweeps them all)",
+            sweep.rows.len()
         )
     };
+    let took = if sweep.seconds >= 120.0 {
+        format!("{:.0} min", sweep.seconds / 60.0)
+    } else {
+        format!("{:.0} s", sweep.seconds)
+    };
     format!(
-        "Swept {date} by `cargo xtask sweep` at {stamp}: {trees}, \
-         each with the cases, the exhaustive emit_lso check and {} stress programs (seed {}); \
-         this run took {} ({:.0} s per tree; steps already in target/ were reused). \
-         In the series column each patch of `patches/` is *in* (already in the tree), *applies* \
-         or *neither*.\n\n{markdown}",
-        result.stress_count,
-        result.stress_seed,
-        if result.seconds >= 120.0 {
-            format!("{:.0} min", result.seconds / 60.0)
-        } else {
-            format!("{:.0} s", result.seconds)
-        },
-        result.seconds / result.rows.len().max(1) as f64
+        "Swept {date} by `cargo xtask sweep` at {source}: {trees}, each with the cases, \
+         the exhaustive emit_lso check and {} stress programs (seed {}); the run took {took} \
+         ({:.0} s per tree; steps already in target/ were reused).",
+        sweep.stress_count,
+        sweep.stress_seed,
+        sweep.seconds / sweep.rows.len().max(1) as f64
     )
+}
+
+/// A tree's name in the short table: the version of a published tree.
+fn version_cell(row: &Row) -> &str {
+    row.tree.strip_prefix("luajit-src ").unwrap_or(&row.tree)
+}
+
+/// The known defects a row carries, in the catalogue's order, and those it
+/// could not be told of.
+fn defects_cell(row: &Row) -> String {
+    if let Some(error) = &row.error {
+        return format!("could not be swept: {}", escape(first_line(error)));
+    }
+    let mut cell = if row.affected.is_empty() {
+        "none".to_owned()
+    } else {
+        row.affected.join(", ")
+    };
+    if !row.could_not_tell.is_empty() {
+        cell.push_str(&format!(
+            " (could not tell: {})",
+            row.could_not_tell.join(", ")
+        ));
+    }
+    cell
+}
+
+/// The table a user reads: one short row a version, with the known
+/// defects it carries and whether the series verifies on it.
+pub fn short_table(sweep: &Sweep) -> String {
+    let mut text =
+        "| luajit-src | known defects it carries | the series verifies on it |\n|---|---|---|\n"
+            .to_owned();
+    for row in &sweep.rows {
+        let verifies = match verifies_cell(row) {
+            "NO" => "**NO**",
+            other => other,
+        };
+        outln!(
+            text,
+            "| {} | {} | {verifies} |",
+            version_cell(row),
+            defects_cell(row)
+        );
+    }
+    text
+}
+
+/// Markdown-escapes text the sweep quotes (case outputs, stress findings),
+/// so that brackets, stars and angle brackets show as they are.
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if "\\`*[]<>|".contains(c) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The evidence behind every row, tree by tree, as a Markdown document.
+pub fn evidence(sweep: &Sweep) -> String {
+    let mut out = String::new();
+    outln!(out, "# What the sweep's verdicts rest on\n");
+    outln!(
+        out,
+        "<!-- Written by `cargo xtask sweep --write-docs` from docs/sweep/sweep.json; do not edit. -->\n"
+    );
+    outln!(out, "{}\n", provenance(sweep));
+    outln!(
+        out,
+        "The short table is in [affected-versions.md](affected-versions.md), the data in \
+         [sweep/sweep.json](sweep/sweep.json), one OSV record per known defect in [osv/](osv/)."
+    );
+    for row in &sweep.rows {
+        outln!(out, "\n## {}\n", row.tree);
+        if let Some(error) = &row.error {
+            outln!(out, "Could not be swept: {}", escape(error));
+            continue;
+        }
+        let list = |issues: &[String]| {
+            if issues.is_empty() {
+                "none".to_owned()
+            } else {
+                issues.join(", ")
+            }
+        };
+        outln!(
+            out,
+            "Affected: {}. Not affected: {}. Could not tell: {}.\n",
+            list(&row.affected),
+            list(&row.not_affected),
+            list(&row.could_not_tell)
+        );
+        if !row.patches.is_empty() {
+            let states: Vec<String> = row
+                .patches
+                .iter()
+                .map(|p| {
+                    format!(
+                        "`{}` ({}): {}",
+                        p.patch,
+                        p.fixes.join(", "),
+                        p.state.label()
+                    )
+                })
+                .collect();
+            outln!(out, "The series: {}.\n", states.join("; "));
+        }
+        for issue in &row.issues {
+            let group = match issue.group {
+                Group::Series => "the series' issue",
+                Group::OtherKnown => "another known defect",
+            };
+            outln!(
+                out,
+                "- {} ({group}): {}",
+                issue.issue,
+                issue.verdict.label()
+            );
+            for line in &issue.evidence {
+                outln!(out, "  - {}", escape(line));
+            }
+        }
+        if let Some(stress) = &row.stress {
+            outln!(
+                out,
+                "\nStress: {} programs (seed {}), {} traces, {} differ between the JIT and the interpreter.",
+                stress.programs,
+                stress.seed,
+                stress.traces,
+                stress.findings.len()
+            );
+            for finding in &stress.findings {
+                outln!(out, "- {}", escape(finding));
+            }
+        }
+        outln!(
+            out,
+            "\nThe tree with the series {}: {}",
+            if row.patched_verifies {
+                "verifies"
+            } else {
+                "does NOT verify"
+            },
+            escape(&row.patched)
+        );
+    }
+    out
+}
+
+/// The block of `docs/affected-versions.md` between its sweep markers:
+/// where the table came from, then the table.
+pub fn affected_versions_block(sweep: &Sweep) -> String {
+    format!(
+        "{}\n\nThe evidence behind each row: [sweep-evidence.md](sweep-evidence.md).\n\n{}",
+        provenance(sweep),
+        short_table(sweep)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::pipeline::stress::Shard;
+
+    fn row(tree: &str, affected: &[&str], verifies: bool, error: Option<&str>) -> Row {
+        Row {
+            place: 0,
+            tree: tree.to_owned(),
+            error: error.map(str::to_owned),
+            affected: affected.iter().map(|s| s.to_string()).collect(),
+            not_affected: Vec::new(),
+            could_not_tell: Vec::new(),
+            issues: Vec::new(),
+            patches: Vec::new(),
+            patched_verifies: verifies,
+            patched: "the patched tree: 18 of 20 cases pass | one [x19, #488]".to_owned(),
+            stress: None,
+        }
+    }
+
+    fn sweep(rows: Vec<Row>) -> Sweep {
+        Sweep {
+            schema_version: super::super::SCHEMA_VERSION,
+            shard: Shard::WHOLE,
+            trees: rows.len(),
+            all_published: false,
+            stress_seed: 1,
+            stress_count: 40,
+            rows,
+            seconds: 90.0,
+            catalogue: Vec::new(),
+            swept_on: None,
+            source: Some("commit abc".to_owned()),
+        }
+    }
+
+    #[test]
+    fn the_short_table_has_one_short_row_a_version() {
+        let swept = sweep(vec![
+            row(
+                "luajit-src 0.0.0",
+                &[],
+                false,
+                Some("vendors no LuaJIT tree\nmore"),
+            ),
+            row(
+                "luajit-src 210.7.2+b925b3e",
+                &["LuaJIT#1480", "arm64-verify#phi-copyspill-pair"],
+                true,
+                None,
+            ),
+            row(
+                "luajit-src 210.4.8+resty107baaf",
+                &["LuaJIT#1056"],
+                false,
+                None,
+            ),
+        ]);
+        let table = short_table(&swept);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 2 + 3);
+        assert_eq!(
+            lines[2],
+            "| 0.0.0 | could not be swept: vendors no LuaJIT tree | - |"
+        );
+        assert_eq!(
+            lines[3],
+            "| 210.7.2+b925b3e | LuaJIT#1480, arm64-verify#phi-copyspill-pair | yes |"
+        );
+        assert_eq!(lines[4], "| 210.4.8+resty107baaf | LuaJIT#1056 | **NO** |");
+        let block = affected_versions_block(&swept);
+        assert!(block.contains("NOT every published version"), "{block}");
+        assert!(block.contains("at commit abc"), "{block}");
+    }
+
+    #[test]
+    fn the_evidence_quotes_outputs_as_they_are() {
+        let text = evidence(&sweep(vec![row("luajit-src 1", &[], true, None)]));
+        assert!(
+            text.contains(r"18 of 20 cases pass \| one \[x19, #488\]"),
+            "{text}"
+        );
+        assert!(text.contains("## luajit-src 1\n"), "{text}");
+    }
 }
