@@ -92,6 +92,16 @@ pub enum Command {
     /// trees, or with --luajit-git the commits, could not be judged or
     /// searched, and on bad input.
     Bisect(Bisect),
+    /// Does the LuaJIT a Cargo.lock pins carry known defects? Looks every
+    /// luajit-src of the lockfile up in the sweep's data
+    /// (docs/sweep/sweep.json; no build, no network) and names each known
+    /// defect with its title, fix and links.
+    ///
+    /// Exit status: 1 when a luajit-src is affected; 0 when none is, or the
+    /// lockfile has no luajit-src; 2 when the data lacks a version (the
+    /// sweep command that would judge it is named), the sweep could not
+    /// judge it, or the file is not a Cargo.lock.
+    Audit(Audit),
     /// Draft an upstream issue for a case or a script: a standalone script,
     /// the JIT and -joff outputs, the machine code, the regression range
     /// and, with --patches, the fix in upstream's style; name the known
@@ -314,6 +324,20 @@ pub struct Sweep {
     /// running anything.
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["luajit_src", "all_published", "luajit_dir", "shard", "stress_count"])]
     pub merge: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Audit {
+    /// The Cargo.lock to audit.
+    #[arg(value_name = "LOCKFILE", default_value_os_t = crate::audit::default_lockfile())]
+    pub lockfile: PathBuf,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// The sweep's data to answer from (what `sweep --write-docs` writes);
+    /// default: docs/sweep/sweep.json of this project.
+    #[arg(long, value_name = "FILE")]
+    pub data: Option<PathBuf>,
 }
 
 #[derive(Args)]

@@ -2,6 +2,7 @@
 //! suite on both and reports. This file only dispatches; each subcommand has
 //! its own module and the pipeline steps live in `pipeline/`.
 
+mod audit;
 mod bench;
 mod bisect;
 mod check;
@@ -44,6 +45,7 @@ fn main() -> ExitCode {
         flags::Command::Bench(args) => bench::run(args),
         flags::Command::Findings(args) => findings::run(args),
         flags::Command::Bisect(args) => bisect::run(args),
+        flags::Command::Audit(args) => audit::run(args),
         flags::Command::Report(args) => report::run(args),
     };
     match result {

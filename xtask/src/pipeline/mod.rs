@@ -1,9 +1,10 @@
 //! The steps every command is made of, in pipeline order: toolchain →
 //! fetch (find the LuaJIT tree) → patch → build → suite → lso (the exhaustive
 //! check) → stress → mcode (the machine-code diff) → attribution → report;
-//! probe examines a deployed build instead, sweep many trees, and verify is
-//! the whole job. `cache` keeps the deterministic steps' results by content;
-//! `verdict` holds the verdicts, each written once.
+//! probe examines a deployed build instead, sweep many trees, audit answers
+//! for a Cargo.lock from the sweep's data, and verify is the whole job.
+//! `cache` keeps the deterministic steps' results by content; `verdict`
+//! holds the verdicts, each written once.
 //!
 //! The rule between commands and the pipeline: a command file
 //! (`xtask/src/*.rs`) turns its flags into plain options, calls the
@@ -24,6 +25,7 @@ macro_rules! outln {
 }
 
 pub mod attribution;
+pub mod audit;
 pub mod bisect;
 pub mod build;
 pub mod cache;

@@ -6,6 +6,7 @@
 //! and every deterministic result comes through the cache, so a check run
 //! on its own does only the work it needs.
 
+pub(crate) mod audit;
 mod backend_mutants;
 mod builds;
 mod cases;
@@ -88,6 +89,7 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(mcode::checks(&root)?);
     checks.extend(probe::checks());
     checks.extend(sweep::checks());
+    checks.extend(audit::checks());
     checks.extend(workflows::checks());
     checks.extend(docs::checks());
     checks.extend(fresh_clone::checks());
