@@ -19,6 +19,7 @@ pub(crate) mod golden;
 mod lso;
 mod mcode;
 mod mutants;
+mod osv;
 mod probe;
 mod stress;
 mod sweep;
@@ -90,6 +91,7 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(probe::checks());
     checks.extend(sweep::checks());
     checks.extend(audit::checks());
+    checks.extend(osv::checks());
     checks.extend(workflows::checks());
     checks.extend(docs::checks());
     checks.extend(fresh_clone::checks());

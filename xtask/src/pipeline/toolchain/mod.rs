@@ -5,6 +5,7 @@
 mod install;
 mod libclang;
 pub mod linters;
+pub mod osv_schema;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
