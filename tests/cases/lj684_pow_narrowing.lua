@@ -7,10 +7,10 @@
 -- narrowed the power (lj_opt_narrow_pow in src/lj_opt_narrow.c) to
 -- POW(num, int), which the backend assembles as a call of lj_vm_powi
 -- (repeated multiplication), while the interpreter calls the C library's
--- pow(): the results differ in the last bits (x ^ 7 of
--- 2.6385714285714283 is 890.39351446533692 compiled, 890.39351446533681
--- interpreted). Not specific to ARM64, and not a defect of the backend: upstream first routed both
--- through lj_vm_pow (9512d5c1, "Fix pow() optimization
+-- pow(): the results differ in the last bits (x ^ 7 of 2.6385714285714283
+-- is 890.39351446533692 compiled, 890.39351446533681 interpreted). Not
+-- specific to ARM64, and not a defect of the backend: upstream first
+-- routed both through lj_vm_pow (9512d5c1, "Fix pow() optimization
 -- inconsistencies."), then dropped the narrowing for all but trivial
 -- exponents (96d6d503, "Revert to trival pow() optimizations to prevent
 -- inaccuracies."; LuaJIT#684, #817). The reference is a copy of the
