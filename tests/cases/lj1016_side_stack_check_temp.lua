@@ -19,7 +19,8 @@
 -- restore are not reached; LuaJIT#1068's own fix (315dc3e7, 210.5.0)
 -- removes the fallback. The check fails only when the Lua stack must
 -- grow: the loop is entered from ever deeper recursion. 210.4.7 also has
--- aa2db7eb (LuaJIT#1031).
+-- aa2db7eb (LuaJIT#1031); 210.4.6 with b7a8c7c1 alone passes (tried, not
+-- kept).
 local N = 26
 local src = {}
 local function add(s) src[#src + 1] = s end
