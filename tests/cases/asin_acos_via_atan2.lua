@@ -1,5 +1,6 @@
 -- pins: LuaJIT-v2.1#math-atrig
--- fixed-by: upstream 5655be45 "Cleanup math function compilation and fix inconsistencies." (no issue)
+-- title: math.asin/math.acos compiled as atan2 differ from the interpreter
+-- fixed-by: 5655be45
 -- fails-with: compiled and interpreted math.asin/math.acos differ
 -- fails-on: luajit-src 210.1.0+resty31116c4
 -- passes-on: luajit-src 210.1.1+resty29a66f7

@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1016
+-- title: ARM64: the stack check in a side trace's head falls back to a live register
 -- fixed-by: b7a8c7c1
 -- fails-with: a value inherited by a side trace with a stack check
 -- fails-on: luajit-src 210.4.6+resty2cf5186

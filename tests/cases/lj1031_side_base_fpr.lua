@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1031
+-- title: ARM64: a side trace's BASE allocated to an FP register
 -- fixed-by: aa2db7eb
 -- fails-on: luajit-src 210.0.0+694d69a
 -- passes-on: luajit-src 210.5.0+becf5cc

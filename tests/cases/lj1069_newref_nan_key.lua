@@ -1,4 +1,5 @@
 -- pins: LuaJIT#1069
+-- title: A NaN key reaches IR_NEWREF on a trace
 -- fixed-by: 7f9907b4
 -- fails-on: luajit-src 210.4.8+resty107baaf
 -- passes-on: luajit-src 210.5.0+becf5cc

@@ -1,4 +1,5 @@
 -- pins: LuaJIT#285
+-- title: No trace compiled once the memory within branch range of the VM is taken
 -- fixed-by: 68354f44
 -- fails-with: no trace was compiled
 -- fails-on: luajit-src 210.6.2+25a61a1

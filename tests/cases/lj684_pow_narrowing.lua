@@ -1,4 +1,5 @@
 -- pins: LuaJIT#684
+-- title: x ^ k narrowed to an integer power that differs from the interpreter's pow()
 -- fixed-by: 9512d5c1, 96d6d503
 -- fails-with: compiled and interpreted x ^ k differ
 -- fails-on: luajit-src 210.3.2+resty1085a4d

@@ -1,4 +1,5 @@
 -- pins: LuaJIT#928
+-- title: ARM64: INT64_MIN taken for the 12-bit immediate 0
 -- fixed-by: 8a5e398c
 -- fails-with: compiled and interpreted int64 arithmetic with INT64_MIN differ
 -- fails-on: luajit-src 210.4.4+restydf15b79

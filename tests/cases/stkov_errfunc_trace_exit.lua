@@ -1,5 +1,6 @@
 -- pins: LuaJIT-v2.1#stkov-errfunc
--- fixed-by: upstream 8135de2a "Improve error reporting on stack overflow." (no issue)
+-- title: xpcall's handler skipped for a stack overflow raised on a trace
+-- fixed-by: 8135de2a
 -- fails-with: the error handler of xpcall was not called
 -- fails-on: luajit-src 210.4.6+resty2cf5186
 -- passes-on: luajit-src 210.4.7+resty107baaf

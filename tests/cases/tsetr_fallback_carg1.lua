@@ -1,5 +1,6 @@
 -- pins: LuaJIT-v2.1#tsetr-fallback
--- fixed-by: upstream ae20998f "ARM, ARM64, PPC: Fix TSETR fallback." (no issue; tarantool/luajit's gh-6084)
+-- title: ARM64 interpreter: the TSETR fallback passes the wrong argument
+-- fixed-by: ae20998f
 -- defect-in: vm
 -- fails-on: luajit-src 210.1.0+resty31116c4
 -- passes-on: luajit-src 210.1.1+resty29a66f7
