@@ -15,7 +15,8 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 
 use crate::flags;
-use crate::pipeline::stress::{self, time_to_find, time_to_find::Search};
+use crate::pipeline::stress;
+use crate::pipeline::time_to_find::{self, Search};
 use crate::pipeline::verdict::Conclusion;
 use crate::pipeline::{Context, cargo, project_root, write_marked_block};
 

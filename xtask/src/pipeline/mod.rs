@@ -50,6 +50,7 @@ pub mod summary;
 pub mod sweep;
 #[cfg(test)]
 pub mod testing;
+pub mod time_to_find;
 pub mod toolchain;
 pub mod variants;
 pub mod verdict;

@@ -9,7 +9,6 @@ mod progress;
 pub mod reach;
 mod render;
 mod replay;
-pub mod time_to_find;
 
 use std::fs;
 use std::path::{Path, PathBuf};

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use super::{Plan, RUN_TIMEOUT, reset_dir, write_programs};
+use crate::pipeline::stress::{Plan, RUN_TIMEOUT, reset_dir, seed_text, write_programs};
 use crate::pipeline::fetch::Tree;
 use crate::pipeline::patch::Series;
 use crate::pipeline::suite;
@@ -237,7 +237,7 @@ pub fn describe(search: &Search) -> String {
             "found at program {} of seed {} (program seed {}) after {:.1} s of program runs: {}",
             found.index + 1,
             search.seed,
-            super::seed_text(found.program_seed),
+            seed_text(found.program_seed),
             found.seconds,
             found.difference
         ),
