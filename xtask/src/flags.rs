@@ -282,6 +282,12 @@ pub struct Probe {
     /// (under QEMU: the cross sysroot's); may be given more than once.
     #[arg(long, value_name = "DIR")]
     pub library_path: Vec<PathBuf>,
+    /// Under QEMU, the aarch64 root PATH runs in (`qemu-aarch64 -L DIR`)
+    /// instead of the cross toolchain's /usr/aarch64-linux-gnu: for a
+    /// binary built against a newer glibc, e.g. Debian 13's libc6:arm64
+    /// unpacked with `dpkg-deb -x` (see docs/probe.md).
+    #[arg(long, value_name = "DIR")]
+    pub sysroot: Option<PathBuf>,
     /// Stress programs to run with the JIT on and off (seed 1, as `stress`).
     #[arg(long, default_value_t = crate::pipeline::probe::DEFAULT_COUNT)]
     pub count: u32,

@@ -15,7 +15,12 @@ pub fn run(args: flags::Probe) -> Result<Conclusion> {
         bail!("--count 0: the stress sample needs at least one program");
     }
     let mut cx = Context::new()?;
-    let report = probe::probe(&mut cx, &args.path, &args.library_path, args.count)?;
+    let options = probe::Options {
+        library_path: args.library_path,
+        sysroot: args.sysroot,
+        count: args.count,
+    };
+    let report = probe::probe(&mut cx, &args.path, &options)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&render::json(&report))?);
     } else {

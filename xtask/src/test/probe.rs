@@ -90,7 +90,7 @@ pub fn checks() -> Vec<Trial> {
         |fx| {
             let (cx, pair) = fx.pair()?;
             let suite = pair.patched.suite.clone();
-            let refused = probe::probe(cx, &suite, &[], 1);
+            let refused = probe::probe(cx, &suite, &probe::Options::new(1));
             Ok(expect(
                 refused.as_ref().is_err_and(|e| {
                     e.to_string()
@@ -122,7 +122,11 @@ fn probe_form(cx: &mut Context, variant: &Variant, form: Form) -> Result<ProbeRe
             (library.with_file_name("luajit"), vec![lib_dir])
         }
     };
-    probe::probe(cx, &path, &library_path, probe::DEFAULT_COUNT)
+    let options = probe::Options {
+        library_path,
+        ..probe::Options::new(probe::DEFAULT_COUNT)
+    };
+    probe::probe(cx, &path, &options)
 }
 
 /// Of the series' issues, the affected are exactly `carried` (with nothing

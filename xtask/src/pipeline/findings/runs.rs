@@ -216,7 +216,7 @@ pub fn record_pair(
 /// deployed build, which no fix series can be applied to.
 pub fn record_probe(store: &Store, sample: &StressSample, build: &str) -> Result<Vec<Entry>> {
     let mut entries = Vec::new();
-    for difference in &sample.differences {
+    for difference in sample.differences.iter().chain(&sample.flaky) {
         let program = generate::program(difference.program_seed);
         let sighting = Sighting {
             kind: difference.kind.clone(),
@@ -228,8 +228,10 @@ pub fn record_probe(store: &Store, sample: &StressSample, build: &str) -> Result
             families: program.families(),
             tree: build.to_owned(),
             run: format!(
-                "probe sample seed {:#x} count {}",
-                sample.seed, sample.programs
+                "probe sample seed {:#x} count {} ({})",
+                sample.seed,
+                sample.programs,
+                difference.how_often()
             ),
             count: 1,
             matched: Match::Unchecked {

@@ -8,6 +8,13 @@
 //! *not affected*, unless the stress sample found differences between the
 //! JIT and the interpreter while no issue is affected: a deployed binary has
 //! no patched twin to attribute them to, so they might be that issue's.
+//!
+//! A stress program that differs runs again under other entropy seeds
+//! (`entropy`): one that differs in every run is a difference, one that
+//! differs in some only is flaky. Both are differences nothing explains,
+//! and both make an issue *could not tell* rather than *not affected*; the
+//! seeds are fixed, so which programs differ, and in how many runs, is the
+//! same every time the binary is probed.
 
 use serde::Serialize;
 
@@ -47,8 +54,12 @@ pub struct StressSample {
     pub programs: u32,
     /// Traces the JIT runs left, as driver.lua counted them.
     pub traces: u64,
-    /// Programs whose JIT run differs from their interpreter run.
+    /// Programs whose JIT run differs from their interpreter run in every
+    /// run (every entropy seed).
     pub differences: Vec<Difference>,
+    /// Programs whose JIT run differs from their interpreter run under some
+    /// entropy seeds and not others: where machine code lands decides.
+    pub flaky: Vec<Difference>,
     /// Programs that failed even without the JIT: they say nothing about the JIT.
     pub not_runnable: Vec<Difference>,
 }
@@ -59,44 +70,80 @@ pub struct Difference {
     /// The program's own seed: `generate::program(seed)` rebuilds it.
     #[serde(with = "crate::pipeline::stress::hex_seed")]
     pub program_seed: u64,
+    /// The kind of difference and the difference of the first run.
     pub kind: String,
     pub difference: String,
+    /// How many times the program ran with the JIT on and off, each time
+    /// under another entropy seed.
+    pub runs: u32,
+    /// In how many of them the JIT run differed from the interpreter run.
+    pub differing_runs: u32,
+}
+
+impl Difference {
+    /// "differs in 2 of 5 runs".
+    pub fn how_often(&self) -> String {
+        format!("differs in {} of {} runs", self.differing_runs, self.runs)
+    }
 }
 
 impl StressSample {
-    pub fn from_comparisons(
-        seed: u64,
-        programs: &[Written],
-        comparisons: &[Comparison],
-    ) -> StressSample {
+    /// The sample from each program's runs: `runs[k]` holds program k's
+    /// comparisons, the first under the first seed, then the reruns under
+    /// the others (made only when the first differs and the program runs
+    /// without the JIT).
+    pub fn from_runs(seed: u64, programs: &[Written], runs: &[Vec<Comparison>]) -> StressSample {
         let mut differences = Vec::new();
+        let mut flaky = Vec::new();
         let mut not_runnable = Vec::new();
-        for (Written { program, .. }, comparison) in programs.iter().zip(comparisons) {
-            let (Some(kind), Some(difference)) =
-                (difference_kind(comparison), comparison.difference())
+        for (Written { program, .. }, comparisons) in programs.iter().zip(runs) {
+            let Some(first) = comparisons.first() else {
+                continue;
+            };
+            let (Some(kind), Some(difference)) = (difference_kind(first), first.difference())
             else {
                 continue;
             };
+            let differing_runs = comparisons.iter().filter(|c| shows_difference(c)).count();
             let entry = Difference {
-                program: comparison.name.clone(),
+                program: first.name.clone(),
                 program_seed: program.seed,
                 kind: kind.label().to_owned(),
                 difference,
+                runs: comparisons.len() as u32,
+                differing_runs: differing_runs as u32,
             };
-            if comparison.interpreter.status == Status::Pass {
+            if first.interpreter.status != Status::Pass {
+                not_runnable.push(entry);
+            } else if differing_runs == comparisons.len() {
                 differences.push(entry);
             } else {
-                not_runnable.push(entry);
+                flaky.push(entry);
             }
         }
         StressSample {
             seed,
-            programs: comparisons.len() as u32,
-            traces: comparisons.iter().filter_map(|c| c.jit.traces).sum(),
+            programs: runs.len() as u32,
+            traces: runs
+                .iter()
+                .filter_map(|r| r.first()?.jit.traces)
+                .sum(),
             differences,
+            flaky,
             not_runnable,
         }
     }
+
+    /// Programs that differ in every run or in some.
+    pub fn differing(&self) -> usize {
+        self.differences.len() + self.flaky.len()
+    }
+}
+
+/// Whether a run shows the JIT differing from the interpreter: the
+/// interpreter ran the program, and the JIT did otherwise.
+pub fn shows_difference(comparison: &Comparison) -> bool {
+    comparison.interpreter.status == Status::Pass && comparison.difference().is_some()
 }
 
 pub fn judge(
@@ -111,17 +158,30 @@ pub fn judge(
         .collect();
     verdict::doubt_unexplained(
         &mut findings,
-        !stress.differences.is_empty(),
+        stress.differing() > 0,
         |f| &mut f.verdict,
         |finding| {
-            let first = &stress.differences[0];
+            let seen = match (stress.differences.first(), stress.flaky.first()) {
+                (Some(first), _) => format!(
+                    "{} of {} stress programs differ between the JIT and the interpreter (first: {}: {})",
+                    stress.differing(),
+                    stress.programs,
+                    first.program,
+                    first.difference
+                ),
+                (None, Some(first)) => format!(
+                    "{} of {} stress programs differ between the JIT and the interpreter in some runs and not others (flaky; first: {}, {}: {})",
+                    stress.flaky.len(),
+                    stress.programs,
+                    first.program,
+                    first.how_often(),
+                    first.difference
+                ),
+                (None, None) => unreachable!("doubted only when a program differs"),
+            };
             finding.why = format!(
-                "{}, but {} of {} stress programs differ between the JIT and the interpreter (first: {}: {}), and without a patched build to compare with they cannot be told apart from this issue",
-                finding.why,
-                stress.differences.len(),
-                stress.programs,
-                first.program,
-                first.difference
+                "{}, but {seen}, and without a patched build to compare with they cannot be told apart from this issue",
+                finding.why
             );
         },
     );
@@ -179,6 +239,7 @@ fn by_cases(issue: &str, group: Group, cases: &[CaseResult], jit_on: bool) -> Is
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::suite::outcome::Outcome;
     use crate::pipeline::testing;
 
     fn case(
@@ -205,8 +266,11 @@ mod tests {
                     program_seed: k as u64,
                     kind: "mismatch".to_owned(),
                     difference: "with the JIT it returns 1, without it 2".to_owned(),
+                    runs: 5,
+                    differing_runs: 5,
                 })
                 .collect(),
+            flaky: Vec::new(),
             not_runnable: Vec::new(),
         }
     }
@@ -341,5 +405,117 @@ mod tests {
                 ("LuaJIT#1056", Answer::Affected)
             ]
         );
+    }
+
+    /// A program's run: the JIT's and the interpreter's outcomes, each a
+    /// pass returning `value` or a failure of `status`.
+    fn run(jit: (Status, &str), interpreter: (Status, &str)) -> Comparison {
+        let side = |(status, value): (Status, &str)| Outcome {
+            value: (status == Status::Pass).then(|| value.to_owned()),
+            signal: (status == Status::Crash).then_some(11),
+            ..testing::outcome(status, None)
+        };
+        Comparison {
+            name: String::new(),
+            jit: side(jit),
+            interpreter: side(interpreter),
+        }
+    }
+
+    const AGREES: (Status, &str) = (Status::Pass, "7");
+    const CRASHES: (Status, &str) = (Status::Crash, "");
+    const WRONG: (Status, &str) = (Status::Pass, "8");
+
+    /// A sample of programs, each given as its runs under the seeds.
+    fn sampled(programs: &[&[Comparison]]) -> StressSample {
+        let written: Vec<Written> = (0..programs.len())
+            .map(|k| Written {
+                index: k,
+                path: format!("p{k:05}.lua").into(),
+                program: crate::pipeline::program::generate::program(k as u64),
+            })
+            .collect();
+        let runs: Vec<Vec<Comparison>> = programs
+            .iter()
+            .enumerate()
+            .map(|(k, runs)| {
+                runs.iter()
+                    .map(|c| Comparison {
+                        name: format!("p{k:05}"),
+                        ..c.clone()
+                    })
+                    .collect()
+            })
+            .collect();
+        StressSample::from_runs(1, &written, &runs)
+    }
+
+    fn names(differences: &[Difference]) -> Vec<(&str, u32, u32)> {
+        differences
+            .iter()
+            .map(|d| (d.program.as_str(), d.differing_runs, d.runs))
+            .collect()
+    }
+
+    #[test]
+    fn a_program_differing_in_some_runs_is_flaky_and_in_all_a_difference() {
+        let sample = sampled(&[
+            &[run(AGREES, AGREES)],
+            &[
+                run(CRASHES, AGREES),
+                run(AGREES, AGREES),
+                run(CRASHES, AGREES),
+                run(AGREES, AGREES),
+                run(AGREES, AGREES),
+            ],
+            &[
+                run(WRONG, AGREES),
+                run(WRONG, AGREES),
+                run(CRASHES, AGREES),
+                run(WRONG, AGREES),
+                run(WRONG, AGREES),
+            ],
+            // A rerun the interpreter cannot finish shows nothing either way.
+            &[
+                run(WRONG, AGREES),
+                run(WRONG, CRASHES),
+                run(WRONG, AGREES),
+                run(WRONG, AGREES),
+                run(WRONG, AGREES),
+            ],
+            &[run(CRASHES, CRASHES)],
+        ]);
+        assert_eq!(names(&sample.differences), [("p00002", 5, 5)]);
+        assert_eq!(
+            names(&sample.flaky),
+            [("p00001", 2, 5), ("p00003", 4, 5)]
+        );
+        assert_eq!(sample.flaky[0].how_often(), "differs in 2 of 5 runs");
+        assert_eq!(sample.flaky[0].difference, "with the JIT: crash: SIGSEGV");
+        assert_eq!(names(&sample.not_runnable), [("p00004", 0, 1)]);
+        assert_eq!(sample.differing(), 3);
+    }
+
+    #[test]
+    fn a_flaky_program_alone_still_leaves_the_issues_untold() {
+        let cases = [case("a", "LuaJIT#1028", None, Status::Pass, None)];
+        let flaky = sampled(&[&[
+            run(CRASHES, AGREES),
+            run(AGREES, AGREES),
+            run(AGREES, AGREES),
+            run(CRASHES, AGREES),
+            run(AGREES, AGREES),
+        ]]);
+        assert!(flaky.differences.is_empty());
+        let found = judge(&issues()[..1], &cases, &flaky, true);
+        assert_eq!(verdicts(&found), [("LuaJIT#1028", Answer::CouldNotTell)]);
+        assert!(
+            found[0].why.contains("flaky") && found[0].why.contains("differs in 2 of 5 runs"),
+            "{}",
+            found[0].why
+        );
+        let quiet = sampled(&[&[run(AGREES, AGREES)]]);
+        let found = judge(&issues()[..1], &cases, &quiet, true);
+        assert_eq!(verdicts(&found), [("LuaJIT#1028", Answer::NotAffected)]);
     }
 }

@@ -2,13 +2,17 @@
 //! for the upstream defects the patch series fixes: the regression cases run
 //! on it as scripts, a short stress sample runs with the JIT on and off, and
 //! each issue is judged from what happened. Nothing is rebuilt: the binary
-//! under test is the one given.
+//! under test is the one given. Its randomness is pinned (`entropy`) and it
+//! runs against an aarch64 root it can run in (`sysroot`), so that probing
+//! it twice gives the same answer or a plain reason why it cannot run.
 
 pub mod elf;
+pub mod entropy;
 pub mod exec;
 pub mod judge;
 pub mod render;
 pub mod shared;
+pub mod sysroot;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -23,7 +27,9 @@ use super::suite::outcome::{CaseResult, Comparison, Outcome, Status};
 use super::{Context, step};
 use elf::Kind;
 use exec::Runner;
+use entropy::Entropy;
 use judge::{IssueFinding, StressSample};
+use sysroot::{Origin, Sysroot};
 
 pub use contract::case;
 
@@ -47,12 +53,37 @@ pub struct Identity {
     pub jit_on: bool,
 }
 
+/// What to probe with, besides the binary.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Folders searched for the libraries the binary needs, first.
+    pub library_path: Vec<PathBuf>,
+    /// The aarch64 root to run in under QEMU instead of the cross toolchain's.
+    pub sysroot: Option<PathBuf>,
+    /// Stress programs to run.
+    pub count: u32,
+}
+
+impl Options {
+    pub fn new(count: u32) -> Options {
+        Options {
+            library_path: Vec::new(),
+            sysroot: None,
+            count,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct ProbeReport {
     pub target: Identity,
     /// How it ran: natively or under QEMU, and the folders added to the library path.
     pub execution: String,
     pub library_path: Vec<PathBuf>,
+    /// The aarch64 root it ran in under QEMU (`-L`); none natively.
+    pub sysroot: Option<PathBuf>,
+    /// How its randomness was pinned.
+    pub entropy: Entropy,
     /// The series' issues first, then the other known defects the cases pin.
     pub issues: Vec<IssueFinding>,
     pub cases: Vec<CaseResult>,
@@ -72,12 +103,7 @@ impl ProbeReport {
 
 /// Probes the LuaJIT at `path` for every issue the project's series fixes
 /// and every other known defect a case pins.
-pub fn probe(
-    cx: &mut Context,
-    path: &Path,
-    library_path: &[PathBuf],
-    count: u32,
-) -> Result<ProbeReport> {
+pub fn probe(cx: &mut Context, path: &Path, options: &Options) -> Result<ProbeReport> {
     let started = Instant::now();
     let series = Series::load(&cx.patches_dir())?;
     let issues = series.fixes();
@@ -87,7 +113,18 @@ pub fn probe(
             series.dir.display()
         );
     }
-    let (target, runner) = open(cx, path, library_path)?;
+    let Opened {
+        target,
+        runner,
+        sysroot,
+        entropy,
+    } = open(cx, path, options)?;
+    if !entropy.pinned {
+        eprintln!(
+            "warning: two runs of {} under one entropy seed differ: it draws randomness probe-entropy does not answer, so a program may differ in one probe and not the next",
+            target.path.display()
+        );
+    }
     eprintln!(
         "==> probing {} ({}, {}, JIT {})",
         target.path.display(),
@@ -115,7 +152,7 @@ pub fn probe(
     }
     timer.done();
 
-    let stress = run_sample(cx, &runner, count)?;
+    let stress = run_sample(cx, &runner, options.count)?;
     crate::pipeline::findings::runs::record_probe(
         &crate::pipeline::findings::Store::project(&cx.target_dir())?,
         &stress,
@@ -129,12 +166,14 @@ pub fn probe(
     );
     Ok(ProbeReport {
         target,
-        execution: if cx.toolchain.runner.is_empty() {
-            "native aarch64".to_owned()
+        execution: if runner.emulated() {
+            format!("under `{}`", runner.prefix())
         } else {
-            format!("under `{}`", cx.toolchain.runner.join(" "))
+            "native aarch64".to_owned()
         },
-        library_path: library_path.to_vec(),
+        library_path: options.library_path.clone(),
+        sysroot: (sysroot.origin != Origin::Native).then_some(sysroot.dir),
+        entropy,
         issues: findings,
         cases: results,
         stress,
@@ -142,33 +181,59 @@ pub fn probe(
     })
 }
 
-/// Checks that `path` is an aarch64 LuaJIT, and gets a runner for it: the
-/// executable itself, or probe-loader around the library.
-fn open(cx: &mut Context, path: &Path, library_path: &[PathBuf]) -> Result<(Identity, Runner)> {
+/// The binary under test, ready to run.
+struct Opened {
+    target: Identity,
+    runner: Runner,
+    sysroot: Sysroot,
+    entropy: Entropy,
+}
+
+/// Checks that `path` is an aarch64 LuaJIT that can run in the aarch64
+/// root, and gets a runner for it, its randomness pinned: the executable
+/// itself, or probe-loader around the library.
+fn open(cx: &mut Context, path: &Path, options: &Options) -> Result<Opened> {
     let path = path
         .canonicalize()
         .with_context(|| format!("{}", path.display()))?;
-    for dir in library_path {
+    for dir in &options.library_path {
         if !dir.is_dir() {
             bail!("--library-path {}: not a folder", dir.display());
         }
     }
     let kind = elf::inspect(&path)?;
+    let emulated = !cx.toolchain.runner.is_empty();
+    let sysroot = Sysroot::choose(options.sysroot.as_deref(), emulated)?;
     let work = cx.target_dir().join("probe");
     fs::create_dir_all(&work).with_context(|| format!("cannot create {}", work.display()))?;
-    let runner = match kind {
-        Kind::Executable => Runner::new(&cx.toolchain, &path, Vec::new(), library_path, &cx.root),
+    sysroot.check(&path, &path.display().to_string())?;
+    let preload = build_helper(cx, &work, Helper::Entropy)?;
+    sysroot.check(
+        &preload,
+        "probe-entropy (built here against the cross toolchain's C library)",
+    )?;
+    let (program, lead) = match kind {
+        Kind::Executable => (path.clone(), Vec::new()),
         Kind::SharedLibrary => {
-            let loader = build_loader(cx, &work)?;
-            Runner::new(
-                &cx.toolchain,
+            let loader = build_helper(cx, &work, Helper::Loader)?;
+            sysroot.check(
                 &loader,
-                vec![path.clone().into_os_string()],
-                library_path,
-                &cx.root,
-            )
+                "probe-loader (built here against the cross toolchain's C library)",
+            )?;
+            (loader, vec![path.clone().into_os_string()])
         }
     };
+    let mut runner = Runner::new(
+        &cx.toolchain,
+        &program,
+        lead,
+        &options.library_path,
+        &cx.root,
+    );
+    if sysroot.origin == Origin::Given {
+        runner = runner.with_sysroot(&sysroot.dir)?;
+    }
+    entropy::pin(&mut runner, &preload, entropy::SEEDS[0]);
     let identify = work.join("identify.lua");
     fs::write(
         &identify,
@@ -180,6 +245,9 @@ fn open(cx: &mut Context, path: &Path, library_path: &[PathBuf]) -> Result<(Iden
         Kind::Executable => "a `luajit` executable",
         Kind::SharedLibrary => "a LuaJIT shared library",
     };
+    if let Some(why) = sysroot.explain_missing_version(&outcome.output) {
+        bail!("{} cannot run: {why}", path.display());
+    }
     if outcome.exit_code == Some(exec::LOADER_FAILED) && kind == Kind::SharedLibrary {
         bail!("{}", outcome.output.trim());
     }
@@ -219,8 +287,9 @@ fn open(cx: &mut Context, path: &Path, library_path: &[PathBuf]) -> Result<(Iden
             path.display()
         );
     }
-    Ok((
-        Identity {
+    let entropy = entropy::check(&runner, &work)?;
+    Ok(Opened {
+        target: Identity {
             path,
             kind,
             version: version.to_owned(),
@@ -228,36 +297,82 @@ fn open(cx: &mut Context, path: &Path, library_path: &[PathBuf]) -> Result<(Iden
             jit_on: status == "true",
         },
         runner,
-    ))
+        sysroot,
+        entropy,
+    })
 }
 
-/// Compiles probe-loader (loader.c) for aarch64 into `work`.
-fn build_loader(cx: &mut Context, work: &Path) -> Result<PathBuf> {
-    let source = cx.root.join("xtask/src/pipeline/probe/loader.c");
-    let out = work.join("probe-loader");
+/// The aarch64 programs a probe compiles from the project's C sources.
+#[derive(Clone, Copy)]
+enum Helper {
+    /// probe-loader (loader.c): runs scripts through a LuaJIT library.
+    Loader,
+    /// probe-entropy.so (entropy.c): pins the randomness (see `entropy`).
+    Entropy,
+}
+
+impl Helper {
+    fn source(self) -> &'static str {
+        match self {
+            Helper::Loader => "loader.c",
+            Helper::Entropy => "entropy.c",
+        }
+    }
+
+    fn output(self) -> &'static str {
+        match self {
+            Helper::Loader => "probe-loader",
+            Helper::Entropy => "probe-entropy.so",
+        }
+    }
+
+    fn flags(self) -> &'static [&'static str] {
+        match self {
+            Helper::Loader => &[],
+            Helper::Entropy => &["-shared", "-fPIC"],
+        }
+    }
+}
+
+/// Compiles `helper` for aarch64 into `work`.
+fn build_helper(cx: &mut Context, work: &Path, helper: Helper) -> Result<PathBuf> {
+    let source = cx
+        .root
+        .join("xtask/src/pipeline/probe")
+        .join(helper.source());
+    let out = work.join(helper.output());
     // Another probe may be running the old file: build aside, then rename.
     let aside = tempfile::Builder::new()
-        .prefix("probe-loader.")
+        .prefix(&format!("{}.", helper.output()))
         .tempdir_in(work)
         .with_context(|| format!("cannot create a folder in {}", work.display()))?;
-    let staging = aside.path().join("probe-loader");
+    let staging = aside.path().join(helper.output());
     let output = std::process::Command::new("aarch64-linux-gnu-gcc")
-        .args(["-O1", "-Wall", "-o"])
+        .args(["-O1", "-Wall"])
+        .args(helper.flags())
+        .arg("-o")
         .arg(&staging)
         .arg(&source)
         .arg("-ldl")
         .output()
-        .context("cannot start aarch64-linux-gnu-gcc to build probe-loader")?;
+        .with_context(|| {
+            format!(
+                "cannot start aarch64-linux-gnu-gcc to build {}",
+                helper.output()
+            )
+        })?;
     if !output.status.success() {
         bail!(
-            "building probe-loader from {} failed: {}",
+            "building {} from {} failed: {}",
+            helper.output(),
             source.display(),
             String::from_utf8_lossy(&output.stderr).trim()
         );
     }
     fs::rename(&staging, &out).with_context(|| format!("cannot move {}", out.display()))?;
     cx.record(format!(
-        "aarch64-linux-gnu-gcc -O1 -Wall -o {} {} -ldl",
+        "aarch64-linux-gnu-gcc -O1 -Wall {} -o {} {} -ldl",
+        helper.flags().join(" "),
         out.display(),
         source.display()
     ));
@@ -265,7 +380,10 @@ fn build_loader(cx: &mut Context, work: &Path) -> Result<PathBuf> {
 }
 
 /// The first `count` stress programs of the default seed, each run with the
-/// JIT on and off through driver.lua.
+/// JIT on and off through driver.lua; one that differs runs again under
+/// every other entropy seed. Programs run in their folder and are named
+/// relative to it, so that their chunk names, which LuaJIT hashes and
+/// keeps, are the same in every probe.
 fn run_sample(cx: &Context, runner: &Runner, count: u32) -> Result<StressSample> {
     let parent = cx.target_dir().join("probe");
     fs::create_dir_all(&parent).with_context(|| format!("cannot create {}", parent.display()))?;
@@ -281,32 +399,49 @@ fn run_sample(cx: &Context, runner: &Runner, count: u32) -> Result<StressSample>
         "running {count} stress programs (seed {}) with the JIT on and off",
         stress::seed_text(stress::DEFAULT_SEED)
     ));
-    let mut comparisons = Vec::new();
+    let mut runs = Vec::new();
     for stress::Written { path, .. } in &programs {
-        let args = [
-            driver.as_os_str(),
-            path.as_os_str(),
-            RESULT_MARKER.as_ref(),
-            live_traces.as_os_str(),
-        ];
-        let jit = with_result(runner.run(&args, false, PROGRAM_TIMEOUT)?);
-        let interpreter = with_result(runner.run(&args, true, PROGRAM_TIMEOUT)?);
         let name = path
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
             .unwrap_or_default();
-        comparisons.push(Comparison {
-            name,
-            jit,
-            interpreter,
-        });
+        let file = path.file_name().context("a program file has a name")?;
+        let args = [
+            driver.as_os_str(),
+            file,
+            RESULT_MARKER.as_ref(),
+            live_traces.as_os_str(),
+        ];
+        let compare = |runner: &Runner| -> Result<Comparison> {
+            Ok(Comparison {
+                name: name.clone(),
+                jit: with_result(runner.run_in(dir, &args, false, PROGRAM_TIMEOUT)?),
+                interpreter: with_result(runner.run_in(dir, &args, true, PROGRAM_TIMEOUT)?),
+            })
+        };
+        let mut comparisons = vec![compare(runner)?];
+        if judge::shows_difference(&comparisons[0]) {
+            for &seed in &entropy::SEEDS[1..] {
+                comparisons.push(compare(&entropy::with_seed(runner, seed))?);
+            }
+            let differing = comparisons
+                .iter()
+                .filter(|c| judge::shows_difference(c))
+                .count();
+            eprintln!(
+                "    {name} differs; under {} entropy seeds it differs in {differing} of {} runs",
+                entropy::SEEDS.len(),
+                comparisons.len()
+            );
+        }
+        runs.push(comparisons);
     }
     timer.done();
     drop(scratch);
-    Ok(StressSample::from_comparisons(
+    Ok(StressSample::from_runs(
         stress::DEFAULT_SEED,
         &programs,
-        &comparisons,
+        &runs,
     ))
 }
 

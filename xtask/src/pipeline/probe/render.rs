@@ -18,6 +18,8 @@ pub fn json(report: &ProbeReport) -> serde_json::Value {
         "target": report.target,
         "execution": report.execution,
         "library_path": report.library_path,
+        "sysroot": report.sysroot,
+        "entropy": report.entropy,
         "issues": report.issues,
         "cases": report.cases,
         "stress": report.stress,
@@ -40,6 +42,27 @@ pub fn text(report: &ProbeReport) -> String {
         if t.jit_on { "on" } else { "off" },
         report.execution
     );
+    if let Some(sysroot) = &report.sysroot {
+        outln!(out, "  aarch64 root (QEMU's -L): {}", sysroot.display());
+    }
+    let e = &report.entropy;
+    outln!(
+        out,
+        "  randomness: {}",
+        if e.pinned {
+            format!(
+                "pinned (entropy seed {}; a differing program runs again under seeds {})",
+                e.seeds[0],
+                e.seeds[1..]
+                    .iter()
+                    .map(u64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        } else {
+            "not pinned: two runs under one entropy seed differed, so a program may differ in one probe and not the next".to_owned()
+        }
+    );
     outln!(out, "\ncases:");
     let name_width = widest(report.cases.iter().map(|c| c.name.len()));
     let pins_width = widest(report.cases.iter().map(|c| c.pins.join(",").len()));
@@ -55,11 +78,12 @@ pub fn text(report: &ProbeReport) -> String {
     let s = &report.stress;
     outln!(
         out,
-        "\nstress sample: {} programs (seed {:#x}), {} traces, {} differ between the JIT and the interpreter",
+        "\nstress sample: {} programs (seed {:#x}), {} traces, {} differ between the JIT and the interpreter in every run, {} in some runs only (flaky)",
         s.programs,
         s.seed,
         s.traces,
-        s.differences.len()
+        s.differences.len(),
+        s.flaky.len()
     );
     for d in &s.differences {
         outln!(
@@ -67,6 +91,16 @@ pub fn text(report: &ProbeReport) -> String {
             "  {} (seed {:#x}): {}",
             d.program,
             d.program_seed,
+            d.difference
+        );
+    }
+    for d in &s.flaky {
+        outln!(
+            out,
+            "  {} (seed {:#x}): flaky, {}: {}",
+            d.program,
+            d.program_seed,
+            d.how_often(),
             d.difference
         );
     }
