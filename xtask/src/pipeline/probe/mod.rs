@@ -248,18 +248,14 @@ fn open(cx: &mut Context, path: &Path, options: &Options) -> Result<Opened> {
     if let Some(why) = sysroot.explain_missing_version(&outcome.output) {
         bail!("{} cannot run: {why}", path.display());
     }
+    let hint = sysroot
+        .missing_library_hint(&outcome.output)
+        .map(|hint| format!("\n{hint}"))
+        .unwrap_or_default();
     if outcome.exit_code == Some(exec::LOADER_FAILED) && kind == Kind::SharedLibrary {
-        bail!("{}", outcome.output.trim());
+        bail!("{}{hint}", outcome.output.trim());
     }
     if outcome.status != Status::Pass {
-        let hint = if outcome
-            .output
-            .contains("error while loading shared libraries")
-        {
-            "\ngive the folder that holds the missing library with --library-path DIR"
-        } else {
-            ""
-        };
         bail!(
             "{} does not run as {what}: {}\n{}{hint}",
             path.display(),

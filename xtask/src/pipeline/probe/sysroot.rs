@@ -175,6 +175,21 @@ impl Sysroot {
             self.describe()
         ))
     }
+
+    /// What to do when the dynamic loader (or dlopen) could not find a
+    /// library, or None when the output says nothing of the kind.
+    pub fn missing_library_hint(&self, output: &str) -> Option<String> {
+        if !output.contains("cannot open shared object file") {
+            return None;
+        }
+        Some(match self.origin {
+            Origin::Given => format!(
+                "give the folder that holds the missing library with --library-path DIR, or unpack the Debian package that holds it into {} with dpkg-deb -x (libgcc-s1:arm64 holds libgcc_s.so.1)",
+                self.dir.display()
+            ),
+            _ => "give the folder that holds the missing library with --library-path DIR".to_owned(),
+        })
+    }
 }
 
 /// The numbers of a glibc symbol version, `GLIBC_2.38` -> [2, 38]; None for
@@ -269,6 +284,18 @@ mod tests {
         );
         std::os::unix::fs::symlink("usr/lib", merged.path().join("lib")).unwrap();
         given(merged.path()).check(&bin, "luajit").unwrap();
+    }
+
+    #[test]
+    fn a_missing_library_gets_a_hint_naming_the_flags() {
+        let output = "/x/luajit: error while loading shared libraries: libgcc_s.so.1: cannot open shared object file: No such file or directory\n";
+        let cross = Sysroot::choose(None, true).unwrap();
+        let hint = cross.missing_library_hint(output).unwrap();
+        assert!(hint.contains("--library-path DIR"), "{hint}");
+        let dir = tempfile::tempdir().unwrap();
+        let hint = given(dir.path()).missing_library_hint(output).unwrap();
+        assert!(hint.contains("libgcc-s1:arm64") && hint.contains("dpkg-deb -x"), "{hint}");
+        assert_eq!(cross.missing_library_hint("luajit: x.lua:1: boom"), None);
     }
 
     #[test]
