@@ -120,13 +120,11 @@ pub struct CaseResult {
     pub outcome: Outcome,
 }
 
-/// Milliseconds as people read them: `850 ms`, `2.4 s`.
+/// Milliseconds as seconds, always in one shape (`0.85 s`, `12.00 s`): a
+/// finding's signature takes the numbers out, and hangs that took or had
+/// times of other magnitudes must still share it.
 fn duration_text(millis: u64) -> String {
-    if millis < 1000 {
-        format!("{millis} ms")
-    } else {
-        format!("{:.1} s", millis as f64 / 1000.0)
-    }
+    format!("{:.2} s", millis as f64 / 1000.0)
 }
 
 pub fn signal_name(signal: i32) -> String {
@@ -175,7 +173,7 @@ mod tests {
         assert_eq!(
             comparison.difference().as_deref(),
             Some(
-                "with the JIT: hang: still running when its limit of 2.4 s ran out (the interpreter took 120 ms)"
+                "with the JIT: hang: still running when its limit of 2.40 s ran out (the interpreter took 0.12 s)"
             )
         );
     }
@@ -184,7 +182,7 @@ mod tests {
     fn a_timeout_without_a_known_limit_still_reads_as_a_hang() {
         assert_eq!(
             outcome(Status::Timeout, 20105, None).summary(),
-            "hang: still running after 20.1 s, killed"
+            "hang: still running after 20.11 s, killed"
         );
     }
 }

@@ -41,9 +41,10 @@ pub const RUN_LIMITS: Limits = Limits {
     interpreter: Duration::from_secs(60),
     jit: JitLimit {
         // The largest JIT/interpreter ratio of a clean program measured
-        // where the floor does not decide was 8; a second try gets three
-        // times as much (`batches::RERUN_LIMIT_FACTOR`).
-        factor: 12.0,
+        // where the floor does not decide was 8; a program that runs past
+        // this is tried again with twice as much
+        // (`batches::RERUN_LIMIT_FACTOR`) before it counts as a hang.
+        factor: 10.0,
         // Programs the interpreter runs in a few milliseconds spend their
         // JIT run recording and compiling traces.
         floor: Duration::from_secs(2),
