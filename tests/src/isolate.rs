@@ -106,6 +106,7 @@ pub fn run_isolated(
         error,
         output,
         millis,
+        limit_millis: Some(timeout.as_millis() as u64),
         value,
         traces,
         ir_ops,

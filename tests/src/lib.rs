@@ -10,7 +10,7 @@ pub mod isolate;
 pub mod lso_linked;
 pub mod lua;
 
-pub use contract::{case, outcome};
+pub use contract::{case, limits, outcome};
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use case::Case;
 use isolate::Finished;
+use limits::Limits;
 use lua::Lua;
 use outcome::{CaseResult, Comparison, Outcome};
 
@@ -58,8 +59,9 @@ pub fn run_program(
     })
 }
 
-/// Runs every `*.lua` program in `dir` with the JIT on and off.
-pub fn compare_dir(dir: &Path, timeout: Duration) -> Result<Vec<Comparison>, String> {
+/// Runs every `*.lua` program in `dir` with the JIT off and then on, the
+/// JIT run's limit following from the interpreter's time (see `limits`).
+pub fn compare_dir(dir: &Path, limits: Limits) -> Result<Vec<Comparison>, String> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -76,8 +78,11 @@ pub fn compare_dir(dir: &Path, timeout: Duration) -> Result<Vec<Comparison>, Str
             .unwrap_or_default();
         let chunk = format!("{name}.lua");
         let io = |e: io::Error| format!("{}: {e}", path.display());
-        let jit = run_program(&source, &chunk, true, timeout).map_err(io)?;
-        let interpreter = run_program(&source, &chunk, false, timeout).map_err(io)?;
+        let interpreter = run_program(&source, &chunk, false, limits.interpreter).map_err(io)?;
+        let jit_limit = limits
+            .jit
+            .after(Duration::from_millis(interpreter.millis));
+        let jit = run_program(&source, &chunk, true, jit_limit).map_err(io)?;
         comparisons.push(Comparison {
             name,
             jit,
@@ -161,5 +166,59 @@ mod tests {
     fn endless_loop_is_a_timeout() {
         let outcome = run_chunk(b"while true do end", "t.lua", Duration::from_millis(500)).unwrap();
         assert_eq!(outcome.status, Status::Timeout, "{outcome:?}");
+        assert_eq!(outcome.limit_millis, Some(500));
+        assert!(outcome.summary().starts_with("hang: "), "{outcome:?}");
+    }
+
+    /// A folder of its own for one test's programs.
+    fn programs_dir(test: &str, programs: &[(&str, &str)]) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("suite-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        for (name, source) in programs {
+            std::fs::write(dir.join(format!("{name}.lua")), source).unwrap();
+        }
+        dir
+    }
+
+    #[test]
+    fn the_jit_run_gets_the_limit_the_interpreters_time_gives() {
+        // Hangs with the JIT on only, as a program meeting a JIT defect would.
+        let jit_hang = "if jit.status() then while true do end end return 1";
+        let dir = programs_dir(
+            "jit-limit",
+            &[("a_jit_hang", jit_hang), ("b_clean", "return 2")],
+        );
+        let limits = Limits {
+            interpreter: Duration::from_secs(20),
+            jit: limits::JitLimit {
+                factor: 10.0,
+                floor: Duration::from_millis(300),
+                ceiling: Duration::from_secs(5),
+            },
+        };
+        let comparisons = compare_dir(&dir, limits).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let [hang, clean] = &comparisons[..] else {
+            panic!("{comparisons:?}");
+        };
+        assert_eq!(
+            (hang.jit.status, hang.interpreter.status, clean.jit.status),
+            (Status::Timeout, Status::Pass, Status::Pass),
+            "{comparisons:?}"
+        );
+        for comparison in &comparisons {
+            let took = Duration::from_millis(comparison.interpreter.millis);
+            assert_eq!(
+                comparison.jit.limit_millis,
+                Some(limits.jit.after(took).as_millis() as u64),
+                "{comparison:?}"
+            );
+            assert_eq!(comparison.interpreter.limit_millis, Some(20000));
+        }
+        assert!(
+            hang.difference().is_some_and(|d| d.contains("hang")),
+            "{hang:?}"
+        );
     }
 }

@@ -7,7 +7,11 @@
 //! suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]
 //!                                     runs FILE, writes its traces to OUT (see suite::capture),
 //!                                     JSON outcome of FILE on stdout
-//! suite compare DIR [--timeout SECS]  JSON array: every program in DIR with the JIT on and off
+//! suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING]
+//!                                     JSON array: every program in DIR with the JIT off, then on;
+//!                                     --timeout is the interpreter's limit, and the JIT's unless
+//!                                     --jit-limit derives it from the interpreter's time
+//!                                     (see contract::limits)
 //! ```
 //! Progress goes to stderr. Exit status 0 when the run happened (whatever its
 //! verdict), 2 when it could not.
@@ -17,8 +21,9 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use suite::case::Case;
+use suite::limits::{JitLimit, Limits};
 
-const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window | suite compare DIR [--timeout SECS] | suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]";
+const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window | suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING] | suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]";
 
 fn main() -> ExitCode {
     match Args::parse(std::env::args().skip(1)).and_then(run) {
@@ -35,6 +40,8 @@ struct Args {
     command: String,
     path: PathBuf,
     timeout: Duration,
+    /// `compare`'s JIT limit, when it follows from the interpreter's time.
+    jit_limit: Option<JitLimit>,
     out: Option<PathBuf>,
     name: Option<String>,
 }
@@ -43,6 +50,7 @@ impl Args {
     fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
         let mut positional = Vec::new();
         let (mut timeout, mut out, mut name) = (Duration::from_secs(60), None, None);
+        let mut jit_limit = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = || {
@@ -57,6 +65,10 @@ impl Args {
                         .map_err(|_| format!("--timeout {value}: not a number of seconds"))?;
                     timeout = Duration::from_secs_f64(secs);
                 }
+                "--jit-limit" => {
+                    let value = value()?;
+                    jit_limit = Some(value.parse().map_err(|e| format!("--jit-limit {e}"))?);
+                }
                 "--out" => out = Some(PathBuf::from(value()?)),
                 "--name" => name = Some(value()?),
                 _ => positional.push(arg),
@@ -67,6 +79,7 @@ impl Args {
             command,
             path: PathBuf::from(path),
             timeout,
+            jit_limit,
             out,
             name,
         })
@@ -100,7 +113,13 @@ fn run(args: Args) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", path.display()))?;
             println!("{}", json(&outcome)?);
         }
-        "compare" => println!("{}", json(&suite::compare_dir(path, timeout)?)?),
+        "compare" => {
+            let limits = Limits {
+                interpreter: timeout,
+                jit: args.jit_limit.unwrap_or(JitLimit::fixed(timeout)),
+            };
+            println!("{}", json(&suite::compare_dir(path, limits)?)?)
+        }
         "lso" => println!("{}", json(&lso(path)?)?),
         "capture" => {
             let out = args

@@ -29,6 +29,9 @@ pub struct Outcome {
     /// Everything the script wrote to stdout and stderr.
     pub output: String,
     pub millis: u64,
+    /// The time limit the run had, when it had one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_millis: Option<u64>,
     /// What the chunk returned, rendered with `tostring` and joined by tabs
     /// (stress programs return their checksums).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -52,7 +55,16 @@ impl Outcome {
                 (None, None) => "fail".to_owned(),
             },
             Status::Crash => format!("crash: {}", signal_name(self.signal.unwrap_or(0))),
-            Status::Timeout => format!("timeout after {} ms", self.millis),
+            Status::Timeout => match self.limit_millis {
+                Some(limit) => format!(
+                    "hang: still running when its limit of {} ran out",
+                    duration_text(limit)
+                ),
+                None => format!(
+                    "hang: still running after {}, killed",
+                    duration_text(self.millis)
+                ),
+            },
         }
     }
 }
@@ -73,6 +85,14 @@ impl Comparison {
             return Some(format!(
                 "the program itself fails without the JIT: {}",
                 interp.summary()
+            ));
+        }
+        if jit.status == Status::Timeout {
+            // The JIT's limit followed from the interpreter's time: both say why it is a hang.
+            return Some(format!(
+                "with the JIT: {} (the interpreter took {})",
+                jit.summary(),
+                duration_text(interp.millis)
             ));
         }
         if jit.status != Status::Pass {
@@ -100,6 +120,13 @@ pub struct CaseResult {
     pub outcome: Outcome,
 }
 
+/// Milliseconds as seconds, always in one shape (`0.85 s`, `12.00 s`): a
+/// finding's signature takes the numbers out, and hangs that took or had
+/// times of other magnitudes must still share it.
+fn duration_text(millis: u64) -> String {
+    format!("{:.2} s", millis as f64 / 1000.0)
+}
+
 pub fn signal_name(signal: i32) -> String {
     let name = match signal {
         4 => "SIGILL",
@@ -116,3 +143,46 @@ pub fn signal_name(signal: i32) -> String {
 
 /// The exhaustive check's report, defined with the checker.
 pub use lso_check::{LsoClass, LsoReport};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outcome(status: Status, millis: u64, limit_millis: Option<u64>) -> Outcome {
+        Outcome {
+            status,
+            exit_code: None,
+            signal: None,
+            error: None,
+            output: String::new(),
+            millis,
+            limit_millis,
+            value: Some("1".to_owned()),
+            traces: None,
+            ir_ops: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn a_jit_timeout_reads_as_a_hang_with_its_limit_and_the_interpreters_time() {
+        let comparison = Comparison {
+            name: "p00001".to_owned(),
+            jit: outcome(Status::Timeout, 2417, Some(2400)),
+            interpreter: outcome(Status::Pass, 120, Some(60000)),
+        };
+        assert_eq!(
+            comparison.difference().as_deref(),
+            Some(
+                "with the JIT: hang: still running when its limit of 2.40 s ran out (the interpreter took 0.12 s)"
+            )
+        );
+    }
+
+    #[test]
+    fn a_timeout_without_a_known_limit_still_reads_as_a_hang() {
+        assert_eq!(
+            outcome(Status::Timeout, 20105, None).summary(),
+            "hang: still running after 20.11 s, killed"
+        );
+    }
+}

@@ -16,7 +16,10 @@ use super::{Context, TARGET, cargo};
 
 pub use contract::outcome;
 
+use limits::Limits;
 use outcome::{CaseResult, Comparison, LsoReport, Outcome};
+
+pub use contract::limits;
 
 /// Links the suite against `built` and copies it next to the variant: two
 /// LuaJIT builds export the same symbols, so each variant gets its own binary.
@@ -128,14 +131,15 @@ pub fn run_script(
         .with_context(|| format!("the suite printed something that is not an outcome: {json}"))
 }
 
-/// Runs every program in `dir` with the JIT on and off, in order of file
-/// name. The programs are spread over one suite process per core: each
-/// gets a shard folder of hard links to every n-th program.
+/// Runs every program in `dir` with the JIT off and then on, under
+/// `limits`, in order of file name. The programs are spread over one suite
+/// process per core: each gets a shard folder of hard links to every n-th
+/// program.
 pub fn run_compare(
     cx: &mut Context,
     suite: &Path,
     dir: &Path,
-    timeout_secs: f64,
+    limits: Limits,
 ) -> Result<Vec<Comparison>> {
     let programs = super::lua_files(dir)?;
     let workers = std::thread::available_parallelism()
@@ -166,14 +170,13 @@ pub fn run_compare(
         }
         shards
     };
-    let timeout = timeout_secs.to_string();
     let mut children = Vec::new();
     for shard in &shards {
         let mut command = cx.toolchain.command(suite);
         command
             .arg("compare")
             .arg(shard)
-            .args(["--timeout", &timeout])
+            .args(compare_limits(limits))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());
         cx.record(shown(&command));
@@ -191,6 +194,16 @@ pub fn run_compare(
     }
     comparisons.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(comparisons)
+}
+
+/// `suite compare`'s options for `limits`.
+pub(crate) fn compare_limits(limits: Limits) -> [String; 4] {
+    [
+        "--timeout".to_owned(),
+        limits.interpreter.as_secs_f64().to_string(),
+        "--jit-limit".to_owned(),
+        limits.jit.to_string(),
+    ]
 }
 
 /// The comparisons a `suite compare` process prints, once it has exited.

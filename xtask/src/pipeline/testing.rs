@@ -15,6 +15,7 @@ pub fn outcome(status: Status, error: Option<&str>) -> Outcome {
         error: error.map(str::to_owned),
         output: String::new(),
         millis: 1,
+        limit_millis: None,
         value: None,
         traces: None,
         ir_ops: Default::default(),

@@ -29,7 +29,7 @@ use crate::pipeline::cache::{Key, cached};
 use crate::pipeline::fetch;
 use crate::pipeline::patch::Series;
 use crate::pipeline::patch::copy_keeping_times;
-use crate::pipeline::stress::{self, Plan, RUN_TIMEOUT};
+use crate::pipeline::stress::{self, Plan, RUN_LIMITS};
 use crate::pipeline::suite::{self, outcome::Status};
 use crate::pipeline::{Context, lua_files};
 
@@ -386,7 +386,7 @@ fn judge(cx: &mut Context, base: &Base, mutant: &Mutant) -> Result<Verdict> {
                 .with_context(|| format!("cannot link {}", program.path.display()))?;
         }
         ran += batch.len();
-        let comparisons = match suite::run_compare(cx, &suite, &batch_dir, RUN_TIMEOUT) {
+        let comparisons = match suite::run_compare(cx, &suite, &batch_dir, RUN_LIMITS) {
             Ok(comparisons) => comparisons,
             Err(error) => {
                 let first = program_name(batch[0].index);

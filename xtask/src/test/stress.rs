@@ -4,6 +4,7 @@
 //! shards give the whole run.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Result;
 
@@ -11,9 +12,10 @@ use super::{Held, Trial, expect};
 use crate::pipeline::Context;
 use crate::pipeline::program::generate;
 use crate::pipeline::stress::{
-    self, DEFAULT_SEED, Plan, RUN_TIMEOUT, Shard, StressReport, Written, batches, write_programs,
+    self, DEFAULT_SEED, Plan, RUN_LIMITS, Shard, StressReport, Written, batches, write_programs,
 };
 use crate::pipeline::suite;
+use crate::pipeline::suite::limits::{JitLimit, Limits};
 use crate::pipeline::suite::outcome::Status;
 use crate::pipeline::variants::BASELINE;
 
@@ -153,7 +155,7 @@ fn shrink_and_run_checks() -> Vec<Trial> {
         ),
         Trial::new(
             "stress/timeout-rerun",
-            "a program that runs out of time is run again alone with a longer limit: a slow one gets its result, a hang stays a timeout",
+            "a program whose JIT run runs out of time is run again with a longer limit: a slow one gets its result, a hang stays one; one that hangs without the JIT too is not run again",
             |fx| {
                 let (cx, pair) = fx.pair()?;
                 let suite = pair.baseline.suite.clone();
@@ -180,20 +182,24 @@ fn deterministic(cx: &mut Context, suite_bin: &Path, count: u32) -> Result<bool>
     write_programs(&dir, Plan::whole(DEFAULT_SEED, count))?;
     let mut runs = Vec::new();
     for _ in 0..2 {
-        let mut comparisons = suite::run_compare(cx, suite_bin, &dir, RUN_TIMEOUT)?;
+        let mut comparisons = suite::run_compare(cx, suite_bin, &dir, RUN_LIMITS)?;
         for comparison in &mut comparisons {
             comparison.jit.millis = 0;
             comparison.interpreter.millis = 0;
+            // The JIT's limit follows from the interpreter's time: timing too.
+            comparison.jit.limit_millis = None;
         }
         runs.push(comparisons);
     }
     Ok(runs[0] == runs[1])
 }
 
-/// Two hand-written programs with a 2 s limit: one hangs only the first
-/// time it runs (a marker file tells it apart), as a program slowed by a
-/// busy machine would; one always hangs. The first must end as a pass on
-/// both sides, the second as a timeout.
+/// Three hand-written programs, under limits of 2 s for the interpreter
+/// and 1-2 s for the JIT: one hangs with the JIT only the first time it
+/// runs (a marker file tells it apart), as a program slowed by a busy
+/// machine would; one always hangs with the JIT, and one without it too.
+/// The first must end as a pass on both sides, the second as a JIT hang
+/// and the third as a hang of both (the program's own, not run again).
 fn timeouts_rerun(cx: &mut Context, suite: &Path) -> Result<Held> {
     let home = cx.target_dir().join("stress").join("timeout-rerun");
     if home.exists() {
@@ -203,14 +209,18 @@ fn timeouts_rerun(cx: &mut Context, suite: &Path) -> Result<Held> {
     std::fs::create_dir_all(&dir)?;
     let marker = home.join("ran-once");
     let slow_once = format!(
-        "local marker = {:?}\n\
+        "if jit.status() then\n\
+         local marker = {:?}\n\
          local seen = io.open(marker, \"r\")\n\
          if seen then seen:close() return 1 end\n\
          io.open(marker, \"w\"):close()\n\
-         while true do end\n",
+         while true do end\n\
+         end\n\
+         return 1\n",
         marker.to_string_lossy()
     );
-    let sources = [slow_once.as_str(), "while true do end\n"];
+    let jit_hang = "if jit.status() then while true do end end\nreturn 1\n";
+    let sources = [slow_once.as_str(), jit_hang, "while true do end\n"];
     let mut programs = Vec::new();
     for (index, source) in sources.iter().enumerate() {
         let path = dir.join(format!("p{index:05}.lua"));
@@ -221,7 +231,15 @@ fn timeouts_rerun(cx: &mut Context, suite: &Path) -> Result<Held> {
             program: generate::program(index as u64),
         });
     }
-    let ran = batches::run(cx, BASELINE, suite, &home, &programs, "timeout-rerun", 2.0)?;
+    let limits = Limits {
+        interpreter: Duration::from_secs(2),
+        jit: JitLimit {
+            factor: 10.0,
+            floor: Duration::from_secs(1),
+            ceiling: Duration::from_secs(2),
+        },
+    };
+    let ran = batches::run(cx, BASELINE, suite, &home, &programs, "timeout-rerun", limits)?;
     let statuses: Vec<(Status, Status)> = ran
         .comparisons
         .iter()
@@ -231,6 +249,7 @@ fn timeouts_rerun(cx: &mut Context, suite: &Path) -> Result<Held> {
         statuses
             == [
                 (Status::Pass, Status::Pass),
+                (Status::Timeout, Status::Pass),
                 (Status::Timeout, Status::Timeout),
             ],
         || format!("JIT and interpreter statuses: {statuses:?}"),

@@ -452,7 +452,7 @@ impl Judge<'_> {
                         ),
                     }
                 }),
-                None => suite::run_compare(cx, &variant.suite, &work, stress::RUN_TIMEOUT).map(
+                None => suite::run_compare(cx, &variant.suite, &work, stress::RUN_LIMITS).map(
                     |comparisons| match comparisons.first() {
                         None => (Verdict::Skipped, "the suite ran nothing".to_owned()),
                         Some(c) if c.interpreter.status != Status::Pass => (

@@ -202,7 +202,7 @@ pub fn draft(cx: &mut Context, options: &Options) -> Result<Drafted> {
 
 /// The script run by the tree's `luajit -jdump=mr`: traces, IR, machine code.
 fn jdump(runner: &Runner, variant: &Variant, script_name: &Path) -> Result<String> {
-    let limit = std::time::Duration::from_secs_f64(stress::RUN_TIMEOUT);
+    let limit = stress::RUN_LIMITS.jit.ceiling;
     // jit.dump lives in the tree's src/jit/, which the draft's folder is not.
     let path = format!(
         "package.path = '{}/?.lua;' .. package.path",

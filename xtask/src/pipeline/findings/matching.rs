@@ -305,7 +305,7 @@ pub fn stock_luajit(variant: &Variant) -> PathBuf {
 
 /// A script run with the JIT on and with `-joff`.
 pub fn run_both(runner: &Runner, script: &Path) -> Result<(Outcome, Outcome)> {
-    let limit = std::time::Duration::from_secs_f64(stress::RUN_TIMEOUT);
+    let limit = stress::RUN_LIMITS.jit.ceiling;
     let arg = [script.as_os_str()];
     Ok((
         runner.run(&arg, false, limit)?,

@@ -169,15 +169,18 @@ impl Runner {
         let millis = started.elapsed().as_millis() as u64;
         let stdout = stdout.join().unwrap_or_default();
         let stderr = stderr.join().unwrap_or_default();
-        Ok(outcome(
-            &self.error_prefix,
-            status.code(),
-            status.signal(),
-            timed_out,
-            &stdout,
-            &stderr,
-            millis,
-        ))
+        Ok(Outcome {
+            limit_millis: Some(timeout.as_millis() as u64),
+            ..outcome(
+                &self.error_prefix,
+                status.code(),
+                status.signal(),
+                timed_out,
+                &stdout,
+                &stderr,
+                millis,
+            )
+        })
     }
 }
 
@@ -244,6 +247,7 @@ pub fn outcome(
         error,
         output: format!("{stdout}{stderr}"),
         millis,
+        limit_millis: None,
         value: None,
         traces: None,
         ir_ops: Default::default(),

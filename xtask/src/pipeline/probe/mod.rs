@@ -470,6 +470,7 @@ mod tests {
             error: None,
             output: output.to_owned(),
             millis: 1,
+            limit_millis: None,
             value: None,
             traces: None,
             ir_ops: Default::default(),

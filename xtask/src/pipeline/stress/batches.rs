@@ -15,18 +15,23 @@ use super::progress::Progress;
 use super::{Written, difference_kind, reset_dir};
 use crate::pipeline::Context;
 use crate::pipeline::cache;
+use crate::pipeline::suite::limits::Limits;
 use crate::pipeline::suite::outcome::{Comparison, Status};
-use crate::pipeline::suite::{read_comparisons, shown};
+use crate::pipeline::suite::{compare_limits, read_comparisons, shown};
 
 /// The most programs one suite process runs before it reports: small enough
 /// that the progress moves and an interrupt loses little, large enough that
 /// starting a process (0.1 s under QEMU) stays a small part of a batch.
 const MOST_PER_BATCH: usize = 8;
 
-/// A program that ran out of time is run again alone, with this many times
-/// the limit, before its timeout counts: a machine busy with other work
-/// slows every emulated process, and a slow program is not a hang.
-pub(super) const RERUN_LIMIT_FACTOR: f64 = 3.0;
+/// A program whose JIT run ran out of time is run again, interpreter and
+/// all, with this many times the JIT's limit, before its hang counts: a
+/// machine busy with other work can slow one run more than the
+/// interpreter's run just before it, and a slow program is not a hang.
+/// With `RUN_LIMITS` that is 20 times the interpreter's time, two and a
+/// half times the largest ratio a clean program was seen to take; every
+/// hang pays it, so it is no larger.
+pub(super) const RERUN_LIMIT_FACTOR: f64 = 2.0;
 
 /// Where a run keeps its journal, in the run's own folder.
 pub fn journal_path(home: &Path) -> PathBuf {
@@ -49,9 +54,11 @@ struct Batch {
     places: BTreeMap<String, usize>,
 }
 
-/// Runs `programs` (written under `home`) with the JIT on and off, each
-/// with `limit_secs` to finish, those an earlier session of the run named
-/// `key` journaled excepted.
+/// Runs `programs` (written under `home`) with the JIT off and on under
+/// `limits`, those an earlier session of the run named `key` journaled
+/// excepted; then those whose JIT run ran out of time once more, with
+/// `RERUN_LIMIT_FACTOR` times the JIT's limit, spread over the cores as
+/// the first pass is.
 pub fn run(
     cx: &mut Context,
     variant: &str,
@@ -59,7 +66,7 @@ pub fn run(
     home: &Path,
     programs: &[Written],
     key: &str,
-    limit_secs: f64,
+    limits: Limits,
 ) -> Result<Ran> {
     let journal_file = journal_path(home);
     let resumed = resume(&journal_file, key, programs);
@@ -80,43 +87,41 @@ pub fn run(
         resumed_findings,
     );
     let started = Instant::now();
+    let resumed_seconds = resumed.run_seconds;
+    let run_seconds = || resumed_seconds + started.elapsed().as_secs_f64();
     let mut finished = resumed.finished;
     let batches_dir = home.join("batches");
     reset_dir(&batches_dir)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let mut queue = cut_batches(&batches_dir, &left, cores)?;
-    let (sender, receiver) = mpsc::channel();
-    let mut running = 0;
-    while running > 0 || !queue.is_empty() {
-        while running < cores
-            && let Some(batch) = queue.pop_front()
-        {
-            start_batch(cx, suite_bin, batch, limit_secs, sender.clone())?;
-            running += 1;
-        }
-        let (batch, comparisons) = receiver.recv().context("a batch's runner went away")?;
-        running -= 1;
-        let done = place_comparisons(&batch, comparisons?)?;
-        let _ = fs::remove_dir_all(&batch.dir);
+    let first = cut_batches(&batches_dir.join("first"), groups(&left, cores))?;
+    run_batches(cx, suite_bin, first, limits, cores, |done| {
         let findings = done
             .iter()
             .filter(|f| difference_kind(&f.comparison).is_some())
             .count();
         progress.advance(done.len(), findings);
-        journal.append(
-            resumed.run_seconds + started.elapsed().as_secs_f64(),
-            done.clone(),
-        )?;
+        journal.append(run_seconds(), done.clone())?;
         finished.extend(done.into_iter().map(|f| (f.index, f.comparison)));
-    }
+        Ok(())
+    })?;
     progress.finish();
-    let reruns = rerun_timeouts(cx, suite_bin, &batches_dir, programs, &finished, limit_secs)?;
-    if !reruns.is_empty() {
-        journal.append(
-            resumed.run_seconds + started.elapsed().as_secs_f64(),
-            reruns.clone(),
-        )?;
-        finished.extend(reruns.into_iter().map(|f| (f.index, f.comparison)));
+    let again = rerun_batches(programs, &finished, cores);
+    if !again.is_empty() {
+        let rerun_limits = limits.rerun(RERUN_LIMIT_FACTOR);
+        eprintln!(
+            "stress: {} programs ran out of the JIT's limit; running them again with {RERUN_LIMIT_FACTOR} times it, spread over the cores",
+            again.iter().map(Vec::len).sum::<usize>()
+        );
+        let queue = cut_batches(&batches_dir.join("again"), again)?;
+        run_batches(cx, suite_bin, queue, rerun_limits, cores, |done| {
+            for f in &done {
+                let first = &finished[&f.index];
+                eprintln!("stress: {}", second_try_text(first, &f.comparison));
+            }
+            journal.append(run_seconds(), done.clone())?;
+            finished.extend(done.into_iter().map(|f| (f.index, f.comparison)));
+            Ok(())
+        })?;
     }
     let _ = fs::remove_dir_all(&batches_dir);
     let comparisons = programs
@@ -129,59 +134,86 @@ pub fn run(
         .collect::<Result<_>>()?;
     Ok(Ran {
         comparisons,
-        run_seconds: resumed.run_seconds + started.elapsed().as_secs_f64(),
-        resumed_seconds: resumed.run_seconds,
+        run_seconds: run_seconds(),
+        resumed_seconds,
     })
 }
 
-/// Runs every program of `finished` that timed out again, one at a time
-/// with `RERUN_LIMIT_FACTOR` times `limit_secs`; what the rerun ends in is
-/// the program's result (a hang again, or what it computes).
-fn rerun_timeouts(
+/// Runs the batches of `queue`, one suite process per core at a time,
+/// handing each batch's programs to `done` as the batch finishes.
+fn run_batches(
     cx: &mut Context,
     suite_bin: &Path,
-    batches_dir: &Path,
-    programs: &[Written],
-    finished: &BTreeMap<usize, Comparison>,
-    limit_secs: f64,
-) -> Result<Vec<Finished>> {
-    let slow: Vec<&Written> = programs
-        .iter()
-        .filter(|w| finished.get(&w.index).is_some_and(timed_out))
-        .collect();
-    let limit = limit_secs * RERUN_LIMIT_FACTOR;
-    let mut reruns = Vec::new();
-    for (number, written) in slow.into_iter().enumerate() {
-        let batch = link_batch(&batches_dir.join(format!("rerun{number:05}")), &[written])?;
-        let (sender, receiver) = mpsc::channel();
-        start_batch(cx, suite_bin, batch, limit, sender)?;
-        let (batch, comparisons) = receiver.recv().context("a batch's runner went away")?;
-        let done = place_comparisons(&batch, comparisons?)?;
-        let _ = fs::remove_dir_all(&batch.dir);
-        for f in &done {
-            eprintln!(
-                "stress: {} ran out of its {limit_secs} s; run again alone with {limit} s, it {}",
-                f.comparison.name,
-                match timed_out(&f.comparison) {
-                    true => "ran out of time again: a hang".to_owned(),
-                    false => format!(
-                        "finished ({})",
-                        f.comparison
-                            .difference()
-                            .unwrap_or_else(|| "JIT and interpreter agree".to_owned())
-                    ),
-                }
-            );
+    mut queue: VecDeque<Batch>,
+    limits: Limits,
+    cores: usize,
+    mut done: impl FnMut(Vec<Finished>) -> Result<()>,
+) -> Result<()> {
+    let (sender, receiver) = mpsc::channel();
+    let mut running = 0;
+    while running > 0 || !queue.is_empty() {
+        while running < cores
+            && let Some(batch) = queue.pop_front()
+        {
+            start_batch(cx, suite_bin, batch, limits, sender.clone())?;
+            running += 1;
         }
-        reruns.extend(done);
+        let (batch, comparisons) = receiver.recv().context("a batch's runner went away")?;
+        running -= 1;
+        let finished = place_comparisons(&batch, comparisons?)?;
+        let _ = fs::remove_dir_all(&batch.dir);
+        done(finished)?;
     }
-    Ok(reruns)
+    Ok(())
 }
 
-pub(super) fn timed_out(comparison: &Comparison) -> bool {
-    [&comparison.jit, &comparison.interpreter]
+/// The programs of `finished` to run a second time (`jit_ran_out`), in
+/// run order, grouped into batches for `cores` processes as a first pass
+/// is: a run whose programs hang by the dozen tries them again on every
+/// core, not one at a time.
+fn rerun_batches<'a>(
+    programs: &'a [Written],
+    finished: &BTreeMap<usize, Comparison>,
+    cores: usize,
+) -> Vec<Vec<&'a Written>> {
+    let slow: Vec<&Written> = programs
         .iter()
-        .any(|o| o.status == Status::Timeout)
+        .filter(|w| finished.get(&w.index).is_some_and(jit_ran_out))
+        .collect();
+    groups(&slow, cores)
+}
+
+/// Whether the JIT run ran out of its time while the interpreter's run
+/// finished: a hang to make sure of. An interpreter that runs out of its
+/// generous fixed limit is the program's own fault, and trying again
+/// would not change that.
+pub(super) fn jit_ran_out(comparison: &Comparison) -> bool {
+    comparison.jit.status == Status::Timeout && comparison.interpreter.status == Status::Pass
+}
+
+/// What a program's second try ended in, after `first`, on one line.
+fn second_try_text(first: &Comparison, second: &Comparison) -> String {
+    let limit = |c: &Comparison| {
+        c.jit
+            .limit_millis
+            .map_or("its".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0))
+    };
+    let ended = if jit_ran_out(second) {
+        "ran out of it again: a hang".to_owned()
+    } else {
+        format!(
+            "finished ({})",
+            second
+                .difference()
+                .unwrap_or_else(|| "JIT and interpreter agree".to_owned())
+        )
+    };
+    format!(
+        "{} ran out of its JIT limit of {}; tried again with {}, it {ended}",
+        second.name,
+        limit(first),
+        limit(second)
+    )
 }
 
 /// What the journal of the run named `key` holds of `programs`, said on
@@ -212,17 +244,25 @@ fn resume(journal_file: &Path, key: &str, programs: &[Written]) -> journal::Resu
     resumed
 }
 
-/// `programs` cut into batches for `cores` processes, each linked into a
-/// folder of its own under `dir`.
-fn cut_batches(dir: &Path, programs: &[&Written], cores: usize) -> Result<VecDeque<Batch>> {
+/// `programs` in run order, grouped into batches for `cores` processes
+/// (see `batch_sizes`).
+fn groups<'a>(programs: &[&'a Written], cores: usize) -> Vec<Vec<&'a Written>> {
     let mut from = 0;
-    let mut batches = VecDeque::new();
-    for (number, size) in batch_sizes(programs.len(), cores).enumerate() {
-        let batch_dir = dir.join(format!("b{number:05}"));
-        batches.push_back(link_batch(&batch_dir, &programs[from..from + size])?);
-        from += size;
-    }
-    Ok(batches)
+    batch_sizes(programs.len(), cores)
+        .map(|size| {
+            from += size;
+            programs[from - size..from].to_vec()
+        })
+        .collect()
+}
+
+/// `groups` as batches, each linked into a folder of its own under `dir`.
+fn cut_batches(dir: &Path, groups: Vec<Vec<&Written>>) -> Result<VecDeque<Batch>> {
+    groups
+        .iter()
+        .enumerate()
+        .map(|(number, group)| link_batch(&dir.join(format!("b{number:05}")), group))
+        .collect()
 }
 
 /// The sizes of the batches `programs` are cut into for `cores` processes:
@@ -263,14 +303,14 @@ fn start_batch(
     cx: &mut Context,
     suite_bin: &Path,
     batch: Batch,
-    limit_secs: f64,
+    limits: Limits,
     results: mpsc::Sender<BatchResult>,
 ) -> Result<()> {
     let mut command = cx.toolchain.command(suite_bin);
     command
         .arg("compare")
         .arg(&batch.dir)
-        .args(["--timeout", &limit_secs.to_string()])
+        .args(compare_limits(limits))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit());
     let shown = shown(&command);
@@ -310,6 +350,8 @@ fn place_comparisons(batch: &Batch, comparisons: Vec<Comparison>) -> Result<Vec<
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::program::generate;
+    use crate::pipeline::testing::outcome;
 
     #[test]
     fn batches_cover_every_program_once_and_stay_small() {
@@ -325,5 +367,62 @@ mod tests {
         // A short run still gives every core several batches.
         assert_eq!(batch_sizes(60, 2).count(), 8);
         assert_eq!(batch_sizes(20000, 2).count(), 2500);
+    }
+
+    fn comparison(jit: Status, interpreter: Status) -> Comparison {
+        Comparison {
+            name: String::new(),
+            jit: outcome(jit, None),
+            interpreter: outcome(interpreter, None),
+        }
+    }
+
+    #[test]
+    fn only_programs_whose_jit_alone_ran_out_are_tried_again() {
+        assert!(jit_ran_out(&comparison(Status::Timeout, Status::Pass)));
+        for (jit, interpreter) in [
+            (Status::Pass, Status::Pass),
+            (Status::Crash, Status::Pass),
+            // A program that hangs without the JIT too is the program's fault.
+            (Status::Timeout, Status::Timeout),
+            (Status::Pass, Status::Timeout),
+            (Status::Timeout, Status::Fail),
+        ] {
+            assert!(
+                !jit_ran_out(&comparison(jit, interpreter)),
+                "{jit:?} {interpreter:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn programs_that_hang_by_the_dozen_are_tried_again_on_every_core() {
+        let programs: Vec<Written> = (0..300)
+            .map(|index| Written {
+                index,
+                path: PathBuf::from(format!("p{index:05}.lua")),
+                program: generate::program(index as u64),
+            })
+            .collect();
+        // Every eleventh program hangs with the JIT; one more hangs without it.
+        let hangs: Vec<usize> = (0..300).step_by(11).collect();
+        let mut finished: BTreeMap<usize, Comparison> = (0..300)
+            .map(|index| {
+                let jit = match hangs.contains(&index) {
+                    true => Status::Timeout,
+                    false => Status::Pass,
+                };
+                (index, comparison(jit, Status::Pass))
+            })
+            .collect();
+        finished.insert(7, comparison(Status::Timeout, Status::Timeout));
+        let cores = 2;
+        let batches = rerun_batches(&programs, &finished, cores);
+        let rerun: Vec<usize> = batches.iter().flatten().map(|w| w.index).collect();
+        assert_eq!(rerun, hangs);
+        // Enough batches to keep every core busy, none larger than a first pass's.
+        assert!(batches.len() >= 2 * cores, "{} batches", batches.len());
+        assert!(batches.iter().all(|b| (1..=MOST_PER_BATCH).contains(&b.len())));
+        assert!(rerun_batches(&programs, &BTreeMap::new(), cores).is_empty());
     }
 }

@@ -187,6 +187,7 @@ mod tests {
             error: None,
             output: String::new(),
             millis,
+            limit_millis: None,
             value: Some(format!("{index}")),
             traces: Some(3),
             ir_ops: [("ADD".to_owned(), 2)].into(),

@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use super::cache::{Key, cached_if};
 use super::program::generate::{self, Program};
 use super::program::shrink;
+use super::suite::limits::{JitLimit, Limits};
 use super::suite::outcome::{Comparison, Status};
 use super::{Context, suite};
 pub use plan::*;
@@ -29,8 +30,29 @@ pub use replay::*;
 /// Programs in a default run: enough for about 2,000 traces per build.
 pub const DEFAULT_COUNT: u32 = 300;
 pub const DEFAULT_SEED: u64 = 1;
-/// The time limit of a program in a run, in seconds.
-pub const RUN_TIMEOUT: f64 = 20.0;
+/// The time limits of a program's runs in a stress run: the interpreter's
+/// fixed and generous (a program that hangs without the JIT is the
+/// generator's fault, and takes tens of milliseconds as a rule), the JIT's
+/// a multiple of the interpreter's time between a floor and a ceiling, so
+/// that a JIT that hangs costs a few seconds, not a fixed limit large
+/// enough for the slowest clean program. docs/stress-hangs.md has the
+/// measurements the numbers come from.
+pub const RUN_LIMITS: Limits = Limits {
+    interpreter: Duration::from_secs(60),
+    jit: JitLimit {
+        // The largest JIT/interpreter ratio of a clean program measured
+        // where the floor does not decide was 8; a program that runs past
+        // this is tried again with twice as much
+        // (`batches::RERUN_LIMIT_FACTOR`) before it counts as a hang.
+        factor: 10.0,
+        // Programs the interpreter runs in a few milliseconds spend their
+        // JIT run recording and compiling traces.
+        floor: Duration::from_secs(2),
+        // What every program's JIT run got before the limit followed the
+        // interpreter's time.
+        ceiling: Duration::from_secs(20),
+    },
+};
 /// Wall time shrinking may take per finding and per run: a finding that
 /// crashes or hangs makes every candidate slow, and the verdict must not
 /// wait on an optional reproducer.
@@ -203,7 +225,8 @@ pub enum Kind {
     /// The JIT run was killed by a signal.
     #[serde(rename = "crash")]
     Crash,
-    /// The JIT run ran out of time.
+    /// The JIT run ran out of time: it hangs. (Written `timeout` in
+    /// stored reports, as it always was.)
     #[serde(rename = "timeout")]
     Timeout,
     /// The JIT run raised an error the interpreted run did not.
@@ -221,7 +244,7 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::Crash => "crash",
-            Kind::Timeout => "timeout",
+            Kind::Timeout => "hang",
             Kind::Error => "error",
             Kind::Mismatch => "mismatch",
             Kind::FailsWithoutJit => "program fails without the JIT",
@@ -271,10 +294,14 @@ pub fn run(cx: &mut Context, variant: &str, suite_bin: &Path, plan: Plan) -> Res
 }
 
 fn run_key(cx: &mut Context, variant: &str, suite_bin: &Path, plan: Plan) -> Result<Key> {
+    // The limits decide which programs hang; the suite's hash covers the
+    // rule's code, these its numbers.
     let mut key = Key::new("stress")
         .text("suite", cx.cache.suite_hash(suite_bin)?)
         .text("variant", variant)
-        .text("plan", plan.label());
+        .text("plan", plan.label())
+        .text("limits", RUN_LIMITS)
+        .text("rerun limit factor", batches::RERUN_LIMIT_FACTOR);
     for source in GENERATOR_SOURCES {
         key = key.text("generator", source);
     }
@@ -335,7 +362,7 @@ fn run_uncached(
         &home,
         &programs,
         journal_key,
-        RUN_TIMEOUT,
+        RUN_LIMITS,
     )?;
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
     let mut held: std::collections::BTreeMap<String, u64> = Default::default();
@@ -430,9 +457,10 @@ pub fn signature(finding: &Finding) -> String {
 /// budgets, which are shared out so that every bucket gets its turn; the
 /// rest are kept as found, and a bucket that has a shrunk finding already
 /// (one `adopt_shrunk` gave it) keeps that one. A program's candidates get
-/// a time limit of ten times what the original took, at least 2 s and at
-/// most the run's 20 s. Reused when the run, the buckets and the shrinker
-/// are the same.
+/// a time limit of ten times what the original took, within the floor and
+/// the ceiling of the run's JIT limit (2 s and 20 s), and their JIT runs
+/// the run's rule within that. Reused when the run, the buckets and the
+/// shrinker are the same.
 pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> Result<()> {
     let mut key = run_key(cx, &report.variant, suite_bin, report.plan)?.text("shrunk", "");
     for finding in &report.findings {
@@ -466,11 +494,12 @@ pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> 
     Ok(())
 }
 
-/// Runs `sources` on `suite_bin` with the JIT on and off, spread over the
-/// cores, under the rules of a stress run: `RUN_TIMEOUT` each, and a
-/// program that runs out of it run again alone with a longer limit before
-/// its timeout counts. Results in the order of `sources`; `work` is a
-/// scratch folder.
+/// Runs `sources` on `suite_bin` with the JIT off and on, spread over the
+/// cores, under the rules of a stress run: `RUN_LIMITS`, and the programs
+/// whose JIT run ran out of time run again, again spread over the cores,
+/// with `batches::RERUN_LIMIT_FACTOR` times the JIT's limit before their
+/// hang counts. Results in the order of `sources`; `work` is a scratch
+/// folder.
 pub(crate) fn run_sources(
     cx: &mut Context,
     suite_bin: &Path,
@@ -496,23 +525,25 @@ pub(crate) fn run_sources(
     }
     let mut results: Vec<Option<Comparison>> = vec![None; sources.len()];
     place_all(
-        suite::run_compare(cx, suite_bin, work, RUN_TIMEOUT)?,
+        suite::run_compare(cx, suite_bin, work, RUN_LIMITS)?,
         &mut results,
     );
     let slow: Vec<usize> = (0..sources.len())
-        .filter(|&p| results[p].as_ref().is_some_and(batches::timed_out))
+        .filter(|&p| results[p].as_ref().is_some_and(batches::jit_ran_out))
         .collect();
-    let limit = RUN_TIMEOUT * batches::RERUN_LIMIT_FACTOR;
-    for place in slow {
-        let alone = work.join(format!("alone-{place}"));
-        reset_dir(&alone)?;
-        fs::write(alone.join(format!("{}.lua", name(place))), sources[place])?;
+    if !slow.is_empty() {
+        let again = work.join("again");
+        reset_dir(&again)?;
+        for &place in &slow {
+            fs::write(again.join(format!("{}.lua", name(place))), sources[place])?;
+        }
+        let limits = RUN_LIMITS.rerun(batches::RERUN_LIMIT_FACTOR);
         eprintln!(
-            "    {} ran out of its {RUN_TIMEOUT} s; run again alone with {limit} s",
-            name(place)
+            "    {} of them ran out of the JIT's limit; run again with {limits}",
+            slow.len()
         );
         place_all(
-            suite::run_compare(cx, suite_bin, &alone, limit)?,
+            suite::run_compare(cx, suite_bin, &again, limits)?,
             &mut results,
         );
     }
@@ -632,8 +663,18 @@ fn shrink_findings(
         // An equal share of what is left, so a slow bucket cannot starve the others.
         let share = (left / (chosen.len() - turn) as u32).max(SHRINK_FLOOR_PER_BUCKET);
         // A candidate that hangs is judged as the run judged the original:
-        // at the run's time limit, never later.
-        let timeout = (10.0 * finding.took_millis as f64 / 1000.0).clamp(2.0, RUN_TIMEOUT);
+        // its JIT run by the run's rule, and never later than the rule's
+        // ceiling; the time limit of its runs is ten times what the
+        // original took, within the rule's floor and ceiling.
+        let rule = RUN_LIMITS.jit;
+        let timeout = Duration::from_millis(10 * finding.took_millis).clamp(rule.floor, rule.ceiling);
+        let limits = Limits {
+            interpreter: timeout,
+            jit: JitLimit {
+                ceiling: timeout,
+                ..rule
+            },
+        };
         let program = generate::program(finding.program_seed);
         let timer = crate::pipeline::step(format!(
             "{variant}: shrinking bucket {} of {} (program seed {}, {} lines)",
@@ -648,7 +689,7 @@ fn shrink_findings(
             &program,
             finding.kind,
             &finding.dir,
-            timeout,
+            limits,
             share.min(SHRINK_BUDGET_PER_FINDING),
         )?);
         let lines = shrunk[place].as_ref().map_or(0, |s| s.lines);
@@ -664,7 +705,7 @@ fn shrink_finding(
     program: &Program,
     kind: Kind,
     dir: &Path,
-    timeout: f64,
+    limits: Limits,
     budget: Duration,
 ) -> Result<Shrunk> {
     let work = dir.join("shrinking");
@@ -688,7 +729,8 @@ fn shrink_finding(
             // A round runs to its end, so it gets only as many candidates
             // as can time out within what is left (at least one): a slow
             // program's round cannot overrun the budget by minutes.
-            let fit = ((left.as_secs_f64() / timeout) * cores as f64).floor() as usize;
+            let longest = limits.interpreter.max(limits.jit.ceiling);
+            let fit = ((left.as_secs_f64() / longest.as_secs_f64()) * cores as f64).floor() as usize;
             let tried = chosen.len().min(fit.max(1));
             round += 1;
             let batch = work.join(format!("round-{round:03}"));
@@ -700,7 +742,7 @@ fn shrink_finding(
                     candidate.render(),
                 )?;
             }
-            let results = suite::run_compare(cx, suite_bin, &batch, timeout)?;
+            let results = suite::run_compare(cx, suite_bin, &batch, limits)?;
             let mut found = false;
             for (index, comparison) in results.iter().enumerate() {
                 let fails = difference_kind(comparison) == Some(kind);
@@ -721,7 +763,7 @@ fn shrink_finding(
     let single = dir.join("shrunk-check");
     reset_dir(&single)?;
     fs::write(single.join("shrunk.lua"), &source)?;
-    let check = suite::run_compare(cx, suite_bin, &single, timeout)?;
+    let check = suite::run_compare(cx, suite_bin, &single, limits)?;
     let _ = fs::remove_dir_all(&single);
     let difference = check
         .first()
