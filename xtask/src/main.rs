@@ -9,6 +9,7 @@ mod findings;
 mod flags;
 mod lso;
 mod mcode_diff;
+mod mutants;
 mod pipeline;
 mod prepare;
 mod probe;
@@ -45,6 +46,7 @@ fn main() -> ExitCode {
         flags::Command::Findings(args) => findings::run(args),
         flags::Command::Bisect(args) => bisect::run(args),
         flags::Command::Report(args) => report::run(args),
+        flags::Command::Mutants(args) => mutants::run(args),
     };
     match result {
         Ok(Conclusion::Sound) => ExitCode::SUCCESS,
