@@ -1,7 +1,8 @@
 //! What was decided about generated mutants that survive
 //! (`tests/mutants_triage.txt`): equivalent (no program can tell it from
-//! the tree), unreachable (no trace the JIT can record runs the line) or a
-//! gap in the tests (with the script that kills it). An entry names its
+//! the tree), unreachable (no program can bring about the state in which
+//! it behaves differently) or a gap in the tests (with the script that
+//! kills it). An entry names its
 //! mutant by file, function, line text and replacement, never by line
 //! number, so it still matches when the tree or the tool moves lines.
 //!
@@ -37,7 +38,8 @@ use super::{BACKEND_FILES, Edit};
 pub enum Kind {
     /// No program can tell it from the tree: left out of the score.
     Equivalent,
-    /// No trace the JIT can record reaches the line: left out of the score.
+    /// No program can bring about the state in which it behaves
+    /// differently: left out of the score.
     Unreachable,
     /// A real gap of the tests: counted, with the script that kills it.
     Gap,
@@ -280,6 +282,13 @@ mod tests {
             ..moved
         };
         assert!(find(&entries, &other_file, Some("asm_fuseopm")).is_none());
+    }
+
+    #[test]
+    fn the_committed_triage_file_reads() {
+        let root = crate::pipeline::project_root();
+        let path = root.join(crate::pipeline::mutants::campaign::TRIAGE_FILE);
+        load(&path, &root).unwrap();
     }
 
     #[test]
