@@ -56,7 +56,7 @@ fn killed(cx: &mut Context, mutant: &Mutant) -> Result<Held> {
             same_line.join("\n")
         )));
     }
-    let tce = Compiler::new(cx, &base)?.decision(cx, &base, &edit)?;
+    let (tce, _) = Compiler::new(cx, &base)?.decision(cx, &base, &edit)?;
     if tce != Tce::Kept {
         return Ok(Err(format!(
             "compiler equivalence dropped {} as {tce:?}",

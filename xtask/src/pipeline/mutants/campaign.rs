@@ -74,11 +74,16 @@ pub struct TceCount {
     pub kept: usize,
 }
 
+/// Seconds of wall-clock time; a part an older run did not record reads as 0.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Timing {
     pub base_seconds: f64,
     pub generate_seconds: f64,
     pub tce_seconds: f64,
+    /// Compiling the examined mutants, each as long as its first compile
+    /// took (a cached decision costs nothing now).
+    pub tce_compile_seconds: f64,
     pub judge_seconds: f64,
     pub total_seconds: f64,
 }
@@ -177,8 +182,9 @@ pub fn run(cx: &mut Context, options: Options) -> Result<Campaign> {
     timing.generate_seconds = clock.elapsed().as_secs_f64();
 
     let clock = Instant::now();
-    let (chosen, tce) = draw(cx, &base, &edits, options)?;
+    let (chosen, tce, compile_seconds) = draw(cx, &base, &edits, options)?;
     timing.tce_seconds = clock.elapsed().as_secs_f64();
+    timing.tce_compile_seconds = compile_seconds;
 
     let clock = Instant::now();
     let mut sources = BTreeMap::new();
@@ -258,13 +264,14 @@ fn shard_text(shard: Shard) -> String {
 }
 
 /// The sample: the first `options.sample` mutants in the seed's order that
-/// compile to an `lj_asm.o` other than the base's (indices into `edits`).
+/// compile to an `lj_asm.o` other than the base's (indices into `edits`),
+/// the count of the walk, and the seconds its compiles took.
 fn draw(
     cx: &Context,
     base: &Base,
     edits: &[Edit],
     options: Options,
-) -> Result<(Vec<usize>, TceCount)> {
+) -> Result<(Vec<usize>, TceCount, f64)> {
     eprintln!(
         "==> drawing {} of {} mutants (seed {}), dropping those whose lj_asm.o is the base's or that do not compile",
         options.sample,
@@ -274,12 +281,15 @@ fn draw(
     let compiler = Compiler::new(cx, base)?;
     let mut count = TceCount::default();
     let mut chosen = Vec::new();
+    let mut compile_seconds = 0.0;
     for index in sample::order(edits.len(), options.seed) {
         if chosen.len() == options.sample {
             break;
         }
         count.examined += 1;
-        match compiler.decision(cx, base, &edits[index])? {
+        let (tce, seconds) = compiler.decision(cx, base, &edits[index])?;
+        compile_seconds += seconds;
+        match tce {
             Tce::Kept => chosen.push(index),
             Tce::Equivalent => count.equivalent += 1,
             Tce::DoesNotCompile => count.does_not_compile += 1,
@@ -295,7 +305,7 @@ fn draw(
         }
     }
     count.kept = chosen.len();
-    Ok((chosen, count))
+    Ok((chosen, count, compile_seconds))
 }
 
 /// The shards of one run as one: the same run (tool, tree, seed, sample,
@@ -339,6 +349,7 @@ pub fn merge(shards: Vec<Campaign>) -> Result<Campaign> {
         a.base_seconds += b.base_seconds;
         a.generate_seconds += b.generate_seconds;
         a.tce_seconds += b.tce_seconds;
+        a.tce_compile_seconds += b.tce_compile_seconds;
         a.judge_seconds += b.judge_seconds;
         a.total_seconds += b.total_seconds;
     }

@@ -127,12 +127,14 @@ pub fn timing_line(run: &Campaign) -> String {
         .filter(|v| v.killed_by.is_none())
         .collect();
     format!(
-        "time: {:.0} s in all: base {:.0} s, generating {:.0} s, compiler equivalence {:.0} s ({} mutants), judging {:.0} s ({} mutants; each, on average, build {:.0} s, cases {:.0} s, stress {:.0} s; a killed one {:.0} s, a survivor {:.0} s; times of cached verdicts are those of their first run)",
+        "time: {:.0} s in all: base {:.0} s, generating {:.0} s, compiler equivalence {:.0} s ({} mutants; compiling them took {:.0} s, {:.1} s each), judging {:.0} s ({} mutants; each, on average, build {:.0} s, cases {:.0} s, stress {:.0} s; a killed one {:.0} s, a survivor {:.0} s; times of cached verdicts are those of their first run)",
         t.total_seconds,
         t.base_seconds,
         t.generate_seconds,
         t.tce_seconds,
         run.tce.examined,
+        t.tce_compile_seconds,
+        t.tce_compile_seconds / run.tce.examined.max(1) as f64,
         t.judge_seconds,
         judged.len(),
         mean(&|v| v.build_seconds, &judged),

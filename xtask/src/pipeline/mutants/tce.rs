@@ -81,16 +81,17 @@ impl Compiler {
         Ok(compiler)
     }
 
-    /// The decision for `edit`: the stored one, or compiled now.
-    pub fn decision(&self, cx: &Context, base: &Base, edit: &Edit) -> Result<Tce> {
+    /// The decision for `edit` and the seconds compiling it took: the
+    /// stored one (with the time of its first run), or compiled now.
+    pub fn decision(&self, cx: &Context, base: &Base, edit: &Edit) -> Result<(Tce, f64)> {
         let key = Key::new("backend mutant tce")
             .text("base", &self.base_fingerprint)
             .text("file", &edit.file)
             .text("line", edit.line)
             .text("original", &edit.original)
             .text("replacement", &edit.replacement);
-        if let Some(tce) = cx.cache.peek(&key) {
-            return Ok(tce);
+        if let Some(stored) = cx.cache.peek(&key) {
+            return Ok(stored);
         }
         let started = std::time::Instant::now();
         let source = base.source(&edit.file)?;
@@ -101,9 +102,9 @@ impl Compiler {
         // The next mutant may edit the other file: this one is put back first.
         fs::write(&file, &source).with_context(|| format!("cannot write {}", file.display()))?;
         let tce = decide(&self.base_object, object?.as_deref());
-        cx.cache
-            .store(&key, &tce, started.elapsed().as_secs_f64())?;
-        Ok(tce)
+        let seconds = started.elapsed().as_secs_f64();
+        cx.cache.store(&key, &tce, seconds)?;
+        Ok((tce, seconds))
     }
 
     /// `make lj_asm.o` from scratch: the object, or None when the compiler
