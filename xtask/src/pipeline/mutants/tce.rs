@@ -5,8 +5,12 @@
 //! dropped before judging. `lj_asm.o` is compiled by LuaJIT's own make
 //! rule, with the flags of every build here, in one scratch copy of the
 //! base build; the build has no `-g`, so the object holds no line or
-//! column that a same-length change would move. Each decision is cached by
-//! the edit and the base build.
+//! column that a same-length change would move. A call of a function that
+//! does not exist (`ra_alloc1` made `ra_alloc0`) is only a warning to C
+//! before C99's successors, yet the mutant cannot link: the compiles here
+//! make that warning an error, which changes no byte of an object that
+//! compiles. Each decision is cached by the edit, the base build and the
+//! make arguments.
 
 use std::fs;
 use std::path::PathBuf;
@@ -24,6 +28,9 @@ use crate::pipeline::patch::copy_keeping_times;
 
 /// The object both backend files are compiled into.
 const OBJECT: &str = "lj_asm.o";
+
+/// Warnings that mean an object which compiles cannot link, made errors.
+const UNLINKABLE_AS_ERRORS: &str = "-Werror=implicit-function-declaration";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -66,7 +73,13 @@ impl Compiler {
         let mut compiler = Compiler {
             _scratch: scratch,
             tree,
-            args: make_args(cx),
+            args: make_args(cx)
+                .into_iter()
+                .map(|arg| match arg.strip_prefix("XCFLAGS=") {
+                    Some(flags) => format!("XCFLAGS={flags} {UNLINKABLE_AS_ERRORS}"),
+                    None => arg,
+                })
+                .collect(),
             base_object: Vec::new(),
             base_fingerprint: base.built.fingerprint.clone(),
             label: base.label.clone(),
@@ -89,7 +102,8 @@ impl Compiler {
             .text("file", &edit.file)
             .text("line", edit.line)
             .text("original", &edit.original)
-            .text("replacement", &edit.replacement);
+            .text("replacement", &edit.replacement)
+            .text("make", self.args.join(" "));
         if let Some(stored) = cx.cache.peek(&key) {
             return Ok(stored);
         }
