@@ -39,6 +39,13 @@ pub fn run(args: flags::Mutants) -> Result<Conclusion> {
         println!();
         print!("{}", render::text(&run, Some(&dir)));
     }
+    let unjudged = run.unjudged().count();
+    if unjudged > 0 {
+        anyhow::bail!(
+            "{unjudged} sampled mutants could not be judged (listed above, and in {})",
+            dir.join("mutants.json").display()
+        );
+    }
     Ok(if run.rows.iter().any(|r| r.untriaged_survivor()) {
         Conclusion::Defects
     } else {

@@ -98,8 +98,13 @@ pub struct Row {
     pub function: Option<String>,
     /// What `tests/mutants_triage.txt` says of it, if anything.
     pub triage: Option<Triaged>,
-    /// None when triage leaves it out (equivalent, unreachable): not judged.
+    /// None when triage leaves it out (equivalent, unreachable): not
+    /// judged; or when the judge failed.
     pub verdict: Option<Verdict>,
+    /// Why the judge could not build or run it: left out of the score,
+    /// and the command fails.
+    #[serde(default)]
+    pub error: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -142,6 +147,11 @@ impl Campaign {
             .iter()
             .filter(|r| r.verdict.is_none() && r.triage.as_ref().is_some_and(|t| t.kind == kind))
             .count()
+    }
+
+    /// The sampled mutants the judge could not build or run.
+    pub fn unjudged(&self) -> impl Iterator<Item = &Row> {
+        self.rows.iter().filter(|r| r.error.is_some())
     }
 
     pub fn survivors(&self) -> impl Iterator<Item = &Row> {
@@ -210,6 +220,7 @@ pub fn run(cx: &mut Context, options: Options) -> Result<Campaign> {
             edit.place(),
             function.as_deref().unwrap_or("file scope")
         );
+        let mut error = None;
         let verdict = match &triaged {
             Some(t) if t.kind.left_out() => {
                 eprintln!("==> mutant {name}: triaged {}, not judged", t.kind.name());
@@ -223,15 +234,26 @@ pub fn run(cx: &mut Context, options: Options) -> Result<Campaign> {
                     edit.original.trim(),
                     edit.replacement.trim()
                 );
-                let verdict = judge::cached_verdict(cx, &base, &name, edit)?;
-                match &verdict.killed_by {
-                    Some(by) => eprintln!("    killed by {by} ({:.0} s)", verdict.seconds),
-                    None => eprintln!(
-                        "    SURVIVED {} programs ({:.0} s)",
-                        verdict.programs, verdict.seconds
-                    ),
+                // One mutant the judge cannot build or run does not stop
+                // the others: it is reported, left out of the score, and
+                // the command fails at the end.
+                match judge::cached_verdict(cx, &base, &name, edit) {
+                    Ok(verdict) => {
+                        match &verdict.killed_by {
+                            Some(by) => eprintln!("    killed by {by} ({:.0} s)", verdict.seconds),
+                            None => eprintln!(
+                                "    SURVIVED {} programs ({:.0} s)",
+                                verdict.programs, verdict.seconds
+                            ),
+                        }
+                        Some(verdict)
+                    }
+                    Err(failure) => {
+                        eprintln!("    COULD NOT JUDGE: {failure:#}");
+                        error = Some(format!("{failure:#}"));
+                        None
+                    }
                 }
-                Some(verdict)
             }
         };
         rows.push(Row {
@@ -240,6 +262,7 @@ pub fn run(cx: &mut Context, options: Options) -> Result<Campaign> {
             function,
             triage: triaged,
             verdict,
+            error,
         });
     }
     timing.judge_seconds = clock.elapsed().as_secs_f64();
@@ -418,6 +441,7 @@ pub(crate) mod tests {
                 cases_seconds: 0.5,
                 stress_seconds: 0.0,
             }),
+            error: None,
         }
     }
 

@@ -53,6 +53,22 @@ pub fn text(run: &Campaign, files_dir: Option<&std::path::Path>) -> String {
             run.base_failures.join(", ")
         );
     }
+    let unjudged: Vec<&Row> = run.unjudged().collect();
+    if !unjudged.is_empty() {
+        outln!(
+            out,
+            "  COULD NOT JUDGE {} (left out of the score):",
+            unjudged.len()
+        );
+        for row in unjudged {
+            outln!(
+                out,
+                "    {}: {}",
+                row.edit.place(),
+                row.error.as_deref().unwrap_or_default()
+            );
+        }
+    }
     outln!(out, "  {}", score_line(run));
     let survivors: Vec<&Row> = run.survivors().collect();
     let untriaged = survivors.iter().filter(|r| r.triage.is_none()).count();
