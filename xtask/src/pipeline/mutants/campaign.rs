@@ -476,9 +476,14 @@ pub(crate) mod tests {
                 row(3, None, Some(Kind::Unreachable)),
                 row(4, Some(false), Some(Kind::Gap)),
                 row(5, Some(true), None),
+                Row {
+                    error: Some("does not build".to_owned()),
+                    ..row(6, None, None)
+                },
             ],
-            6,
+            7,
         );
+        assert_eq!(run.unjudged().map(|r| r.place).collect::<Vec<_>>(), [6]);
         assert_eq!(
             run.score(),
             Score {
