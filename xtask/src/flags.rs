@@ -88,7 +88,8 @@ pub enum Command {
     /// sample with the cases and the default stress run, and report the
     /// score with its 95% interval and every survivor (also written to
     /// target/mutants/SEED/). Exit 1 when a survivor is not in
-    /// tests/mutants_triage.txt, 0 when none is, 2 when it could not run.
+    /// tests/mutants_triage.txt, 0 when none is, 2 when it could not run
+    /// or could not judge a sampled mutant.
     Mutants(Mutants),
     /// Draft an upstream issue for a case or a script: a standalone script,
     /// the JIT and -joff outputs, the machine code, the regression range
