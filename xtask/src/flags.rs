@@ -102,6 +102,16 @@ pub enum Command {
     /// sweep command that would judge it is named), the sweep could not
     /// judge it, or the file is not a Cargo.lock.
     Audit(Audit),
+    /// Mutation testing of the ARM64 backend: generate every one-line
+    /// mutant of lj_asm_arm64.h and lj_emit_arm64.h (universalmutator, on
+    /// luajit-src 210.7.4+c6ffc14 with patches/extra/all-fixes), drop those
+    /// that compile to the same lj_asm.o or do not compile, judge a seeded
+    /// sample with the cases and the default stress run, and report the
+    /// score with its 95% interval and every survivor (also written to
+    /// target/mutants/SEED/). Exit 1 when a survivor is not in
+    /// tests/mutants_triage.txt, 0 when none is, 2 when it could not run
+    /// or could not judge a sampled mutant.
+    Mutants(Mutants),
     /// Draft an upstream issue for a case or a script: a standalone script,
     /// the JIT and -joff outputs, the machine code, the regression range
     /// and, with --patches, the fix in upstream's style; name the known
@@ -451,4 +461,28 @@ pub struct Report {
     /// trees to upstream commits (as `bisect --luajit-git`).
     #[arg(long, value_name = "DIR")]
     pub luajit_git: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Mutants {
+    /// How many mutants to judge, drawn at random from those that survive
+    /// trivial compiler equivalence.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    pub sample: usize,
+    /// Seed of the draw, in hex (0x1) or decimal: the same seed gives the
+    /// same sample, a new seed a new one.
+    #[arg(long, value_name = "S", default_value = "1", value_parser = crate::pipeline::stress::parse_seed)]
+    pub seed: u64,
+    /// Judge only shard K of N of the sample: every mutant whose place in
+    /// it is K-1 modulo N, e.g. 2/4. `--merge` combines the shards' `--json`
+    /// outputs.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::pipeline::stress::Shard>,
+    /// Print the run as JSON (what `--merge` reads).
+    #[arg(long)]
+    pub json: bool,
+    /// Combine the `--json` outputs of every shard of one run into the
+    /// whole run's report, without running anything.
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["sample", "seed", "shard"])]
+    pub merge: Vec<PathBuf>,
 }

@@ -10,6 +10,7 @@ mod findings;
 mod flags;
 mod lso;
 mod mcode_diff;
+mod mutants;
 mod pipeline;
 mod prepare;
 mod probe;
@@ -47,6 +48,7 @@ fn main() -> ExitCode {
         flags::Command::Bisect(args) => bisect::run(args),
         flags::Command::Audit(args) => audit::run(args),
         flags::Command::Report(args) => report::run(args),
+        flags::Command::Mutants(args) => mutants::run(args),
     };
     match result {
         Ok(Conclusion::Sound) => ExitCode::SUCCESS,

@@ -39,6 +39,7 @@ pub mod findings;
 pub mod label;
 pub mod lso;
 pub mod mcode;
+pub mod mutants;
 pub mod neighbour;
 pub mod patch;
 pub mod probe;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::stress::{Plan, RUN_TIMEOUT, reset_dir, seed_text, write_programs};
+use crate::pipeline::stress::{Plan, RUN_LIMITS, reset_dir, seed_text, write_programs};
 use crate::pipeline::fetch::Tree;
 use crate::pipeline::patch::Series;
 use crate::pipeline::suite;
@@ -114,7 +114,7 @@ pub fn search(cx: &mut Context, target: &Target, seed: u64, most: u32) -> Result
     let (mut programs_run, mut seconds_run) = (0, 0.0);
     for batch in programs.chunks(BATCH) {
         link_batch(&batch_dir, batch.iter().map(|w| w.path.as_path()))?;
-        let comparisons = suite::run_compare(cx, &with_defect, &batch_dir, RUN_TIMEOUT)?;
+        let comparisons = suite::run_compare(cx, &with_defect, &batch_dir, RUN_LIMITS)?;
         let differing: Vec<usize> = comparisons
             .iter()
             .enumerate()
@@ -125,7 +125,7 @@ pub fn search(cx: &mut Context, target: &Target, seed: u64, most: u32) -> Result
             true => Vec::new(),
             false => {
                 link_batch(&batch_dir, differing.iter().map(|&p| batch[p].path.as_path()))?;
-                suite::run_compare(cx, &with_fix, &batch_dir, RUN_TIMEOUT)?
+                suite::run_compare(cx, &with_fix, &batch_dir, RUN_LIMITS)?
                     .into_iter()
                     .filter(|c| c.difference().is_none())
                     .map(|c| c.name)

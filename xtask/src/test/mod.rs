@@ -15,6 +15,7 @@ mod docs;
 mod findings;
 mod fixture;
 mod fresh_clone;
+mod generated_mutants;
 pub(crate) mod golden;
 mod lso;
 mod mcode;
@@ -85,6 +86,7 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(lso::checks(&root)?);
     checks.extend(mutants::checks(&root)?);
     checks.extend(backend_mutants::checks(&root)?);
+    checks.extend(generated_mutants::checks(&root)?);
     checks.extend(stress::checks());
     checks.extend(findings::checks());
     checks.extend(mcode::checks(&root)?);

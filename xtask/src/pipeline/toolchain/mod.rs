@@ -1,10 +1,12 @@
 //! Checks what building for aarch64 and running there needs, and installs
 //! what is missing when running as root on a Debian-like system; the
-//! workflow linters `cargo xtask test` runs are in `linters`.
+//! workflow linters `cargo xtask test` runs are in `linters`, the mutant
+//! generator `cargo xtask mutants` runs in `mutator`.
 
 mod install;
 mod libclang;
 pub mod linters;
+pub mod mutator;
 pub mod osv_schema;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,54 @@
+//! `cargo xtask mutants`: generated one-line mutants of the ARM64 backend,
+//! a seeded sample of them judged by the cases and the default stress run,
+//! and the score with its interval and every survivor. Sharded runs are
+//! combined with `--merge`.
+
+use anyhow::Result;
+
+use crate::flags;
+use crate::pipeline::Context;
+use crate::pipeline::mutants::campaign::{self, Options};
+use crate::pipeline::mutants::render;
+use crate::pipeline::project_root;
+use crate::pipeline::stress::Shard;
+use crate::pipeline::verdict::Conclusion;
+
+pub fn run(args: flags::Mutants) -> Result<Conclusion> {
+    let run = if !args.merge.is_empty() {
+        let shards = args
+            .merge
+            .iter()
+            .map(|file| campaign::read(file))
+            .collect::<Result<Vec<_>>>()?;
+        campaign::merge(shards)?
+    } else {
+        let mut cx = Context::new()?;
+        campaign::run(
+            &mut cx,
+            Options {
+                sample: args.sample,
+                seed: args.seed,
+                shard: args.shard.unwrap_or(Shard::WHOLE),
+            },
+        )?
+    };
+    let dir = campaign::write(&run, &project_root().join("target"))?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&run)?);
+    } else {
+        println!();
+        print!("{}", render::text(&run, Some(&dir)));
+    }
+    let unjudged = run.unjudged().count();
+    if unjudged > 0 {
+        anyhow::bail!(
+            "{unjudged} sampled mutants could not be judged (listed above, and in {})",
+            dir.join("mutants.json").display()
+        );
+    }
+    Ok(if run.rows.iter().any(|r| r.untriaged_survivor()) {
+        Conclusion::Defects
+    } else {
+        Conclusion::Sound
+    })
+}
