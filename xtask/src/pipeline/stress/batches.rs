@@ -33,6 +33,15 @@ const MOST_PER_BATCH: usize = 8;
 /// hang pays it, so it is no larger.
 pub(super) const RERUN_LIMIT_FACTOR: f64 = 2.0;
 
+/// How many of the programs that ran out of time are tried again first,
+/// per core. When every one of them runs out again, the first pass's
+/// timeouts were hangs and not a busy machine, and the others count as
+/// hangs without their second try: a defect that hangs programs by the
+/// dozen then costs a few seconds more, not a second try each. When one
+/// of them finishes, the machine was slow, and every other one is tried
+/// again.
+const CONFIRMING_PER_CORE: usize = 2;
+
 /// Where a run keeps its journal, in the run's own folder.
 pub fn journal_path(home: &Path) -> PathBuf {
     home.join("journal.jsonl")
@@ -105,23 +114,42 @@ pub fn run(
         Ok(())
     })?;
     progress.finish();
-    let again = rerun_batches(programs, &finished, cores);
-    if !again.is_empty() {
+    let slow = ran_out(programs, &finished);
+    if !slow.is_empty() {
         let rerun_limits = limits.rerun(RERUN_LIMIT_FACTOR);
         eprintln!(
             "stress: {} programs ran out of the JIT's limit; running them again with {RERUN_LIMIT_FACTOR} times it, spread over the cores",
-            again.iter().map(Vec::len).sum::<usize>()
+            slow.len()
         );
-        let queue = cut_batches(&batches_dir.join("again"), again)?;
-        run_batches(cx, suite_bin, queue, rerun_limits, cores, |done| {
-            for f in &done {
-                let first = &finished[&f.index];
-                eprintln!("stress: {}", second_try_text(first, &f.comparison));
+        let (confirming, rest) = confirming_first(&slow, cores);
+        // Runs `tries` a second time; how many of them finished.
+        let mut second_tries = |cx: &mut Context, tries: &[&Written], folder: &str| {
+            let mut recovered = 0;
+            let queue = cut_batches(&batches_dir.join(folder), groups(tries, cores))?;
+            run_batches(cx, suite_bin, queue, rerun_limits, cores, |done| {
+                for f in &done {
+                    let first = &finished[&f.index];
+                    eprintln!("stress: {}", second_try_text(first, &f.comparison));
+                    recovered += usize::from(!jit_ran_out(&f.comparison));
+                }
+                journal.append(run_seconds(), done.clone())?;
+                finished.extend(done.into_iter().map(|f| (f.index, f.comparison)));
+                Ok(())
+            })?;
+            anyhow::Ok(recovered)
+        };
+        let recovered = second_tries(cx, confirming, "again")?;
+        if !rest.is_empty() {
+            if recovered > 0 {
+                second_tries(cx, rest, "again-rest")?;
+            } else {
+                eprintln!(
+                    "stress: the {} programs tried again all ran out again: the first pass's timeouts are hangs, so the other {} count as hangs without a second try",
+                    confirming.len(),
+                    rest.len()
+                );
             }
-            journal.append(run_seconds(), done.clone())?;
-            finished.extend(done.into_iter().map(|f| (f.index, f.comparison)));
-            Ok(())
-        })?;
+        }
     }
     let _ = fs::remove_dir_all(&batches_dir);
     let comparisons = programs
@@ -168,19 +196,28 @@ fn run_batches(
 }
 
 /// The programs of `finished` to run a second time (`jit_ran_out`), in
-/// run order, grouped into batches for `cores` processes as a first pass
-/// is: a run whose programs hang by the dozen tries them again on every
-/// core, not one at a time.
-fn rerun_batches<'a>(
-    programs: &'a [Written],
-    finished: &BTreeMap<usize, Comparison>,
-    cores: usize,
-) -> Vec<Vec<&'a Written>> {
-    let slow: Vec<&Written> = programs
+/// run order.
+fn ran_out<'a>(programs: &'a [Written], finished: &BTreeMap<usize, Comparison>) -> Vec<&'a Written> {
+    programs
         .iter()
         .filter(|w| finished.get(&w.index).is_some_and(jit_ran_out))
-        .collect();
-    groups(&slow, cores)
+        .collect()
+}
+
+/// The programs that ran out of time split into those tried again first
+/// and the rest, which waits on how they end (`CONFIRMING_PER_CORE`). A
+/// handful of timeouts are all tried again at once: waiting would save
+/// little.
+fn confirming_first<'s, 'a>(
+    slow: &'s [&'a Written],
+    cores: usize,
+) -> (&'s [&'a Written], &'s [&'a Written]) {
+    let first = CONFIRMING_PER_CORE * cores;
+    if slow.len() <= 2 * first {
+        (slow, &[])
+    } else {
+        slow.split_at(first)
+    }
 }
 
 /// Whether the JIT run ran out of its time while the interpreter's run
@@ -396,7 +433,7 @@ mod tests {
     }
 
     #[test]
-    fn programs_that_hang_by_the_dozen_are_tried_again_on_every_core() {
+    fn programs_that_hang_by_the_dozen_are_confirmed_by_a_few_on_every_core() {
         let programs: Vec<Written> = (0..300)
             .map(|index| Written {
                 index,
@@ -417,12 +454,21 @@ mod tests {
             .collect();
         finished.insert(7, comparison(Status::Timeout, Status::Timeout));
         let cores = 2;
-        let batches = rerun_batches(&programs, &finished, cores);
-        let rerun: Vec<usize> = batches.iter().flatten().map(|w| w.index).collect();
+        let slow = ran_out(&programs, &finished);
+        let rerun: Vec<usize> = slow.iter().map(|w| w.index).collect();
         assert_eq!(rerun, hangs);
+        // The first few are tried again, the rest waits on them.
+        let (confirming, rest) = confirming_first(&slow, cores);
+        assert_eq!(confirming.len(), CONFIRMING_PER_CORE * cores);
+        assert_eq!(confirming.len() + rest.len(), hangs.len());
+        assert_eq!(confirming[0].index, 0);
         // Enough batches to keep every core busy, none larger than a first pass's.
+        let batches = groups(&slow, cores);
         assert!(batches.len() >= 2 * cores, "{} batches", batches.len());
         assert!(batches.iter().all(|b| (1..=MOST_PER_BATCH).contains(&b.len())));
-        assert!(rerun_batches(&programs, &BTreeMap::new(), cores).is_empty());
+        assert!(ran_out(&programs, &BTreeMap::new()).is_empty());
+        // A handful is tried again at once.
+        let (confirming, rest) = confirming_first(&slow[..5], cores);
+        assert_eq!((confirming.len(), rest.len()), (5, 0));
     }
 }
