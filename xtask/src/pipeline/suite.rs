@@ -92,6 +92,13 @@ fn suite_key(cx: &Context, built: &Built) -> Result<String> {
 
 /// Runs every case in `cases_dir`; each runs in its own process, so a crash
 /// or a hang is that case's outcome.
+/// How long one regression case may run before it counts as a hang. Every
+/// case finishes in a quarter of a second under QEMU on a loaded two-core
+/// machine (all of them in about 3.5 s), so this is forty times the
+/// slowest; a defect that hangs cases (a broken GC barrier hangs the
+/// table-barrier case) costs seconds each, not a minute.
+pub const CASE_LIMIT_SECS: f64 = 10.0;
+
 pub fn run_cases(
     cx: &mut Context,
     name: &str,
@@ -100,10 +107,21 @@ pub fn run_cases(
 ) -> Result<Vec<CaseResult>> {
     let key = Key::new("cases")
         .text("suite", cx.cache.suite_hash(suite)?)
+        .text("limit", CASE_LIMIT_SECS)
         .files("case", &super::lua_files(cases_dir)?)?;
     cached(cx, &format!("{name}: the regression cases"), key, |cx| {
         eprintln!("==> {name}: running the cases in {}", cases_dir.display());
-        let json = run_suite(cx, suite, &["cases".as_ref(), cases_dir.as_os_str()])?;
+        let limit = CASE_LIMIT_SECS.to_string();
+        let json = run_suite(
+            cx,
+            suite,
+            &[
+                "cases".as_ref(),
+                cases_dir.as_os_str(),
+                "--timeout".as_ref(),
+                limit.as_ref(),
+            ],
+        )?;
         serde_json::from_str(&json).with_context(|| {
             format!("the suite printed something that is not case results: {json}")
         })
