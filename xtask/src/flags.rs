@@ -402,7 +402,9 @@ pub struct Bench {
     /// from the clone of the earlier commit.
     #[arg(long, hide = true)]
     pub only_time_to_find: bool,
-    /// Write the table into docs/benchmarks.md between its bench markers.
+    /// Write the table into docs/benchmarks.md between its bench markers
+    /// (not with --no-cold: the table would lose the fresh-clone figures),
+    /// and the time-to-find table between its own.
     #[arg(long, alias = "write-readme")]
     pub write_docs: bool,
 }
