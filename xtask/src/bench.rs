@@ -125,12 +125,19 @@ pub fn run(args: flags::Bench) -> Result<Conclusion> {
         };
         let found = format!(
             "Measured {} on {machine}:\n\n{}",
-            jiff::Timestamp::now().to_zoned(jiff::tz::TimeZone::UTC).date(),
+            jiff::Timestamp::now()
+                .to_zoned(jiff::tz::TimeZone::UTC)
+                .date(),
             time_to_find::render(&after, before.as_deref(), args.before.as_deref())
         );
         println!("\n{found}");
         if args.write_docs {
-            write_marked_block(&root.join(BENCH_DOC), "time-to-find", "time to find", &found)?;
+            write_marked_block(
+                &root.join(BENCH_DOC),
+                "time-to-find",
+                "time to find",
+                &found,
+            )?;
             eprintln!("==> bench: time to find written to {BENCH_DOC}");
         }
     }

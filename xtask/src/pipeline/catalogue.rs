@@ -197,7 +197,10 @@ pub fn defects(root: &Path, cases: &[Case]) -> Result<Vec<Defect>> {
         }
     }
     if !problems.is_empty() {
-        bail!("the case headers do not make a catalogue:\n  {}", problems.join("\n  "));
+        bail!(
+            "the case headers do not make a catalogue:\n  {}",
+            problems.join("\n  ")
+        );
     }
     let mut defects: Vec<Defect> = by_issue.into_values().collect();
     defects.sort_by(|a, b| {
@@ -226,13 +229,20 @@ fn missing(case: &Case) -> Vec<&'static str> {
 }
 
 fn joined(fixes: &[Fix]) -> String {
-    fixes.iter().map(Fix::to_string).collect::<Vec<_>>().join(", ")
+    fixes
+        .iter()
+        .map(Fix::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Upstream fixes first, by the published tree that has the fix; the
 /// project's own after them.
 fn order_key(defect: &Defect) -> (bool, Vec<u64>) {
-    (!defect.fixed_upstream(), version_numbers(&defect.passes_on.version))
+    (
+        !defect.fixed_upstream(),
+        version_numbers(&defect.passes_on.version),
+    )
 }
 
 /// `210.5.10+f725e44` as [210, 5, 10], so that 210.5.10 sorts after 210.5.9.
@@ -296,7 +306,11 @@ mod tests {
     use super::*;
 
     fn case(name: &str, header: &str) -> Case {
-        Case::parse(Path::new(&format!("{name}.lua")), header.as_bytes().to_vec()).unwrap()
+        Case::parse(
+            Path::new(&format!("{name}.lua")),
+            header.as_bytes().to_vec(),
+        )
+        .unwrap()
     }
 
     const FULL: &str = "-- pins: LuaJIT#1076\n-- title: ARM64: a sign extension fused into a logical operand\n-- fixed-by: 90742d91\n-- fails-on: luajit-src 210.4.8+resty107baaf\n-- passes-on: luajit-src 210.5.0+becf5cc\n";
@@ -316,7 +330,12 @@ mod tests {
         let error = defects(Path::new("."), &[case("bare", "-- pins: LuaJIT#1\n")])
             .unwrap_err()
             .to_string();
-        assert!(error.contains("bare: the header lacks `title:`, `fixed-by:`, `fails-on:`, `passes-on:`"), "{error}");
+        assert!(
+            error.contains(
+                "bare: the header lacks `title:`, `fixed-by:`, `fails-on:`, `passes-on:`"
+            ),
+            "{error}"
+        );
     }
 
     #[test]
@@ -331,7 +350,9 @@ mod tests {
     #[test]
     fn a_fix_is_a_commit_or_a_series_folder() {
         let text = FULL.replace("90742d91", "upstream \"ARM64: Fix it.\"");
-        let error = defects(Path::new("."), &[case("a", &text)]).unwrap_err().to_string();
+        let error = defects(Path::new("."), &[case("a", &text)])
+            .unwrap_err()
+            .to_string();
         assert!(error.contains("neither an upstream commit"), "{error}");
     }
 
@@ -350,13 +371,26 @@ mod tests {
         let root = crate::pipeline::project_root();
         let order: Vec<String> = defects(
             &root,
-            &[case("d", &series), case("c", &later), case("b", &earlier), case("a", FULL)],
+            &[
+                case("d", &series),
+                case("c", &later),
+                case("b", &earlier),
+                case("a", FULL),
+            ],
         )
         .unwrap()
         .into_iter()
         .map(|d| d.issue)
         .collect();
-        assert_eq!(order, ["LuaJIT#1076", "LuaJIT#1085", "LuaJIT#1480", "arm64-verify#x"]);
+        assert_eq!(
+            order,
+            [
+                "LuaJIT#1076",
+                "LuaJIT#1085",
+                "LuaJIT#1480",
+                "arm64-verify#x"
+            ]
+        );
     }
 
     #[test]

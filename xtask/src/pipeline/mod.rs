@@ -177,7 +177,11 @@ pub fn with_block(text: &str, name: &str, body: &str) -> Result<String> {
     let (Some(start), Some(end)) = (text.find(&start_marker), text.find(&end_marker)) else {
         anyhow::bail!("no {start_marker} … {end_marker} block");
     };
-    Ok(format!("{}{start_marker}\n{body}{}", &text[..start], &text[end..]))
+    Ok(format!(
+        "{}{start_marker}\n{body}{}",
+        &text[..start],
+        &text[end..]
+    ))
 }
 
 /// The workspace root, one level above this crate.

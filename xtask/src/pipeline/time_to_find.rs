@@ -15,9 +15,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::pipeline::stress::{Plan, RUN_LIMITS, reset_dir, seed_text, write_programs};
 use crate::pipeline::fetch::Tree;
 use crate::pipeline::patch::Series;
+use crate::pipeline::stress::{Plan, RUN_LIMITS, reset_dir, seed_text, write_programs};
 use crate::pipeline::suite;
 use crate::pipeline::variants::{single, single_with};
 use crate::pipeline::{Context, lua_files};
@@ -124,7 +124,10 @@ pub fn search(cx: &mut Context, target: &Target, seed: u64, most: u32) -> Result
         let agreeing_with_fix = match differing.is_empty() {
             true => Vec::new(),
             false => {
-                link_batch(&batch_dir, differing.iter().map(|&p| batch[p].path.as_path()))?;
+                link_batch(
+                    &batch_dir,
+                    differing.iter().map(|&p| batch[p].path.as_path()),
+                )?;
                 suite::run_compare(cx, &with_fix, &batch_dir, RUN_LIMITS)?
                     .into_iter()
                     .filter(|c| c.difference().is_none())
@@ -255,7 +258,11 @@ pub fn render(after: &[Search], before: Option<&[Search]>, rev: Option<&str>) ->
         "Time to find: program-run seconds until the first stress program that differs on the tree and agrees with the defect's fix (seeds 1, 2, ...; a seed without a find counts as never).\n\n",
     );
     let side = |searches: &[Search], defect: &str| -> (String, String) {
-        let of: Vec<Search> = searches.iter().filter(|s| s.defect == defect).cloned().collect();
+        let of: Vec<Search> = searches
+            .iter()
+            .filter(|s| s.defect == defect)
+            .cloned()
+            .collect();
         let seeds = of
             .iter()
             .map(|s| match &s.found {
@@ -340,8 +347,14 @@ mod tests {
 
     #[test]
     fn a_seed_without_a_find_counts_as_never() {
-        assert_eq!(median_seconds(&[search(Some(3.0)), search(None), search(Some(1.0))]), Some(3.0));
-        assert_eq!(median_seconds(&[search(None), search(None), search(Some(1.0))]), None);
+        assert_eq!(
+            median_seconds(&[search(Some(3.0)), search(None), search(Some(1.0))]),
+            Some(3.0)
+        );
+        assert_eq!(
+            median_seconds(&[search(None), search(None), search(Some(1.0))]),
+            None
+        );
         assert_eq!(median_seconds(&[]), None);
     }
 

@@ -167,15 +167,21 @@ impl<'a> Elf<'a> {
     }
 
     fn u16(&self, at: usize) -> Option<u16> {
-        Some(u16::from_le_bytes(self.bytes.get(at..at + 2)?.try_into().ok()?))
+        Some(u16::from_le_bytes(
+            self.bytes.get(at..at + 2)?.try_into().ok()?,
+        ))
     }
 
     fn u32(&self, at: usize) -> Option<u32> {
-        Some(u32::from_le_bytes(self.bytes.get(at..at + 4)?.try_into().ok()?))
+        Some(u32::from_le_bytes(
+            self.bytes.get(at..at + 4)?.try_into().ok()?,
+        ))
     }
 
     fn u64(&self, at: usize) -> Option<u64> {
-        Some(u64::from_le_bytes(self.bytes.get(at..at + 8)?.try_into().ok()?))
+        Some(u64::from_le_bytes(
+            self.bytes.get(at..at + 8)?.try_into().ok()?,
+        ))
     }
 
     /// The NUL-terminated text at `start`, which must end before `end`.
@@ -273,7 +279,9 @@ pub mod fake {
             }
         }
         let mut verdef = Vec::new();
-        let all: Vec<&str> = std::iter::once("libfake.so.1").chain(defines.iter().copied()).collect();
+        let all: Vec<&str> = std::iter::once("libfake.so.1")
+            .chain(defines.iter().copied())
+            .collect();
         for (k, version) in all.iter().enumerate() {
             let version = name(version);
             push16(&mut verdef, 1);

@@ -301,7 +301,13 @@ mod tests {
     #[test]
     fn a_sysroot_replaces_qemus_root_and_is_refused_natively() {
         let qemu = toolchain(&["qemu-aarch64", "-L", "/usr/aarch64-linux-gnu"]);
-        let runner = Runner::new(&qemu, Path::new("/x/luajit"), Vec::new(), &[], Path::new("/"));
+        let runner = Runner::new(
+            &qemu,
+            Path::new("/x/luajit"),
+            Vec::new(),
+            &[],
+            Path::new("/"),
+        );
         let moved = runner.with_sysroot(Path::new("/roots/trixie")).unwrap();
         assert_eq!(moved.prefix(), "qemu-aarch64 -L /roots/trixie");
         let native = Runner::new(
@@ -319,7 +325,10 @@ mod tests {
     fn the_guests_environment_goes_to_qemu_as_one_list_and_a_comma_is_refused() {
         let vars = [
             ("LD_LIBRARY_PATH".to_owned(), OsString::from("/a:/b")),
-            ("LD_PRELOAD".to_owned(), OsString::from("/t/probe-entropy.so")),
+            (
+                "LD_PRELOAD".to_owned(),
+                OsString::from("/t/probe-entropy.so"),
+            ),
         ];
         assert_eq!(
             qemu_set_env(&vars).unwrap(),

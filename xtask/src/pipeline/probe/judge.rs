@@ -124,10 +124,7 @@ impl StressSample {
         StressSample {
             seed,
             programs: runs.len() as u32,
-            traces: runs
-                .iter()
-                .filter_map(|r| r.first()?.jit.traces)
-                .sum(),
+            traces: runs.iter().filter_map(|r| r.first()?.jit.traces).sum(),
             differences,
             flaky,
             not_runnable,
@@ -486,10 +483,7 @@ mod tests {
             &[run(CRASHES, CRASHES)],
         ]);
         assert_eq!(names(&sample.differences), [("p00002", 5, 5)]);
-        assert_eq!(
-            names(&sample.flaky),
-            [("p00001", 2, 5), ("p00003", 4, 5)]
-        );
+        assert_eq!(names(&sample.flaky), [("p00001", 2, 5), ("p00003", 4, 5)]);
         assert_eq!(sample.flaky[0].how_often(), "differs in 2 of 5 runs");
         assert_eq!(sample.flaky[0].difference, "with the JIT: crash: SIGSEGV");
         assert_eq!(names(&sample.not_runnable), [("p00004", 0, 1)]);

@@ -26,8 +26,8 @@ use super::stress::{self, write_programs};
 use super::suite::outcome::{CaseResult, Comparison, Outcome, Status};
 use super::{Context, step};
 use elf::Kind;
-use exec::Runner;
 use entropy::Entropy;
+use exec::Runner;
 use judge::{IssueFinding, StressSample};
 use sysroot::{Origin, Sysroot};
 

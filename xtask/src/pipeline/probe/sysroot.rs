@@ -78,7 +78,10 @@ impl Sysroot {
                 "the aarch64 root it runs in under QEMU, {} (the cross toolchain's)",
                 self.dir.display()
             ),
-            Origin::Given => format!("the aarch64 root given with --sysroot, {}", self.dir.display()),
+            Origin::Given => format!(
+                "the aarch64 root given with --sysroot, {}",
+                self.dir.display()
+            ),
             Origin::Native => "this system".to_owned(),
         }
     }
@@ -187,7 +190,9 @@ impl Sysroot {
                 "give the folder that holds the missing library with --library-path DIR, or unpack the Debian package that holds it into {} with dpkg-deb -x (libgcc-s1:arm64 holds libgcc_s.so.1)",
                 self.dir.display()
             ),
-            _ => "give the folder that holds the missing library with --library-path DIR".to_owned(),
+            _ => {
+                "give the folder that holds the missing library with --library-path DIR".to_owned()
+            }
         })
     }
 }
@@ -257,10 +262,16 @@ mod tests {
 
     #[test]
     fn a_binary_needing_a_newer_glibc_than_the_root_is_refused_naming_the_flag() {
-        let old = root(&["GLIBC_2.17", "GLIBC_2.34", "GLIBC_2.36"], "lib/ld-linux-aarch64.so.1");
+        let old = root(
+            &["GLIBC_2.17", "GLIBC_2.34", "GLIBC_2.36"],
+            "lib/ld-linux-aarch64.so.1",
+        );
         let scratch = tempfile::tempdir().unwrap();
         let newer = binary(scratch.path(), &["GLIBC_2.17", "GLIBC_2.38", "GLIBC_2.34"]);
-        let error = given(old.path()).check(&newer, "luajit").unwrap_err().to_string();
+        let error = given(old.path())
+            .check(&newer, "luajit")
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("needs glibc 2.38 (GLIBC_2.38 of libc.so.6)")
                 && error.contains("has a C library that defines versions up to GLIBC_2.36")
@@ -273,10 +284,16 @@ mod tests {
 
     #[test]
     fn a_root_unpacked_with_dpkg_deb_gets_told_to_link_lib() {
-        let merged = root(&["GLIBC_2.38", "GLIBC_2.41"], "usr/lib/ld-linux-aarch64.so.1");
+        let merged = root(
+            &["GLIBC_2.38", "GLIBC_2.41"],
+            "usr/lib/ld-linux-aarch64.so.1",
+        );
         let scratch = tempfile::tempdir().unwrap();
         let bin = binary(scratch.path(), &["GLIBC_2.38"]);
-        let error = given(merged.path()).check(&bin, "luajit").unwrap_err().to_string();
+        let error = given(merged.path())
+            .check(&bin, "luajit")
+            .unwrap_err()
+            .to_string();
         assert!(
             error.contains("program interpreter /lib/ld-linux-aarch64.so.1")
                 && error.contains("ln -s usr/lib"),
@@ -294,7 +311,10 @@ mod tests {
         assert!(hint.contains("--library-path DIR"), "{hint}");
         let dir = tempfile::tempdir().unwrap();
         let hint = given(dir.path()).missing_library_hint(output).unwrap();
-        assert!(hint.contains("libgcc-s1:arm64") && hint.contains("dpkg-deb -x"), "{hint}");
+        assert!(
+            hint.contains("libgcc-s1:arm64") && hint.contains("dpkg-deb -x"),
+            "{hint}"
+        );
         assert_eq!(cross.missing_library_hint("luajit: x.lua:1: boom"), None);
     }
 
@@ -303,7 +323,10 @@ mod tests {
         let error = Sysroot::choose(Some(Path::new("/nonexistent/root")), true).unwrap_err();
         assert!(error.to_string().contains("not a folder"), "{error}");
         assert_eq!(Sysroot::choose(None, false).unwrap().origin, Origin::Native);
-        assert_eq!(Sysroot::choose(None, true).unwrap().dir, Path::new(CROSS_SYSROOT));
+        assert_eq!(
+            Sysroot::choose(None, true).unwrap().dir,
+            Path::new(CROSS_SYSROOT)
+        );
     }
 
     #[test]
@@ -324,7 +347,9 @@ mod tests {
             Some(("GLIBC_2.38".to_owned(), "/x/libluajit-5.1.so.2".to_owned()))
         );
         assert_eq!(
-            missing_version("luajit: error while loading shared libraries: libluajit-5.1.so.2: cannot open shared object file"),
+            missing_version(
+                "luajit: error while loading shared libraries: libluajit-5.1.so.2: cannot open shared object file"
+            ),
             None
         );
         let sysroot = Sysroot {

@@ -667,7 +667,8 @@ fn shrink_findings(
         // ceiling; the time limit of its runs is ten times what the
         // original took, within the rule's floor and ceiling.
         let rule = RUN_LIMITS.jit;
-        let timeout = Duration::from_millis(10 * finding.took_millis).clamp(rule.floor, rule.ceiling);
+        let timeout =
+            Duration::from_millis(10 * finding.took_millis).clamp(rule.floor, rule.ceiling);
         let limits = Limits {
             interpreter: timeout,
             jit: JitLimit {
@@ -730,7 +731,8 @@ fn shrink_finding(
             // as can time out within what is left (at least one): a slow
             // program's round cannot overrun the budget by minutes.
             let longest = limits.interpreter.max(limits.jit.ceiling);
-            let fit = ((left.as_secs_f64() / longest.as_secs_f64()) * cores as f64).floor() as usize;
+            let fit =
+                ((left.as_secs_f64() / longest.as_secs_f64()) * cores as f64).floor() as usize;
             let tried = chosen.len().min(fit.max(1));
             round += 1;
             let batch = work.join(format!("round-{round:03}"));
