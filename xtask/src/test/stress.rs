@@ -163,6 +163,15 @@ fn shrink_and_run_checks() -> Vec<Trial> {
             },
         ),
         Trial::new(
+            "stress/hangs-confirmed-by-a-few",
+            "when a dozen programs run out of time, the first few tried again decide: all hanging again, the rest count as hangs without a second try; one finishing, every other one is tried again",
+            |fx| {
+                let (cx, pair) = fx.pair()?;
+                let suite = pair.baseline.suite.clone();
+                hangs_confirmed_by_a_few(cx, &suite)
+            },
+        ),
+        Trial::new(
             "stress/shards-merge",
             "two shards of a run, merged, give the whole run's findings, traces and reach",
             |fx| {
@@ -206,40 +215,18 @@ fn timeouts_rerun(cx: &mut Context, suite: &Path) -> Result<Held> {
         std::fs::remove_dir_all(&home)?;
     }
     let dir = home.join("programs");
-    std::fs::create_dir_all(&dir)?;
-    let marker = home.join("ran-once");
-    let slow_once = format!(
-        "if jit.status() then\n\
-         local marker = {:?}\n\
-         local seen = io.open(marker, \"r\")\n\
-         if seen then seen:close() return 1 end\n\
-         io.open(marker, \"w\"):close()\n\
-         while true do end\n\
-         end\n\
-         return 1\n",
-        marker.to_string_lossy()
-    );
-    let jit_hang = "if jit.status() then while true do end end\nreturn 1\n";
-    let sources = [slow_once.as_str(), jit_hang, "while true do end\n"];
-    let mut programs = Vec::new();
-    for (index, source) in sources.iter().enumerate() {
-        let path = dir.join(format!("p{index:05}.lua"));
-        std::fs::write(&path, source)?;
-        programs.push(Written {
-            index,
-            path,
-            program: generate::program(index as u64),
-        });
-    }
-    let limits = Limits {
-        interpreter: Duration::from_secs(2),
-        jit: JitLimit {
-            factor: 10.0,
-            floor: Duration::from_secs(1),
-            ceiling: Duration::from_secs(2),
-        },
-    };
-    let ran = batches::run(cx, BASELINE, suite, &home, &programs, "timeout-rerun", limits)?;
+    let slow_once = slow_once(&home.join("ran-once"));
+    let sources = [slow_once.as_str(), JIT_HANG, "while true do end\n"];
+    let programs = write_sources(&dir, &sources)?;
+    let ran = batches::run(
+        cx,
+        BASELINE,
+        suite,
+        &home,
+        &programs,
+        "timeout-rerun",
+        SHORT_LIMITS,
+    )?;
     let statuses: Vec<(Status, Status)> = ran
         .comparisons
         .iter()
@@ -254,6 +241,111 @@ fn timeouts_rerun(cx: &mut Context, suite: &Path) -> Result<Held> {
             ],
         || format!("JIT and interpreter statuses: {statuses:?}"),
     ))
+}
+
+/// A program that hangs with the JIT, and not without it.
+const JIT_HANG: &str = "if jit.status() then while true do end end\nreturn 1\n";
+
+/// Limits of 2 s for the interpreter and 1-2 s for the JIT (a second try 2-4 s).
+const SHORT_LIMITS: Limits = Limits {
+    interpreter: Duration::from_secs(2),
+    jit: JitLimit {
+        factor: 10.0,
+        floor: Duration::from_secs(1),
+        ceiling: Duration::from_secs(2),
+    },
+};
+
+/// A program that hangs with the JIT the first time it runs only (`marker`
+/// tells the runs apart), as a program slowed by a busy machine would.
+fn slow_once(marker: &Path) -> String {
+    format!(
+        "if jit.status() then\n\
+         local marker = {:?}\n\
+         local seen = io.open(marker, \"r\")\n\
+         if seen then seen:close() return 1 end\n\
+         io.open(marker, \"w\"):close()\n\
+         while true do end\n\
+         end\n\
+         return 1\n",
+        marker.to_string_lossy()
+    )
+}
+
+/// `sources` as the programs of a run, written into `dir`.
+fn write_sources(dir: &Path, sources: &[&str]) -> Result<Vec<Written>> {
+    std::fs::create_dir_all(dir)?;
+    let mut programs = Vec::new();
+    for (index, source) in sources.iter().enumerate() {
+        let path = dir.join(format!("p{index:05}.lua"));
+        std::fs::write(&path, source)?;
+        programs.push(Written {
+            index,
+            path,
+            program: generate::program(index as u64),
+        });
+    }
+    Ok(programs)
+}
+
+/// Two runs of a dozen programs that run out of the JIT's time. In the
+/// first every one hangs: only the first `CONFIRMING_PER_CORE` per core
+/// may get a second try (a longer limit), every one must end a hang. In
+/// the second the first few are only slow (they finish when tried again):
+/// then every program must get its second try.
+fn hangs_confirmed_by_a_few(cx: &mut Context, suite: &Path) -> Result<Held> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let confirming = batches::CONFIRMING_PER_CORE * cores;
+    let count = 3 * confirming;
+    let first_limit = SHORT_LIMITS.jit.floor.as_millis() as u64;
+    let home = cx.target_dir().join("stress").join("hangs-confirmed");
+    if home.exists() {
+        std::fs::remove_dir_all(&home)?;
+    }
+    let mut failed = Vec::new();
+    for slow_first in [false, true] {
+        let run_home = home.join(if slow_first { "slow-first" } else { "all-hang" });
+        let markers: Vec<String> = (0..confirming)
+            .map(|k| slow_once(&run_home.join(format!("ran-once-{k}"))))
+            .collect();
+        let sources: Vec<&str> = (0..count)
+            .map(|k| match slow_first && k < confirming {
+                true => markers[k].as_str(),
+                false => JIT_HANG,
+            })
+            .collect();
+        let programs = write_sources(&run_home.join("programs"), &sources)?;
+        let ran = batches::run(
+            cx,
+            BASELINE,
+            suite,
+            &run_home,
+            &programs,
+            "hangs-confirmed",
+            SHORT_LIMITS,
+        )?;
+        let tried_again = ran
+            .comparisons
+            .iter()
+            .filter(|c| c.jit.limit_millis.is_some_and(|ms| ms > first_limit))
+            .count();
+        let hangs = ran
+            .comparisons
+            .iter()
+            .filter(|c| c.jit.status == Status::Timeout)
+            .count();
+        let (want_tried, want_hangs) = match slow_first {
+            false => (confirming, count),
+            true => (count, count - confirming),
+        };
+        if (tried_again, hangs) != (want_tried, want_hangs) {
+            failed.push(format!(
+                "{}: {tried_again} of {count} tried again (expected {want_tried}), {hangs} hangs (expected {want_hangs})",
+                if slow_first { "the first few only slow" } else { "all hang" }
+            ));
+        }
+    }
+    Ok(expect(failed.is_empty(), || failed.join("; ")))
 }
 
 /// Runs 40 programs on the baseline whole and as two shards, merges the

@@ -40,7 +40,7 @@ pub(super) const RERUN_LIMIT_FACTOR: f64 = 2.0;
 /// dozen then costs a few seconds more, not a second try each. When one
 /// of them finishes, the machine was slow, and every other one is tried
 /// again.
-const CONFIRMING_PER_CORE: usize = 2;
+pub(crate) const CONFIRMING_PER_CORE: usize = 2;
 
 /// Where a run keeps its journal, in the run's own folder.
 pub fn journal_path(home: &Path) -> PathBuf {
@@ -197,7 +197,10 @@ fn run_batches(
 
 /// The programs of `finished` to run a second time (`jit_ran_out`), in
 /// run order.
-fn ran_out<'a>(programs: &'a [Written], finished: &BTreeMap<usize, Comparison>) -> Vec<&'a Written> {
+fn ran_out<'a>(
+    programs: &'a [Written],
+    finished: &BTreeMap<usize, Comparison>,
+) -> Vec<&'a Written> {
     programs
         .iter()
         .filter(|w| finished.get(&w.index).is_some_and(jit_ran_out))
@@ -231,9 +234,9 @@ pub(super) fn jit_ran_out(comparison: &Comparison) -> bool {
 /// What a program's second try ended in, after `first`, on one line.
 fn second_try_text(first: &Comparison, second: &Comparison) -> String {
     let limit = |c: &Comparison| {
-        c.jit
-            .limit_millis
-            .map_or("its".to_owned(), |ms| format!("{:.1} s", ms as f64 / 1000.0))
+        c.jit.limit_millis.map_or("its".to_owned(), |ms| {
+            format!("{:.1} s", ms as f64 / 1000.0)
+        })
     };
     let ended = if jit_ran_out(second) {
         "ran out of it again: a hang".to_owned()
@@ -465,7 +468,11 @@ mod tests {
         // Enough batches to keep every core busy, none larger than a first pass's.
         let batches = groups(&slow, cores);
         assert!(batches.len() >= 2 * cores, "{} batches", batches.len());
-        assert!(batches.iter().all(|b| (1..=MOST_PER_BATCH).contains(&b.len())));
+        assert!(
+            batches
+                .iter()
+                .all(|b| (1..=MOST_PER_BATCH).contains(&b.len()))
+        );
         assert!(ran_out(&programs, &BTreeMap::new()).is_empty());
         // A handful is tried again at once.
         let (confirming, rest) = confirming_first(&slow[..5], cores);
