@@ -2,9 +2,7 @@
 //! (tests/fixtures/audit/), run as a user runs it, answers as the known
 //! defects of those versions say and exits as documented. It answers from
 //! the committed sweep data (docs/sweep/sweep.json), the data `audit`
-//! itself reads, so the check also shows the data holds these answers;
-//! until the whole sweep's data is committed, from the sample sweep kept
-//! as a fixture (tests/fixtures/audit/sweep-of-two-trees.fixture.json).
+//! itself reads, so the check also shows the data holds these answers.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -14,19 +12,9 @@ use anyhow::{Context as _, Result};
 use super::{Trial, expect};
 use crate::pipeline::sweep::docs;
 
-/// The sample sweep of two trees (210.4.8 and 210.7.2), NOT the whole
-/// sweep: the tests answer from it only while docs/sweep/sweep.json is not
-/// committed.
-const FIXTURE_DATA: &str = "tests/fixtures/audit/sweep-of-two-trees.fixture.json";
-
-/// The data the audit's tests answer from.
+/// The data the audit's tests answer from: the whole sweep's, committed.
 pub fn data(root: &Path) -> PathBuf {
-    let committed = root.join(docs::DATA);
-    if committed.is_file() {
-        committed
-    } else {
-        root.join(FIXTURE_DATA)
-    }
+    root.join(docs::DATA)
 }
 
 /// A lockfile, the exit status audit must give, and texts its output
