@@ -17,8 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::pipeline::fetch::Tree;
 use crate::pipeline::patch::Series;
-use crate::pipeline::stress::{Plan, RUN_LIMITS, reset_dir, seed_text, write_programs};
-use crate::pipeline::suite;
+use crate::pipeline::stress::{self, Plan, reset_dir, seed_text, write_programs};
 use crate::pipeline::variants::{single, single_with};
 use crate::pipeline::{Context, lua_files};
 
@@ -114,7 +113,7 @@ pub fn search(cx: &mut Context, target: &Target, seed: u64, most: u32) -> Result
     let (mut programs_run, mut seconds_run) = (0, 0.0);
     for batch in programs.chunks(BATCH) {
         link_batch(&batch_dir, batch.iter().map(|w| w.path.as_path()))?;
-        let comparisons = suite::run_compare(cx, &with_defect, &batch_dir, RUN_LIMITS)?;
+        let comparisons = stress::compare_with_second_tries(cx, &with_defect, &batch_dir)?;
         let differing: Vec<usize> = comparisons
             .iter()
             .enumerate()
@@ -128,7 +127,7 @@ pub fn search(cx: &mut Context, target: &Target, seed: u64, most: u32) -> Result
                     &batch_dir,
                     differing.iter().map(|&p| batch[p].path.as_path()),
                 )?;
-                suite::run_compare(cx, &with_fix, &batch_dir, RUN_LIMITS)?
+                stress::compare_with_second_tries(cx, &with_fix, &batch_dir)?
                     .into_iter()
                     .filter(|c| c.difference().is_none())
                     .map(|c| c.name)

@@ -19,7 +19,7 @@ use crate::pipeline::build::{self, Built, VariantSpec, prepare_and_build};
 use crate::pipeline::cache::{Key, cached};
 use crate::pipeline::fetch;
 use crate::pipeline::patch::{Series, copy_keeping_times};
-use crate::pipeline::stress::{self, Plan, RUN_LIMITS};
+use crate::pipeline::stress::{self, Plan};
 use crate::pipeline::suite::{self, outcome::Status};
 use crate::pipeline::{Context, lua_files};
 
@@ -129,6 +129,7 @@ pub fn cached_verdict(cx: &mut Context, base: &Base, name: &str, edit: &Edit) ->
         .files("case", &lua_files(&cx.cases_dir())?)?
         .text("generator", stress::generator_key())
         .text("plan", default_plan().label())
+        .text("rules", stress::run_rules())
         .text("batch", BATCH);
     let what = format!("backend mutant {name}");
     cached(cx, &what, key, |cx| judge(cx, base, name, edit))
@@ -208,7 +209,7 @@ pub fn judge(cx: &mut Context, base: &Base, name: &str, edit: &Edit) -> Result<V
                 .with_context(|| format!("cannot link {}", program.path.display()))?;
         }
         ran += batch.len();
-        let comparisons = match suite::run_compare(cx, &suite, &batch_dir, RUN_LIMITS) {
+        let comparisons = match stress::compare_with_second_tries(cx, &suite, &batch_dir) {
             Ok(comparisons) => comparisons,
             Err(error) => {
                 let first = program_name(batch[0].index);

@@ -494,12 +494,19 @@ pub fn shrink(cx: &mut Context, suite_bin: &Path, report: &mut StressReport) -> 
     Ok(())
 }
 
+/// The rules a program's runs follow outside a whole stress run (the
+/// limits and the second try of `compare_with_second_tries`), for the
+/// cache keys of results that depend on them.
+pub fn run_rules() -> String {
+    format!(
+        "{RUN_LIMITS}; a JIT run that runs out tried again with {} times its limit",
+        batches::RERUN_LIMIT_FACTOR
+    )
+}
+
 /// Runs `sources` on `suite_bin` with the JIT off and on, spread over the
-/// cores, under the rules of a stress run: `RUN_LIMITS`, and the programs
-/// whose JIT run ran out of time run again, again spread over the cores,
-/// with `batches::RERUN_LIMIT_FACTOR` times the JIT's limit before their
-/// hang counts. Results in the order of `sources`; `work` is a scratch
-/// folder.
+/// cores, under the rules of a stress run (`compare_with_second_tries`).
+/// Results in the order of `sources`; `work` is a scratch folder.
 pub(crate) fn run_sources(
     cx: &mut Context,
     suite_bin: &Path,
@@ -507,45 +514,20 @@ pub(crate) fn run_sources(
     sources: &[&str],
 ) -> Result<Vec<Comparison>> {
     let name = |place: usize| format!("s{place:07}");
-    let place_all = |comparisons: Vec<Comparison>, results: &mut [Option<Comparison>]| {
-        for comparison in comparisons {
-            let place = comparison
-                .name
-                .strip_prefix('s')
-                .map(|n| n.strip_suffix(".lua").unwrap_or(n))
-                .and_then(|n| n.parse::<usize>().ok());
-            if let Some(place) = place.filter(|&p| p < results.len()) {
-                results[place] = Some(comparison);
-            }
-        }
-    };
     reset_dir(work)?;
     for (place, source) in sources.iter().enumerate() {
         fs::write(work.join(format!("{}.lua", name(place))), source)?;
     }
     let mut results: Vec<Option<Comparison>> = vec![None; sources.len()];
-    place_all(
-        suite::run_compare(cx, suite_bin, work, RUN_LIMITS)?,
-        &mut results,
-    );
-    let slow: Vec<usize> = (0..sources.len())
-        .filter(|&p| results[p].as_ref().is_some_and(batches::jit_ran_out))
-        .collect();
-    if !slow.is_empty() {
-        let again = work.join("again");
-        reset_dir(&again)?;
-        for &place in &slow {
-            fs::write(again.join(format!("{}.lua", name(place))), sources[place])?;
+    for comparison in compare_with_second_tries(cx, suite_bin, work)? {
+        let place = comparison
+            .name
+            .strip_prefix('s')
+            .map(|n| n.strip_suffix(".lua").unwrap_or(n))
+            .and_then(|n| n.parse::<usize>().ok());
+        if let Some(place) = place.filter(|&p| p < results.len()) {
+            results[place] = Some(comparison);
         }
-        let limits = RUN_LIMITS.rerun(batches::RERUN_LIMIT_FACTOR);
-        eprintln!(
-            "    {} of them ran out of the JIT's limit; run again with {limits}",
-            slow.len()
-        );
-        place_all(
-            suite::run_compare(cx, suite_bin, &again, limits)?,
-            &mut results,
-        );
     }
     let _ = fs::remove_dir_all(work);
     let missing = results.iter().filter(|r| r.is_none()).count();
@@ -558,6 +540,60 @@ pub(crate) fn run_sources(
         );
     }
     Ok(results.into_iter().flatten().collect())
+}
+
+/// Runs the programs of `dir` on `suite_bin` with the JIT off and on under
+/// the rules of a stress run: `RUN_LIMITS`, and those whose JIT run ran
+/// out of time run again with `batches::RERUN_LIMIT_FACTOR` times the
+/// JIT's limit before their hang counts, so that a busy machine does not
+/// make a slow program a finding (or a mutant's kill, or a find).
+pub(crate) fn compare_with_second_tries(
+    cx: &mut Context,
+    suite_bin: &Path,
+    dir: &Path,
+) -> Result<Vec<Comparison>> {
+    let mut comparisons = suite::run_compare(cx, suite_bin, dir, RUN_LIMITS)?;
+    let slow: Vec<usize> = (0..comparisons.len())
+        .filter(|&k| batches::jit_ran_out(&comparisons[k]))
+        .collect();
+    if slow.is_empty() {
+        return Ok(comparisons);
+    }
+    let again = dir.join("again");
+    reset_dir(&again)?;
+    for &k in &slow {
+        let file = program_file(dir, &comparisons[k].name)?;
+        fs::copy(&file, again.join(file.file_name().expect("a file")))
+            .with_context(|| format!("cannot copy {}", file.display()))?;
+    }
+    let limits = RUN_LIMITS.rerun(batches::RERUN_LIMIT_FACTOR);
+    eprintln!(
+        "    {} of them ran out of the JIT's limit; run again with {limits}",
+        slow.len()
+    );
+    for second in suite::run_compare(cx, suite_bin, &again, limits)? {
+        if let Some(first) = comparisons.iter_mut().find(|c| c.name == second.name) {
+            *first = second;
+        }
+    }
+    let _ = fs::remove_dir_all(&again);
+    Ok(comparisons)
+}
+
+/// The file in `dir` the suite reported as `name` (with or without `.lua`).
+fn program_file(dir: &Path, name: &str) -> Result<PathBuf> {
+    let file = dir.join(name);
+    if file.is_file() {
+        return Ok(file);
+    }
+    let with_extension = dir.join(format!("{name}.lua"));
+    if with_extension.is_file() {
+        return Ok(with_extension);
+    }
+    bail!(
+        "the suite reported {name}, which is not a program in {}",
+        dir.display()
+    )
 }
 
 /// Gives each bucket of `report` without a shrunk finding the shrunk
