@@ -1,8 +1,6 @@
 //! `cargo xtask audit [LOCKFILE]`: does the LuaJIT a Cargo.lock pins carry
 //! known defects? Answers from the sweep's committed data, as text or JSON.
 
-use std::path::PathBuf;
-
 use anyhow::{Result, bail};
 
 use crate::flags;
@@ -42,9 +40,4 @@ fn verdict(result: &Audit) -> Result<Conclusion> {
         bail!("no answer for {}", unanswered.join("; "));
     }
     Ok(Conclusion::Sound)
-}
-
-/// The default lockfile: the one in the folder the command runs in.
-pub fn default_lockfile() -> PathBuf {
-    PathBuf::from("Cargo.lock")
 }

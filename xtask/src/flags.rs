@@ -344,8 +344,9 @@ pub struct Sweep {
 
 #[derive(Args)]
 pub struct Audit {
-    /// The Cargo.lock to audit.
-    #[arg(value_name = "LOCKFILE", default_value_os_t = crate::audit::default_lockfile())]
+    /// The Cargo.lock to audit (default: the one in the folder the command
+    /// runs in).
+    #[arg(value_name = "LOCKFILE", default_value = "Cargo.lock")]
     pub lockfile: PathBuf,
     /// Print one JSON object instead of text.
     #[arg(long)]

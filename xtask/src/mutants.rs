@@ -32,7 +32,7 @@ pub fn run(args: flags::Mutants) -> Result<Conclusion> {
             },
         )?
     };
-    let dir = campaign::write(&run, &project_root().join("target"))?;
+    let dir = render::write(&run, &project_root().join("target"))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&run)?);
     } else {

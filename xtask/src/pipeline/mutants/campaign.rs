@@ -397,23 +397,6 @@ pub fn read(path: &Path) -> Result<Campaign> {
         .with_context(|| format!("{} is not the output of `mutants --json`", path.display()))
 }
 
-/// Writes `mutants.json` (the run), `survivors.json` and `survivors.md`
-/// into the run's folder; returns the folder.
-pub fn write(campaign: &Campaign, target_dir: &Path) -> Result<PathBuf> {
-    let dir = campaign.dir(target_dir);
-    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let survivors: Vec<&Row> = campaign.survivors().collect();
-    for (name, text) in [
-        ("mutants.json", serde_json::to_string_pretty(campaign)?),
-        ("survivors.json", serde_json::to_string_pretty(&survivors)?),
-        ("survivors.md", super::render::survivors_markdown(campaign)),
-    ] {
-        let path = dir.join(name);
-        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    Ok(dir)
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

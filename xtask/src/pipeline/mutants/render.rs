@@ -1,7 +1,11 @@
-//! A run of generated mutants as text (the terminal) and as Markdown (the
-//! survivors' list, a job summary).
+//! A run of generated mutants as text (the terminal), as Markdown (the
+//! survivors' list, a job summary) and as the files of its folder.
 
 use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, Result};
 
 use super::campaign::{Campaign, Row};
 use super::triage::Kind;
@@ -198,6 +202,23 @@ pub fn survivors_markdown(run: &Campaign) -> String {
         }
     }
     out
+}
+
+/// Writes `mutants.json` (the run), `survivors.json` and `survivors.md`
+/// into the run's folder; returns the folder.
+pub fn write(campaign: &Campaign, target_dir: &Path) -> Result<PathBuf> {
+    let dir = campaign.dir(target_dir);
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let survivors: Vec<&Row> = campaign.survivors().collect();
+    for (name, text) in [
+        ("mutants.json", serde_json::to_string_pretty(campaign)?),
+        ("survivors.json", serde_json::to_string_pretty(&survivors)?),
+        ("survivors.md", survivors_markdown(campaign)),
+    ] {
+        let path = dir.join(name);
+        fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(dir)
 }
 
 #[cfg(test)]
