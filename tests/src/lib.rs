@@ -79,9 +79,7 @@ pub fn compare_dir(dir: &Path, limits: Limits) -> Result<Vec<Comparison>, String
         let chunk = format!("{name}.lua");
         let io = |e: io::Error| format!("{}: {e}", path.display());
         let interpreter = run_program(&source, &chunk, false, limits.interpreter).map_err(io)?;
-        let jit_limit = limits
-            .jit
-            .after(Duration::from_millis(interpreter.millis));
+        let jit_limit = limits.jit.after(Duration::from_millis(interpreter.millis));
         let jit = run_program(&source, &chunk, true, jit_limit).map_err(io)?;
         comparisons.push(Comparison {
             name,
