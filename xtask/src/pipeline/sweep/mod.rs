@@ -626,6 +626,28 @@ pub fn read(path: &Path) -> Result<Sweep> {
     })
 }
 
+/// A row of a tree judged without trouble, for the tests of the sweep's
+/// renderings: place 0, the patched tree verifies, nothing else known.
+#[cfg(test)]
+impl Row {
+    pub(crate) fn judged(tree: &str, affected: &[&str], not_affected: &[&str]) -> Row {
+        let list = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
+        Row {
+            place: 0,
+            tree: tree.to_owned(),
+            error: None,
+            affected: list(affected),
+            not_affected: list(not_affected),
+            could_not_tell: Vec::new(),
+            issues: Vec::new(),
+            patches: Vec::new(),
+            patched_verifies: true,
+            patched: String::new(),
+            stress: None,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -634,16 +656,7 @@ mod tests {
     fn row(place: usize, affected: &[&str]) -> Row {
         Row {
             place,
-            tree: format!("tree {place}"),
-            error: None,
-            affected: affected.iter().map(|s| s.to_string()).collect(),
-            not_affected: Vec::new(),
-            could_not_tell: Vec::new(),
-            issues: Vec::new(),
-            patches: Vec::new(),
-            patched_verifies: true,
-            patched: String::new(),
-            stress: None,
+            ..Row::judged(&format!("tree {place}"), affected, &[])
         }
     }
 

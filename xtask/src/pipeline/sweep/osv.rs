@@ -304,20 +304,7 @@ mod tests {
     }
 
     fn row(version: &str, affected: &[&str], not_affected: &[&str]) -> Row {
-        let list = |l: &[&str]| l.iter().map(|s| s.to_string()).collect();
-        Row {
-            place: 0,
-            tree: format!("luajit-src {version}"),
-            error: None,
-            affected: list(affected),
-            not_affected: list(not_affected),
-            could_not_tell: Vec::new(),
-            issues: Vec::new(),
-            patches: Vec::new(),
-            patched_verifies: true,
-            patched: String::new(),
-            stress: None,
-        }
+        Row::judged(&format!("luajit-src {version}"), affected, not_affected)
     }
 
     fn defect(issue: &str) -> Defect {
