@@ -77,6 +77,12 @@ pub enum Command {
     /// clones, and the exhaustive check (natively and under QEMU) and run in
     /// this checkout; print minimum and median.
     Bench(Bench),
+    /// The stress run's power on history: for every catalogued defect with
+    /// an upstream fix, the default stress run (no cases) on the tree its
+    /// cases fail on, and whether a finding there agrees once upstream's
+    /// fix alone is applied. Prints the table; `--write-docs` writes it
+    /// into docs/rediscovery.md and its data beside it.
+    Rediscover(Rediscover),
     /// The findings store (target/findings/, or the folder the environment
     /// variable LUAJIT_ARM64_VERIFY_FINDINGS names): every difference a run
     /// found, one entry per defect, with its reproducer, the trees it was
@@ -340,6 +346,31 @@ pub struct Sweep {
     /// running anything.
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["luajit_src", "all_published", "luajit_dir", "shard", "stress_count"])]
     pub merge: Vec<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct Rediscover {
+    /// An upstream LuaJIT git checkout or bare clone: the fixes are its
+    /// commits, applied alone to each tree.
+    #[arg(long, value_name = "DIR")]
+    pub luajit_git: PathBuf,
+    /// Seed of the stress run, in hex (0x1) or decimal.
+    #[arg(long, value_name = "S", default_value = "1", value_parser = crate::pipeline::stress::parse_seed)]
+    pub seed: u64,
+    /// Programs per tree.
+    #[arg(long, value_name = "N", default_value_t = crate::pipeline::stress::DEFAULT_COUNT)]
+    pub count: u32,
+    /// Only these defects (as the catalogue names them, e.g. LuaJIT#1075);
+    /// repeatable.
+    #[arg(long, value_name = "ISSUE", conflicts_with = "write_docs")]
+    pub only: Vec<String>,
+    /// Print the run as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write the table into docs/rediscovery.md and the run into
+    /// docs/rediscovery/rediscovery.json (the whole catalogue only).
+    #[arg(long)]
+    pub write_docs: bool,
 }
 
 #[derive(Args)]

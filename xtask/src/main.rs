@@ -14,6 +14,7 @@ mod mutants;
 mod pipeline;
 mod prepare;
 mod probe;
+mod rediscover;
 mod report;
 mod run;
 mod stress;
@@ -49,6 +50,7 @@ fn main() -> ExitCode {
         flags::Command::Audit(args) => audit::run(args),
         flags::Command::Report(args) => report::run(args),
         flags::Command::Mutants(args) => mutants::run(args),
+        flags::Command::Rediscover(args) => rediscover::run(args),
     };
     match result {
         Ok(Conclusion::Sound) => ExitCode::SUCCESS,

@@ -11,8 +11,10 @@
 //! error must contain on a tree that carries that defect. The catalogue's
 //! own facts follow: `title` (the defect in a few words), `fixed-by` (the
 //! upstream commits of the fix, or the project's series that fixes it),
-//! `stress-finds: no, REASON` (a defect of the project's own fixing that the
-//! default stress run does not meet, and why),
+//! `stress-finds: no, REASON` (a defect the default stress run does not
+//! meet, and what kind of program it would take: for a defect of the
+//! project's own fixing on the tree the case fails on, for one upstream
+//! fixed on that tree as `cargo xtask rediscover` measures it),
 //! `fails-on` and `passes-on` (published trees on which the case was seen
 //! to fail and to pass, as `luajit-src VERSION`, or `luajit-src VERSION
 //! with DIR` for that tree with the patch series in DIR applied, where no

@@ -44,6 +44,7 @@ pub mod neighbour;
 pub mod patch;
 pub mod probe;
 pub mod program;
+pub mod rediscovery;
 pub mod report;
 pub mod stress;
 pub mod suite;

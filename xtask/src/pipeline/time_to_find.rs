@@ -165,7 +165,12 @@ pub fn search(cx: &mut Context, target: &Target, seed: u64, most: u32) -> Result
 
 /// The tree with the patches of `entries` (series folders or patch files)
 /// applied, built as `check` builds it; its suite.
-fn build(cx: &mut Context, version: &str, dir: &Path, entries: &[&str]) -> Result<PathBuf> {
+pub(crate) fn build(
+    cx: &mut Context,
+    version: &str,
+    dir: &Path,
+    entries: &[&str],
+) -> Result<PathBuf> {
     let tree = Tree::Published(version.to_owned());
     if entries.is_empty() {
         let (_, _, variant) = single(cx, &tree)?;
@@ -178,7 +183,7 @@ fn build(cx: &mut Context, version: &str, dir: &Path, entries: &[&str]) -> Resul
 
 /// A series folder at `dir` whose `series` file lists every patch of
 /// `entries`, in order, by absolute path.
-fn write_series(root: &Path, dir: &Path, entries: &[&str]) -> Result<()> {
+pub(crate) fn write_series(root: &Path, dir: &Path, entries: &[&str]) -> Result<()> {
     let mut listing = String::new();
     for entry in entries {
         let path = root.join(entry);
@@ -200,7 +205,7 @@ fn write_series(root: &Path, dir: &Path, entries: &[&str]) -> Result<()> {
 }
 
 /// `dir` emptied and holding links to `programs`.
-fn link_batch<'a>(dir: &Path, programs: impl Iterator<Item = &'a Path>) -> Result<()> {
+pub(crate) fn link_batch<'a>(dir: &Path, programs: impl Iterator<Item = &'a Path>) -> Result<()> {
     reset_dir(dir)?;
     for program in programs {
         let link = dir.join(program.file_name().expect("a program file"));

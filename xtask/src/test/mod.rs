@@ -22,6 +22,7 @@ mod mcode;
 mod mutants;
 mod osv;
 mod probe;
+mod rediscovery;
 mod stress;
 mod sweep;
 mod unit;
@@ -94,6 +95,7 @@ fn all() -> Result<Vec<Trial>> {
     checks.extend(sweep::checks());
     checks.extend(audit::checks());
     checks.extend(osv::checks());
+    checks.extend(rediscovery::checks(&root));
     checks.extend(workflows::checks());
     checks.extend(docs::checks());
     checks.extend(fresh_clone::checks());

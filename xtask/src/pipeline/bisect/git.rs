@@ -156,6 +156,38 @@ impl Upstream {
         Ok(list.lines().map(str::to_owned).collect())
     }
 
+    /// The commit's change to src/ as a mailbox patch (`git format-patch`),
+    /// to be applied alone to a tree that lacks it.
+    pub fn src_patch(&self, hash: &str) -> Result<String> {
+        let patch = self.git(&[
+            "format-patch",
+            "-1",
+            "--stdout",
+            "--no-signature",
+            hash,
+            "--",
+            "src",
+        ])?;
+        if !patch.contains("\ndiff --git ") {
+            bail!("commit {hash} does not change src/");
+        }
+        // `git` trims the output; a patch ends with a newline.
+        Ok(patch + "\n")
+    }
+
+    /// The commit's change to src/ undone, as a mailbox patch: to take a fix
+    /// out of a tree that has it.
+    pub fn src_revert_patch(&self, hash: &str) -> Result<String> {
+        let diff = self.git(&["diff", hash, &format!("{hash}^"), "--", "src"])?;
+        if diff.is_empty() {
+            bail!("commit {hash} does not change src/");
+        }
+        let subject = self.git(&["show", "-s", "--format=%s", hash])?;
+        Ok(format!(
+            "From: rediscovery\nSubject: [PATCH] Revert \"{subject}\"\n\nThis reverts commit {hash} in src/.\n---\n{diff}\n"
+        ))
+    }
+
     /// What names the commit's src/ for the judgement cache: its git tree
     /// hash, so that commits with the same src/ share a verdict.
     pub fn src_tree(&self, hash: &str) -> Result<String> {
