@@ -56,7 +56,7 @@ fn coverage_problem(root: &Path, cases: &[Case], run: &Rediscovery) -> Result<Op
             ));
         }
     }
-    let (unexplained, stale) = render::unexplained_and_stale(&run, &rediscovery::needs(cases));
+    let (unexplained, stale) = render::unexplained_and_stale(run, &rediscovery::needs(cases));
     for issue in unexplained {
         problems.push(format!(
             "{issue} was missed, and none of its cases says what kind of program it would take (`-- stress-finds: no, REASON`)"
