@@ -9,6 +9,7 @@ pub mod isolate;
 #[cfg(lso_harness)]
 pub mod lso_linked;
 pub mod lua;
+pub mod warm;
 
 pub use contract::{case, limits, outcome};
 

@@ -7,11 +7,12 @@
 //! suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]
 //!                                     runs FILE, writes its traces to OUT (see suite::capture),
 //!                                     JSON outcome of FILE on stdout
-//! suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING]
+//! suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING] [--cold]
 //!                                     JSON array: every program in DIR with the JIT off, then on;
 //!                                     --timeout is the interpreter's limit, and the JIT's unless
 //!                                     --jit-limit derives it from the interpreter's time
-//!                                     (see contract::limits)
+//!                                     (see contract::limits); each program's child is forked
+//!                                     from a warmed-up runner unless --cold (see suite::warm)
 //! ```
 //! Progress goes to stderr. Exit status 0 when the run happened (whatever its
 //! verdict), 2 when it could not.
@@ -22,8 +23,9 @@ use std::time::Duration;
 
 use suite::case::Case;
 use suite::limits::{JitLimit, Limits};
+use suite::warm::{self, Side};
 
-const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window | suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING] | suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]";
+const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window | suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING] [--cold] | suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]";
 
 fn main() -> ExitCode {
     match Args::parse(std::env::args().skip(1)).and_then(run) {
@@ -42,6 +44,8 @@ struct Args {
     timeout: Duration,
     /// `compare`'s JIT limit, when it follows from the interpreter's time.
     jit_limit: Option<JitLimit>,
+    /// `compare` without the warm start (see suite::warm).
+    cold: bool,
     out: Option<PathBuf>,
     name: Option<String>,
 }
@@ -50,7 +54,7 @@ impl Args {
     fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
         let mut positional = Vec::new();
         let (mut timeout, mut out, mut name) = (Duration::from_secs(60), None, None);
-        let mut jit_limit = None;
+        let (mut jit_limit, mut cold) = (None, false);
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = || {
@@ -69,6 +73,7 @@ impl Args {
                     let value = value()?;
                     jit_limit = Some(value.parse().map_err(|e| format!("--jit-limit {e}"))?);
                 }
+                "--cold" => cold = true,
                 "--out" => out = Some(PathBuf::from(value()?)),
                 "--name" => name = Some(value()?),
                 _ => positional.push(arg),
@@ -80,6 +85,7 @@ impl Args {
             path: PathBuf::from(path),
             timeout,
             jit_limit,
+            cold,
             out,
             name,
         })
@@ -118,7 +124,39 @@ fn run(args: Args) -> Result<(), String> {
                 interpreter: timeout,
                 jit: args.jit_limit.unwrap_or(JitLimit::fixed(timeout)),
             };
-            println!("{}", json(&suite::compare_dir(path, limits)?)?)
+            let compare = || -> Result<(), String> {
+                println!("{}", json(&suite::compare_dir(path, limits)?)?);
+                Ok(())
+            };
+            if args.cold {
+                return compare();
+            }
+            match warm::fork_warmed()
+                .map_err(|e| format!("cannot start the batch's runner: {e}"))?
+            {
+                Side::Runner => {
+                    let code = match compare() {
+                        Ok(()) => 0,
+                        Err(error) => {
+                            eprintln!("suite: {error}");
+                            2
+                        }
+                    };
+                    // Flush what was printed, and leave without unwinding
+                    // into the caller's code a second time.
+                    use std::io::Write as _;
+                    let _ = std::io::stdout().flush();
+                    std::process::exit(code)
+                }
+                Side::Started(0) => {}
+                Side::Started(code) => {
+                    return Err(format!("the batch's runner exited with status {code}"));
+                }
+                Side::Cold(why) => {
+                    eprintln!("suite: the batch's runner {why}; running the batch cold");
+                    compare()?
+                }
+            }
         }
         "lso" => println!("{}", json(&lso(path)?)?),
         "capture" => {

@@ -172,7 +172,7 @@ fn run_workload(
     suite::run_suite(cx, suite_bin, &["cases".as_ref(), cases_dir.as_os_str()])?;
     let programs = out.join("programs");
     stress::write_programs(&programs, plan)?;
-    suite::run_compare(cx, suite_bin, &programs, stress::RUN_LIMITS)?;
+    suite::run_compare_cold(cx, suite_bin, &programs, stress::RUN_LIMITS)?;
     Ok(())
 }
 

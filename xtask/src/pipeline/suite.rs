@@ -152,12 +152,34 @@ pub fn run_script(
 /// Runs every program in `dir` with the JIT off and then on, under
 /// `limits`, in order of file name. The programs are spread over one suite
 /// process per core: each gets a shard folder of hard links to every n-th
-/// program.
+/// program. Each process warms up first (tests/src/warm.rs), so that its
+/// programs' children do not translate LuaJIT's own code again.
 pub fn run_compare(
     cx: &mut Context,
     suite: &Path,
     dir: &Path,
     limits: Limits,
+) -> Result<Vec<Comparison>> {
+    compare_in_workers(cx, suite, dir, limits, false)
+}
+
+/// As `run_compare`, without the warm-up: for an instrumented build, whose
+/// counters would count the warm-up's lines as the programs' reach.
+pub fn run_compare_cold(
+    cx: &mut Context,
+    suite: &Path,
+    dir: &Path,
+    limits: Limits,
+) -> Result<Vec<Comparison>> {
+    compare_in_workers(cx, suite, dir, limits, true)
+}
+
+fn compare_in_workers(
+    cx: &mut Context,
+    suite: &Path,
+    dir: &Path,
+    limits: Limits,
+    cold: bool,
 ) -> Result<Vec<Comparison>> {
     let programs = super::lua_files(dir)?;
     let workers = std::thread::available_parallelism()
@@ -195,6 +217,7 @@ pub fn run_compare(
             .arg("compare")
             .arg(shard)
             .args(compare_limits(limits))
+            .args(cold.then_some("--cold"))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());
         cx.record(shown(&command));
