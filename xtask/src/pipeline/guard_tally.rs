@@ -221,10 +221,14 @@ pub fn measure(cx: &mut Context, suite_bin: &Path, tree: &Path, plan: Plan) -> R
         .text("plan", plan.label())
         .text("generator", stress::generator_key())
         .text("tally", TALLY_LUA);
-    let what = format!("{}: guard tally", tree.display());
-    cached(cx, &what, key, |cx| {
+    // The build's name, as the other steps print it: its tree's folder.
+    let name = tree.parent().and_then(|home| home.file_name()).map_or_else(
+        || tree.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    cached(cx, &format!("{name}: guard tally"), key, |cx| {
         let timer = step(format!(
-            "running {} once more with the guard tally",
+            "{name}: running {} once more with the guard tally",
             plan.label()
         ));
         let home = tree.with_file_name("guard-tally");
