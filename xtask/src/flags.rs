@@ -277,7 +277,9 @@ pub struct Stress {
     pub json: bool,
     /// Also measure the backend's line coverage (lj_asm_arm64.h,
     /// lj_emit_arm64.h) that the cases and these programs reach, on a
-    /// gcov-instrumented twin of the tree (the patched variant's, for a pair).
+    /// gcov-instrumented twin of the tree (the patched variant's, for a pair),
+    /// with its decision reach (branch outcomes taken), and the guard tally
+    /// of the programs (the exits of their traces taken).
     #[arg(long)]
     pub coverage: bool,
     /// Combine the `--json` outputs of every shard of one run into the

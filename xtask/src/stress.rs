@@ -69,7 +69,8 @@ pub fn run(args: flags::Stress) -> Result<Conclusion> {
         true => {
             let (_, variant) = reports.last().expect("a run per variant");
             let cases = cx.cases_dir();
-            let measured = coverage::measure(&mut cx, &variant.built, &cases, plan)?;
+            let measured =
+                coverage::measure(&mut cx, &variant.built, &variant.suite, &cases, plan)?;
             let file = measured.write(&cx.target_dir().join("coverage"))?;
             eprintln!("{}\n  per function: {}", measured.render(), file.display());
             Some(measured)

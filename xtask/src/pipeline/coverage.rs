@@ -4,6 +4,14 @@
 //! per function, with the functions and lines never reached. Lines in
 //! preprocessor branches that are not compiled for Linux/GC64 (Windows,
 //! macOS, 32-bit) have no code and are listed apart by their condition.
+//!
+//! Beside the lines, decision reach: gcov's branch counters (`-b`) give,
+//! per line, the outcomes (arcs) of each compiled conditional, and a
+//! decision that ran but saw one outcome only is listed by its line. This
+//! is where the backend picks an encoding (a constant fits an immediate
+//! or not, an offset is in range or not, fuse or not). With the stress
+//! run's programs run once more, the guard tally (`guard_tally`) says
+//! which exits of the compiled traces were taken.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -15,11 +23,18 @@ use serde::{Deserialize, Serialize};
 
 use super::build::{Built, coverage_build, coverage_strip};
 use super::cache::{Key, cached};
+use super::guard_tally::{self, GuardTally};
 use super::stress::{self, Plan};
 use super::{Context, step, suite};
 
 /// The backend's files, as gcov names them (they are included by lj_asm.c).
 pub const BACKEND_FILES: [&str; 2] = ["lj_asm_arm64.h", "lj_emit_arm64.h"];
+
+/// What gcov's lines without a function belong to: small static functions
+/// (`emit_dnm`, ...) inlined into every caller before the counters were
+/// placed, with no copy of their own. Such a line sums its copies, and its
+/// arcs are those of all copies: an arc never taken may be one caller's.
+const INLINED: &str = "(inlined copies)";
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Coverage {
@@ -28,6 +43,10 @@ pub struct Coverage {
     /// What ran, e.g. `the cases and stress seed-0x1-count-300`.
     pub workload: String,
     pub files: Vec<FileCoverage>,
+    /// The exits the run's programs took in the traces they compiled (a
+    /// document written before the tally has none).
+    #[serde(default)]
+    pub guards: Option<GuardTally>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -37,6 +56,12 @@ pub struct FileCoverage {
     /// Lines with code, and those of them that ran.
     pub lines: usize,
     pub reached: usize,
+    /// Outcomes of the compiled conditionals, and those taken at least once
+    /// (the sums of the functions' decisions).
+    #[serde(default)]
+    pub branches: usize,
+    #[serde(default)]
+    pub branches_taken: usize,
     pub functions: Vec<FunctionCoverage>,
     /// Preprocessor branches with code that is not compiled on this target.
     pub not_compiled: Vec<Branch>,
@@ -50,6 +75,59 @@ pub struct FunctionCoverage {
     pub reached: usize,
     /// Lines with code that never ran, as ranges of line numbers.
     pub unreached: Vec<(u32, u32)>,
+    /// Every line holding a compiled conditional, with its outcomes.
+    #[serde(default)]
+    pub decisions: Vec<Decision>,
+}
+
+/// The compiled conditionals of one source line, as gcov's branch counters
+/// see them: one arc per outcome of each conditional jump the line
+/// compiled to. A line may hold several (`a && b`, a macro, an inlined
+/// call), and the compiler may have folded a source condition away.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Decision {
+    pub line: u32,
+    /// The source line, trimmed, for the report.
+    pub text: String,
+    /// Whether the line itself ran.
+    pub ran: bool,
+    pub arcs: Vec<Arc>,
+}
+
+/// One outcome of a compiled conditional.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Arc {
+    /// gcov's fallthrough arc: the code laid out after the jump, as a rule
+    /// the then-side of an `if`; the other arc is the jump.
+    pub fallthrough: bool,
+    pub taken: bool,
+}
+
+impl Decision {
+    fn taken(&self) -> usize {
+        self.arcs.iter().filter(|a| a.taken).count()
+    }
+
+    /// A line that ran and has an outcome never taken: the values that
+    /// reached it all went one way.
+    pub fn one_sided(&self) -> bool {
+        self.ran && self.taken() < self.arcs.len()
+    }
+
+    /// Which arcs were never taken, e.g. `arc 2 of 4 (jump)`.
+    pub fn untaken(&self) -> String {
+        let n = self.arcs.len();
+        self.arcs
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| !a.taken)
+            .map(|(i, a)| {
+                let side = if a.fallthrough { "fallthrough" } else { "jump" };
+                format!("arc {} of {n} ({side})", i + 1)
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -65,11 +143,31 @@ impl FileCoverage {
     pub fn percent(&self) -> f64 {
         percent(self.reached, self.lines)
     }
+
+    pub fn branch_percent(&self) -> f64 {
+        percent(self.branches_taken, self.branches)
+    }
+
+    /// The branch sums again from the functions' decisions.
+    fn count_branches(&mut self) {
+        (self.branches, self.branches_taken) = self
+            .functions
+            .iter()
+            .map(FunctionCoverage::branches)
+            .fold((0, 0), |(n, t), (fn_, ft)| (n + fn_, t + ft));
+    }
 }
 
 impl FunctionCoverage {
     pub fn percent(&self) -> f64 {
         percent(self.reached, self.lines)
+    }
+
+    /// Outcomes of its compiled conditionals, and those taken at least once.
+    pub fn branches(&self) -> (usize, usize) {
+        self.decisions
+            .iter()
+            .fold((0, 0), |(n, t), d| (n + d.arcs.len(), t + d.taken()))
     }
 }
 
@@ -79,6 +177,23 @@ impl Coverage {
         self.files
             .iter()
             .fold((0, 0), |(r, l), f| (r + f.reached, l + f.lines))
+    }
+
+    /// Branch outcomes taken at least once and all outcomes over both files.
+    pub fn branch_total(&self) -> (usize, usize) {
+        self.files
+            .iter()
+            .fold((0, 0), |(t, n), f| (t + f.branches_taken, n + f.branches))
+    }
+
+    /// Decisions that ran and saw one outcome only, over both files.
+    pub fn one_sided(&self) -> usize {
+        self.files
+            .iter()
+            .flat_map(|f| &f.functions)
+            .flat_map(|f| &f.decisions)
+            .filter(|d| d.one_sided())
+            .count()
     }
 
     /// One line for the terminal and reports.
@@ -103,6 +218,30 @@ impl Coverage {
             files.join(", ")
         )
     }
+
+    /// The decision reach in one line, beside `summary`.
+    pub fn branch_summary(&self) -> String {
+        let (taken, branches) = self.branch_total();
+        let files: Vec<String> = self
+            .files
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {}/{} ({:.1}%)",
+                    f.file,
+                    f.branches_taken,
+                    f.branches,
+                    f.branch_percent()
+                )
+            })
+            .collect();
+        format!(
+            "backend decision reach: {taken}/{branches} branch outcomes taken at least once ({:.1}%): {}; {} lines that ran saw one outcome only",
+            percent(taken, branches),
+            files.join(", "),
+            self.one_sided()
+        )
+    }
 }
 
 fn percent(part: usize, whole: usize) -> f64 {
@@ -114,13 +253,22 @@ fn percent(part: usize, whole: usize) -> f64 {
 }
 
 /// Runs the cases in `cases_dir` and the stress programs of `plan` on the
-/// instrumented twin of `base` and reads the backend's coverage. Cached by
-/// the instrumented suite, the plan, the cases and the generator.
-pub fn measure(cx: &mut Context, base: &Built, cases_dir: &Path, plan: Plan) -> Result<Coverage> {
+/// instrumented twin of `base` and reads the backend's coverage, lines and
+/// decisions; then the guard tally of the programs on `base_suite` (the
+/// suite linked against `base` itself). Cached by the instrumented suite,
+/// the plan, the cases and the generator (the tally by its own key).
+pub fn measure(
+    cx: &mut Context,
+    base: &Built,
+    base_suite: &Path,
+    cases_dir: &Path,
+    plan: Plan,
+) -> Result<Coverage> {
     let built = coverage_build(cx, base)?;
     let suite_bin = suite::build_suite(cx, &built)?;
     let key = Key::new("coverage")
         .text("suite", cx.cache.suite_hash(&suite_bin)?)
+        .text("measures", "lines and branches")
         .text("plan", plan.label())
         .text("generator", stress::generator_key())
         .files("case", &super::lua_files(cases_dir)?)?;
@@ -129,7 +277,7 @@ pub fn measure(cx: &mut Context, base: &Built, cases_dir: &Path, plan: Plan) -> 
         .parent()
         .and_then(|home| home.file_name())
         .map_or_else(|| base.name.clone(), |n| n.to_string_lossy().into_owned());
-    cached(
+    let mut coverage = cached(
         cx,
         &format!("{}: backend coverage", built.name),
         key,
@@ -159,7 +307,9 @@ pub fn measure(cx: &mut Context, base: &Built, cases_dir: &Path, plan: Plan) -> 
             timer.done();
             Ok(coverage)
         },
-    )
+    )?;
+    coverage.guards = Some(guard_tally::measure(cx, base_suite, &base.dir, plan)?);
+    Ok(coverage)
 }
 
 fn run_workload(
@@ -189,7 +339,13 @@ fn read(cx: &Context, built: &Built, out: &Path, base: &str, plan: &Plan) -> Res
     fs::copy(src.join("lj_asm.gcno"), out.join("lj_asm.gcno"))?;
     let gcov = format!("{}gcov", cx.toolchain.cross_prefix);
     let output = Command::new(&gcov)
-        .args(["--json-format", "--stdout", "--object-directory"])
+        // -b adds each line's branch counters to the JSON.
+        .args([
+            "--json-format",
+            "--branch-probabilities",
+            "--stdout",
+            "--object-directory",
+        ])
         .arg(out)
         .arg("lj_asm.c")
         .current_dir(&src)
@@ -221,6 +377,7 @@ fn read(cx: &Context, built: &Built, out: &Path, base: &str, plan: &Plan) -> Res
         build: base.to_owned(),
         workload: format!("the cases and stress {}", plan.label()),
         files,
+        guards: None,
     })
 }
 
@@ -229,13 +386,40 @@ fn file_coverage(name: &str, entry: &serde_json::Value, source: &str) -> FileCov
     // Line number to (count, function); a line inlined into several
     // functions counts as reached when any copy ran.
     let mut lines: BTreeMap<u32, (u64, String)> = BTreeMap::new();
+    // Line number to its arcs; copies of one line have the same arcs, and
+    // an arc counts as taken when any copy took it.
+    let mut arcs: BTreeMap<u32, Vec<Arc>> = BTreeMap::new();
     for line in entry["lines"].as_array().into_iter().flatten() {
         let number = line["line_number"].as_u64().unwrap_or(0) as u32;
         let count = line["count"].as_u64().unwrap_or(0);
-        let function = line["function_name"].as_str().unwrap_or("?").to_owned();
+        let function = line["function_name"].as_str().unwrap_or(INLINED).to_owned();
         let slot = lines.entry(number).or_insert((0, function));
         slot.0 += count;
+        let these: Vec<Arc> = line["branches"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|arc| Arc {
+                fallthrough: arc["fallthrough"].as_bool().unwrap_or(false),
+                taken: arc["count"].as_u64().unwrap_or(0) > 0,
+            })
+            .collect();
+        if these.is_empty() {
+            continue;
+        }
+        match arcs.get_mut(&number) {
+            Some(seen) if seen.len() == these.len() => {
+                for (seen, arc) in seen.iter_mut().zip(&these) {
+                    seen.taken |= arc.taken;
+                }
+            }
+            Some(seen) => seen.extend(these),
+            None => {
+                arcs.insert(number, these);
+            }
+        }
     }
+    let text: Vec<&str> = source.lines().collect();
     let mut functions: BTreeMap<String, FunctionCoverage> = BTreeMap::new();
     for (&number, (count, function)) in &lines {
         let f = functions
@@ -246,9 +430,21 @@ fn file_coverage(name: &str, entry: &serde_json::Value, source: &str) -> FileCov
                 lines: 0,
                 reached: 0,
                 unreached: Vec::new(),
+                decisions: Vec::new(),
             });
         f.start_line = f.start_line.min(number);
         f.lines += 1;
+        if let Some(arcs) = arcs.get(&number) {
+            f.decisions.push(Decision {
+                line: number,
+                text: (number as usize)
+                    .checked_sub(1)
+                    .and_then(|index| text.get(index))
+                    .map_or_else(String::new, |t| t.trim().to_owned()),
+                ran: *count > 0,
+                arcs: arcs.clone(),
+            });
+        }
         if *count > 0 {
             f.reached += 1;
         } else {
@@ -260,13 +456,17 @@ fn file_coverage(name: &str, entry: &serde_json::Value, source: &str) -> FileCov
     }
     let mut functions: Vec<FunctionCoverage> = functions.into_values().collect();
     functions.sort_by_key(|f| f.start_line);
-    FileCoverage {
+    let mut file = FileCoverage {
         file: format!("src/{name}"),
         lines: lines.len(),
         reached: lines.values().filter(|(count, _)| *count > 0).count(),
+        branches: 0,
+        branches_taken: 0,
         functions,
         not_compiled: not_compiled(source, &lines),
-    }
+    };
+    file.count_branches();
+    file
 }
 
 /// Preprocessor branches holding statements of which none has code in
@@ -364,6 +564,66 @@ mod tests {
         assert_eq!(f.unreached, [(11, 13), (21, 21)]);
         assert_eq!(coverage.functions[1].reached, 0);
     }
+
+    /// A line of gcov's JSON with its branch arcs as (count, fallthrough).
+    fn line(number: u32, count: u64, function: &str, arcs: &[(u64, bool)]) -> serde_json::Value {
+        let branches: Vec<serde_json::Value> = arcs
+            .iter()
+            .map(|&(count, fallthrough)| {
+                serde_json::json!({"count": count, "fallthrough": fallthrough, "throw": false})
+            })
+            .collect();
+        serde_json::json!({"line_number": number, "count": count,
+            "function_name": function, "branches": branches})
+    }
+
+    #[test]
+    fn branch_outcomes_are_counted_and_one_sided_decisions_named() {
+        let entry = serde_json::json!({"lines": [
+            line(1, 5, "f", &[(5, true), (0, false)]),
+            line(2, 0, "f", &[(0, true), (0, false)]),
+            line(3, 3, "f", &[(1, true), (2, false), (3, true), (0, false)]),
+            line(4, 3, "f", &[]),
+            line(5, 2, "g", &[(1, false), (1, true)])
+        ]});
+        let source = "if (checki12(k))\nif (x)\n  if (a && b)\n  y = 1;\nif (z)\n";
+        let coverage = file_coverage("lj_asm_arm64.h", &entry, source);
+        assert_eq!((coverage.branches, coverage.branches_taken), (10, 6));
+        let f = &coverage.functions[0];
+        assert_eq!(f.branches(), (8, 4));
+        let one_sided: Vec<(u32, String)> = f
+            .decisions
+            .iter()
+            .filter(|d| d.one_sided())
+            .map(|d| (d.line, d.untaken()))
+            .collect();
+        // Line 2 never ran: an unreached line, not a one-sided decision.
+        assert_eq!(
+            one_sided,
+            [
+                (1, "arc 2 of 2 (jump)".to_owned()),
+                (3, "arc 4 of 4 (jump)".to_owned())
+            ]
+        );
+        assert_eq!(f.decisions[0].text, "if (checki12(k))");
+        assert_eq!(coverage.functions[1].branches(), (2, 2));
+        let md = one_sided_markdown(&coverage);
+        assert!(
+            md.contains("  - line 1: `if (checki12(k))`: arc 2 of 2 (jump) never taken\n"),
+            "{md}"
+        );
+        assert!(!md.contains("`g`"), "{md}");
+    }
+
+    #[test]
+    fn copies_of_a_line_take_an_arc_when_any_copy_took_it() {
+        let entry = serde_json::json!({"lines": [
+            line(7, 1, "f", &[(1, true), (0, false)]),
+            line(7, 1, "f", &[(0, true), (4, false)])
+        ]});
+        let coverage = file_coverage("lj_emit_arm64.h", &entry, "");
+        assert_eq!((coverage.branches, coverage.branches_taken), (2, 2));
+    }
 }
 
 impl Coverage {
@@ -371,6 +631,12 @@ impl Coverage {
     /// branches not compiled here.
     pub fn render(&self) -> String {
         let mut out = self.summary();
+        out.push('\n');
+        out.push_str(&self.branch_summary());
+        if let Some(guards) = &self.guards {
+            out.push('\n');
+            out.push_str(&guards.summary());
+        }
         for file in &self.files {
             let never: Vec<&str> = file
                 .functions
@@ -399,14 +665,20 @@ impl Coverage {
 
     /// Per function, with the lines never reached, and the branches apart.
     pub fn markdown(&self) -> String {
-        let mut md = format!("{}\n", self.summary());
+        let mut md = format!("{}\n\n{}\n", self.summary(), self.branch_summary());
+        if let Some(guards) = &self.guards {
+            md.push_str(&format!("\n{}", guards.markdown()));
+        }
         for file in &self.files {
             md.push_str(&format!(
-                "\n### {}: {}/{} lines ({:.1}%)\n\n| function | line | reached | lines never reached |\n|---|---|---|---|\n",
+                "\n### {}: {}/{} lines ({:.1}%), {}/{} branch outcomes ({:.1}%)\n\n| function | line | reached | branch outcomes taken | lines never reached |\n|---|---|---|---|---|\n",
                 file.file,
                 file.reached,
                 file.lines,
-                file.percent()
+                file.percent(),
+                file.branches_taken,
+                file.branches,
+                file.branch_percent()
             ));
             for f in &file.functions {
                 let ranges: Vec<String> = f
@@ -420,8 +692,13 @@ impl Coverage {
                         }
                     })
                     .collect();
+                let (branches, taken) = f.branches();
+                let outcomes = match branches {
+                    0 => "-".to_owned(),
+                    _ => format!("{taken}/{branches} ({:.0}%)", percent(taken, branches)),
+                };
                 md.push_str(&format!(
-                    "| `{}` | {} | {}/{} ({:.0}%) | {} |\n",
+                    "| `{}` | {} | {}/{} ({:.0}%) | {outcomes} | {} |\n",
                     f.name,
                     f.start_line,
                     f.reached,
@@ -430,6 +707,7 @@ impl Coverage {
                     ranges.join(", ")
                 ));
             }
+            md.push_str(&one_sided_markdown(file));
             if !file.not_compiled.is_empty() {
                 md.push_str("\nNot compiled for Linux/GC64 (not counted):\n\n");
                 for b in &file.not_compiled {
@@ -477,9 +755,26 @@ impl Coverage {
                     .collect();
                 function.reached = function.lines - still.len();
                 function.unreached = ranges(&still);
+                for decision in &mut function.decisions {
+                    let Some(their) = their.decisions.iter().find(|d| d.line == decision.line)
+                    else {
+                        continue;
+                    };
+                    decision.ran |= their.ran;
+                    if their.arcs.len() == decision.arcs.len() {
+                        for (arc, theirs) in decision.arcs.iter_mut().zip(&their.arcs) {
+                            arc.taken |= theirs.taken;
+                        }
+                    }
+                }
             }
             file.reached = file.functions.iter().map(|f| f.reached).sum();
+            file.count_branches();
         }
+        self.guards = match (self.guards.take(), &other.guards) {
+            (Some(ours), Some(theirs)) => Some(ours.add(theirs)),
+            (ours, theirs) => ours.or_else(|| theirs.clone()),
+        };
         if !other.workload.is_empty() && other.workload != self.workload {
             self.workload = format!("{} + {}", self.workload, other.workload);
         }
@@ -500,6 +795,39 @@ pub fn merge_shards(documents: Vec<serde_json::Value>) -> Result<Option<Coverage
         });
     }
     Ok(merged)
+}
+
+/// The decisions of `file` that ran and saw one outcome only, by function:
+/// where the values that reached a line all went one way.
+fn one_sided_markdown(file: &FileCoverage) -> String {
+    let mut md = String::new();
+    for f in &file.functions {
+        let one_sided: Vec<&Decision> = f.decisions.iter().filter(|d| d.one_sided()).collect();
+        if one_sided.is_empty() {
+            continue;
+        }
+        if md.is_empty() {
+            md.push_str(
+                "\nDecisions that ran but saw one outcome only (the arcs never taken; an arc \
+                 is an outcome of a compiled conditional, a line may hold several):\n\n",
+            );
+        }
+        match f.name.as_str() {
+            INLINED => md.push_str(&format!(
+                "- {INLINED}, lines of functions gcov names no copy of (arcs of all callers' copies):\n"
+            )),
+            name => md.push_str(&format!("- `{name}`:\n")),
+        }
+        for d in one_sided {
+            md.push_str(&format!(
+                "  - line {}: `{}`: {} never taken\n",
+                d.line,
+                d.text.replace('`', "'"),
+                d.untaken()
+            ));
+        }
+    }
+    md
 }
 
 /// Sorted line numbers as ranges of consecutive numbers.
@@ -531,16 +859,61 @@ mod merge_tests {
                 file: "src/lj_asm_arm64.h".to_owned(),
                 lines: 10,
                 reached,
+                branches: 0,
+                branches_taken: 0,
                 functions: vec![FunctionCoverage {
                     name: "f".to_owned(),
                     start_line: 1,
                     lines: 10,
                     reached,
                     unreached,
+                    decisions: Vec::new(),
                 }],
                 not_compiled: Vec::new(),
             }],
+            guards: None,
         }
+    }
+
+    /// `one` with a decision at line 2 whose arcs were taken as `taken` says.
+    fn with_decision(taken: [bool; 2], guards: Option<GuardTally>) -> Coverage {
+        let mut coverage = one(Vec::new());
+        coverage.files[0].functions[0].decisions = vec![Decision {
+            line: 2,
+            text: "if (x)".to_owned(),
+            ran: true,
+            arcs: taken
+                .iter()
+                .map(|&taken| Arc {
+                    fallthrough: false,
+                    taken,
+                })
+                .collect(),
+        }];
+        coverage.files[0].count_branches();
+        coverage.guards = guards;
+        coverage
+    }
+
+    #[test]
+    fn merged_shards_take_an_arc_either_took_and_add_their_tallies() {
+        let tally = GuardTally {
+            programs: 1,
+            exits: 4,
+            exits_taken: 1,
+            ..GuardTally::default()
+        };
+        let ours = with_decision([true, false], Some(tally.clone()));
+        assert_eq!(ours.branch_total(), (1, 2));
+        assert_eq!(ours.one_sided(), 1);
+        let merged = ours.merge(&with_decision([false, true], Some(tally)));
+        assert_eq!(merged.branch_total(), (2, 2));
+        assert_eq!(merged.one_sided(), 0);
+        let guards = merged.guards.unwrap();
+        assert_eq!(
+            (guards.programs, guards.exits, guards.exits_taken),
+            (2, 8, 2)
+        );
     }
 
     #[test]

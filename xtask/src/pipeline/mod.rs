@@ -36,6 +36,7 @@ pub mod evidence;
 pub mod expect;
 pub mod fetch;
 pub mod findings;
+pub mod guard_tally;
 pub mod label;
 pub mod lso;
 pub mod mcode;
