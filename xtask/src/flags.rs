@@ -363,14 +363,15 @@ pub struct Rediscover {
     #[arg(long, value_name = "N", default_value_t = crate::pipeline::stress::DEFAULT_COUNT)]
     pub count: u32,
     /// Only these defects (as the catalogue names them, e.g. LuaJIT#1075);
-    /// repeatable.
-    #[arg(long, value_name = "ISSUE", conflicts_with = "write_docs")]
+    /// repeatable. With --write-docs, their rows replace those of the
+    /// committed run.
+    #[arg(long, value_name = "ISSUE")]
     pub only: Vec<String>,
     /// Print the run as JSON.
     #[arg(long)]
     pub json: bool,
     /// Write the table into docs/rediscovery.md and the run into
-    /// docs/rediscovery/rediscovery.json (the whole catalogue only).
+    /// docs/rediscovery/rediscovery.json.
     #[arg(long)]
     pub write_docs: bool,
 }

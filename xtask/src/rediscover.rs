@@ -38,10 +38,26 @@ pub fn run(args: flags::Rediscover) -> Result<Conclusion> {
         }
         subjects.retain(|s| args.only.contains(&s.issue));
     }
-    let run = rediscovery::run(&mut cx, &upstream, &subjects, args.seed, args.count)?;
+    let mut run = rediscovery::run(&mut cx, &upstream, &subjects, args.seed, args.count)?;
+    let data = cx.root.join(rediscovery::DATA);
+    if args.write_docs && !args.only.is_empty() && data.is_file() {
+        let earlier: rediscovery::Rediscovery = serde_json::from_str(
+            &std::fs::read_to_string(&data)
+                .with_context(|| format!("cannot read {}", data.display()))?,
+        )
+        .with_context(|| format!("{} is not a rediscovery run", data.display()))?;
+        if (earlier.seed, earlier.count) != (run.seed, run.count) {
+            bail!(
+                "{} holds a run of seed {} with {} programs; --only with --write-docs replaces its rows, so give the same --seed and --count",
+                data.display(),
+                earlier.seed,
+                earlier.count
+            );
+        }
+        run = rediscovery::merge(earlier, run);
+    }
     let needs = rediscovery::needs(&cases);
     if args.write_docs {
-        let data = cx.root.join(rediscovery::DATA);
         std::fs::create_dir_all(data.parent().expect("a folder"))?;
         std::fs::write(&data, serde_json::to_string_pretty(&run)? + "\n")
             .with_context(|| format!("cannot write {}", data.display()))?;

@@ -171,13 +171,22 @@ pub(crate) fn build(
     dir: &Path,
     entries: &[&str],
 ) -> Result<PathBuf> {
-    let tree = Tree::Published(version.to_owned());
+    build_tree(cx, &Tree::Published(version.to_owned()), dir, entries)
+}
+
+/// As `build`, for any tree (a published one or a folder).
+pub(crate) fn build_tree(
+    cx: &mut Context,
+    tree: &Tree,
+    dir: &Path,
+    entries: &[&str],
+) -> Result<PathBuf> {
     if entries.is_empty() {
-        let (_, _, variant) = single(cx, &tree)?;
+        let (_, _, variant) = single(cx, tree)?;
         return Ok(variant.suite);
     }
     write_series(&cx.root, dir, entries)?;
-    let (_, _, variant, _) = single_with(cx, &tree, dir)?;
+    let (_, _, variant, _) = single_with(cx, tree, dir)?;
     Ok(variant.suite)
 }
 

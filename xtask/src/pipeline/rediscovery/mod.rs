@@ -28,7 +28,7 @@ use super::fetch;
 use super::label::Label as _;
 use super::patch::{PatchState, Series};
 use super::stress::{self, Plan, write_programs};
-use super::time_to_find::{build, link_batch, write_series};
+use super::time_to_find::{build, build_tree, link_batch, write_series};
 use super::{Context, cache};
 
 /// Where `--write-docs` puts the table and the data it is rendered from.
@@ -108,6 +108,9 @@ pub enum Pair {
     /// Where the fix does not apply alone: the tree its cases pass on with
     /// the fix taken out, and that tree as published.
     FixReverted,
+    /// Where neither works: upstream's tree right before the fix (its first
+    /// commit's parent), and upstream's tree of the fix (its last commit).
+    UpstreamCommits,
 }
 
 /// One defect's row.
@@ -346,10 +349,15 @@ fn reverted_run(
     write_series(&cx.root, &revert, &entries)?;
     let states = fix_states(cx, tree, &revert)?;
     if let Some(state) = states.iter().find(|s| **s != PatchState::Applies) {
-        return Ok(not_built(format!(
-            "the fix cannot be taken out of it ({})",
-            state.label()
-        )));
+        let why = format!("the fix cannot be taken out of it ({})", state.label());
+        eprintln!(
+            "    {tree}: {why}; judging {} on upstream's commits instead",
+            subject.issue
+        );
+        return match upstream_run(cx, upstream, subject, seed, count)? {
+            Some(run) => Ok(run),
+            None => Ok(not_built(why)),
+        };
     }
     let with_defect = match build(cx, tree, &home.join("defect"), &entries) {
         Ok(suite) => suite,
@@ -448,6 +456,79 @@ fn build_fixed(
     })
 }
 
+/// The run for a defect on upstream's own history: the tree of the fix's
+/// first commit's parent, against the tree of its last commit. None when
+/// either tree cannot be exported or built.
+fn upstream_run(
+    cx: &mut Context,
+    upstream: &Upstream,
+    subject: &Subject,
+    seed: u64,
+    count: u32,
+) -> Result<Option<TreeRun>> {
+    let started = Instant::now();
+    let (Some(first), Some(last)) = (subject.fixes.first(), subject.fixes.last()) else {
+        return Ok(None);
+    };
+    let commits_dir = cx.target_dir().join("rediscovery").join("commits");
+    let exported = (|| -> Result<(String, PathBuf, PathBuf)> {
+        let before = upstream.resolve(&format!("{first}^"))?;
+        let after = upstream.resolve(last)?;
+        let before_dir = upstream.export(&before, &commits_dir)?;
+        let after_dir = upstream.export(&after, &commits_dir)?;
+        Ok((before, before_dir, after_dir))
+    })();
+    let (before_hash, before, after) = match exported {
+        Ok(trees) => trees,
+        Err(e) => {
+            eprintln!("    upstream's commits of {}: {e:#}", subject.issue);
+            return Ok(None);
+        }
+    };
+    let home = cx
+        .target_dir()
+        .join("rediscovery")
+        .join(format!("upstream-{}", subject.fixes.join("-")));
+    let built =
+        build_tree(cx, &fetch::Tree::Dir(before), &home.join("defect"), &[]).and_then(|defect| {
+            let fixed = build_tree(cx, &fetch::Tree::Dir(after), &home.join("fixed"), &[])?;
+            Ok((defect, fixed))
+        });
+    let (with_defect, fixed) = match built {
+        Ok(suites) => suites,
+        Err(e) => {
+            eprintln!("    upstream's commits of {}: {e:#}", subject.issue);
+            return Ok(None);
+        }
+    };
+    let key = cache::Key::new("rediscovery, upstream's commits")
+        .text("seed", seed)
+        .text("count", count)
+        .text("generator", stress::generator_key())
+        .text("rules", stress::run_rules())
+        .text("issue", &subject.issue)
+        .text("defect", cx.cache.suite_hash(&with_defect)?)
+        .text("fixed", cx.cache.suite_hash(&fixed)?);
+    let tree = format!("upstream {}", &before_hash[..8]);
+    let what = format!("rediscovery of {} on {tree}", subject.issue);
+    let subjects = vec![subject.clone()];
+    cache::cached(cx, &what, key, |cx| {
+        search(
+            cx,
+            &home,
+            &tree,
+            &with_defect,
+            &subjects,
+            &[Ok(fixed.clone())],
+            Pair::UpstreamCommits,
+            seed,
+            count,
+            started,
+        )
+    })
+    .map(Some)
+}
+
 /// What each patch of the series in `dir` is to the published `tree`.
 fn fix_states(cx: &mut Context, tree: &str, dir: &Path) -> Result<Vec<PatchState>> {
     let source = fetch::select(cx, &fetch::Tree::Published(tree.to_owned()))?;
@@ -538,6 +619,23 @@ fn search(
         outcomes,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// `earlier` with the rows of `newer`'s defects replaced by `newer`'s:
+/// a run of some defects (`--only`) written into the whole table.
+pub fn merge(earlier: Rediscovery, newer: Rediscovery) -> Rediscovery {
+    let redone: Vec<String> = newer.outcomes().map(|o| o.subject.issue.clone()).collect();
+    let mut trees: Vec<TreeRun> = earlier
+        .trees
+        .into_iter()
+        .map(|mut run| {
+            run.outcomes.retain(|o| !redone.contains(&o.subject.issue));
+            run
+        })
+        .filter(|run| !run.outcomes.is_empty())
+        .collect();
+    trees.extend(newer.trees.iter().cloned());
+    Rediscovery { trees, ..newer }
 }
 
 /// What each missed defect would take, by issue: the `stress-finds: no,

@@ -74,6 +74,7 @@ pub fn table(run: &Rediscovery, needs: &BTreeMap<String, String>) -> String {
         let tree = match outcome.pair {
             Pair::FixApplied => subject.tree.clone(),
             Pair::FixReverted => format!("{} without the fix", subject.fixed_tree),
+            Pair::UpstreamCommits => format!("{}, the fix's parent", run_tree(run, outcome)),
         };
         out.push_str(&format!(
             "| {}{vm} | {tree} | {fixes} | {found} | {first} | {need} |\n",
@@ -81,6 +82,14 @@ pub fn table(run: &Rediscovery, needs: &BTreeMap<String, String>) -> String {
         ));
     }
     out
+}
+
+/// The tree of the run that judged `outcome`.
+fn run_tree<'a>(run: &'a Rediscovery, outcome: &Outcome) -> &'a str {
+    run.trees
+        .iter()
+        .find(|t| t.outcomes.contains(outcome))
+        .map_or("", |t| t.tree.as_str())
 }
 
 /// The defects the run missed that have no line on what they would take,
@@ -188,5 +197,29 @@ mod tests {
         );
         assert_eq!(unexplained, vec!["LuaJIT#1076"]);
         assert_eq!(stale, vec!["LuaJIT#1075"]);
+    }
+
+    #[test]
+    fn a_run_of_some_defects_replaces_only_their_rows() {
+        let earlier = run(vec![
+            outcome("LuaJIT#1075", Verdict::Missed),
+            outcome("LuaJIT#1076", Verdict::Missed),
+        ]);
+        let mut newer = run(vec![outcome(
+            "LuaJIT#1076",
+            Verdict::Found {
+                index: 0,
+                program_seed: 1,
+                difference: String::new(),
+            },
+        )]);
+        newer.trees[0].tree = "upstream 0123abcd".to_owned();
+        let merged = crate::pipeline::rediscovery::merge(earlier, newer);
+        let rows: Vec<(&str, bool)> = merged
+            .outcomes()
+            .map(|o| (o.subject.issue.as_str(), o.verdict == Verdict::Missed))
+            .collect();
+        assert_eq!(rows, vec![("LuaJIT#1075", true), ("LuaJIT#1076", false)]);
+        assert_eq!(merged.trees.len(), 2);
     }
 }
