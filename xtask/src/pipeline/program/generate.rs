@@ -369,7 +369,7 @@ impl Program {
         }
         let has_forms = self.blocks.iter().any(|b| matches!(b, Block::Forms(_)));
         if has_forms || self.blocks.iter().any(|b| matches!(b, Block::Expr(_))) {
-            lua.push_str(expr::TABLES);
+            lua.push_str(&expr::tables());
         }
         if has_forms {
             lua.push_str(forms::TABLES);
@@ -415,7 +415,7 @@ impl Program {
     }
 }
 
-/// Shared by every program: checksum (modulo a prime, see `expr::TABLES`),
+/// Shared by every program: checksum (modulo a prime, see `expr::tables`),
 /// buffer, helpers.
 const PRELUDE: &str = r#"local ffi = require("ffi")
 local clock = os.clock
