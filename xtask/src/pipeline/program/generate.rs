@@ -12,8 +12,8 @@
 //! Beside them, expression blocks (`expr`) compute random expressions over
 //! edge values: the rest of the backend, its arithmetic, comparisons,
 //! bit operations, constants and conversions; table blocks (`tables`) read
-//! and write a big hash part, traverse tables and call closures whose
-//! upvalues were closed; form blocks (`forms`) make instruction forms
+//! and write a big hash part (and its twin, whose keys sit in other slots),
+//! traverse tables and call closures whose upvalues were closed; form blocks (`forms`) make instruction forms
 //! random expressions seldom do; carried blocks (`carried`) carry more
 //! locals around a loop than the registers hold; indexed blocks (`indexed`)
 //! index FFI arrays and strings by the loop variable; unfused blocks
@@ -379,7 +379,7 @@ impl Program {
         }
         let big_tables = self.blocks.iter().any(|b| matches!(b, Block::Tables(_)));
         if big_tables {
-            lua.push_str(tables::STATE);
+            lua.push_str(&tables::state());
         }
         for (index, block) in self.blocks.iter().enumerate() {
             block.render(index, &mut lua);
@@ -408,7 +408,7 @@ impl Program {
             lua.push_str(checksum);
         }
         if big_tables {
-            lua.push_str(tables::CHECKSUM);
+            lua.push_str(&tables::checksum());
         }
         lua.push_str("return acc, up\n");
         lua
