@@ -16,7 +16,9 @@
 //! traverse tables and call closures whose upvalues were closed; form blocks (`forms`) make instruction forms
 //! random expressions seldom do; carried blocks (`carried`) carry more
 //! locals around a loop than the registers hold; indexed blocks (`indexed`)
-//! index FFI arrays and strings by the loop variable; unfused blocks
+//! index FFI arrays and strings by the loop variable, and arrays of 1- to
+//! 8-byte elements and structs of up to 64 bytes at the ends of the
+//! offset fields; unfused blocks
 //! (`unfused`) make references the backend cannot fuse into their loads
 //! and stores; call blocks (`calls`) call C through the FFI and write
 //! into string buffers.
