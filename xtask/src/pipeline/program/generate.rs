@@ -20,8 +20,8 @@
 //! 8-byte elements and structs of up to 64 bytes at the ends of the
 //! offset fields; unfused blocks
 //! (`unfused`) make references the backend cannot fuse into their loads
-//! and stores; call blocks (`calls`) call C through the FFI and write
-//! into string buffers.
+//! and stores; call blocks (`calls`) call C through the FFI, some with
+//! arguments on the stack, and write into string buffers.
 //!
 //! A program returns one checksum of everything it computed and wrote; run
 //! with the JIT on and off in one build, the two must agree.
