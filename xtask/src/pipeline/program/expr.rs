@@ -12,8 +12,8 @@
 //!
 //! The values are biased to where encodings and guards change. Comparisons
 //! mostly meet equal operands or neighbours: a variable and its twin (equal
-//! on one side of an iteration or a round, the next integer or float on the
-//! other, so the outcome a trace recorded fails later), an operand and
+//! on one side of an iteration or a round, a neighbour on the other, so the
+//! outcome a trace recorded fails later), an operand and
 //! itself (unequal only for NaN), a value of the edge tables or its
 //! neighbour, NaN, ±0, ±inf and INT32/INT64/UINT64 MIN/MAX ±1. Negative
 //! fractions and fractions next to INT32_MIN/MAX go through casts to every
@@ -45,8 +45,8 @@ pub struct ExprBlock {
 }
 
 /// The twins of the iteration's variables: equal to them (`a2 == a`) on one
-/// side of a switch and their neighbours (the next integer, the next float)
-/// on the other. A comparison of a variable with its twin is recorded with
+/// side of a switch and their neighbours (the integer with the lowest bit
+/// flipped, a float one or two steps away, +1 or -1 wrapping) on the other. A comparison of a variable with its twin is recorded with
 /// one outcome and meets the other once the trace runs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Twin {
@@ -787,8 +787,9 @@ impl ExprBlock {
             Switch::Round(r) => ("n", r),
         };
         let before = if self.twin.equal_first { "<=" } else { ">" };
-        // The neighbours: a bit flipped (int32 stays int32), the next float
-        // away from zero, +1 wrapping for int64 and uint64.
+        // The neighbours: the lowest bit flipped (±1, and an int32 stays
+        // one), times 1 + 2^-52 (one or two steps away from zero; NaN, ±0
+        // and ±inf stay themselves), +1 and -1 wrapping for int64 and uint64.
         let _ = writeln!(
             lua,
             "    local same = {counter} {before} {at}\n    local a2, e2 = same and a or bit.bxor(a, 1), same and e or e * 1.0000000000000002\n    local c2, d2 = same and c or c + 1, same and d or d - 1"
