@@ -22,7 +22,7 @@ pub struct FormBlock {
     pub stmts: Vec<String>,
 }
 
-/// The forms' own value tables, beside the expression blocks' (`expr::TABLES`):
+/// The forms' own value tables, beside the expression blocks' (`expr::tables`):
 /// int64 values whose sums and differences wrap (FW), int32 factors whose
 /// products fall on both sides of 2^31 and 2^32 (FM), and integral numbers
 /// within 2^51 for `bit.tobit` (FT).

@@ -12,14 +12,16 @@
 //! Beside them, expression blocks (`expr`) compute random expressions over
 //! edge values: the rest of the backend, its arithmetic, comparisons,
 //! bit operations, constants and conversions; table blocks (`tables`) read
-//! and write a big hash part, traverse tables and call closures whose
-//! upvalues were closed; form blocks (`forms`) make instruction forms
+//! and write a big hash part (and its twin, whose keys sit in other slots),
+//! traverse tables and call closures whose upvalues were closed; form blocks (`forms`) make instruction forms
 //! random expressions seldom do; carried blocks (`carried`) carry more
 //! locals around a loop than the registers hold; indexed blocks (`indexed`)
-//! index FFI arrays and strings by the loop variable; unfused blocks
+//! index FFI arrays and strings by the loop variable, and arrays of 1- to
+//! 8-byte elements and structs of up to 64 bytes at the ends of the
+//! offset fields; unfused blocks
 //! (`unfused`) make references the backend cannot fuse into their loads
-//! and stores; call blocks (`calls`) call C through the FFI and write
-//! into string buffers.
+//! and stores; call blocks (`calls`) call C through the FFI, some with
+//! arguments on the stack, and write into string buffers.
 //!
 //! A program returns one checksum of everything it computed and wrote; run
 //! with the JIT on and off in one build, the two must agree.
@@ -369,7 +371,7 @@ impl Program {
         }
         let has_forms = self.blocks.iter().any(|b| matches!(b, Block::Forms(_)));
         if has_forms || self.blocks.iter().any(|b| matches!(b, Block::Expr(_))) {
-            lua.push_str(expr::TABLES);
+            lua.push_str(&expr::tables());
         }
         if has_forms {
             lua.push_str(forms::TABLES);
@@ -379,7 +381,7 @@ impl Program {
         }
         let big_tables = self.blocks.iter().any(|b| matches!(b, Block::Tables(_)));
         if big_tables {
-            lua.push_str(tables::STATE);
+            lua.push_str(&tables::state());
         }
         for (index, block) in self.blocks.iter().enumerate() {
             block.render(index, &mut lua);
@@ -408,14 +410,14 @@ impl Program {
             lua.push_str(checksum);
         }
         if big_tables {
-            lua.push_str(tables::CHECKSUM);
+            lua.push_str(&tables::checksum());
         }
         lua.push_str("return acc, up\n");
         lua
     }
 }
 
-/// Shared by every program: checksum (modulo a prime, see `expr::TABLES`),
+/// Shared by every program: checksum (modulo a prime, see `expr::tables`),
 /// buffer, helpers.
 const PRELUDE: &str = r#"local ffi = require("ffi")
 local clock = os.clock

@@ -4,6 +4,13 @@
 //! pointer: the backend fuses the extension and the scale into the load or
 //! store (`asm_fusexref`), or for a string byte adds the index to a
 //! constant or a computed string (`IR_STRREF`).
+//!
+//! Beside them, accesses at the edges of the offset fields: elements of 1,
+//! 2, 4 and 8 bytes at constant indices (or the loop variable plus one)
+//! around 4095, where an LDR's scaled 12-bit offset ends, and around the
+//! 9-bit unscaled range; fields of structs of 3 to 64 bytes at offsets
+//! around the ends of the LDRB's and the 32-bit LDR's reach. Each type has
+//! a buffer of its own, so no access reads what another type wrote.
 
 use std::fmt::Write as _;
 
@@ -38,7 +45,87 @@ pub enum Access {
     /// `s = s + string.byte(str, i + offset)`, on a constant string or on
     /// one made at run time.
     Byte { offset: i32, constant: bool },
+    /// `fT[index]` (or `fT[i + index - MAX_ITEMS]`), read or written, in
+    /// the block's own buffer of the type.
+    Far {
+        ty: FfiType,
+        index: u32,
+        by_loop: bool,
+        store: bool,
+    },
+    /// `sK[index].v[field]` (or `sK[i + index - MAX_ITEMS]`), read or
+    /// written, in an array of structs of `fields` fields of 1 or 4 bytes.
+    Field {
+        shape: Shape,
+        index: u32,
+        field: u32,
+        by_loop: bool,
+        store: bool,
+    },
 }
+
+/// A struct of `fields` fields, `uint8_t` or `int32_t`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub fields: u32,
+    pub wide: bool,
+}
+
+impl Shape {
+    fn field_size(self) -> u32 {
+        if self.wide { 4 } else { 1 }
+    }
+
+    fn size(self) -> u32 {
+        self.fields * self.field_size()
+    }
+
+    fn c_name(self) -> String {
+        let field = if self.wide { "int32_t" } else { "uint8_t" };
+        format!("struct {{ {field} v[{}]; }}", self.fields)
+    }
+
+    fn lua_name(self) -> String {
+        format!("s{}_{}", if self.wide { "w" } else { "b" }, self.fields)
+    }
+}
+
+/// The struct shapes: 3 to 64 bytes, sizes that are and are not powers of two.
+const SHAPES: [Shape; 6] = [
+    Shape {
+        fields: 3,
+        wide: false,
+    },
+    Shape {
+        fields: 17,
+        wide: false,
+    },
+    Shape {
+        fields: 3,
+        wide: true,
+    },
+    Shape {
+        fields: 6,
+        wide: true,
+    },
+    Shape {
+        fields: 10,
+        wide: true,
+    },
+    Shape {
+        fields: 16,
+        wide: true,
+    },
+];
+
+/// The largest element index of a far access: 4095, the last element an
+/// LDR's scaled offset reaches, and a little past it.
+const FAR_LAST: u32 = 4097;
+
+/// Byte offsets of far fields: both sides of the end of the 9-bit unscaled
+/// range (255), of the LDRB's (4095) and the 32-bit LDR's scaled range
+/// (4095 * 4). Only those a field's size aligns are taken.
+const FIELD_OFFSETS: [u32; 8] = [252, 255, 256, 4092, 4095, 4096, 16380, 16384];
 
 /// The largest iteration count, constant offset and round term of an
 /// element: together, times the widest element (8 bytes), they stay inside
@@ -94,7 +181,7 @@ fn one_type_where_stored(accesses: &mut [Access]) {
     for access in accesses {
         match access {
             Access::Load { ty: t, .. } | Access::Store { ty: t, .. } => *t = ty,
-            Access::Byte { .. } => {}
+            Access::Byte { .. } | Access::Far { .. } | Access::Field { .. } => {}
         }
     }
 }
@@ -103,7 +190,7 @@ fn access(rng: &mut Rng) -> Access {
     let ty = *rng.pick(&TYPES);
     let offset = rng.range(-MAX_OFFSET, MAX_OFFSET) as i32;
     let by_round = rng.chance(30);
-    match rng.range(0, 4) {
+    match rng.range(0, 6) {
         0 | 1 => Access::Load {
             ty: *rng.pick(&INTEGER_TYPES),
             offset,
@@ -114,22 +201,101 @@ fn access(rng: &mut Rng) -> Access {
             offset,
             by_round,
         },
-        _ => Access::Byte {
+        4 => Access::Byte {
             offset: offset.abs(),
             constant: rng.chance(50),
         },
+        _ => far(rng),
     }
+}
+
+/// An access at the edge of an offset field.
+fn far(rng: &mut Rng) -> Access {
+    let by_loop = rng.chance(30);
+    let store = rng.chance(50);
+    if rng.chance(50) {
+        let ty = *rng.pick(&TYPES);
+        let index = match rng.range(0, 2) {
+            0 => rng.range(FAR_LAST as i64 - 3, FAR_LAST as i64) as u32,
+            1 => (256 / ty.size() as u32) - rng.range(0, 1) as u32,
+            _ => 4096 / ty.size() as u32,
+        };
+        return Access::Far {
+            ty,
+            index,
+            by_loop,
+            store,
+        };
+    }
+    let shape = *rng.pick(&SHAPES);
+    let size = shape.field_size();
+    let aligned: Vec<u32> = FIELD_OFFSETS
+        .iter()
+        .copied()
+        .filter(|o| o % size == 0)
+        .collect();
+    let offset = *rng.pick(&aligned);
+    Access::Field {
+        shape,
+        index: offset / shape.size(),
+        field: offset % shape.size() / size,
+        by_loop,
+        store,
+    }
+}
+
+/// The element a far access takes: the constant, or (where it leaves the
+/// element in the buffer) the loop variable plus the constant less the most
+/// iterations, reaching the constant in the last one.
+fn far_element(index: u32, by_loop: bool) -> String {
+    if by_loop && index >= MAX_ITEMS as u32 {
+        format!("i + {}", index - MAX_ITEMS as u32)
+    } else {
+        index.to_string()
+    }
+}
+
+/// The elements of a buffer of far fields of a shape.
+fn field_elements(shape: Shape) -> u32 {
+    FIELD_OFFSETS.iter().max().unwrap() / shape.size() + 1
 }
 
 impl IndexedBlock {
     pub fn render(&self, index: usize, lua: &mut String) {
+        let mut far_types: Vec<FfiType> = Vec::new();
+        let mut shapes: Vec<Shape> = Vec::new();
+        for access in &self.accesses {
+            match *access {
+                Access::Far { ty, .. } if !far_types.contains(&ty) => far_types.push(ty),
+                Access::Field { shape, .. } if !shapes.contains(&shape) => shapes.push(shape),
+                _ => {}
+            }
+        }
+        for ty in &far_types {
+            let _ = writeln!(
+                lua,
+                "local far{index}_{} = ffi.new(\"{}[{}]\")",
+                array(*ty),
+                ty.c_name(),
+                FAR_LAST + 1
+            );
+        }
+        for shape in &shapes {
+            let _ = writeln!(
+                lua,
+                "local {}_{index} = ffi.new(\"{}[{}]\")",
+                shape.lua_name(),
+                shape.c_name(),
+                field_elements(*shape)
+            );
+        }
         let _ = writeln!(lua, "local function b{index}(q, n)");
         let mut types: Vec<FfiType> = self
             .accesses
             .iter()
             .filter_map(|a| match a {
                 Access::Load { ty, .. } | Access::Store { ty, .. } => Some(*ty),
-                Access::Byte { .. } => None,
+                Access::Byte { .. } | Access::Far { .. } | Access::Field { .. } => None,
             })
             .collect();
         types.sort_by_key(|t| t.c_name());
@@ -170,20 +336,51 @@ impl IndexedBlock {
                     ty,
                     offset,
                     by_round,
-                } => {
-                    let half = if matches!(ty, FfiType::F32 | FfiType::F64) {
-                        " + 0.5"
-                    } else {
-                        ""
-                    };
-                    format!("{}[{}] = i + n{half}", array(ty), element(offset, by_round))
-                }
+                } => format!(
+                    "{}[{}] = i + n{}",
+                    array(ty),
+                    element(offset, by_round),
+                    half(ty)
+                ),
                 Access::Byte { offset, constant } => {
                     let string = match constant {
                         true => CONSTANT_STRING,
                         false => "made",
                     };
                     format!("s = s + string.byte({string}, i + {offset})")
+                }
+                Access::Far {
+                    ty,
+                    index: element,
+                    by_loop,
+                    store,
+                } => {
+                    let place = format!(
+                        "far{index}_{}[{}]",
+                        array(ty),
+                        far_element(element, by_loop)
+                    );
+                    match store {
+                        true => format!("{place} = i + n{}", half(ty)),
+                        false => format!("s = s + tonumber({place})"),
+                    }
+                }
+                Access::Field {
+                    shape,
+                    index: element,
+                    field,
+                    by_loop,
+                    store,
+                } => {
+                    let place = format!(
+                        "{}_{index}[{}].v[{field}]",
+                        shape.lua_name(),
+                        far_element(element, by_loop)
+                    );
+                    match store {
+                        true => format!("{place} = i + n"),
+                        false => format!("s = s + {place}"),
+                    }
                 }
             };
             let _ = writeln!(lua, "    {line}");
@@ -194,6 +391,15 @@ impl IndexedBlock {
 
 /// A constant string longer than any index: the JIT folds its address.
 const CONSTANT_STRING: &str = "\"The quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs. How vexingly quick daft zebras jump!\"";
+
+/// What a store adds to an integer to make a float value that is not one.
+fn half(ty: FfiType) -> &'static str {
+    if matches!(ty, FfiType::F32 | FfiType::F64) {
+        " + 0.5"
+    } else {
+        ""
+    }
+}
 
 fn array(ty: FfiType) -> String {
     format!("a_{}", ty.c_name().trim_end_matches("_t"))
@@ -229,7 +435,7 @@ mod tests {
                 .iter()
                 .filter_map(|a| match a {
                     Access::Load { ty, .. } | Access::Store { ty, .. } => Some(*ty),
-                    Access::Byte { .. } => None,
+                    _ => None,
                 })
                 .collect();
             let stores = block
@@ -263,6 +469,64 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn far_accesses_reach_both_sides_of_each_offset_field_and_stay_in_their_buffer() {
+        let mut rng = Rng::new(12);
+        let mut elements: Vec<(i64, u32)> = Vec::new();
+        let mut field_offsets: Vec<(u32, u32)> = Vec::new();
+        for _ in 0..600 {
+            for access in block(&mut rng).accesses {
+                match access {
+                    Access::Far {
+                        ty, index, by_loop, ..
+                    } => {
+                        let first = far_element(index, by_loop)
+                            .strip_prefix("i + ")
+                            .map_or(index, |k| k.parse::<u32>().unwrap() + 1);
+                        assert!(first >= 1 && index <= FAR_LAST, "{access:?}");
+                        elements.push((ty.size(), index));
+                    }
+                    Access::Field {
+                        shape,
+                        index,
+                        field,
+                        ..
+                    } => {
+                        assert!(field < shape.fields, "{access:?}");
+                        assert!(index < field_elements(shape), "{access:?}");
+                        let offset = index * shape.size() + field * shape.field_size();
+                        assert!(FIELD_OFFSETS.contains(&offset), "{access:?}");
+                        field_offsets.push((shape.field_size(), offset));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        for size in [1, 2, 4, 8] {
+            for index in [4095, 4096, 256 / size as u32, 256 / size as u32 - 1] {
+                assert!(
+                    elements.contains(&(size, index)),
+                    "no {size}-byte element {index}"
+                );
+            }
+        }
+        for (size, offset) in [
+            (1, 4095),
+            (1, 4096),
+            (4, 16380),
+            (4, 16384),
+            (4, 252),
+            (1, 255),
+        ] {
+            assert!(
+                field_offsets.contains(&(size, offset)),
+                "no {size}-byte field at {offset}"
+            );
+        }
+        assert!(SHAPES.iter().all(|s| s.size() <= 64));
+        assert!(SHAPES.iter().any(|s| !s.size().is_power_of_two()));
     }
 
     #[test]
