@@ -4,7 +4,6 @@
 -- fails-with: after the same operation on its uint64_t cast
 -- fails-on: luajit-src 210.7.4+c6ffc14
 -- passes-on: luajit-src 210.7.4+c6ffc14 with patches/extra/lj1086-cse-type
--- stress-finds: no, the default run's 300 programs (seed 1) hold no cast of an int64 to uint64_t beside the same operation on it; a 20,000-program campaign met it
 -- Prose: a new instance of LuaJIT#1086, on every target (x86_64 fails the
 -- same way). An int64_t -> uint64_t cast emits no CONV (crec_ct_ct(),
 -- conv_I_I, src/lj_crecord.c:428 in luajit-src 210.7.4 and in v2.1 at
