@@ -127,6 +127,10 @@ pub struct Outcome {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TreeRun {
     pub tree: String,
+    /// The generator of this tree's programs (`stress::generator_key`),
+    /// when it is not the run's: rows merged in from a later run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generator: Option<String>,
     pub programs_run: usize,
     pub differing: usize,
     pub outcomes: Vec<Outcome>,
@@ -315,6 +319,7 @@ fn reverted_run(
         };
         TreeRun {
             tree: tree.to_owned(),
+            generator: None,
             programs_run: 0,
             differing: 0,
             outcomes: vec![Outcome {
@@ -614,6 +619,7 @@ fn search(
         .collect();
     Ok(TreeRun {
         tree: tree.to_owned(),
+        generator: None,
         programs_run,
         differing: differing_total,
         outcomes,
@@ -624,6 +630,7 @@ fn search(
 /// `earlier` with the rows of `newer`'s defects replaced by `newer`'s:
 /// a run of some defects (`--only`) written into the whole table.
 pub fn merge(earlier: Rediscovery, newer: Rediscovery) -> Rediscovery {
+    let (earlier_generator, earlier_date) = (earlier.generator.clone(), earlier.date.clone());
     let redone: Vec<String> = newer.outcomes().map(|o| o.subject.issue.clone()).collect();
     let mut trees: Vec<TreeRun> = earlier
         .trees
@@ -634,8 +641,20 @@ pub fn merge(earlier: Rediscovery, newer: Rediscovery) -> Rediscovery {
         })
         .filter(|run| !run.outcomes.is_empty())
         .collect();
-    trees.extend(newer.trees.iter().cloned());
-    Rediscovery { trees, ..newer }
+    // The table names the earlier run's generator; the rows of a run with
+    // another one say theirs.
+    trees.extend(newer.trees.iter().cloned().map(|mut run| {
+        if newer.generator != earlier_generator {
+            run.generator = Some(newer.generator.clone());
+        }
+        run
+    }));
+    Rediscovery {
+        trees,
+        generator: earlier_generator,
+        date: earlier_date,
+        ..newer
+    }
 }
 
 /// What each missed defect would take, by issue: the `stress-finds: no,

@@ -36,6 +36,24 @@ pub fn table(run: &Rediscovery, needs: &BTreeMap<String, String>) -> String {
         run.date,
         &run.generator[..12.min(run.generator.len())],
     );
+    let later: Vec<String> = run
+        .trees
+        .iter()
+        .filter_map(|t| {
+            let generator = t.generator.as_ref()?;
+            Some(format!(
+                "{} ({})",
+                t.tree,
+                &generator[..12.min(generator.len())]
+            ))
+        })
+        .collect();
+    if !later.is_empty() {
+        out.push_str(&format!(
+            "Rows judged later, with another generator: {}.\n\n",
+            later.join(", ")
+        ));
+    }
     out.push_str("| defect | tree | upstream fix | found | first finding | what it would take |\n");
     out.push_str("|---|---|---|---|---|---|\n");
     for outcome in outcomes {
@@ -148,6 +166,7 @@ mod tests {
             date: "2026-12-07".to_owned(),
             trees: vec![TreeRun {
                 tree: "210.4.8+resty107baaf".to_owned(),
+                generator: None,
                 programs_run: 300,
                 differing: 9,
                 outcomes,
