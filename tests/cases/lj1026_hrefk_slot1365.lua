@@ -4,6 +4,7 @@
 -- fails-with: t[K] = v on a table without K
 -- fails-on: luajit-src 210.4.6+resty2cf5186
 -- passes-on: luajit-src 210.4.7+resty107baaf
+-- stress-finds: no, a compiled store t[K] = v under a constant key that sits in node 1365 of a 2048-node hash part, on a table that lacks K, so that the HREFK's key load is at offset 32768
 -- Prose: a full 2048-slot hash table whose key K sits in node 1365, and a
 -- compiled loop storing t[K] = v. The HREFK guard loads the key of that node
 -- at node + 1365*24 + 8 = node + 32768. The faulty asm_hrefk checks the range

@@ -3,6 +3,7 @@
 -- fixed-by: 7ff8f26e
 -- fails-on: luajit-src 210.4.8+resty107baaf
 -- passes-on: luajit-src 210.5.0+becf5cc
+-- stress-finds: no, a loop keeping more integers live in GPRs than there are free, loading t[i] from an array part with a type check, so that the constant of the type compare evicts the ALOAD's index register
 -- Prose: a loop that keeps many integers live in GPRs (loop-carried
 -- counters v1..vN, integers in ARM64's dual-number mode) and reads t[i] from
 -- the array part with a type check. The ALOAD's address fuses the array

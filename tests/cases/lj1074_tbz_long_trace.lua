@@ -3,6 +3,7 @@
 -- fixed-by: 0705ef6c
 -- fails-on: luajit-src 210.4.8+resty107baaf
 -- passes-on: luajit-src 210.5.0+becf5cc
+-- stress-finds: no, a trace of more than 32 KB of machine code (thousands of operations in one loop body) whose bit-test guard (bit.band(x, 4) ~= 0, a TBZ/TBNZ) comes near its start
 -- Prose: a loop whose body tests one bit, `bit.band(x, 4) ~= 0`, and then runs
 -- 6000 FP additions, so that its trace (loop pre-roll plus loop body) is
 -- about 48 KB of machine code. The bit test becomes a TBZ/TBNZ guard near the start of the

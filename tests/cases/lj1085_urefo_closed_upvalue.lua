@@ -4,6 +4,7 @@
 -- fails-with: was finalized while an upvalue still held it
 -- fails-on: luajit-src 210.5.0+becf5cc
 -- passes-on: luajit-src 210.5.1+b94fbfb
+-- stress-finds: no, a closure whose trace loads an upvalue through UREFO recorded while the upvalue was open, run again after it was closed, with the upvalue holding the only reference to a cdata with a finalizer and the collector running in between
 -- Prose: `put` stores a fresh cdata with a finalizer into the upvalue `uv` of
 -- `set`. Its trace is recorded while `uv` is still open (inside the do
 -- block) and not aliasing a slot of the trace, so the recorder emits UREFO

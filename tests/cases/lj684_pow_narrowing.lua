@@ -4,6 +4,7 @@
 -- fails-with: compiled and interpreted x ^ k differ
 -- fails-on: luajit-src 210.3.2+resty1085a4d
 -- passes-on: luajit-src 210.3.3+resty673aaad
+-- stress-finds: no, x ^ k with a number x and an integral constant k in a compiled loop (the power narrowed to repeated multiplication); the expression blocks have no ^
 -- Prose: x ^ k with a number x and an integral k, in a loop. The recorder
 -- narrowed the power (lj_opt_narrow_pow in src/lj_opt_narrow.c) to
 -- POW(num, int), which the backend assembles as a call of lj_vm_powi

@@ -4,6 +4,7 @@
 -- defect-in: vm
 -- fails-on: luajit-src 210.3.1+restycd2285f
 -- passes-on: luajit-src 210.3.2+resty1085a4d
+-- stress-finds: no, pcall() called with no argument at all (the interpreter's fast-function path); no program calls pcall
 -- Prose: pcall() with no argument. The fast function ->ff_pcall in
 -- src/vm_arm64.dasc began with `subs NARGS8:RC, NARGS8:RC, #8` and `blo
 -- ->fff_fallback`: with no argument the branch to the fallback is taken

@@ -4,6 +4,7 @@
 -- fails-with: was overwritten by an unused stack slot
 -- fails-on: luajit-src 210.4.3+resty8384278
 -- passes-on: luajit-src 210.4.4+restydf15b79
+-- stress-finds: no, a number local passed to a function that is inlined into the trace and ignores that argument, with FP values live around the call (the unused SLOAD's type check)
 -- Prose: passing a number local to a function that is inlined and ignores
 -- it leaves an SLOAD whose value is unused but whose type must still be
 -- checked. The faulty asm_sload moved the loaded bits into the FP register

@@ -4,6 +4,7 @@
 -- fails-with: compiled and interpreted math.min/math.max differ
 -- fails-on: luajit-src 210.1.0+resty31116c4
 -- passes-on: luajit-src 210.1.1+resty29a66f7
+-- stress-finds: no, math.min or math.max of NaN and a number in a compiled loop, with the operands in the order where the interpreter's and the JIT's selects disagree, and the result not folded into a value both agree on
 -- Prose: math.min() and math.max() with a NaN argument. After an
 -- unordered fcmp, the operand that comes out depends on the condition the
 -- fcsel selects with: the interpreter's math_minmax (->ff_math_min/max in

@@ -4,6 +4,7 @@
 -- fails-with: left its trace at a type guard
 -- fails-on: luajit-src 210.1.0+resty31116c4
 -- passes-on: luajit-src 210.1.1+resty29a66f7
+-- stress-finds: no, a table or upvalue load that held true when its trace was recorded, compared by a compiled guard against the value of its type tag (the wrong compare lets false through or exits on true)
 -- Prose: a table or upvalue load whose value is `true` when
 -- recorded (IR_ALOAD, HLOAD, ULOAD typed true; VLOAD is left out, see
 -- docs/catalogue-reading.md). asm_ahuvload in

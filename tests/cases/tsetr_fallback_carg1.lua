@@ -4,6 +4,7 @@
 -- defect-in: vm
 -- fails-on: luajit-src 210.1.0+resty31116c4
 -- passes-on: luajit-src 210.1.1+resty29a66f7
+-- stress-finds: no, table.move into slots past the destination's array part (BC_TSETR's fallback, in a built-in written in Lua); no program calls table.move
 -- Prose: table.move() into slots beyond the destination's array part.
 -- BC_TSETR exists only in the built-in functions written in Lua
 -- (table.move among them); when the index is outside the array part its
