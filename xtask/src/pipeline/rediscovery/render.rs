@@ -28,7 +28,7 @@ pub fn table(run: &Rediscovery, needs: &BTreeMap<String, String>) -> String {
         match not_built {
             0 => String::new(),
             n => format!(
-                " ({n} more could not be judged: upstream's fix neither applies alone to the tree before it nor comes out of the tree after it)"
+                " ({n} more could not be judged; their rows say why)"
             ),
         },
         run.trees.len(),
