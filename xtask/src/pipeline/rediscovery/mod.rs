@@ -2,7 +2,9 @@
 //! catalogued defect that upstream fixed, the default stress run (without
 //! the cases) runs on the published tree its cases were seen failing on,
 //! the last one before the fix, and a finding there is that defect's when
-//! upstream's fix, applied alone to that tree, makes the program agree.
+//! upstream's fix, applied alone to that tree, makes the program agree,
+//! and the program agrees on the tree the cases pass on, too (a fix can
+//! make a program agree by hiding another of its defects).
 //! Csmith's and YARPGen's papers report a generator's power the same way:
 //! the real defects of the past it finds again.
 //!
@@ -27,7 +29,7 @@ use super::catalogue::{Defect, Fix};
 use super::fetch;
 use super::label::Label as _;
 use super::patch::{PatchState, Series};
-use super::stress::{self, Plan, write_programs};
+use super::stress::{self, Plan, Written, write_programs};
 use super::time_to_find::{build, build_tree, link_batch, write_series};
 use super::{Context, cache};
 
@@ -263,12 +265,28 @@ fn tree_run(
         ));
     }
 
+    // Each defect's tree after the fix, as published, to confirm a find on.
+    let mut confirm: Vec<Option<PathBuf>> = Vec::new();
+    for subject in subjects {
+        let suite = build(cx, &subject.fixed_tree, &home.join("after"), &[])
+            .map_err(|e| {
+                eprintln!(
+                    "    luajit-src {}: not built, so no find of {} is confirmed there: {e:#}",
+                    subject.fixed_tree, subject.issue
+                )
+            })
+            .ok();
+        confirm.push(suite);
+    }
     let mut key = cache::Key::new("rediscovery")
         .text("seed", seed)
         .text("count", count)
         .text("generator", stress::generator_key())
         .text("rules", stress::run_rules())
         .text("base", cx.cache.suite_hash(&with_defects)?);
+    for suite in confirm.iter().flatten() {
+        key = key.text("confirmed on", cx.cache.suite_hash(suite)?);
+    }
     for (subject, suite) in subjects.iter().zip(&fixed) {
         key = key.text("issue", &subject.issue);
         key = match suite {
@@ -285,6 +303,7 @@ fn tree_run(
             &with_defects,
             subjects,
             &fixed,
+            &confirm,
             Pair::FixApplied,
             seed,
             count,
@@ -391,6 +410,7 @@ fn reverted_run(
             &with_defect,
             &subjects,
             &[Ok(fixed.clone())],
+            &[None],
             Pair::FixReverted,
             seed,
             count,
@@ -525,6 +545,7 @@ fn upstream_run(
             &with_defect,
             &subjects,
             &[Ok(fixed.clone())],
+            &[None],
             Pair::UpstreamCommits,
             seed,
             count,
@@ -541,6 +562,34 @@ fn fix_states(cx: &mut Context, tree: &str, dir: &Path) -> Result<Vec<PatchState
     Series::load(dir)?.each_state(&cx.sh, &source.dir, &scratch)
 }
 
+/// The places in `batch` of the programs among `places` that agree on the
+/// tree of `suite`, in order.
+fn agreeing_on(
+    cx: &mut Context,
+    suite: &Path,
+    batch_dir: &Path,
+    batch: &[Written],
+    places: &[usize],
+) -> Result<Vec<usize>> {
+    link_batch(batch_dir, places.iter().map(|&p| batch[p].path.as_path()))?;
+    let agreeing: Vec<String> = stress::compare_with_second_tries(cx, suite, batch_dir)?
+        .into_iter()
+        .filter(|c| c.difference().is_none())
+        .map(|c| c.name)
+        .collect();
+    Ok(places
+        .iter()
+        .copied()
+        .filter(|&p| {
+            let name = batch[p]
+                .path
+                .file_stem()
+                .map(|s| s.to_string_lossy().into_owned());
+            name.is_some_and(|n| agreeing.contains(&n))
+        })
+        .collect())
+}
+
 #[allow(clippy::too_many_arguments)]
 fn search(
     cx: &mut Context,
@@ -549,6 +598,7 @@ fn search(
     with_defects: &Path,
     subjects: &[Subject],
     fixed: &[Result<PathBuf, String>],
+    confirm: &[Option<PathBuf>],
     pair: Pair,
     seed: u64,
     count: u32,
@@ -583,23 +633,20 @@ fn search(
         if differing.is_empty() {
             continue;
         }
-        for (slot, suite) in found.iter_mut().zip(fixed) {
+        for ((slot, suite), confirm) in found.iter_mut().zip(fixed).zip(confirm) {
             let (None, Ok(suite)) = (&slot, suite) else {
                 continue;
             };
-            link_batch(
-                &batch_dir,
-                differing.iter().map(|&p| batch[p].path.as_path()),
-            )?;
-            let agreeing: Vec<String> = stress::compare_with_second_tries(cx, suite, &batch_dir)?
-                .into_iter()
-                .filter(|c| c.difference().is_none())
-                .map(|c| c.name)
-                .collect();
-            let first = differing
-                .iter()
-                .find(|&&p| agreeing.contains(&comparisons[p].name));
-            if let Some(&place) = first {
+            let mut candidates = agreeing_on(cx, suite, &batch_dir, batch, &differing)?;
+            // A fix can make a program agree by hiding another defect of it
+            // (a trace it no longer records): the find must agree on the
+            // tree that has the fix as published, too.
+            if let Some(confirm) = confirm
+                && !candidates.is_empty()
+            {
+                candidates = agreeing_on(cx, confirm, &batch_dir, batch, &candidates)?;
+            }
+            if let Some(&place) = candidates.first() {
                 *slot = Some(Verdict::Found {
                     index: batch[place].index,
                     program_seed: batch[place].program.seed,

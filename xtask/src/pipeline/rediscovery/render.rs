@@ -27,9 +27,7 @@ pub fn table(run: &Rediscovery, needs: &BTreeMap<String, String>) -> String {
         run.count,
         match not_built {
             0 => String::new(),
-            n => format!(
-                " ({n} more could not be judged; their rows say why)"
-            ),
+            n => format!(" ({n} more could not be judged; their rows say why)"),
         },
         run.trees.len(),
         seconds / 60.0,
