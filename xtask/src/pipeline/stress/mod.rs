@@ -27,7 +27,8 @@ pub use plan::*;
 pub use render::render;
 pub use replay::*;
 
-/// Programs in a default run: enough for about 2,000 traces per build.
+/// Programs in a default run: about 16,000 traces per build (docs/stress.md,
+/// "What the families cost"), in a minute or two on two cores.
 pub const DEFAULT_COUNT: u32 = 300;
 pub const DEFAULT_SEED: u64 = 1;
 /// The time limits of a program's runs in a stress run: the interpreter's
