@@ -4,6 +4,7 @@
 -- fails-with: returned the value of another key
 -- fails-on: luajit-src 210.3.0+restyeced77f
 -- passes-on: luajit-src 210.3.1+restycd2285f
+-- stress-finds: no, a lookup of true or false as a key in a hash part so large that the key's node lies past the 65535 slots HREFK reaches, so the JIT emits HREF with a constant primitive key
 -- Prose: a hash lookup of `true` or `false` that the recorder cannot turn
 -- into HREFK (the key's node lies beyond the 65535 slots HREFK reaches) is
 -- an HREF with a constant primitive key. The faulty asm_href built the tag

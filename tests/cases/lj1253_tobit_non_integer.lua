@@ -4,7 +4,6 @@
 -- fails-with: compiled and interpreted bit.tobit differ
 -- fails-on: luajit-src 210.5.9+04dca79
 -- passes-on: luajit-src 210.5.10+f725e44
--- stress-finds: no, bit.tobit of a number that is not an integer (1.7) in a compiled loop, where the interpreter truncated and the JIT rounds
 -- Prose: bit.tobit() of a number that is not an integer. The JIT
 -- (asm_tobit in src/lj_asm_arm64.h, and the fold rule with lj_num2bit)
 -- adds 2^52+2^51 and keeps the low word, so it rounds to nearest, ties to

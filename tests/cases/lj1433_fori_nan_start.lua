@@ -4,6 +4,7 @@
 -- fails-with: iterations of a for loop starting at NaN
 -- fails-on: luajit-src 210.6.6+707c12b
 -- passes-on: luajit-src 210.7.0+fbb36bb
+-- stress-finds: no, a numeric for loop whose start is NaN when its trace is recorded; the generator's loops count from integer constants
 -- Prose: numeric for loops whose start value is NaN at the time the trace
 -- is recorded. A loop `for j = nan, stop` never runs its body (NaN <= stop is
 -- false), but a trace recorded with a NaN control value does not keep that

@@ -4,6 +4,7 @@
 -- fails-with: no trace was compiled
 -- fails-on: luajit-src 210.6.2+25a61a1
 -- passes-on: luajit-src 210.6.3+eba91fc
+-- stress-finds: no, a process that has used up the memory within branch range of the VM before it compiles (large allocations mapped there first); a stress program allocates far too little
 -- Prose: machine code has to be allocated within the reach of a direct
 -- branch (B/BL: +-128 MB on ARM64) to the VM's support code, and
 -- mcode_alloc() in src/lj_mcode.c gave up with "failed to allocate mcode

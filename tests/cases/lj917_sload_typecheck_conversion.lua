@@ -4,6 +4,7 @@
 -- fails-with: started from another register
 -- fails-on: luajit-src 210.4.3+resty8384278
 -- passes-on: luajit-src 210.4.4+restydf15b79
+-- stress-finds: no, a numeric for loop whose start, stop and step are integral values made floats at run time (x + 0.0), so that the trace narrows the index with a checked, converting SLOAD
 -- Prose: a numeric `for` loop whose start, stop and step are all numbers
 -- that are not integers in type (each is an integer value plus a 0.0 made
 -- at run time, so neither the parser nor lj_meta_for narrows them). The
