@@ -4,6 +4,7 @@
 -- fails-with: after the same operation on its uint64_t cast
 -- fails-on: luajit-src 210.7.4+c6ffc14
 -- passes-on: luajit-src 210.7.4+c6ffc14 with patches/extra/lj1086-cse-type
+-- stress-finds: no, the default run's programs that differ on this tree (46 of 300) all meet the fused shift or the PHI copy-spill too, so this fix alone makes none of them agree; a program that meets this defect alone would take an int64 cast to uint64_t beside the same operation on it, and no other of the tree's defects
 -- Prose: a new instance of LuaJIT#1086, on every target (x86_64 fails the
 -- same way). An int64_t -> uint64_t cast emits no CONV (crec_ct_ct(),
 -- conv_I_I, src/lj_crecord.c:428 in luajit-src 210.7.4 and in v2.1 at
