@@ -97,7 +97,7 @@ pub fn record_stress(
         MatchWith::Tree(_) => {}
     }
     let run = format!("stress {} on {}", report.plan.label(), report.variant);
-    let mut entries = Vec::new();
+    let mut sightings: Vec<Sighting> = Vec::new();
     for (((bucket, finding), comparison), matched) in
         buckets.iter().zip(&firsts).zip(&comparisons).zip(matched)
     {
@@ -125,7 +125,20 @@ pub fn record_stress(
                 why: "its run could not be read back".to_owned(),
             }),
         };
-        entries.push(store.record(&sighting)?);
+        // Buckets of one run can be one defect to the store (the same
+        // signature): their programs add up, as one sighting of the run,
+        // which the store would otherwise count once.
+        match sightings
+            .iter_mut()
+            .find(|s| super::signature(s) == super::signature(&sighting))
+        {
+            Some(earlier) => earlier.count += sighting.count,
+            None => sightings.push(sighting),
+        }
+    }
+    let mut entries = Vec::new();
+    for sighting in &sightings {
+        entries.push(store.record(sighting)?);
     }
     eprintln!(
         "==> {}: {} findings recorded in {} ({} entries)",
