@@ -125,19 +125,10 @@ pub fn record_stress(
                 why: "its run could not be read back".to_owned(),
             }),
         };
-        // Buckets of one run can be one defect to the store (the same
-        // signature): their programs add up, as one sighting of the run,
-        // which the store would otherwise count once.
-        match sightings
-            .iter_mut()
-            .find(|s| super::signature(s) == super::signature(&sighting))
-        {
-            Some(earlier) => earlier.count += sighting.count,
-            None => sightings.push(sighting),
-        }
+        sightings.push(sighting);
     }
     let mut entries = Vec::new();
-    for sighting in &sightings {
+    for sighting in &one_per_signature(sightings) {
         entries.push(store.record(sighting)?);
     }
     eprintln!(
@@ -228,7 +219,7 @@ pub fn record_pair(
 /// Records a probe's stress sample: one sighting per difference, on the
 /// deployed build, which no fix series can be applied to.
 pub fn record_probe(store: &Store, sample: &StressSample, build: &str) -> Result<Vec<Entry>> {
-    let mut entries = Vec::new();
+    let mut sightings = Vec::new();
     for difference in sample.differences.iter().chain(&sample.flaky) {
         let program = generate::program(difference.program_seed);
         let sighting = Sighting {
@@ -251,7 +242,11 @@ pub fn record_probe(store: &Store, sample: &StressSample, build: &str) -> Result
                 why: "a deployed build: no fix series can be applied to it".to_owned(),
             },
         };
-        entries.push(store.record(&sighting)?);
+        sightings.push(sighting);
+    }
+    let mut entries = Vec::new();
+    for sighting in &one_per_signature(sightings) {
+        entries.push(store.record(sighting)?);
     }
     Ok(entries)
 }
@@ -260,4 +255,21 @@ pub fn record_probe(store: &Store, sample: &StressSample, build: &str) -> Result
 fn comparison(finding: &Finding) -> Option<Comparison> {
     let text = fs::read_to_string(finding.dir.join("finding.json")).ok()?;
     serde_json::from_str(&text).ok()
+}
+
+/// The sightings of one run, one per defect to the store (signature), their
+/// programs added up: the store counts a run's second sighting of an entry
+/// as the same run recorded again, and would drop its programs.
+fn one_per_signature(sightings: Vec<Sighting>) -> Vec<Sighting> {
+    let mut one: Vec<Sighting> = Vec::new();
+    for sighting in sightings {
+        match one
+            .iter_mut()
+            .find(|s| super::signature(s) == super::signature(&sighting))
+        {
+            Some(earlier) => earlier.count += sighting.count,
+            None => one.push(sighting),
+        }
+    }
+    one
 }
