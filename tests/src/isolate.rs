@@ -229,7 +229,7 @@ fn read_some(fd: RawFd, buffer: &mut Vec<u8>) -> io::Result<bool> {
     Ok(n > 0)
 }
 
-fn wait_for(pid: libc::pid_t) -> io::Result<libc::c_int> {
+pub(crate) fn wait_for(pid: libc::pid_t) -> io::Result<libc::c_int> {
     let mut status = 0;
     loop {
         // SAFETY: waiting for our own child.
@@ -243,7 +243,7 @@ fn wait_for(pid: libc::pid_t) -> io::Result<libc::c_int> {
     }
 }
 
-fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+pub(crate) fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     let mut fds = [0; 2];
     // SAFETY: `fds` has room for the two descriptors pipe2 returns.
     if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {

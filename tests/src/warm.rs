@@ -11,9 +11,10 @@
 //! child starts from the same state whichever batch it is in.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::time::{Duration, Instant};
 
+use crate::isolate::{pipe, wait_for};
 use crate::lua::Lua;
 
 /// The warm-up takes well under a second; one that takes this long is
@@ -37,13 +38,7 @@ pub enum Side {
 
 /// Forks the runner and warms it up; see `Side` for what each process does next.
 pub fn fork_warmed() -> io::Result<Side> {
-    let mut fds = [0; 2];
-    // SAFETY: `fds` has room for the two descriptors pipe2 returns.
-    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: both descriptors are fresh and owned by nobody else.
-    let (read, write) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    let (read, write) = pipe()?;
     // SAFETY: as in isolate.rs: the child runs Lua and Rust code of ours,
     // and glibc makes malloc usable after fork.
     let pid = unsafe { libc::fork() };
@@ -118,20 +113,6 @@ fn wait_for_byte(fd: &OwnedFd, deadline: Instant) -> io::Result<bool> {
             return Err(error);
         }
         return Ok(n == 1 && byte[0] == WARM);
-    }
-}
-
-fn wait_for(pid: libc::pid_t) -> io::Result<libc::c_int> {
-    let mut status = 0;
-    loop {
-        // SAFETY: waiting for our own child.
-        if unsafe { libc::waitpid(pid, &mut status, 0) } >= 0 {
-            return Ok(status);
-        }
-        let error = io::Error::last_os_error();
-        if error.kind() != io::ErrorKind::Interrupted {
-            return Err(error);
-        }
     }
 }
 
