@@ -392,26 +392,57 @@ fn reverted_run(
         }
     };
     let fixed = build(cx, tree, &home.join("fixed"), &[])?;
-    let key = cache::Key::new("rediscovery, fix reverted")
+    let trees = OnePair {
+        name: format!("luajit-src {tree}"),
+        tree: tree.to_owned(),
+        with_defect,
+        fixed,
+        pair: Pair::FixReverted,
+    };
+    one_defect_run(cx, &home, subject, &trees, seed, count, started)
+}
+
+/// The two builds one defect is judged on, apart from its tree's others.
+struct OnePair {
+    /// How the progress line names the tree.
+    name: String,
+    tree: String,
+    with_defect: PathBuf,
+    fixed: PathBuf,
+    pair: Pair,
+}
+
+/// The cached run of one defect on its own pair of builds.
+fn one_defect_run(
+    cx: &mut Context,
+    home: &Path,
+    subject: &Subject,
+    trees: &OnePair,
+    seed: u64,
+    count: u32,
+    started: Instant,
+) -> Result<TreeRun> {
+    let key = cache::Key::new("rediscovery of one defect")
+        .text("pair", format!("{:?}", trees.pair))
         .text("seed", seed)
         .text("count", count)
         .text("generator", stress::generator_key())
         .text("rules", stress::run_rules())
         .text("issue", &subject.issue)
-        .text("defect", cx.cache.suite_hash(&with_defect)?)
-        .text("fixed", cx.cache.suite_hash(&fixed)?);
-    let what = format!("rediscovery of {} on luajit-src {tree}", subject.issue);
+        .text("defect", cx.cache.suite_hash(&trees.with_defect)?)
+        .text("fixed", cx.cache.suite_hash(&trees.fixed)?);
+    let what = format!("rediscovery of {} on {}", subject.issue, trees.name);
     let subjects = vec![subject.clone()];
     cache::cached(cx, &what, key, |cx| {
         search(
             cx,
-            &home,
-            tree,
-            &with_defect,
+            home,
+            &trees.tree,
+            &trees.with_defect,
             &subjects,
-            &[Ok(fixed.clone())],
+            &[Ok(trees.fixed.clone())],
             &[None],
-            Pair::FixReverted,
+            trees.pair,
             seed,
             count,
             started,
@@ -526,33 +557,15 @@ fn upstream_run(
             return Ok(None);
         }
     };
-    let key = cache::Key::new("rediscovery, upstream's commits")
-        .text("seed", seed)
-        .text("count", count)
-        .text("generator", stress::generator_key())
-        .text("rules", stress::run_rules())
-        .text("issue", &subject.issue)
-        .text("defect", cx.cache.suite_hash(&with_defect)?)
-        .text("fixed", cx.cache.suite_hash(&fixed)?);
     let tree = format!("upstream {}", &before_hash[..8]);
-    let what = format!("rediscovery of {} on {tree}", subject.issue);
-    let subjects = vec![subject.clone()];
-    cache::cached(cx, &what, key, |cx| {
-        search(
-            cx,
-            &home,
-            &tree,
-            &with_defect,
-            &subjects,
-            &[Ok(fixed.clone())],
-            &[None],
-            Pair::UpstreamCommits,
-            seed,
-            count,
-            started,
-        )
-    })
-    .map(Some)
+    let trees = OnePair {
+        name: tree.clone(),
+        tree,
+        with_defect,
+        fixed,
+        pair: Pair::UpstreamCommits,
+    };
+    one_defect_run(cx, &home, subject, &trees, seed, count, started).map(Some)
 }
 
 /// What each patch of the series in `dir` is to the published `tree`.
