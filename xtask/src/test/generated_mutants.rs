@@ -5,6 +5,10 @@
 //! edit, compiler equivalence must keep it, and the judge must kill it; a
 //! path that loses or spares it fails here. Slow: it builds the base and
 //! judges one mutant (minutes when nothing is cached).
+//!
+//! And every gap of the triage (`tests/mutants_triage.txt`) is shown: its
+//! script kills its mutant and agrees with itself on the base
+//! (`mutants/gap-SCRIPT`, one check each, slow).
 
 use std::path::Path;
 
@@ -15,25 +19,64 @@ use super::{Held, Trial, expect};
 use crate::pipeline::Context;
 use crate::pipeline::mutants::handwritten::{self, Mutant};
 use crate::pipeline::mutants::tce::{Compiler, Tce};
-use crate::pipeline::mutants::{generate, judge};
+use crate::pipeline::mutants::triage::{self, Entry, Kind};
+use crate::pipeline::mutants::{gaps, generate, judge};
 use crate::pipeline::toolchain::mutator;
 
 /// The hand-written mutant the generated path must kill.
 const KNOWN_KILLABLE: &str = "fusexref-shift-size";
 
 pub fn checks(root: &Path) -> Result<Vec<Trial>> {
+    let mut checks = vec![known_killable(root)?];
+    let gap_entries = triage::load(&root.join("tests/mutants_triage.txt"), root)?
+        .into_iter()
+        .filter(|entry| entry.kind == Kind::Gap);
+    for entry in gap_entries {
+        let script = entry.script.clone().expect("triage::parse: a gap names its script");
+        let stem = Path::new(&script)
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .with_context(|| format!("the gap script {script} has no file name"))?
+            .to_owned();
+        let path = root.join(&script);
+        checks.push(Trial::slow(
+            format!("mutants/gap-{stem}"),
+            format!(
+                "{script} kills the mutant of {} it is the gap of, and agrees on the base",
+                entry.function.as_deref().unwrap_or("file scope")
+            ),
+            move |fx| gap_shown(&mut fx.cx, &entry, &path),
+        ));
+    }
+    Ok(checks)
+}
+
+fn gap_shown(cx: &mut Context, entry: &Entry, script: &Path) -> Result<Held> {
+    let base = judge::base(cx)?;
+    let run = gaps::run(cx, &base, entry, script)?;
+    Ok(expect(run.kills(), || match (&run.base, &run.mutant) {
+        (Some(base), _) => format!("the base already differs: {base}"),
+        _ => format!(
+            "the mutant runs it the same with the JIT and without (-{} +{})",
+            entry.original.trim(),
+            entry.replacement.trim()
+        ),
+    }))
+}
+
+fn known_killable(root: &Path) -> Result<Trial> {
     let path = root.join("tests/backend_mutants.txt");
     let mutant = handwritten::load(&path)?
         .into_iter()
         .find(|m| m.name == KNOWN_KILLABLE)
         .with_context(|| format!("{} has no mutant `{KNOWN_KILLABLE}`", path.display()))?;
-    Ok(vec![Trial::slow(
+    Ok(Trial::slow(
         "mutants/generated-kills-known",
         format!(
             "universalmutator generates {KNOWN_KILLABLE} of tests/backend_mutants.txt, compiler equivalence keeps it and the judge kills it"
         ),
         move |fx| killed(&mut fx.cx, &mutant),
-    )])
+    ))
 }
 
 fn killed(cx: &mut Context, mutant: &Mutant) -> Result<Held> {

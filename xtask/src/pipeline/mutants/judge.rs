@@ -135,10 +135,18 @@ pub fn cached_verdict(cx: &mut Context, base: &Base, name: &str, edit: &Edit) ->
     cached(cx, &what, key, |cx| judge(cx, base, name, edit))
 }
 
-/// Builds the mutant in a scratch copy of the base build and runs the
-/// cases, then the stress programs batch by batch until one differs.
-pub fn judge(cx: &mut Context, base: &Base, name: &str, edit: &Edit) -> Result<Verdict> {
-    let started = Instant::now();
+/// A mutant built in a scratch copy of the base build, with the suite
+/// linked against it. The scratch folder goes when this is dropped.
+pub struct BuiltMutant {
+    pub scratch: tempfile::TempDir,
+    /// How progress and errors name it: `mutant NAME`.
+    pub name: String,
+    pub suite: PathBuf,
+}
+
+/// Copies the base build, applies `edit`, lets make recompile `lj_asm.o`
+/// and links the suite against the result.
+pub fn build_mutant(cx: &mut Context, base: &Base, name: &str, edit: &Edit) -> Result<BuiltMutant> {
     let scratch = tempfile::tempdir_in(cx.target_dir())
         .context("cannot create a scratch folder for a mutant")?;
     let tree = scratch.path().join("tree");
@@ -164,6 +172,22 @@ pub fn judge(cx: &mut Context, base: &Base, name: &str, edit: &Edit) -> Result<V
     };
     let suite = suite::build_suite(cx, &built)
         .with_context(|| format!("cannot link the suite against mutant `{name}`"))?;
+    Ok(BuiltMutant {
+        scratch,
+        name: build_name,
+        suite,
+    })
+}
+
+/// Builds the mutant in a scratch copy of the base build and runs the
+/// cases, then the stress programs batch by batch until one differs.
+pub fn judge(cx: &mut Context, base: &Base, name: &str, edit: &Edit) -> Result<Verdict> {
+    let started = Instant::now();
+    let BuiltMutant {
+        scratch,
+        name: build_name,
+        suite,
+    } = build_mutant(cx, base, name, edit)?;
     let build_seconds = started.elapsed().as_secs_f64();
     let verdict = |killed_by: Option<String>, programs: usize, stress_seconds: f64| Verdict {
         killed_by,

@@ -11,10 +11,12 @@
 //! the backend has really had, and the mutants a kept tool generates from
 //! every line (`generate`), of which trivially equivalent ones are dropped
 //! (`tce`), a seeded sample is drawn (`sample`), triaged survivors are left
-//! out (`triage`) and the rest judged and scored (`campaign`, `score`).
+//! out (`triage`) and the rest judged and scored (`campaign`, `score`);
+//! the gaps triage names are held to their scripts (`gaps`).
 
 pub mod campaign;
 pub mod function;
+pub mod gaps;
 pub mod generate;
 pub mod handwritten;
 pub mod judge;
