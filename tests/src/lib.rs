@@ -13,6 +13,7 @@ pub mod warm;
 
 pub use contract::{case, limits, outcome};
 
+use std::collections::BTreeMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -62,7 +63,14 @@ pub fn run_program(
 
 /// Runs every `*.lua` program in `dir` with the JIT off and then on, the
 /// JIT run's limit following from the interpreter's time (see `limits`).
-pub fn compare_dir(dir: &Path, limits: Limits) -> Result<Vec<Comparison>, String> {
+/// A program named in `reference` is not run with the JIT off: its
+/// interpreted outcome is taken from there (another build of the same
+/// interpreter ran it; see `suite compare --reference`).
+pub fn compare_dir(
+    dir: &Path,
+    limits: Limits,
+    reference: &BTreeMap<String, Outcome>,
+) -> Result<Vec<Comparison>, String> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
@@ -79,7 +87,10 @@ pub fn compare_dir(dir: &Path, limits: Limits) -> Result<Vec<Comparison>, String
             .unwrap_or_default();
         let chunk = format!("{name}.lua");
         let io = |e: io::Error| format!("{}: {e}", path.display());
-        let interpreter = run_program(&source, &chunk, false, limits.interpreter).map_err(io)?;
+        let interpreter = match reference.get(&name) {
+            Some(outcome) => outcome.clone(),
+            None => run_program(&source, &chunk, false, limits.interpreter).map_err(io)?,
+        };
         let jit_limit = limits.jit.after(Duration::from_millis(interpreter.millis));
         let jit = run_program(&source, &chunk, true, jit_limit).map_err(io)?;
         comparisons.push(Comparison {
@@ -196,7 +207,7 @@ mod tests {
                 ceiling: Duration::from_secs(5),
             },
         };
-        let comparisons = compare_dir(&dir, limits).unwrap();
+        let comparisons = compare_dir(&dir, limits, &BTreeMap::new()).unwrap();
         let _ = std::fs::remove_dir_all(&dir);
         let [hang, clean] = &comparisons[..] else {
             panic!("{comparisons:?}");
@@ -219,5 +230,36 @@ mod tests {
             hang.difference().is_some_and(|d| d.contains("hang")),
             "{hang:?}"
         );
+    }
+
+    #[test]
+    fn a_program_in_the_reference_is_not_run_without_the_jit() {
+        let dir = programs_dir(
+            "reference",
+            &[("a_given", "return 2"), ("b_run", "return 3")],
+        );
+        let given = Outcome {
+            status: Status::Pass,
+            exit_code: Some(0),
+            signal: None,
+            error: None,
+            output: String::new(),
+            millis: 7,
+            limit_millis: Some(20000),
+            value: Some("5".to_owned()),
+            traces: Some(0),
+            ir_ops: BTreeMap::new(),
+        };
+        let reference = BTreeMap::from([("a_given".to_owned(), given.clone())]);
+        let comparisons = compare_dir(&dir, Limits::fixed(LIMIT), &reference).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let [a, b] = &comparisons[..] else {
+            panic!("{comparisons:?}");
+        };
+        assert_eq!(a.interpreter, given);
+        assert_eq!(a.jit.value.as_deref(), Some("2"));
+        assert!(a.difference().is_some(), "{a:?}");
+        assert_eq!(b.interpreter.value.as_deref(), Some("3"));
+        assert_eq!(b.difference(), None, "{b:?}");
     }
 }

@@ -7,25 +7,29 @@
 //! suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]
 //!                                     runs FILE, writes its traces to OUT (see suite::capture),
 //!                                     JSON outcome of FILE on stdout
-//! suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING] [--cold]
+//! suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING] [--cold] [--reference FILE]
 //!                                     JSON array: every program in DIR with the JIT off, then on;
 //!                                     --timeout is the interpreter's limit, and the JIT's unless
 //!                                     --jit-limit derives it from the interpreter's time
 //!                                     (see contract::limits); each program's child is forked
-//!                                     from a warmed-up runner unless --cold (see suite::warm)
+//!                                     from a warmed-up runner unless --cold (see suite::warm);
+//!                                     a program FILE (a JSON object of interpreted outcomes by
+//!                                     program name) holds is not run with the JIT off
 //! ```
 //! Progress goes to stderr. Exit status 0 when the run happened (whatever its
 //! verdict), 2 when it could not.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use suite::case::Case;
 use suite::limits::{JitLimit, Limits};
+use suite::outcome::Outcome;
 use suite::warm::{self, Side};
 
-const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window | suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING] [--cold] | suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]";
+const USAGE: &str = "usage: suite cases DIR [--timeout SECS] | suite script FILE [--timeout SECS] | suite lso full|window | suite compare DIR [--timeout SECS] [--jit-limit FACTOR,FLOOR,CEILING] [--cold] [--reference FILE] | suite capture FILE --out OUT [--name CHUNK] [--timeout SECS]";
 
 fn main() -> ExitCode {
     match Args::parse(std::env::args().skip(1)).and_then(run) {
@@ -46,6 +50,8 @@ struct Args {
     jit_limit: Option<JitLimit>,
     /// `compare` without the warm start (see suite::warm).
     cold: bool,
+    /// `compare`'s interpreted outcomes, by program, from another build.
+    reference: Option<PathBuf>,
     out: Option<PathBuf>,
     name: Option<String>,
 }
@@ -54,7 +60,7 @@ impl Args {
     fn parse(args: impl IntoIterator<Item = String>) -> Result<Args, String> {
         let mut positional = Vec::new();
         let (mut timeout, mut out, mut name) = (Duration::from_secs(60), None, None);
-        let (mut jit_limit, mut cold) = (None, false);
+        let (mut jit_limit, mut cold, mut reference) = (None, false, None);
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = || {
@@ -74,6 +80,7 @@ impl Args {
                     jit_limit = Some(value.parse().map_err(|e| format!("--jit-limit {e}"))?);
                 }
                 "--cold" => cold = true,
+                "--reference" => reference = Some(PathBuf::from(value()?)),
                 "--out" => out = Some(PathBuf::from(value()?)),
                 "--name" => name = Some(value()?),
                 _ => positional.push(arg),
@@ -86,6 +93,7 @@ impl Args {
             timeout,
             jit_limit,
             cold,
+            reference,
             out,
             name,
         })
@@ -124,8 +132,21 @@ fn run(args: Args) -> Result<(), String> {
                 interpreter: timeout,
                 jit: args.jit_limit.unwrap_or(JitLimit::fixed(timeout)),
             };
+            let reference: BTreeMap<String, Outcome> = match &args.reference {
+                None => BTreeMap::new(),
+                Some(file) => {
+                    let text = std::fs::read_to_string(file)
+                        .map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+                    serde_json::from_str(&text).map_err(|e| {
+                        format!(
+                            "{} is not a JSON object of outcomes by program name: {e}",
+                            file.display()
+                        )
+                    })?
+                }
+            };
             let compare = || -> Result<(), String> {
-                println!("{}", json(&suite::compare_dir(path, limits)?)?);
+                println!("{}", json(&suite::compare_dir(path, limits, &reference)?)?);
                 Ok(())
             };
             if args.cold {

@@ -1,6 +1,7 @@
 //! Builds the suite binary against one variant and runs it: natively on
 //! aarch64, under QEMU elsewhere.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -160,7 +161,21 @@ pub fn run_compare(
     dir: &Path,
     limits: Limits,
 ) -> Result<Vec<Comparison>> {
-    compare_in_workers(cx, suite, dir, limits, false)
+    compare_in_workers(cx, suite, dir, limits, false, None)
+}
+
+/// As `run_compare`, taking the interpreted outcome of every program that
+/// `reference` (a JSON object of outcomes by program name) holds instead of
+/// running it with the JIT off: for builds whose interpreter is another
+/// build's, as a backend mutant's is the unmutated tree's.
+pub fn run_compare_with_reference(
+    cx: &mut Context,
+    suite: &Path,
+    dir: &Path,
+    limits: Limits,
+    reference: &Path,
+) -> Result<Vec<Comparison>> {
+    compare_in_workers(cx, suite, dir, limits, false, Some(reference))
 }
 
 /// As `run_compare`, without the warm-up: for an instrumented build, whose
@@ -171,7 +186,7 @@ pub fn run_compare_cold(
     dir: &Path,
     limits: Limits,
 ) -> Result<Vec<Comparison>> {
-    compare_in_workers(cx, suite, dir, limits, true)
+    compare_in_workers(cx, suite, dir, limits, true, None)
 }
 
 fn compare_in_workers(
@@ -180,6 +195,7 @@ fn compare_in_workers(
     dir: &Path,
     limits: Limits,
     cold: bool,
+    reference: Option<&Path>,
 ) -> Result<Vec<Comparison>> {
     let programs = super::lua_files(dir)?;
     let workers = std::thread::available_parallelism()
@@ -218,6 +234,12 @@ fn compare_in_workers(
             .arg(shard)
             .args(compare_limits(limits))
             .args(cold.then_some("--cold"))
+            .args(
+                reference
+                    .map(|file| [OsStr::new("--reference"), file.as_os_str()])
+                    .into_iter()
+                    .flatten(),
+            )
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());
         cx.record(shown(&command));

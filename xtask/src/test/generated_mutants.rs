@@ -32,7 +32,10 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
         .into_iter()
         .filter(|entry| entry.kind == Kind::Gap);
     for entry in gap_entries {
-        let script = entry.script.clone().expect("triage::parse: a gap names its script");
+        let script = entry
+            .script
+            .clone()
+            .expect("triage::parse: a gap names its script");
         let stem = Path::new(&script)
             .file_stem()
             .and_then(|s| s.to_str())
@@ -52,7 +55,7 @@ pub fn checks(root: &Path) -> Result<Vec<Trial>> {
 }
 
 fn gap_shown(cx: &mut Context, entry: &Entry, script: &Path) -> Result<Held> {
-    let base = judge::base(cx)?;
+    let base = judge::built_base(cx)?;
     let run = gaps::run(cx, &base, entry, script)?;
     Ok(expect(run.kills(), || match (&run.base, &run.mutant) {
         (Some(base), _) => format!("the base already differs: {base}"),

@@ -6,9 +6,9 @@
 //! cheap; a survivor runs the whole default run. Each verdict is cached by
 //! the edit, the tree's build, the suite, the cases and the generator.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context as _, Result};
@@ -20,7 +20,8 @@ use crate::pipeline::cache::{Key, cached};
 use crate::pipeline::fetch;
 use crate::pipeline::patch::{Series, copy_keeping_times};
 use crate::pipeline::stress::{self, Plan};
-use crate::pipeline::suite::{self, outcome::Status};
+use crate::pipeline::suite;
+use crate::pipeline::suite::outcome::{Outcome, Status};
 use crate::pipeline::{Context, lua_files};
 
 /// Stress programs run at a time; the run stops after the first batch
@@ -54,6 +55,11 @@ pub struct Base {
     pub failing_cases: BTreeSet<String>,
     /// Stress programs (`pNNNNN`) that differ on the unmutated tree.
     pub differing_programs: BTreeSet<String>,
+    /// Each default stress program's run with the JIT off on the unmutated
+    /// tree, by name. A mutant edits only the backend, which a run with the
+    /// JIT off never enters: its interpreter is this one, so its programs
+    /// run with the JIT only, against these (a quarter of a program's cost).
+    pub interpreted: BTreeMap<String, Outcome>,
 }
 
 impl Base {
@@ -81,6 +87,23 @@ pub fn default_plan() -> Plan {
 /// The tree the mutants edit, built as `check` builds it with the series,
 /// and what fails on it unmutated.
 pub fn base(cx: &mut Context) -> Result<Base> {
+    let mut base = built_base(cx)?;
+    let cases_dir = cx.cases_dir();
+    base.failing_cases = suite::run_cases(cx, "patched", &base.suite, &cases_dir)?
+        .into_iter()
+        .filter(|r| r.outcome.status != Status::Pass)
+        .map(|r| r.name)
+        .collect();
+    let run = stress::run_unshrunk(cx, "patched", &base.suite, default_plan())?;
+    base.differing_programs = run.findings.iter().map(|f| program_name(f.index)).collect();
+    base.interpreted = interpreted_outcomes(cx, &base.built, &base.suite)?;
+    Ok(base)
+}
+
+/// The tree the mutants edit, built, with its suite, and nothing run on it
+/// yet (what fails there is left empty): enough to build a mutant and run
+/// a script on both, as the triage's gaps are shown; `base` to judge.
+pub fn built_base(cx: &mut Context) -> Result<Base> {
     let source = fetch::published(cx, TREE)?;
     let series = Series::load(&cx.root.join(SERIES))?;
     let built = prepare_and_build(
@@ -93,22 +116,44 @@ pub fn base(cx: &mut Context) -> Result<Base> {
         },
     )?;
     let suite = suite::build_suite(cx, &built)?;
-    let label = format!("{} with {SERIES}", source.label);
-    let cases_dir = cx.cases_dir();
-    let failing_cases = suite::run_cases(cx, "patched", &suite, &cases_dir)?
-        .into_iter()
-        .filter(|r| r.outcome.status != Status::Pass)
-        .map(|r| r.name)
-        .collect();
-    let run = stress::run_unshrunk(cx, "patched", &suite, default_plan())?;
-    let differing_programs = run.findings.iter().map(|f| program_name(f.index)).collect();
     Ok(Base {
-        label,
+        label: format!("{} with {SERIES}", source.label),
         built,
         suite,
-        failing_cases,
-        differing_programs,
+        failing_cases: BTreeSet::new(),
+        differing_programs: BTreeSet::new(),
+        interpreted: BTreeMap::new(),
     })
+}
+
+/// The default stress programs' runs with the JIT off on the unmutated
+/// tree, by name (see `Base::interpreted`): computed once per base build.
+fn interpreted_outcomes(
+    cx: &mut Context,
+    built: &Built,
+    suite: &Path,
+) -> Result<BTreeMap<String, Outcome>> {
+    let key = Key::new("interpreted runs of the default stress programs")
+        .text("base", &built.fingerprint)
+        .text("base suite", cx.cache.suite_hash(suite)?)
+        .text("generator", stress::generator_key())
+        .text("plan", default_plan().label());
+    cached(
+        cx,
+        "the base's stress programs without the JIT",
+        key,
+        |cx| {
+            let scratch = tempfile::tempdir_in(cx.target_dir())
+                .context("cannot create a scratch folder for the base's programs")?;
+            let programs = scratch.path().join("programs");
+            stress::write_programs(&programs, default_plan())?;
+            let comparisons = stress::compare_with_second_tries(cx, suite, &programs)?;
+            Ok(comparisons
+                .into_iter()
+                .map(|c| (c.name, c.interpreter))
+                .collect())
+        },
+    )
 }
 
 /// A stress program's name as the suite reports it: its file's stem.
@@ -217,6 +262,9 @@ pub fn judge(cx: &mut Context, base: &Base, name: &str, edit: &Edit) -> Result<V
     let stress_started = Instant::now();
     let stress_seconds = || stress_started.elapsed().as_secs_f64();
     let programs = stress::write_programs(&scratch.path().join("programs"), default_plan())?;
+    let reference = scratch.path().join("interpreted.json");
+    fs::write(&reference, serde_json::to_string(&base.interpreted)?)
+        .with_context(|| format!("cannot write {}", reference.display()))?;
     let batch_dir = scratch.path().join("batch");
     let mut ran = 0;
     for batch in programs.chunks(BATCH) {
@@ -233,17 +281,19 @@ pub fn judge(cx: &mut Context, base: &Base, name: &str, edit: &Edit) -> Result<V
                 .with_context(|| format!("cannot link {}", program.path.display()))?;
         }
         ran += batch.len();
-        let comparisons = match stress::compare_with_second_tries(cx, &suite, &batch_dir) {
-            Ok(comparisons) => comparisons,
-            Err(error) => {
-                let first = program_name(batch[0].index);
-                return Ok(verdict(
-                    Some(format!("stress programs from {first}: {error:#}")),
-                    ran,
-                    stress_seconds(),
-                ));
-            }
-        };
+        let comparisons =
+            match stress::compare_with_second_tries_given(cx, &suite, &batch_dir, Some(&reference))
+            {
+                Ok(comparisons) => comparisons,
+                Err(error) => {
+                    let first = program_name(batch[0].index);
+                    return Ok(verdict(
+                        Some(format!("stress programs from {first}: {error:#}")),
+                        ran,
+                        stress_seconds(),
+                    ));
+                }
+            };
         for comparison in &comparisons {
             if base.differing_programs.contains(&comparison.name) {
                 continue;

@@ -553,7 +553,22 @@ pub(crate) fn compare_with_second_tries(
     suite_bin: &Path,
     dir: &Path,
 ) -> Result<Vec<Comparison>> {
-    let mut comparisons = suite::run_compare(cx, suite_bin, dir, RUN_LIMITS)?;
+    compare_with_second_tries_given(cx, suite_bin, dir, None)
+}
+
+/// As `compare_with_second_tries`, the programs' interpreted outcomes taken
+/// from `reference` where it has them (see `suite::run_compare_with_reference`).
+pub(crate) fn compare_with_second_tries_given(
+    cx: &mut Context,
+    suite_bin: &Path,
+    dir: &Path,
+    reference: Option<&Path>,
+) -> Result<Vec<Comparison>> {
+    let compare = |cx: &mut Context, dir: &Path, limits| match reference {
+        Some(reference) => suite::run_compare_with_reference(cx, suite_bin, dir, limits, reference),
+        None => suite::run_compare(cx, suite_bin, dir, limits),
+    };
+    let mut comparisons = compare(cx, dir, RUN_LIMITS)?;
     let slow: Vec<usize> = (0..comparisons.len())
         .filter(|&k| batches::jit_ran_out(&comparisons[k]))
         .collect();
@@ -572,7 +587,7 @@ pub(crate) fn compare_with_second_tries(
         "    {} of them ran out of the JIT's limit; run again with {limits}",
         slow.len()
     );
-    for second in suite::run_compare(cx, suite_bin, &again, limits)? {
+    for second in compare(cx, &again, limits)? {
         if let Some(first) = comparisons.iter_mut().find(|c| c.name == second.name) {
             *first = second;
         }
