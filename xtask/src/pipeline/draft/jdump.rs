@@ -279,15 +279,23 @@ fn weight(deleted: &[&str], inserted: &[&str]) -> usize {
     unmatched(deleted, inserted) + unmatched(inserted, deleted) + not_addressing
 }
 
-/// The last trace's machine code, at most `EXCERPT_LINES` lines from its end.
+/// The last trace's machine code, at most `EXCERPT_LINES` lines from its
+/// end: from its `mcode` header to the dump's next trace line (its `stop`
+/// line, or whatever ended the run, a crash included, when there is none).
 pub fn last_trace(dump: &str) -> Option<String> {
-    let start = dump.rfind("---- TRACE ")?;
+    let start = dump
+        .match_indices("---- TRACE ")
+        .map(|(at, _)| at)
+        .filter(|&at| {
+            dump[at..]
+                .lines()
+                .next()
+                .is_some_and(|header| header.contains(" mcode "))
+        })
+        .last()?;
     let trace = &dump[start..];
-    let mcode = trace.find(" mcode ").map_or(trace, |at| {
-        let line_start = trace[..at].rfind('\n').map_or(0, |n| n + 1);
-        &trace[line_start..]
-    });
-    let lines: Vec<&str> = mcode.lines().collect();
+    let end = trace[1..].find("---- TRACE ").map_or(trace.len(), |at| at + 1);
+    let lines: Vec<&str> = trace[..end].lines().collect();
     let from = lines.len().saturating_sub(EXCERPT_LINES);
     let mut text = String::new();
     if from > 0 {
@@ -404,6 +412,21 @@ mod tests {
             !text.contains("wrong") && !text.contains("mov   x7"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn the_last_trace_is_its_machine_code_not_its_stop_line() {
+        let dump = format!(
+            "{}---- TRACE 1 stop -> loop\n---- TRACE 2 IR\n0001 >  int SLOAD  #1    T\n{}---- TRACE 2 stop -> loop\n\ncrash\n",
+            trace(1, 0x55a0001000, &["ret"]),
+            trace(2, 0x55a0002000, &["ldr   w0, [x2]"]),
+        );
+        let text = last_trace(&dump).unwrap();
+        assert!(text.starts_with("---- TRACE 2 mcode"), "{text}");
+        assert!(text.contains("ldr   w0, [x2]"), "{text}");
+        assert!(!text.contains("stop") && !text.contains("SLOAD"), "{text}");
+        assert!(!text.contains("crash"), "{text}");
+        assert_eq!(last_trace("no traces\n"), None);
     }
 
     #[test]
