@@ -3,7 +3,6 @@
 -- fixed-by: patches/extra/kptr-reassoc-ofs
 -- fails-on: luajit-src 210.7.4+c6ffc14
 -- passes-on: luajit-src 210.7.4+c6ffc14 with patches/extra/kptr-reassoc-ofs
--- stress-finds: no, the default run on this tree with every other fix (patches/extra/all-fixes, which lacks this one) finds nothing over seeds 1-3, so no program meets it; a program that does holds an FFI array of at most 16 bytes in an upvalue and indexes a pointer into it by a variable offset
 -- Prose: not ARM64's: every GC64 build (x86_64 by default since
 -- bd00094c, 2019; ARM64 always). rec_upvalue() (src/lj_record.c) makes
 -- an immutable upvalue holding a cdata of at most 16 bytes a constant, so

@@ -429,8 +429,10 @@ const I64_DIVISORS: [&str; 6] = [
 const U64_DIVISORS: [&str; 4] = ["3ULL", "10ULL", "0x100000000ULL", "0x8000000000000000ULL"];
 
 /// Shift and rotate counts: constants below and above 32, as numbers and
-/// as int64 (upstream's #1480 reproducer's form), and masked variables.
-const SHIFT_COUNTS: [&str; 16] = [
+/// as int64 (upstream's #1480 reproducer's form), int64 constants of 64
+/// and more (the operation takes the count modulo 64, and so must every
+/// place that fuses the shift), and masked variables.
+const SHIFT_COUNTS: [&str; 19] = [
     "0",
     "1",
     "3",
@@ -444,6 +446,9 @@ const SHIFT_COUNTS: [&str; 16] = [
     "32LL",
     "37LL",
     "63LL",
+    "64LL",
+    "65LL",
+    "127LL",
     "bit.band(b, 63)",
     "bit.band(a, 31)",
     "bit.band(b, 7) + 30",

@@ -155,7 +155,9 @@ pub enum Stmt {
     UpvalueTable,
     /// Calls closures whose upvalues are closed, one storing a table.
     ClosedUpvalue,
-    /// `ffi.new("int32_t[2]", ...)`: cdata allocated and initialised.
+    /// `ffi.new("int32_t[2]", ...)` and `ffi.new("int32_t[?]", n, ...)`:
+    /// cdata of a fixed and of a variable size allocated and initialised
+    /// (the second calls `lj_cdata_newv` with the size as an argument).
     CNew,
     /// `next(single, "only")`: a traversal step from a given key. The table
     /// has one key, so the answer does not depend on the order of a hash
@@ -481,9 +483,12 @@ impl Stmt {
             Stmt::UpvalueTable => "cell = { i }; s = s + cell[1]".to_owned(),
             Stmt::ClosedUpvalue => "s = s + bump(1) + hold({ i })".to_owned(),
             Stmt::Next => "if next(single, \"only\") == nil then s = s + 1 end".to_owned(),
-            Stmt::CNew => {
-                "local a = ffi.new(\"int32_t[2]\", i, s % 100); s = s + a[0] + a[1]".to_owned()
-            }
+            Stmt::CNew => concat!(
+                "local a = ffi.new(\"int32_t[2]\", i, s % 100); ",
+                "local v = ffi.new(\"int32_t[?]\", 2 + i % 3, i); ",
+                "s = s + a[0] + a[1] + v[0] + v[1]"
+            )
+            .to_owned(),
         }
     }
 

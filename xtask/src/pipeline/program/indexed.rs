@@ -11,6 +11,12 @@
 //! 9-bit unscaled range; fields of structs of 3 to 64 bytes at offsets
 //! around the ends of the LDRB's and the 32-bit LDR's reach. Each type has
 //! a buffer of its own, so no access reads what another type wrote.
+//!
+//! And pointers into small arrays: an array of 16 bytes or less held in an
+//! upvalue is a constant to the recorder (`rec_upvalue` makes only such
+//! cdata constants), so `(small + k)[0]` with a variable k is pointer
+//! arithmetic on a pointer constant, which is folded and reassociated
+//! apart from the SLOAD-based arithmetic of the other accesses.
 
 use std::fmt::Write as _;
 
@@ -62,6 +68,10 @@ pub enum Access {
         by_loop: bool,
         store: bool,
     },
+    /// `(smT + (i * 3 + n) % N)[0]` read (after `(smT + (i + n) % N)[0] =
+    /// i + n` when `store`), smT an upvalue of 16 bytes (`N` elements of
+    /// `ty`) of the block's own: a pointer into a constant array.
+    Small { ty: FfiType, store: bool },
 }
 
 /// A struct of `fields` fields, `uint8_t` or `int32_t`.
@@ -181,7 +191,10 @@ fn one_type_where_stored(accesses: &mut [Access]) {
     for access in accesses {
         match access {
             Access::Load { ty: t, .. } | Access::Store { ty: t, .. } => *t = ty,
-            Access::Byte { .. } | Access::Far { .. } | Access::Field { .. } => {}
+            Access::Byte { .. }
+            | Access::Far { .. }
+            | Access::Field { .. }
+            | Access::Small { .. } => {}
         }
     }
 }
@@ -204,6 +217,10 @@ fn access(rng: &mut Rng) -> Access {
         4 => Access::Byte {
             offset: offset.abs(),
             constant: rng.chance(50),
+        },
+        5 if rng.chance(25) => Access::Small {
+            ty,
+            store: rng.chance(50),
         },
         _ => far(rng),
     }
@@ -264,12 +281,23 @@ impl IndexedBlock {
     pub fn render(&self, index: usize, lua: &mut String) {
         let mut far_types: Vec<FfiType> = Vec::new();
         let mut shapes: Vec<Shape> = Vec::new();
+        let mut small_types: Vec<FfiType> = Vec::new();
         for access in &self.accesses {
             match *access {
                 Access::Far { ty, .. } if !far_types.contains(&ty) => far_types.push(ty),
                 Access::Field { shape, .. } if !shapes.contains(&shape) => shapes.push(shape),
+                Access::Small { ty, .. } if !small_types.contains(&ty) => small_types.push(ty),
                 _ => {}
             }
+        }
+        for ty in &small_types {
+            let _ = writeln!(
+                lua,
+                "local sm{index}_{} = ffi.new(\"{}[{}]\")",
+                array(*ty),
+                ty.c_name(),
+                small_elements(*ty)
+            );
         }
         for ty in &far_types {
             let _ = writeln!(
@@ -295,7 +323,10 @@ impl IndexedBlock {
             .iter()
             .filter_map(|a| match a {
                 Access::Load { ty, .. } | Access::Store { ty, .. } => Some(*ty),
-                Access::Byte { .. } | Access::Far { .. } | Access::Field { .. } => None,
+                Access::Byte { .. }
+                | Access::Far { .. }
+                | Access::Field { .. }
+                | Access::Small { .. } => None,
             })
             .collect();
         types.sort_by_key(|t| t.c_name());
@@ -382,6 +413,18 @@ impl IndexedBlock {
                         false => format!("s = s + {place}"),
                     }
                 }
+                Access::Small { ty, store } => {
+                    let small = format!("sm{index}_{}", array(ty));
+                    let count = small_elements(ty);
+                    let load = format!("s = s + tonumber(({small} + (i * 3 + n) % {count})[0])");
+                    match store {
+                        true => format!(
+                            "({small} + (i + n) % {count})[0] = i + n{}\n    {load}",
+                            half(ty)
+                        ),
+                        false => load,
+                    }
+                }
             };
             let _ = writeln!(lua, "    {line}");
         }
@@ -391,6 +434,12 @@ impl IndexedBlock {
 
 /// A constant string longer than any index: the JIT folds its address.
 const CONSTANT_STRING: &str = "\"The quick brown fox jumps over the lazy dog; pack my box with five dozen liquor jugs. How vexingly quick daft zebras jump!\"";
+
+/// The elements of a small array of `ty`: 16 bytes, the most cdata the
+/// recorder makes a constant of.
+fn small_elements(ty: FfiType) -> u32 {
+    16 / ty.size() as u32
+}
 
 /// What a store adds to an integer to make a float value that is not one.
 fn half(ty: FfiType) -> &'static str {
