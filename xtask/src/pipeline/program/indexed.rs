@@ -68,9 +68,9 @@ pub enum Access {
         by_loop: bool,
         store: bool,
     },
-    /// `(smT + (i * 3 + n) % N)[0]` read (after `(smT + (i + n) % N)[0] =
-    /// i + n` when `store`), smT an upvalue of 16 bytes (`N` elements of
-    /// `ty`) of the block's own: a pointer into a constant array.
+    /// `(smT + (i * 3 + n) % N)[0]` read (after `p = smT + (i + n) % N;
+    /// p[0] = i + n` when `store`), smT an upvalue of 16 bytes (`N`
+    /// elements of `ty`) of the block's own: a pointer into a constant array.
     Small { ty: FfiType, store: bool },
 }
 
@@ -417,9 +417,11 @@ impl IndexedBlock {
                     let small = format!("sm{index}_{}", array(ty));
                     let count = small_elements(ty);
                     let load = format!("s = s + tonumber(({small} + (i * 3 + n) % {count})[0])");
+                    // The store names its pointer first: a line that
+                    // starts with `(` would continue the line before.
                     match store {
                         true => format!(
-                            "({small} + (i + n) % {count})[0] = i + n{}\n    {load}",
+                            "do local p = {small} + (i + n) % {count}; p[0] = i + n{} end\n    {load}",
                             half(ty)
                         ),
                         false => load,
@@ -499,6 +501,27 @@ mod tests {
         }
         // Blocks that only load still read one buffer as several types.
         assert!(mixed_loads > 0);
+    }
+
+    #[test]
+    fn no_line_starts_with_a_parenthesis() {
+        // Lua reads `x = f\n(p + k)[0] = v` as a call of f: ambiguous syntax.
+        let mut rng = Rng::new(11);
+        let mut smalls = 0;
+        for index in 0..500 {
+            let block = block(&mut rng);
+            smalls += block
+                .accesses
+                .iter()
+                .filter(|a| matches!(a, Access::Small { store: true, .. }))
+                .count();
+            let mut lua = String::new();
+            block.render(index, &mut lua);
+            for line in lua.lines() {
+                assert!(!line.trim_start().starts_with('('), "{line}");
+            }
+        }
+        assert!(smalls > 0, "no block stored into a small array");
     }
 
     #[test]
