@@ -8,7 +8,7 @@ use anyhow::Result;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::mutants::campaign::{self, Options};
-use crate::pipeline::mutants::render;
+use crate::pipeline::mutants::{render, triage};
 use crate::pipeline::project_root;
 use crate::pipeline::stress::Shard;
 use crate::pipeline::verdict::Conclusion;
@@ -20,7 +20,10 @@ pub fn run(args: flags::Mutants) -> Result<Conclusion> {
             .iter()
             .map(|file| campaign::read(file))
             .collect::<Result<Vec<_>>>()?;
-        campaign::merge(shards)?
+        let mut merged = campaign::merge(shards)?;
+        let root = project_root();
+        merged.apply_triage(&triage::load(&root.join(campaign::TRIAGE_FILE), &root)?)?;
+        merged
     } else {
         let mut cx = Context::new()?;
         campaign::run(

@@ -294,7 +294,9 @@ pub fn last_trace(dump: &str) -> Option<String> {
         })
         .last()?;
     let trace = &dump[start..];
-    let end = trace[1..].find("---- TRACE ").map_or(trace.len(), |at| at + 1);
+    let end = trace[1..]
+        .find("---- TRACE ")
+        .map_or(trace.len(), |at| at + 1);
     let lines: Vec<&str> = trace[..end].lines().collect();
     let from = lines.len().saturating_sub(EXCERPT_LINES);
     let mut text = String::new();

@@ -158,6 +158,39 @@ impl Campaign {
         self.rows.iter().filter(|r| r.survived())
     }
 
+    /// Brings the rows up to date with the triage as it is now (shards
+    /// judged before an entry was written carry the triage of their day):
+    /// each matching row takes its entry, and a survivor triage now calls
+    /// equivalent or unreachable is left out of the score. A killed mutant
+    /// an entry calls equivalent or unreachable is an error: the entry is
+    /// wrong, and the judge says why.
+    pub fn apply_triage(&mut self, entries: &[triage::Entry]) -> Result<()> {
+        for row in &mut self.rows {
+            let Some(entry) = triage::find(entries, &row.edit, row.function.as_deref()) else {
+                continue;
+            };
+            if let Some(killed_by) = row.verdict.as_ref().and_then(|v| v.killed_by.as_ref())
+                && entry.kind.left_out()
+            {
+                bail!(
+                    "the triage calls {} ({}) {}, but it was killed: {killed_by}",
+                    row.edit.place(),
+                    row.function.as_deref().unwrap_or("file scope"),
+                    entry.kind.name()
+                );
+            }
+            if entry.kind.left_out() {
+                row.verdict = None;
+            }
+            row.triage = Some(Triaged {
+                kind: entry.kind,
+                reason: entry.reason.clone(),
+                script: entry.script.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Where this run's files go: `target/mutants/SEED/`, and a folder per
     /// shard below it for one shard's run.
     pub fn dir(&self, target_dir: &Path) -> PathBuf {
@@ -515,6 +548,52 @@ pub(crate) mod tests {
         assert!(twice.contains("place 0"), "{twice}");
         let other_seed = Campaign { seed: 2, ..second };
         assert!(merge(vec![first, other_seed]).is_err());
+    }
+
+    #[test]
+    fn a_merged_run_takes_the_triage_as_it_is_now() {
+        let with_text = |row: Row, original: &str| Row {
+            edit: Edit {
+                original: original.to_owned(),
+                ..row.edit
+            },
+            ..row
+        };
+        let entry = |row: &Row, kind: Kind| triage::Entry {
+            kind,
+            reason: "now".to_owned(),
+            file: row.edit.file.clone(),
+            function: row.function.clone(),
+            original: row.edit.original.clone(),
+            replacement: row.edit.replacement.clone(),
+            script: (kind == Kind::Gap).then(|| "tests/x.lua".to_owned()),
+        };
+        let killed = with_text(row(0, Some(true), None), "  a == b;");
+        let survivor = with_text(row(1, Some(false), None), "  b == c;");
+        let gap = with_text(row(2, Some(false), None), "  c == d;");
+        let entries = [entry(&survivor, Kind::Equivalent), entry(&gap, Kind::Gap)];
+        let mut run = campaign("1/1", vec![killed.clone(), survivor, gap], 3);
+        assert_eq!(
+            run.rows.iter().filter(|r| r.untriaged_survivor()).count(),
+            2
+        );
+        run.apply_triage(&entries).unwrap();
+        assert_eq!(
+            run.score(),
+            Score {
+                killed: 1,
+                counted: 2
+            }
+        );
+        assert_eq!(run.left_out(Kind::Equivalent), 1);
+        assert!(!run.rows.iter().any(|r| r.untriaged_survivor()));
+
+        let mut run = campaign("1/1", vec![killed.clone()], 1);
+        let error = run
+            .apply_triage(&[entry(&killed, Kind::Equivalent)])
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("but it was killed"), "{error}");
     }
 
     #[test]
