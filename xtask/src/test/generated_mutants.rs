@@ -20,7 +20,7 @@ use crate::pipeline::Context;
 use crate::pipeline::mutants::handwritten::{self, Mutant};
 use crate::pipeline::mutants::tce::{Compiler, Tce};
 use crate::pipeline::mutants::triage::{self, Entry, Kind};
-use crate::pipeline::mutants::{gaps, generate, judge};
+use crate::pipeline::mutants::{campaign, gaps, generate, judge};
 use crate::pipeline::toolchain::mutator;
 
 /// The hand-written mutant the generated path must kill.
@@ -28,7 +28,7 @@ const KNOWN_KILLABLE: &str = "fusexref-shift-size";
 
 pub fn checks(root: &Path) -> Result<Vec<Trial>> {
     let mut checks = vec![known_killable(root)?];
-    let gap_entries = triage::load(&root.join("tests/mutants_triage.txt"), root)?
+    let gap_entries = triage::load(&root.join(campaign::TRIAGE_FILE), root)?
         .into_iter()
         .filter(|entry| entry.kind == Kind::Gap);
     for entry in gap_entries {

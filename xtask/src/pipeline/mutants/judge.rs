@@ -58,7 +58,7 @@ pub struct Base {
     /// Each default stress program's run with the JIT off on the unmutated
     /// tree, by name. A mutant edits only the backend, which a run with the
     /// JIT off never enters: its interpreter is this one, so its programs
-    /// run with the JIT only, against these (a quarter of a program's cost).
+    /// run with the JIT only, against these (about 30% less work).
     pub interpreted: BTreeMap<String, Outcome>,
 }
 
@@ -94,9 +94,9 @@ pub fn base(cx: &mut Context) -> Result<Base> {
         .filter(|r| r.outcome.status != Status::Pass)
         .map(|r| r.name)
         .collect();
-    let run = stress::run_unshrunk(cx, "patched", &base.suite, default_plan())?;
-    base.differing_programs = run.findings.iter().map(|f| program_name(f.index)).collect();
-    base.interpreted = interpreted_outcomes(cx, &base.built, &base.suite)?;
+    let run = default_run(cx, &base.built, &base.suite)?;
+    base.differing_programs = run.differing;
+    base.interpreted = run.interpreted;
     Ok(base)
 }
 
@@ -126,34 +126,42 @@ pub fn built_base(cx: &mut Context) -> Result<Base> {
     })
 }
 
-/// The default stress programs' runs with the JIT off on the unmutated
-/// tree, by name (see `Base::interpreted`): computed once per base build.
-fn interpreted_outcomes(
-    cx: &mut Context,
-    built: &Built,
-    suite: &Path,
-) -> Result<BTreeMap<String, Outcome>> {
-    let key = Key::new("interpreted runs of the default stress programs")
+/// What the default stress run shows on the unmutated tree.
+#[derive(Serialize, Deserialize)]
+struct BaseRun {
+    /// The programs that differ there (`Base::differing_programs`).
+    differing: BTreeSet<String>,
+    /// Every program's run with the JIT off (`Base::interpreted`).
+    interpreted: BTreeMap<String, Outcome>,
+}
+
+/// The default stress run on the unmutated tree, run as a mutant's
+/// programs are (second tries included): once per base build, cached.
+fn default_run(cx: &mut Context, built: &Built, suite: &Path) -> Result<BaseRun> {
+    let key = Key::new("the default stress run of the mutants' base")
         .text("base", &built.fingerprint)
         .text("base suite", cx.cache.suite_hash(suite)?)
         .text("generator", stress::generator_key())
-        .text("plan", default_plan().label());
-    cached(
-        cx,
-        "the base's stress programs without the JIT",
-        key,
-        |cx| {
-            let scratch = tempfile::tempdir_in(cx.target_dir())
-                .context("cannot create a scratch folder for the base's programs")?;
-            let programs = scratch.path().join("programs");
-            stress::write_programs(&programs, default_plan())?;
-            let comparisons = stress::compare_with_second_tries(cx, suite, &programs)?;
-            Ok(comparisons
-                .into_iter()
-                .map(|c| (c.name, c.interpreter))
-                .collect())
-        },
-    )
+        .text("plan", default_plan().label())
+        .text("rules", stress::run_rules());
+    cached(cx, "the base's stress programs", key, |cx| {
+        let scratch = tempfile::tempdir_in(cx.target_dir())
+            .context("cannot create a scratch folder for the base's programs")?;
+        let programs = scratch.path().join("programs");
+        stress::write_programs(&programs, default_plan())?;
+        let mut run = BaseRun {
+            differing: BTreeSet::new(),
+            interpreted: BTreeMap::new(),
+        };
+        for comparison in stress::compare_with_second_tries(cx, suite, &programs)? {
+            if stress::difference_kind(&comparison).is_some() {
+                run.differing.insert(comparison.name.clone());
+            }
+            run.interpreted
+                .insert(comparison.name, comparison.interpreter);
+        }
+        Ok(run)
+    })
 }
 
 /// A stress program's name as the suite reports it: its file's stem.
