@@ -329,6 +329,11 @@ pub struct Sweep {
     /// Print the rows as JSON (what `--merge` reads).
     #[arg(long)]
     pub json: bool,
+    /// Sweep in N processes at once, each a shard (`--shard K/N`), merged at
+    /// the end: a row keeps about one and a half of two cores busy, so two
+    /// fill the machine.
+    #[arg(long, value_name = "N", default_value_t = 1, conflicts_with = "shard")]
+    pub jobs: u32,
     /// Stress programs per tree, run with the JIT on and off (seed 1).
     #[arg(long, value_name = "N", default_value_t = crate::pipeline::sweep::DEFAULT_STRESS_COUNT)]
     pub stress_count: u32,
@@ -346,7 +351,7 @@ pub struct Sweep {
     /// Combine the `--json` outputs of every shard of one sweep (or the
     /// one output of a whole sweep) into the whole sweep's table, without
     /// running anything.
-    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["luajit_src", "all_published", "luajit_dir", "shard", "stress_count"])]
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["luajit_src", "all_published", "luajit_dir", "shard", "stress_count", "jobs"])]
     pub merge: Vec<PathBuf>,
 }
 

@@ -12,7 +12,7 @@ use anyhow::{Context as _, Result, bail};
 use crate::flags;
 use crate::pipeline::fetch::Tree;
 use crate::pipeline::stress::Shard;
-use crate::pipeline::sweep::{self, Options, Sweep};
+use crate::pipeline::sweep::{self, Options, Sweep, jobs};
 use crate::pipeline::verdict::Conclusion;
 use crate::pipeline::{Context, project_root};
 
@@ -28,10 +28,21 @@ pub fn run(args: flags::Sweep) -> Result<Conclusion> {
         if args.stress_count == 0 {
             bail!("--stress-count 0: the stress run needs at least one program");
         }
+        if args.jobs == 0 {
+            bail!("--jobs 0: give the number of shards to run at once, 1 or more");
+        }
         let mut cx = Context::new()?;
         let given: Vec<Tree> = (args.luajit_src.iter().cloned().map(Tree::Published))
             .chain(args.luajit_dir.iter().cloned().map(Tree::Dir))
             .collect();
+        if args.jobs > 1 {
+            let arguments = jobs::sweep_arguments(args.all_published, &given, args.stress_count);
+            let dir = cx.target_dir().join("sweep-jobs");
+            return finish(
+                &args,
+                jobs::sweep_in_processes(&arguments, args.jobs, &dir)?,
+            );
+        }
         let trees = sweep::trees(&mut cx, args.all_published, given)?;
         let options = Options {
             stress_count: args.stress_count,
@@ -40,7 +51,11 @@ pub fn run(args: flags::Sweep) -> Result<Conclusion> {
         };
         sweep::sweep(&mut cx, &trees, options)?
     };
+    finish(&args, result)
+}
 
+/// Prints and writes the whole sweep as asked, and gives its exit status.
+fn finish(args: &flags::Sweep, result: Sweep) -> Result<Conclusion> {
     if args.json {
         println!("{}", serde_json::to_string_pretty(&result)?);
     } else {

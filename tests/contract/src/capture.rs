@@ -90,7 +90,7 @@ impl Trace {
 
     pub fn bytes(&self) -> Result<Vec<u8>> {
         let text = self.mcode.as_bytes();
-        if text.len() % 2 != 0 {
+        if !text.len().is_multiple_of(2) {
             bail!(
                 "trace {}: odd number of hex digits in its machine code",
                 self.trace

@@ -449,10 +449,10 @@ struct ClassTally {
 impl ClassTally {
     fn add(&mut self, count: u64, example: Option<(bool, String)>) {
         self.count += count;
-        if let Some((pinned, text)) = example {
-            if pinned || self.examples.iter().filter(|(p, _)| !p).count() < 3 {
-                self.examples.push((pinned, text));
-            }
+        if let Some((pinned, text)) = example
+            && (pinned || self.examples.iter().filter(|(p, _)| !p).count() < 3)
+        {
+            self.examples.push((pinned, text));
         }
     }
 

@@ -182,7 +182,9 @@ impl Cache {
         let path = self.path(key);
         let dir = path.parent().expect("cache paths have a folder");
         fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let staging = path.with_extension("json.new");
+        // A staging file of this process's own: two sweeps side by side
+        // (`sweep --jobs`) may store the same step at once.
+        let staging = path.with_extension(format!("json.{}.new", std::process::id()));
         let text = serde_json::to_string(&Entry { seconds, value })?;
         fs::write(&staging, text).with_context(|| format!("cannot write {}", staging.display()))?;
         fs::rename(&staging, &path)

@@ -109,10 +109,10 @@ pub fn published(cx: &mut Context, version: &str) -> Result<Source> {
     let metadata_json: serde_json::Value =
         serde_json::from_slice(&output.stdout).context("cannot parse `cargo metadata` output")?;
     let (resolved, dir) = luajit_src_package(&metadata_json)?;
-    if let Some(wanted) = metadata {
-        if !resolved.ends_with(&format!("+{wanted}")) {
-            bail!("--luajit-src {version}: crates.io has luajit-src {resolved}, not +{wanted}");
-        }
+    if let Some(wanted) = metadata
+        && !resolved.ends_with(&format!("+{wanted}"))
+    {
+        bail!("--luajit-src {version}: crates.io has luajit-src {resolved}, not +{wanted}");
     }
     if !dir.is_dir() {
         bail!("luajit-src {resolved} vendors no LuaJIT tree (neither luajit2/ nor luajit/)");

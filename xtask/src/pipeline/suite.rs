@@ -42,6 +42,13 @@ pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
         "LUAJIT_SYS_DIR={} {cargo} build --package suite --target {TARGET}",
         dir.display()
     ));
+    // Held from the link to the copy: another run linking the one binary
+    // against its own build in between (`sweep --jobs`) would be copied here.
+    let lock_path = cx.target_dir().join("suite-link.lock");
+    let lock = fs::File::create(&lock_path)
+        .with_context(|| format!("cannot create {}", lock_path.display()))?;
+    lock.lock()
+        .with_context(|| format!("cannot lock {}", lock_path.display()))?;
     cmd!(
         cx.sh,
         "{cargo} build --quiet --package suite --target {TARGET}"
@@ -58,6 +65,7 @@ pub fn build_suite(cx: &mut Context, built: &Built) -> Result<PathBuf> {
     fs::rename(&staging, &copy)
         .with_context(|| format!("cannot move {} into place", copy.display()))?;
     fs::write(&key_file, key)?;
+    drop(lock);
     Ok(copy)
 }
 

@@ -1,11 +1,10 @@
 //! `cargo xtask sweep` over three published trees and a folder that is not
 //! LuaJIT: each tree is affected exactly by the issues of the patches that
 //! apply to it, its patched tree verifies, the folder is a row with the
-//! reason, and two shards merged give the whole sweep.
+//! reason, and two shards run side by side (`--jobs 2`) and merged give
+//! the whole sweep.
 
-use std::fs;
-
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 
 use super::{Trial, expect};
 use crate::pipeline::Context;
@@ -20,7 +19,7 @@ pub fn checks() -> Vec<Trial> {
     vec![Trial::new(
         "sweep/published-trees",
         format!(
-            "luajit-src {}: of the series' issues, affected exactly by what the patches that apply fix; the patched trees verify (known defects outside the series are left as they were); a folder that is not LuaJIT is a row; two shards merged give the whole sweep",
+            "luajit-src {}: of the series' issues, affected exactly by what the patches that apply fix; the patched trees verify (known defects outside the series are left as they were); a folder that is not LuaJIT is a row; two shards run side by side and merged give the whole sweep",
             TEST_TREES.join(", ")
         ),
         |fx| {
@@ -46,8 +45,8 @@ const TEST_TREES: [&str; 3] = [
 /// each test tree the issues judged affected by the evidence are exactly
 /// those of the patches that apply to it (a patch already in carries
 /// nothing), and its patched tree verifies; a folder that is not LuaJIT is
-/// a row with the reason, not an abort; two shards merged through their
-/// JSON give the rows of the whole sweep.
+/// a row with the reason, not an abort; two shards run side by side and
+/// merged through their JSON give the rows of the whole sweep.
 fn sweep_checks(cx: &mut Context) -> Result<Vec<(bool, String, String)>> {
     let not_luajit = cx.root.join("tests").join("cases");
     let mut trees: Vec<Tree> = TEST_TREES
@@ -142,32 +141,17 @@ fn affected_by_what_applies(row: &Row) -> (bool, String, String) {
     )
 }
 
-/// Two shards of the sweep, written as JSON and merged, give the rows of
-/// the whole sweep.
+/// Two shards of the sweep, run side by side as `sweep --jobs 2` runs them
+/// (this toolkit again, `--shard K/2 --json`) and merged from their JSON,
+/// give the rows of the whole sweep.
 fn shards_merge(cx: &mut Context, trees: &[Tree], whole: &Sweep) -> Result<(bool, String, String)> {
-    let options = |shard| Options {
-        stress_count: sweep::DEFAULT_STRESS_COUNT,
-        shard,
-        all_published: false,
-    };
+    let arguments = sweep::jobs::sweep_arguments(false, trees, sweep::DEFAULT_STRESS_COUNT);
     let scratch = cx.target_dir().join("sweep-test");
-    fs::create_dir_all(&scratch).with_context(|| format!("cannot create {}", scratch.display()))?;
-    let mut files = Vec::new();
-    for index in [2, 1] {
-        let shard = sweep::sweep(cx, trees, options(Shard { index, of: 2 }))?;
-        let file = scratch.join(format!("shard-{index}.json"));
-        fs::write(&file, serde_json::to_string_pretty(&shard)?)?;
-        files.push(file);
-    }
-    let merged = files
-        .iter()
-        .map(|f| sweep::read(f))
-        .collect::<Result<Vec<_>>>()
-        .and_then(sweep::merge);
+    let merged = sweep::jobs::sweep_in_processes(&arguments, 2, &scratch);
     Ok(match merged {
         Ok(merged) => (
             merged.rows == whole.rows && sweep::table(&merged) == sweep::table(whole),
-            "two shards of the sweep, merged from their JSON, give the whole sweep's rows"
+            "two shards of the sweep run side by side (`--jobs 2`), merged from their JSON, give the whole sweep's rows"
                 .to_owned(),
             format!(
                 "whole:\n{}merged:\n{}",
@@ -177,7 +161,7 @@ fn shards_merge(cx: &mut Context, trees: &[Tree], whole: &Sweep) -> Result<(bool
         ),
         Err(error) => (
             false,
-            "two shards of the sweep merge".to_owned(),
+            "two shards of the sweep run side by side (`--jobs 2`) and merge".to_owned(),
             format!("{error:#}"),
         ),
     })

@@ -48,6 +48,9 @@ impl Store {
         let signature = signature(sighting);
         let id = entry_id(&signature);
         let home = self.dir.join(&id);
+        // Held until the entry is written: two runs side by side (`sweep
+        // --jobs`) that see one defect must not each fold into the old entry.
+        let _held = self.lock()?;
         let old = read_entry(&home)?;
         let entry = fold(old, sighting, &signature, &id, Timestamp::now());
         fs::create_dir_all(&home).with_context(|| format!("cannot create {}", home.display()))?;
@@ -61,6 +64,16 @@ impl Store {
         }
         write_entry(&home, &entry)?;
         Ok(entry)
+    }
+
+    /// The store's lock, held while the returned file is open.
+    fn lock(&self) -> Result<fs::File> {
+        let path = self.dir.join(".lock");
+        let file =
+            fs::File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("cannot lock {}", path.display()))?;
+        Ok(file)
     }
 
     /// Every entry: new ones first, then by when they were last seen.
@@ -177,7 +190,7 @@ fn write_entry(home: &Path, entry: &Entry) -> Result<()> {
 }
 
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let staging = path.with_extension("staging");
+    let staging = path.with_extension(format!("{}.staging", std::process::id()));
     fs::write(&staging, text).with_context(|| format!("cannot write {}", staging.display()))?;
     fs::rename(&staging, path).with_context(|| format!("cannot write {}", path.display()))
 }

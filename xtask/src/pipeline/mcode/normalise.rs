@@ -217,10 +217,10 @@ pub fn render(code: &Code, known: &Known) -> Vec<String> {
 
     let mut targets = BTreeSet::new();
     for word in &words {
-        if let Some(inst) = &word.inst {
-            if let Some(offset) = pc_target(inst, code.address + word.offset).and_then(internal) {
-                targets.insert(offset);
-            }
+        if let Some(inst) = &word.inst
+            && let Some(offset) = pc_target(inst, code.address + word.offset).and_then(internal)
+        {
+            targets.insert(offset);
         }
     }
     targets.extend(code.loop_offset);

@@ -43,7 +43,11 @@ fn patch(number: &str, issue: &str, upstream: &str) -> PatchInfo {
 /// addresses and pipes in the difference, a shrunk program.
 fn finding(index: usize) -> Finding {
     let seed = 0x9e37_79b9_7f4a_7c15u64.wrapping_mul(index as u64 + 1);
-    let patch = if index % 3 == 0 { "0002" } else { "0004" };
+    let patch = if index.is_multiple_of(3) {
+        "0002"
+    } else {
+        "0004"
+    };
     Finding {
         index,
         program_seed: seed,

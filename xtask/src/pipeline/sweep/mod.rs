@@ -3,11 +3,13 @@
 //! short stress run show on it, not by its version number), what each patch
 //! of the series is to it, and whether the tree with the series verifies.
 //! A tree that cannot be fetched or built is a row with the reason. This
-//! file runs and judges the trees and merges shards; `render` writes the
-//! tables, `osv` the advisories and `docs` the files the write step
-//! produces; the data carries the catalogue (`pipeline::catalogue`).
+//! file runs and judges the trees and merges shards; `jobs` runs shards
+//! side by side; `render` writes the tables, `osv` the advisories and
+//! `docs` the files the write step produces; the data carries the
+//! catalogue (`pipeline::catalogue`).
 
 pub mod docs;
+pub mod jobs;
 pub mod osv;
 pub mod render;
 
