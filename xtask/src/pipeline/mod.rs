@@ -37,6 +37,7 @@ pub mod expect;
 pub mod fetch;
 pub mod findings;
 pub mod guard_tally;
+pub mod interpreter;
 pub mod label;
 pub mod lso;
 pub mod mcode;

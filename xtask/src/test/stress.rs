@@ -3,21 +3,22 @@
 //! none; runs are repeatable, compile enough traces, shrink, and two merged
 //! shards give the whole run.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Result;
 
 use super::{Held, Trial, expect};
-use crate::pipeline::Context;
 use crate::pipeline::program::generate;
 use crate::pipeline::stress::{
     self, DEFAULT_SEED, Plan, RUN_LIMITS, Shard, StressReport, Written, batches, write_programs,
 };
 use crate::pipeline::suite;
 use crate::pipeline::suite::limits::{JitLimit, Limits};
-use crate::pipeline::suite::outcome::Status;
+use crate::pipeline::suite::outcome::{Outcome, Status};
 use crate::pipeline::variants::BASELINE;
+use crate::pipeline::{Context, interpreter};
 
 pub fn checks() -> Vec<Trial> {
     let mut trials = finding_checks();
@@ -95,6 +96,19 @@ fn finding_checks() -> Vec<Trial> {
                     .map(|f| format!("{:#x}: {}", f.program_seed, f.difference))
                     .collect();
                 Ok(expect(introduced.is_empty(), || introduced.join("\n")))
+            },
+        ),
+        Trial::new(
+            "stress/interpreted-runs-shared",
+            "the patched build's objects differ from the baseline's only where the JIT alone runs, so its run takes the baseline's interpreted runs; the patched build's own interpreted runs of the first 16 programs give the same outcomes",
+            |fx| {
+                let (baseline, _, pair) = fx.stress()?;
+                let (baseline, baseline_suite, patched_suite) = (
+                    baseline.clone(),
+                    pair.baseline.suite.clone(),
+                    pair.patched.suite.clone(),
+                );
+                interpreted_runs_shared(&mut fx.cx, &baseline, &baseline_suite, &patched_suite)
             },
         ),
         Trial::new(
@@ -183,6 +197,63 @@ fn shrink_and_run_checks() -> Vec<Trial> {
     ]
 }
 
+/// The claim `stress::run_unshrunk_beside` rests on, tried: the two
+/// builds' interpreters are one by their objects, and the patched build,
+/// running programs with the JIT off itself, gets what the baseline's run
+/// kept (timing aside).
+fn interpreted_runs_shared(
+    cx: &mut Context,
+    baseline: &StressReport,
+    baseline_suite: &Path,
+    patched_suite: &Path,
+) -> Result<Held> {
+    let tree_src = |suite: &Path| suite.with_file_name("tree").join("src");
+    let verdict = interpreter::compare(&tree_src(baseline_suite), &tree_src(patched_suite))?;
+    if !matches!(verdict, interpreter::Interpreters::Same { .. }) {
+        return Ok(expect(false, || {
+            format!("the interpreters differ: {verdict:?}")
+        }));
+    }
+    let reference_file = stress::interpreted_file(baseline);
+    let text = std::fs::read_to_string(&reference_file)?;
+    let reference: BTreeMap<String, Outcome> = serde_json::from_str(&text)?;
+    let dir = cx.target_dir().join("stress").join("interpreted-shared");
+    write_programs(&dir, Plan::whole(DEFAULT_SEED, 16))?;
+    let mut differing = Vec::new();
+    for comparison in suite::run_compare(cx, patched_suite, &dir, RUN_LIMITS)? {
+        let own = &comparison.interpreter;
+        let same = reference.get(&comparison.name).is_some_and(|kept| {
+            (
+                &kept.status,
+                kept.exit_code,
+                kept.signal,
+                &kept.error,
+                &kept.output,
+                &kept.value,
+            ) == (
+                &own.status,
+                own.exit_code,
+                own.signal,
+                &own.error,
+                &own.output,
+                &own.value,
+            )
+        });
+        if !same {
+            let shown = |o: &Outcome| format!("{} {:?} {:?}", o.summary(), o.value, o.output);
+            differing.push(format!(
+                "{}: its own run {}, the baseline's kept {}",
+                comparison.name,
+                shown(own),
+                reference
+                    .get(&comparison.name)
+                    .map_or("nothing".to_owned(), shown)
+            ));
+        }
+    }
+    Ok(expect(differing.is_empty(), || differing.join("\n")))
+}
+
 /// Runs the first `count` programs of the default seed twice on one build
 /// and tells whether both runs agree in everything but timing: statuses,
 /// values, errors and traces compiled. Not cached: it is the cache's premise.
@@ -221,7 +292,10 @@ fn timeouts_rerun(cx: &mut Context, suite: &Path) -> Result<Held> {
     let ran = batches::run(
         cx,
         BASELINE,
-        suite,
+        batches::Runner {
+            bin: suite,
+            reference: None,
+        },
         &home,
         &programs,
         "timeout-rerun",
@@ -318,7 +392,10 @@ fn hangs_confirmed_by_a_few(cx: &mut Context, suite: &Path) -> Result<Held> {
         let ran = batches::run(
             cx,
             BASELINE,
-            suite,
+            batches::Runner {
+                bin: suite,
+                reference: None,
+            },
             &run_home,
             &programs,
             "hangs-confirmed",

@@ -71,7 +71,7 @@ struct Batch {
 pub fn run(
     cx: &mut Context,
     variant: &str,
-    suite_bin: &Path,
+    suite: Runner,
     home: &Path,
     programs: &[Written],
     key: &str,
@@ -103,7 +103,7 @@ pub fn run(
     reset_dir(&batches_dir)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let first = cut_batches(&batches_dir.join("first"), groups(&left, cores))?;
-    run_batches(cx, suite_bin, first, limits, cores, |done| {
+    run_batches(cx, suite, first, limits, cores, |done| {
         let findings = done
             .iter()
             .filter(|f| difference_kind(&f.comparison).is_some())
@@ -126,7 +126,7 @@ pub fn run(
         let mut second_tries = |cx: &mut Context, tries: &[&Written], folder: &str| {
             let mut recovered = 0;
             let queue = cut_batches(&batches_dir.join(folder), groups(tries, cores))?;
-            run_batches(cx, suite_bin, queue, rerun_limits, cores, |done| {
+            run_batches(cx, suite, queue, rerun_limits, cores, |done| {
                 for f in &done {
                     let first = &finished[&f.index];
                     eprintln!("stress: {}", second_try_text(first, &f.comparison));
@@ -171,7 +171,7 @@ pub fn run(
 /// handing each batch's programs to `done` as the batch finishes.
 fn run_batches(
     cx: &mut Context,
-    suite_bin: &Path,
+    suite: Runner,
     mut queue: VecDeque<Batch>,
     limits: Limits,
     cores: usize,
@@ -183,7 +183,7 @@ fn run_batches(
         while running < cores
             && let Some(batch) = queue.pop_front()
         {
-            start_batch(cx, suite_bin, batch, limits, sender.clone())?;
+            start_batch(cx, suite, batch, limits, sender.clone())?;
             running += 1;
         }
         let (batch, comparisons) = receiver.recv().context("a batch's runner went away")?;
@@ -337,20 +337,36 @@ fn link_batch(dir: &Path, programs: &[&Written]) -> Result<Batch> {
 
 type BatchResult = (Batch, Result<Vec<Comparison>>);
 
+/// The suite a run's programs go to, and the file of interpreted outcomes
+/// it takes instead of running those programs with the JIT off (`suite
+/// compare --reference`; see `pipeline::interpreter`).
+#[derive(Clone, Copy)]
+pub struct Runner<'a> {
+    pub bin: &'a Path,
+    pub reference: Option<&'a Path>,
+}
+
 /// Starts the suite on `batch`; what it reports is sent on `results` when
 /// it is done, from a thread of its own that drains its output.
 fn start_batch(
     cx: &mut Context,
-    suite_bin: &Path,
+    suite: Runner,
     batch: Batch,
     limits: Limits,
     results: mpsc::Sender<BatchResult>,
 ) -> Result<()> {
-    let mut command = cx.toolchain.command(suite_bin);
+    let mut command = cx.toolchain.command(suite.bin);
     command
         .arg("compare")
         .arg(&batch.dir)
         .args(compare_limits(limits))
+        .args(
+            suite
+                .reference
+                .map(|file| ["--reference".as_ref(), file.as_os_str()])
+                .into_iter()
+                .flatten(),
+        )
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit());
     let shown = shown(&command);

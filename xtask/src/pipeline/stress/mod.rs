@@ -10,6 +10,7 @@ pub mod reach;
 mod render;
 mod replay;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -21,8 +22,8 @@ use super::cache::{Key, cached_if};
 use super::program::generate::{self, Program};
 use super::program::shrink;
 use super::suite::limits::{JitLimit, Limits};
-use super::suite::outcome::{Comparison, Status};
-use super::{Context, suite};
+use super::suite::outcome::{Comparison, Outcome, Status};
+use super::{Context, interpreter, suite};
 pub use plan::*;
 pub use render::render;
 pub use replay::*;
@@ -318,6 +319,61 @@ pub fn run_unshrunk(
     suite_bin: &Path,
     plan: Plan,
 ) -> Result<StressReport> {
+    run_unshrunk_given(cx, variant, suite_bin, plan, None)
+}
+
+/// As `run_unshrunk`, on a build beside one whose run of the same plan is
+/// `beside`: when the two builds' interpreters are one
+/// (`interpreter::compare`), the programs run with the JIT on only, their
+/// interpreted outcomes taken from `beside`'s run (`interpreted_file`).
+/// A series that fixes the backend leaves the interpreter as it was.
+pub fn run_unshrunk_beside(
+    cx: &mut Context,
+    variant: &str,
+    suite_bin: &Path,
+    plan: Plan,
+    beside: &StressReport,
+    beside_suite: &Path,
+) -> Result<StressReport> {
+    let reference = interpreted_file(beside);
+    if beside.plan != plan || !reference.is_file() {
+        return run_unshrunk(cx, variant, suite_bin, plan);
+    }
+    let tree_src = |suite: &Path| suite.with_file_name("tree").join("src");
+    match interpreter::compare(&tree_src(beside_suite), &tree_src(suite_bin))? {
+        interpreter::Interpreters::Same { differing } => {
+            eprintln!(
+                "    {variant}: the interpreted runs are {}'s: of its objects only {} differ, which the interpreter never runs",
+                beside.variant,
+                if differing.is_empty() {
+                    "none".to_owned()
+                } else {
+                    differing.join(", ")
+                }
+            );
+            run_unshrunk_given(cx, variant, suite_bin, plan, Some(&reference))
+        }
+        interpreter::Interpreters::Differ(why) => {
+            eprintln!("    {variant}: runs its own interpreted runs ({why})");
+            run_unshrunk(cx, variant, suite_bin, plan)
+        }
+    }
+}
+
+/// Every program's interpreted outcome in `report`'s run, by the name the
+/// suite gives it (what `suite compare --reference` reads), kept beside its
+/// programs.
+pub fn interpreted_file(report: &StressReport) -> PathBuf {
+    report.programs_dir.with_file_name("interpreted.json")
+}
+
+fn run_unshrunk_given(
+    cx: &mut Context,
+    variant: &str,
+    suite_bin: &Path,
+    plan: Plan,
+    reference: Option<&Path>,
+) -> Result<StressReport> {
     let key = run_key(cx, variant, suite_bin, plan)?;
     let what = format!("{variant}: stress programs {}", plan.label());
     // The journal of an unfinished run is named by the same key as its result.
@@ -327,9 +383,11 @@ pub fn run_unshrunk(
         &what,
         key,
         |report: &StressReport| {
-            report.programs_dir.is_dir() && report.findings.iter().all(|f| f.dir.is_dir())
+            report.programs_dir.is_dir()
+                && interpreted_file(report).is_file()
+                && report.findings.iter().all(|f| f.dir.is_dir())
         },
-        |cx| run_uncached(cx, variant, suite_bin, plan, &journal_key),
+        |cx| run_uncached(cx, variant, suite_bin, reference, plan, &journal_key),
     )?;
     // Stored in the cache now: the journal has nothing left to resume.
     journal::remove(&batches::journal_path(&run_home(cx, suite_bin, plan)))?;
@@ -340,6 +398,7 @@ fn run_uncached(
     cx: &mut Context,
     variant: &str,
     suite_bin: &Path,
+    reference: Option<&Path>,
     plan: Plan,
     journal_key: &str,
 ) -> Result<StressReport> {
@@ -359,14 +418,24 @@ fn run_uncached(
     } = batches::run(
         cx,
         variant,
-        suite_bin,
+        batches::Runner {
+            bin: suite_bin,
+            reference,
+        },
         &home,
         &programs,
         journal_key,
         RUN_LIMITS,
     )?;
+    let interpreted: BTreeMap<&str, &Outcome> = comparisons
+        .iter()
+        .map(|c| (c.name.as_str(), &c.interpreter))
+        .collect();
+    let interpreted_path = home.join("interpreted.json");
+    fs::write(&interpreted_path, serde_json::to_string(&interpreted)?)
+        .with_context(|| format!("cannot write {}", interpreted_path.display()))?;
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
-    let mut held: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut held: BTreeMap<String, u64> = Default::default();
     for comparison in &comparisons {
         for (opcode, count) in &comparison.jit.ir_ops {
             *held.entry(opcode.clone()).or_default() += count;

@@ -277,7 +277,14 @@ pub fn run_pair(
 ) -> Result<(StressReport, StressReport)> {
     use crate::pipeline::variants::{BASELINE, PATCHED};
     let mut baseline = run_unshrunk(cx, BASELINE, &pair.baseline.suite, plan)?;
-    let mut patched = run_unshrunk(cx, PATCHED, &pair.patched.suite, plan)?;
+    let mut patched = run_unshrunk_beside(
+        cx,
+        PATCHED,
+        &pair.patched.suite,
+        plan,
+        &baseline,
+        &pair.baseline.suite,
+    )?;
     let baseline_run = baseline.clone();
     let mut chain = vec![ChainStep {
         name: BASELINE.to_owned(),

@@ -254,11 +254,18 @@ fn sweep_tree(cx: &mut Context, tree: &Tree, series: &Series, stress_count: u32)
     let applies = series.only(&states, PatchState::Applies);
 
     let plan = Plan::whole(stress::DEFAULT_SEED, stress_count);
-    let given = check_variant(cx, "tree", &source, None, plan)?;
+    let given = check_variant(cx, "tree", &source, None, plan, None)?;
     let patched = if applies.patches.is_empty() {
         None
     } else {
-        Some(check_variant(cx, "patched", &source, Some(&applies), plan)?)
+        Some(check_variant(
+            cx,
+            "patched",
+            &source,
+            Some(&applies),
+            plan,
+            Some(&given),
+        )?)
     };
 
     // A finding on the tree that the patched tree does not show is the
@@ -359,18 +366,33 @@ impl Checked {
     }
 }
 
+/// Builds `source` (with `series`) and runs the cases, the exhaustive check
+/// and the stress run on it; beside the tree as given (`beside`), the
+/// stress run takes that tree's interpreted runs when the interpreters are
+/// one.
 fn check_variant(
     cx: &mut Context,
     name: &str,
     source: &Source,
     series: Option<&Series>,
     plan: Plan,
+    beside: Option<&Checked>,
 ) -> Result<Checked> {
     let variant = build_variant(cx, name, source, series, false, &mut Timings::default())?;
     let label = format!("{name} {}", source.tag);
     let cases = suite::run_cases(cx, &label, &variant.suite, &cx.cases_dir())?;
     let lso = lso::check_variant(cx, &label, &variant)?;
-    let stress = stress::run_unshrunk(cx, &label, &variant.suite, plan)?;
+    let stress = match beside {
+        Some(given) => stress::run_unshrunk_beside(
+            cx,
+            &label,
+            &variant.suite,
+            plan,
+            &given.stress,
+            &given.variant.suite,
+        )?,
+        None => stress::run_unshrunk(cx, &label, &variant.suite, plan)?,
+    };
     Ok(Checked {
         variant,
         cases,
