@@ -527,4 +527,9 @@ pub struct Mutants {
     /// whole run's report, without running anything.
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["sample", "seed", "shard"])]
     pub merge: Vec<PathBuf>,
+    /// With --merge: score the shards given even when some of the sample's
+    /// are missing (a campaign still under way); the report says how many
+    /// mutants of the sample it holds.
+    #[arg(long, requires = "merge")]
+    pub partial: bool,
 }

@@ -20,7 +20,7 @@ pub fn run(args: flags::Mutants) -> Result<Conclusion> {
             .iter()
             .map(|file| campaign::read(file))
             .collect::<Result<Vec<_>>>()?;
-        let mut merged = campaign::merge(shards)?;
+        let mut merged = campaign::merge(shards, args.partial)?;
         let root = project_root();
         merged.apply_triage(&triage::load(&root.join(campaign::TRIAGE_FILE), &root)?)?;
         merged

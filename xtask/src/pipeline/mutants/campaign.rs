@@ -150,6 +150,12 @@ impl Campaign {
     }
 
     /// The sampled mutants the judge could not build or run.
+    /// A merge of some of the shards (`--merge --partial`): the rows held
+    /// are fewer than the sample's.
+    pub fn partial(&self) -> bool {
+        self.rows.len() < self.tce.kept.min(self.sample)
+    }
+
     pub fn unjudged(&self) -> impl Iterator<Item = &Row> {
         self.rows.iter().filter(|r| r.error.is_some())
     }
@@ -365,8 +371,9 @@ fn draw(
 }
 
 /// The shards of one run as one: the same run (tool, tree, seed, sample,
-/// generated mutants and walk), each place of the sample from one shard.
-pub fn merge(shards: Vec<Campaign>) -> Result<Campaign> {
+/// generated mutants and walk), each place of the sample from one shard,
+/// every shard there unless `partial`.
+pub fn merge(shards: Vec<Campaign>, partial: bool) -> Result<Campaign> {
     let mut shards = shards.into_iter();
     let Some(mut merged) = shards.next() else {
         bail!("nothing to merge");
@@ -411,9 +418,9 @@ pub fn merge(shards: Vec<Campaign>) -> Result<Campaign> {
     }
     merged.rows.sort_by_key(|r| r.place);
     merged.shards.sort();
-    if merged.rows.len() < merged.tce.kept {
+    if merged.rows.len() < merged.tce.kept && !partial {
         bail!(
-            "the shards {} hold {} of the sample's {} mutants: a shard is missing",
+            "the shards {} hold {} of the sample's {} mutants: a shard is missing (--partial scores them as they are)",
             merged.shards.join(", "),
             merged.rows.len(),
             merged.tce.kept
@@ -525,7 +532,8 @@ pub(crate) mod tests {
             3,
         );
         let second = campaign("2/2", vec![row(1, Some(true), None)], 3);
-        let merged = merge(vec![second.clone(), first.clone()]).unwrap();
+        let merged = merge(vec![second.clone(), first.clone()], false).unwrap();
+        assert!(!merged.partial());
         assert_eq!(merged.shards, ["1/2", "2/2"]);
         assert_eq!(
             merged.rows.iter().map(|r| r.place).collect::<Vec<_>>(),
@@ -539,15 +547,24 @@ pub(crate) mod tests {
             }
         );
 
-        let missing = format!("{:#}", merge(vec![first.clone()]).unwrap_err());
+        let missing = format!("{:#}", merge(vec![first.clone()], false).unwrap_err());
         assert!(missing.contains("a shard is missing"), "{missing}");
+        let so_far = merge(vec![first.clone()], true).unwrap();
+        assert!(so_far.partial());
+        assert_eq!(
+            so_far.score(),
+            Score {
+                killed: 1,
+                counted: 2
+            }
+        );
         let twice = format!(
             "{:#}",
-            merge(vec![first.clone(), first.clone()]).unwrap_err()
+            merge(vec![first.clone(), first.clone()], true).unwrap_err()
         );
         assert!(twice.contains("place 0"), "{twice}");
         let other_seed = Campaign { seed: 2, ..second };
-        assert!(merge(vec![first, other_seed]).is_err());
+        assert!(merge(vec![first, other_seed], true).is_err());
     }
 
     #[test]

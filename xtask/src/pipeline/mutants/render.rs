@@ -23,6 +23,14 @@ pub fn text(run: &Campaign, files_dir: Option<&std::path::Path>) -> String {
         run.sample,
         run.shards.join(" ")
     );
+    if run.partial() {
+        outln!(
+            out,
+            "  partial: {} of the sample's {} mutants, in the shards given; the score is theirs",
+            run.rows.len(),
+            run.tce.kept.min(run.sample)
+        );
+    }
     let generated: usize = run.generated.values().sum();
     let by_file: Vec<String> = run
         .generated
