@@ -584,6 +584,7 @@ pub(crate) mod tests {
             original: row.edit.original.clone(),
             replacement: row.edit.replacement.clone(),
             script: (kind == Kind::Gap).then(|| "tests/x.lua".to_owned()),
+            occurrence: None,
         };
         let killed = with_text(row(0, Some(true), None), "  a == b;");
         let survivor = with_text(row(1, Some(false), None), "  b == c;");

@@ -18,7 +18,8 @@ use crate::pipeline::stress;
 
 /// The mutant an entry is about, as an edit of the base: the one line of
 /// its file in its function whose text is the entry's `-` line (blanks at
-/// either end ignored).
+/// either end ignored), or the K-th of N such lines when the entry says
+/// `(K of N)`.
 pub fn locate(entry: &Entry, source: &str) -> Result<Edit> {
     let places: Vec<(usize, &str)> = source
         .lines()
@@ -30,6 +31,24 @@ pub fn locate(entry: &Entry, source: &str) -> Result<Edit> {
         })
         .collect();
     let place = |function: &Option<String>| function.as_deref().unwrap_or("file scope").to_owned();
+    if let Some((k, n)) = entry.occurrence {
+        if places.len() != n {
+            bail!(
+                "{} has the line `{}` {} times in {}, not the {n} its entry counts: the entry no longer matches the base",
+                entry.file,
+                entry.original.trim(),
+                places.len(),
+                place(&entry.function)
+            );
+        }
+        let (line, text) = places[k - 1];
+        return Ok(Edit {
+            file: entry.file.clone(),
+            line,
+            original: text.to_owned(),
+            replacement: entry.replacement.clone(),
+        });
+    }
     match places.as_slice() {
         [(line, text)] => Ok(Edit {
             file: entry.file.clone(),
@@ -44,7 +63,7 @@ pub fn locate(entry: &Entry, source: &str) -> Result<Edit> {
             place(&entry.function)
         ),
         _ => bail!(
-            "{} has the line `{}` {} times in {}: the entry cannot say which one",
+            "{} has the line `{}` {} times in {}: say which in the entry's `@` line, `(K of N)` after the function",
             entry.file,
             entry.original.trim(),
             places.len(),
@@ -108,6 +127,7 @@ mod tests {
             original: original.to_owned(),
             replacement: "  x = 2;".to_owned(),
             script: Some("tests/mutants/gaps/x.lua".to_owned()),
+            occurrence: None,
         }
     }
 
@@ -140,5 +160,20 @@ static void asm_b(ASMState *as)
         assert!(none.to_string().contains("no longer matches"), "{none}");
         let two = locate(&entry(Some("asm_b"), "y = 1;"), SOURCE).unwrap_err();
         assert!(two.to_string().contains("2 times"), "{two}");
+    }
+
+    #[test]
+    fn an_entry_that_counts_its_line_picks_that_one() {
+        let nth = |k, n| Entry {
+            occurrence: Some((k, n)),
+            ..entry(Some("asm_b"), "y = 1;")
+        };
+        assert_eq!(locate(&nth(1, 2), SOURCE).unwrap().line, 9);
+        assert_eq!(locate(&nth(2, 2), SOURCE).unwrap().line, 10);
+        let miscounted = locate(&nth(1, 3), SOURCE).unwrap_err();
+        assert!(
+            miscounted.to_string().contains("no longer matches"),
+            "{miscounted}"
+        );
     }
 }

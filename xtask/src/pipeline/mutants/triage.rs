@@ -71,6 +71,11 @@ pub struct Entry {
     pub replacement: String,
     /// For a gap: the script (a path under tests/) that kills the mutant.
     pub script: Option<String>,
+    /// Which of the lines with the `-` text in the function it is, counted
+    /// from the top, and how many there are (`@ FILE FUNCTION (K of N)`):
+    /// what the gap check builds when the text is there more than once.
+    #[serde(default)]
+    pub occurrence: Option<(usize, usize)>,
 }
 
 impl Entry {
@@ -132,6 +137,7 @@ pub fn parse(text: &str) -> Result<Vec<Entry>> {
                 original: String::new(),
                 replacement: String::new(),
                 script: None,
+                occurrence: None,
             });
             seen.clear();
         } else if line.starts_with('#') || line.trim().is_empty() {
@@ -149,7 +155,9 @@ pub fn parse(text: &str) -> Result<Vec<Entry>> {
                     let value = value.trim();
                     let (file, function) = value.split_once(' ').unwrap_or((value, ""));
                     entry.file = file.to_owned();
-                    let function = function.trim();
+                    let (function, occurrence) = split_occurrence(function.trim())
+                        .with_context(|| format!("{}: `{line}`", at()))?;
+                    entry.occurrence = occurrence;
                     entry.function = (!function.is_empty()).then(|| function.to_owned());
                 }
                 "-" => entry.original = value.to_owned(),
@@ -200,6 +208,21 @@ pub fn parse(text: &str) -> Result<Vec<Entry>> {
         }
     }
     Ok(entries)
+}
+
+/// A function name and the `(K of N)` after it, if there is one.
+fn split_occurrence(text: &str) -> Result<(&str, Option<(usize, usize)>)> {
+    let Some(open) = text.strip_suffix(')').and_then(|t| t.rfind('(')) else {
+        return Ok((text, None));
+    };
+    let inner = &text[open + 1..text.len() - 1];
+    let parsed = inner
+        .split_once(" of ")
+        .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
+    match parsed {
+        Some((k, n)) if 1 <= k && k <= n && n >= 2 => Ok((text[..open].trim_end(), Some((k, n)))),
+        _ => bail!("`({inner})` after the function: write `(K of N)`, 1 <= K <= N, N >= 2"),
+    }
 }
 
 /// The entry about `edit` (in `function`), if there is one.
@@ -289,6 +312,19 @@ mod tests {
         let root = crate::pipeline::project_root();
         let path = root.join(crate::pipeline::mutants::campaign::TRIAGE_FILE);
         load(&path, &root).unwrap();
+    }
+
+    #[test]
+    fn an_entry_may_count_which_of_its_lines_it_is() {
+        let text =
+            "## gap: g\n@ src/lj_asm_arm64.h asm_href (1 of 2)\n-  a;\n+  b;\n= tests/x.lua\n";
+        let entry = &parse(text).unwrap()[0];
+        assert_eq!(entry.function.as_deref(), Some("asm_href"));
+        assert_eq!(entry.occurrence, Some((1, 2)));
+        for bad in ["(3 of 2)", "(1 of 1)", "(one of 2)"] {
+            let text = text.replace("(1 of 2)", bad);
+            assert!(parse(&text).is_err(), "{bad}");
+        }
     }
 
     #[test]
