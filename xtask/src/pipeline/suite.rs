@@ -242,12 +242,7 @@ fn compare_in_workers(
             .arg(shard)
             .args(compare_limits(limits))
             .args(cold.then_some("--cold"))
-            .args(
-                reference
-                    .map(|file| [OsStr::new("--reference"), file.as_os_str()])
-                    .into_iter()
-                    .flatten(),
-            )
+            .args(reference_args(reference))
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::inherit());
         cx.record(shown(&command));
@@ -275,6 +270,15 @@ pub(crate) fn compare_limits(limits: Limits) -> [String; 4] {
         "--jit-limit".to_owned(),
         limits.jit.to_string(),
     ]
+}
+
+/// `suite compare`'s option naming the file of interpreted outcomes it
+/// takes instead of running programs with the JIT off, when there is one.
+pub(crate) fn reference_args(reference: Option<&Path>) -> impl Iterator<Item = &OsStr> {
+    reference
+        .map(|file| [OsStr::new("--reference"), file.as_os_str()])
+        .into_iter()
+        .flatten()
 }
 
 /// The comparisons a `suite compare` process prints, once it has exited.

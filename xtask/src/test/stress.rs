@@ -207,8 +207,10 @@ fn interpreted_runs_shared(
     baseline_suite: &Path,
     patched_suite: &Path,
 ) -> Result<Held> {
-    let tree_src = |suite: &Path| suite.with_file_name("tree").join("src");
-    let verdict = interpreter::compare(&tree_src(baseline_suite), &tree_src(patched_suite))?;
+    let verdict = interpreter::compare(
+        &stress::tree_src(baseline_suite),
+        &stress::tree_src(patched_suite),
+    )?;
     if !matches!(verdict, interpreter::Interpreters::Same { .. }) {
         return Ok(expect(false, || {
             format!("the interpreters differ: {verdict:?}")

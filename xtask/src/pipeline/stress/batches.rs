@@ -17,7 +17,7 @@ use crate::pipeline::Context;
 use crate::pipeline::cache;
 use crate::pipeline::suite::limits::Limits;
 use crate::pipeline::suite::outcome::{Comparison, Status};
-use crate::pipeline::suite::{compare_limits, read_comparisons, shown};
+use crate::pipeline::suite::{compare_limits, read_comparisons, reference_args, shown};
 
 /// The most programs one suite process runs before it reports: small enough
 /// that the progress moves and an interrupt loses little, large enough that
@@ -360,13 +360,7 @@ fn start_batch(
         .arg("compare")
         .arg(&batch.dir)
         .args(compare_limits(limits))
-        .args(
-            suite
-                .reference
-                .map(|file| ["--reference".as_ref(), file.as_os_str()])
-                .into_iter()
-                .flatten(),
-        )
+        .args(reference_args(suite.reference))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::inherit());
     let shown = shown(&command);

@@ -339,7 +339,6 @@ pub fn run_unshrunk_beside(
     if beside.plan != plan || !reference.is_file() {
         return run_unshrunk(cx, variant, suite_bin, plan);
     }
-    let tree_src = |suite: &Path| suite.with_file_name("tree").join("src");
     match interpreter::compare(&tree_src(beside_suite), &tree_src(suite_bin))? {
         interpreter::Interpreters::Same { differing } => {
             eprintln!(
@@ -364,7 +363,17 @@ pub fn run_unshrunk_beside(
 /// suite gives it (what `suite compare --reference` reads), kept beside its
 /// programs.
 pub fn interpreted_file(report: &StressReport) -> PathBuf {
-    report.programs_dir.with_file_name("interpreted.json")
+    interpreted_beside(&report.programs_dir)
+}
+
+fn interpreted_beside(programs_dir: &Path) -> PathBuf {
+    programs_dir.with_file_name("interpreted.json")
+}
+
+/// The source folder of the tree a variant's suite was linked against: a
+/// variant keeps its tree beside its suite, target/luajit/NAME/{tree,suite}.
+pub fn tree_src(suite_bin: &Path) -> PathBuf {
+    suite_bin.with_file_name("tree").join("src")
 }
 
 fn run_unshrunk_given(
@@ -431,7 +440,7 @@ fn run_uncached(
         .iter()
         .map(|c| (c.name.as_str(), &c.interpreter))
         .collect();
-    let interpreted_path = home.join("interpreted.json");
+    let interpreted_path = interpreted_beside(&programs_dir);
     fs::write(&interpreted_path, serde_json::to_string(&interpreted)?)
         .with_context(|| format!("cannot write {}", interpreted_path.display()))?;
     let traces = comparisons.iter().filter_map(|c| c.jit.traces).sum();
@@ -441,9 +450,7 @@ fn run_uncached(
             *held.entry(opcode.clone()).or_default() += count;
         }
     }
-    // A variant keeps its tree beside its suite: target/luajit/NAME/{tree,suite}.
-    let tree_src = suite_bin.with_file_name("tree").join("src");
-    let reach = reach::table(&reach::lso_opcodes(&tree_src)?, &held);
+    let reach = reach::table(&reach::lso_opcodes(&tree_src(suite_bin))?, &held);
     let unreached = reach::missed(&reach);
     let first_finding_seconds = comparisons
         .iter()
