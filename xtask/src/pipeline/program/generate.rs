@@ -21,7 +21,9 @@
 //! offset fields; unfused blocks
 //! (`unfused`) make references the backend cannot fuse into their loads
 //! and stores; call blocks (`calls`) call C through the FFI, some with
-//! arguments on the stack, and write into string buffers.
+//! arguments on the stack, and write into string buffers; lookup blocks
+//! (`lookups`) look up keys of every type that appear or vanish after the
+//! loop compiled.
 //!
 //! A program returns one checksum of everything it computed and wrote; run
 //! with the JIT on and off in one build, the two must agree.
@@ -34,6 +36,7 @@ use super::expr::{self, ExprBlock};
 pub use super::ffi::{FFI_REACH, FfiType};
 use super::forms::{self, FormBlock};
 use super::indexed::{self, IndexedBlock};
+use super::lookups::{self, LookupBlock};
 pub use super::rng::Rng;
 use super::tables::{self, TableBlock};
 use super::unfused::{self, UnfusedBlock};
@@ -82,6 +85,8 @@ pub enum Block {
     Unfused(UnfusedBlock),
     /// A loop calling C functions and writing a string buffer (see `calls`).
     Calls(CallBlock),
+    /// A loop looking up keys that come or go after it compiled (see `lookups`).
+    Lookups(LookupBlock),
 }
 
 impl Block {
@@ -99,6 +104,7 @@ impl Block {
             Block::Indexed(_) => "indexed",
             Block::Unfused(_) => "unfused",
             Block::Calls(_) => "calls",
+            Block::Lookups(_) => "lookups",
         }
     }
 }
@@ -198,6 +204,8 @@ const INDEXED_STREAM: u64 = 0x696e_6465_7865_6421;
 const UNFUSED_STREAM: u64 = 0x756e_6675_7365_6421;
 /// Mixed into a program's seed for the stream its call blocks come from.
 const CALLS_STREAM: u64 = 0x6363_616c_6c73_2121;
+/// Mixed into a program's seed for the stream its lookup blocks come from.
+const LOOKUPS_STREAM: u64 = 0x6c6f_6f6b_7570_7321;
 
 /// The program for `seed`: the same seed gives the same program.
 pub fn program(seed: u64) -> Program {
@@ -238,6 +246,10 @@ pub fn program(seed: u64) -> Program {
     let mut calls_rng = Rng::new(seed ^ CALLS_STREAM);
     if calls_rng.chance(30) {
         blocks.push(Block::Calls(calls::block(&mut calls_rng)));
+    }
+    let mut lookups_rng = Rng::new(seed ^ LOOKUPS_STREAM);
+    if lookups_rng.chance(35) {
+        blocks.push(Block::Lookups(lookups::block(&mut lookups_rng)));
     }
     // Most programs call their blocks a few times: the traces are made in
     // the first rounds, and every further round costs an emulated run. One
@@ -399,7 +411,8 @@ impl Program {
                 | Block::Forms(_)
                 | Block::Carried(_)
                 | Block::Unfused(_)
-                | Block::Calls(_) => format!("b{index}(round)"),
+                | Block::Calls(_)
+                | Block::Lookups(_) => format!("b{index}(round)"),
             };
             let _ = writeln!(lua, "  mix({call})");
         }
@@ -515,6 +528,7 @@ impl Block {
             Block::Indexed(block) => block.render(index, lua),
             Block::Unfused(block) => block.render(index, lua),
             Block::Calls(block) => block.render(index, lua),
+            Block::Lookups(block) => block.render(index, lua),
             Block::Loop {
                 locals,
                 kind,

@@ -9,6 +9,7 @@ pub mod ffi;
 pub mod forms;
 pub mod generate;
 pub mod indexed;
+pub mod lookups;
 pub mod rng;
 pub mod seed;
 pub mod shrink;

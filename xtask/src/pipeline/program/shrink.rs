@@ -196,6 +196,11 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
                 .into_iter()
                 .map(|smaller| replaced(Block::Calls(smaller))),
         ),
+        Block::Lookups(block) => out.extend(
+            smaller_loops(block, |b| &mut b.lookups, |b| &mut b.items)
+                .into_iter()
+                .map(|smaller| replaced(Block::Lookups(smaller))),
+        ),
         Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
             if let Block::TailCall { values, .. } = &mut p.blocks[index] {
                 *values -= 1;
