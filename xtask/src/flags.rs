@@ -532,4 +532,9 @@ pub struct Mutants {
     /// mutants of the sample it holds.
     #[arg(long, requires = "merge")]
     pub partial: bool,
+    /// Judge the mutant of every gap of the triage (tests/mutants_triage.txt)
+    /// again with today's cases and default stress run, instead of a
+    /// sample: which gaps the generator or a case has closed since.
+    #[arg(long, conflicts_with_all = ["sample", "seed", "shard", "merge"])]
+    pub gaps: bool,
 }

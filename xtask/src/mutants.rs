@@ -8,12 +8,15 @@ use anyhow::Result;
 use crate::flags;
 use crate::pipeline::Context;
 use crate::pipeline::mutants::campaign::{self, Options};
-use crate::pipeline::mutants::{render, triage};
+use crate::pipeline::mutants::{gaps, render, triage};
 use crate::pipeline::project_root;
 use crate::pipeline::stress::Shard;
 use crate::pipeline::verdict::Conclusion;
 
 pub fn run(args: flags::Mutants) -> Result<Conclusion> {
+    if args.gaps {
+        return rejudge_gaps(args.json);
+    }
     let run = if !args.merge.is_empty() {
         let shards = args
             .merge
@@ -54,4 +57,24 @@ pub fn run(args: flags::Mutants) -> Result<Conclusion> {
     } else {
         Conclusion::Sound
     })
+}
+
+/// `--gaps`: every triaged gap's mutant judged again; a gap that still
+/// survives is what the triage said, so only a mutant that cannot be
+/// judged fails the command.
+fn rejudge_gaps(json: bool) -> Result<Conclusion> {
+    let mut cx = Context::new()?;
+    let entries = triage::load(&cx.root.join(campaign::TRIAGE_FILE), &cx.root)?;
+    let rejudged = gaps::rejudge(&mut cx, &entries)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rejudged)?);
+    } else {
+        println!();
+        print!("{}", render::gaps_text(&rejudged));
+    }
+    let unjudged = rejudged.iter().filter(|g| g.verdict.is_none()).count();
+    if unjudged > 0 {
+        anyhow::bail!("{unjudged} gaps could not be judged (listed above)");
+    }
+    Ok(Conclusion::Sound)
 }

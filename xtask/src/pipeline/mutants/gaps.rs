@@ -3,16 +3,22 @@
 //! mutant (its JIT run differs from its interpreted run on the mutant) while
 //! the base runs it the same both ways. A gap whose script stops killing
 //! (the tree moved, the script was edited) is a gap no longer shown.
+//!
+//! And the gaps judged again (`rejudge`): each gap's mutant meets today's
+//! cases and default stress run, as a sampled mutant would. A gap they now
+//! kill is one the generator or a case has closed since its triage.
 
 use std::fs;
 use std::path::Path;
 
 use anyhow::{Context as _, Result, bail};
 
+use serde::Serialize;
+
 use super::Edit;
 use super::function;
-use super::judge::{self, Base};
-use super::triage::Entry;
+use super::judge::{self, Base, Verdict};
+use super::triage::{Entry, Kind};
 use crate::pipeline::Context;
 use crate::pipeline::stress;
 
@@ -111,6 +117,72 @@ pub fn run(cx: &mut Context, base: &Base, entry: &Entry, script: &Path) -> Resul
         base: difference(cx, &base.suite)?,
         mutant: difference(cx, &mutant.suite)?,
     })
+}
+
+/// A gap of the triage judged again by today's cases and default stress
+/// run: killed now, survived again, or not judged (with why).
+#[derive(Debug, Serialize)]
+pub struct Rejudged {
+    pub entry: Entry,
+    pub edit: Option<Edit>,
+    pub verdict: Option<Verdict>,
+    pub error: Option<String>,
+}
+
+impl Rejudged {
+    /// How a person names it: the function and the script of the gap.
+    pub fn name(&self) -> String {
+        format!(
+            "{} ({})",
+            self.entry.function.as_deref().unwrap_or("file scope"),
+            self.entry.script.as_deref().unwrap_or("no script")
+        )
+    }
+}
+
+/// Judges the mutant of every gap entry with the cases and the default
+/// stress run (verdicts cached like a campaign's, keyed by the generator),
+/// printing each as it goes. One that cannot be judged is reported and
+/// does not stop the others.
+pub fn rejudge(cx: &mut Context, entries: &[Entry]) -> Result<Vec<Rejudged>> {
+    let base = judge::base(cx)?;
+    let gaps: Vec<&Entry> = entries.iter().filter(|e| e.kind == Kind::Gap).collect();
+    let mut out = Vec::new();
+    for (done, entry) in gaps.iter().enumerate() {
+        let mut rejudged = Rejudged {
+            entry: (*entry).clone(),
+            edit: None,
+            verdict: None,
+            error: None,
+        };
+        let name = rejudged.name();
+        eprintln!("==> gap {}/{}: {name}", done + 1, gaps.len());
+        let judged = base
+            .source(&entry.file)
+            .and_then(|source| locate(entry, &source))
+            .and_then(|edit| {
+                rejudged.edit = Some(edit.clone());
+                judge::cached_verdict(cx, &base, &name, &edit)
+            });
+        match judged {
+            Ok(verdict) => {
+                match &verdict.killed_by {
+                    Some(by) => eprintln!("    killed by {by} ({:.0} s)", verdict.seconds),
+                    None => eprintln!(
+                        "    survived {} programs ({:.0} s)",
+                        verdict.programs, verdict.seconds
+                    ),
+                }
+                rejudged.verdict = Some(verdict);
+            }
+            Err(failure) => {
+                eprintln!("    COULD NOT JUDGE: {failure:#}");
+                rejudged.error = Some(format!("{failure:#}"));
+            }
+        }
+        out.push(rejudged);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

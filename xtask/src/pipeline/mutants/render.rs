@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context as _, Result};
 
 use super::campaign::{Campaign, Row};
+use super::gaps::Rejudged;
 use super::triage::Kind;
 
 /// The whole report: what was generated, dropped and left out, the score
@@ -229,10 +230,95 @@ pub fn write(campaign: &Campaign, target_dir: &Path) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The triage's gaps judged again: each one killed (by what) or not, and
+/// how many today's cases and stress run close.
+pub fn gaps_text(gaps: &[Rejudged]) -> String {
+    let mut out = String::new();
+    let killed = |by: &str| {
+        gaps.iter()
+            .filter_map(|g| g.verdict.as_ref()?.killed_by.as_deref())
+            .filter(|k| k.starts_with(by))
+            .count()
+    };
+    let judged = gaps.iter().filter(|g| g.verdict.is_some()).count();
+    let closed = killed("");
+    outln!(
+        out,
+        "the triage's gaps judged again by today's cases and default stress run: {closed} of {judged} killed ({} by a case, {} by a stress program), {} still survive",
+        killed("case") + killed("the cases"),
+        killed("stress"),
+        judged - closed
+    );
+    for gap in gaps {
+        let outcome = match (&gap.verdict, &gap.error) {
+            (Some(verdict), _) => match &verdict.killed_by {
+                Some(by) => format!("killed by {by}"),
+                None => format!("survives {} programs", verdict.programs),
+            },
+            (None, Some(error)) => format!("NOT JUDGED: {error}"),
+            (None, None) => "NOT JUDGED".to_owned(),
+        };
+        let line = gap
+            .edit
+            .as_ref()
+            .map_or(String::new(), |e| format!(" line {}", e.line));
+        outln!(out, "  {}{line}: {outcome}", gap.name());
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::pipeline::mutants::campaign::tests::{campaign, row};
+    use crate::pipeline::mutants::judge::Verdict;
+    use crate::pipeline::mutants::triage::Entry;
+
+    #[test]
+    fn rejudged_gaps_are_counted_by_what_killed_them() {
+        let gap = |function: &str, killed_by: Option<&str>, error: Option<&str>| Rejudged {
+            entry: Entry {
+                kind: Kind::Gap,
+                reason: "r".to_owned(),
+                file: "src/lj_asm_arm64.h".to_owned(),
+                function: Some(function.to_owned()),
+                original: "a".to_owned(),
+                replacement: "b".to_owned(),
+                script: Some(format!("tests/mutants/gaps/{function}.lua")),
+                occurrence: None,
+            },
+            edit: None,
+            verdict: error.is_none().then(|| Verdict {
+                killed_by: killed_by.map(str::to_owned),
+                programs: 300,
+                seconds: 1.0,
+                build_seconds: 0.0,
+                cases_seconds: 0.0,
+                stress_seconds: 1.0,
+            }),
+            error: error.map(str::to_owned),
+        };
+        let text = gaps_text(&[
+            gap(
+                "asm_href",
+                Some("stress program-00007 (seed 0x7): wrong result: x"),
+                None,
+            ),
+            gap("asm_hrefk", Some("case c: failed"), None),
+            gap("asm_retf", None, None),
+            gap("asm_uref", None, Some("does not build")),
+        ]);
+        assert!(
+            text.starts_with("the triage's gaps judged again by today's cases and default stress run: 2 of 3 killed (1 by a case, 1 by a stress program), 1 still survive\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  asm_retf (tests/mutants/gaps/asm_retf.lua): survives 300 programs\n")
+        );
+        assert!(text.contains(
+            "  asm_uref (tests/mutants/gaps/asm_uref.lua): NOT JUDGED: does not build\n"
+        ));
+    }
 
     #[test]
     fn the_report_names_every_survivor_with_its_function_and_diff() {
