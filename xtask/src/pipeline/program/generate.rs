@@ -23,7 +23,8 @@
 //! and stores; call blocks (`calls`) call C through the FFI, some with
 //! arguments on the stack, and write into string buffers; lookup blocks
 //! (`lookups`) look up keys of every type that appear or vanish after the
-//! loop compiled.
+//! loop compiled; shape blocks (`shapes`) write code shapes the triaged
+//! survivors asked for and no other family writes.
 //!
 //! A program returns one checksum of everything it computed and wrote; run
 //! with the JIT on and off in one build, the two must agree.
@@ -38,6 +39,7 @@ use super::forms::{self, FormBlock};
 use super::indexed::{self, IndexedBlock};
 use super::lookups::{self, LookupBlock};
 pub use super::rng::Rng;
+use super::shapes::{self, ShapeBlock};
 use super::tables::{self, TableBlock};
 use super::unfused::{self, UnfusedBlock};
 
@@ -87,6 +89,8 @@ pub enum Block {
     Calls(CallBlock),
     /// A loop looking up keys that come or go after it compiled (see `lookups`).
     Lookups(LookupBlock),
+    /// A loop of code shapes no other family writes (see `shapes`).
+    Shapes(ShapeBlock),
 }
 
 impl Block {
@@ -105,6 +109,7 @@ impl Block {
             Block::Unfused(_) => "unfused",
             Block::Calls(_) => "calls",
             Block::Lookups(_) => "lookups",
+            Block::Shapes(_) => "shapes",
         }
     }
 }
@@ -206,6 +211,8 @@ const UNFUSED_STREAM: u64 = 0x756e_6675_7365_6421;
 const CALLS_STREAM: u64 = 0x6363_616c_6c73_2121;
 /// Mixed into a program's seed for the stream its lookup blocks come from.
 const LOOKUPS_STREAM: u64 = 0x6c6f_6f6b_7570_7321;
+/// Mixed into a program's seed for the stream its shape blocks come from.
+const SHAPES_STREAM: u64 = 0x7368_6170_6573_2121;
 
 /// The program for `seed`: the same seed gives the same program.
 pub fn program(seed: u64) -> Program {
@@ -250,6 +257,10 @@ pub fn program(seed: u64) -> Program {
     let mut lookups_rng = Rng::new(seed ^ LOOKUPS_STREAM);
     if lookups_rng.chance(35) {
         blocks.push(Block::Lookups(lookups::block(&mut lookups_rng)));
+    }
+    let mut shapes_rng = Rng::new(seed ^ SHAPES_STREAM);
+    if shapes_rng.chance(35) {
+        blocks.push(Block::Shapes(shapes::block(&mut shapes_rng)));
     }
     // Most programs call their blocks a few times: the traces are made in
     // the first rounds, and every further round costs an emulated run. One
@@ -384,7 +395,12 @@ impl Program {
             lua.push_str(declare);
         }
         let has_forms = self.blocks.iter().any(|b| matches!(b, Block::Forms(_)));
-        if has_forms || self.blocks.iter().any(|b| matches!(b, Block::Expr(_))) {
+        // `fold` and `fold64` come with the expression blocks' tables.
+        if self
+            .blocks
+            .iter()
+            .any(|b| matches!(b, Block::Forms(_) | Block::Expr(_) | Block::Shapes(_)))
+        {
             lua.push_str(&expr::tables());
         }
         if has_forms {
@@ -412,7 +428,8 @@ impl Program {
                 | Block::Carried(_)
                 | Block::Unfused(_)
                 | Block::Calls(_)
-                | Block::Lookups(_) => format!("b{index}(round)"),
+                | Block::Lookups(_)
+                | Block::Shapes(_) => format!("b{index}(round)"),
             };
             let _ = writeln!(lua, "  mix({call})");
         }
@@ -529,6 +546,7 @@ impl Block {
             Block::Unfused(block) => block.render(index, lua),
             Block::Calls(block) => block.render(index, lua),
             Block::Lookups(block) => block.render(index, lua),
+            Block::Shapes(block) => block.render(index, lua),
             Block::Loop {
                 locals,
                 kind,

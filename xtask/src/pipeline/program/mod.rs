@@ -12,6 +12,7 @@ pub mod indexed;
 pub mod lookups;
 pub mod rng;
 pub mod seed;
+pub mod shapes;
 pub mod shrink;
 pub mod tables;
 pub mod unfused;

@@ -201,6 +201,11 @@ fn block_candidates(program: &Program, index: usize, block: &Block) -> Vec<Progr
                 .into_iter()
                 .map(|smaller| replaced(Block::Lookups(smaller))),
         ),
+        Block::Shapes(block) => out.extend(
+            smaller_loops(block, |b| &mut b.stmts, |b| &mut b.items)
+                .into_iter()
+                .map(|smaller| replaced(Block::Shapes(smaller))),
+        ),
         Block::TailCall { values, .. } if *values > 1 => out.push(with(&|p| {
             if let Block::TailCall { values, .. } = &mut p.blocks[index] {
                 *values -= 1;
