@@ -8,7 +8,8 @@
 //! seeded `math.random` (a call whose 64-bit result lands in an FP
 //! register), bit tests of two variables against zero (AND and compare
 //! fused into TST), unsigned 32-bit values at and past 2^31 widened and
-//! shifted into int64 sums, FP constants of extreme exponents, and shifts
+//! shifted into int64 sums, FP constants of extreme exponents and of
+//! bytes all 0x00 or 0xff, ranges of bytes of a string, and shifts
 //! made in one iteration and combined in the next (loop-carried operands
 //! of an OR that must not be fused into a rotate). Every parameter is
 //! drawn, so a shape is a family of programs, not one.
@@ -45,7 +46,7 @@ pub fn block(rng: &mut Rng) -> ShapeBlock {
 }
 
 fn shape(rng: &mut Rng, items: u32) -> String {
-    match rng.range(0, 7) {
+    match rng.range(0, 8) {
         0 => bottom_closed(rng),
         1 => top_of_int32(rng, items),
         2 => growing_array(rng),
@@ -53,6 +54,7 @@ fn shape(rng: &mut Rng, items: u32) -> String {
         4 => two_variable_test(rng),
         5 => widened_shift(rng),
         6 => extreme_constant(rng),
+        7 => byte_range(rng),
         _ => carried_shifts(rng),
     }
 }
@@ -130,14 +132,43 @@ fn widened_shift(rng: &mut Rng) -> String {
 }
 
 /// `x * K` or `x + K` for a K whose exponent is near either end of the
-/// double range: no FMOV immediate holds it.
+/// double range (no FMOV immediate holds it), or whose eight bytes are each
+/// 0x00 or 0xff (what a MOVI immediate holds: -2^1009 is 0xff00...00).
 fn extreme_constant(rng: &mut Rng) -> String {
-    let mantissa = *rng.pick(&[1.0, 1.5, 1.25, 1.75, 1.0625]);
-    let exponent = *rng.pick(&[-1022, -1000, -600, 600, 1000, 1009, 1023]);
-    let sign = if rng.chance(50) { -1.0 } else { 1.0 };
-    let value = sign * mantissa * 2f64.powi(exponent);
+    let value = if rng.chance(50) {
+        bytes_of_ones_and_zeros(rng)
+    } else {
+        let mantissa = *rng.pick(&[1.0, 1.5, 1.25, 1.75, 1.0625]);
+        let exponent = *rng.pick(&[-1022, -1000, -600, 600, 1000, 1009, 1023]);
+        let sign = if rng.chance(50) { -1.0 } else { 1.0 };
+        sign * mantissa * 2f64.powi(exponent)
+    };
     let op = rng.pick(&["*", "+"]);
     format!("s = fold(s, X[i % 5 + 1] {op} {value:?})")
+}
+
+/// A finite, nonzero double whose bytes are each 0x00 or 0xff.
+fn bytes_of_ones_and_zeros(rng: &mut Rng) -> f64 {
+    loop {
+        let mask = rng.range(1, 255) as u64;
+        let bits = (0..8)
+            .filter(|byte| mask >> byte & 1 == 1)
+            .fold(0u64, |bits, byte| bits | 0xff << (8 * byte));
+        let value = f64::from_bits(bits);
+        if value.is_finite() && value != 0.0 {
+            return value;
+        }
+    }
+}
+
+/// Three bytes of a string made at run time, from a position that moves:
+/// `string.byte(R, k, k + 2)` loads each at a constant offset from `k`.
+fn byte_range(rng: &mut Rng) -> String {
+    let start = rng.range(1, 6);
+    let spread = rng.range(2, 3);
+    format!(
+        "do local k = i % 20 + {start}; local x, y, z = string.byte(R, k, k + {spread}); s = s + x + 2 * y + 3 * (z or 0) end"
+    )
 }
 
 /// `bit.bor(p, q)` of shifts made in the iteration before: the shifts are
@@ -162,6 +193,8 @@ impl ShapeBlock {
             WIDENED.len(),
             values.join(", ")
         );
+        // A string the recorder cannot take as a constant.
+        let _ = writeln!(lua, "  local R = string.rep(\"a1B2c3D4e5\", 3) .. n");
         let _ = writeln!(lua, "  for i = 1, {} do", self.items);
         let _ = writeln!(lua, "    local a, b = i * 7 - 100, n * 13 + i");
         for stmt in &self.stmts {
@@ -189,6 +222,7 @@ mod tests {
             "U[",
             "X[",
             "bit.bor(p, q)",
+            "string.byte(R, k, k + ",
         ] {
             assert!(
                 lines.iter().any(|l| l.contains(needle)),
@@ -223,6 +257,15 @@ mod tests {
             assert!(value.is_finite() && value != 0.0, "{line}");
             assert_eq!(format!("{value:?}"), text);
         }
+        // Some are MOVI patterns, -2^1009 among the possible ones.
+        let mut rng = Rng::new(17);
+        let patterns: Vec<u64> = (0..400)
+            .map(|_| bytes_of_ones_and_zeros(&mut rng).to_bits())
+            .collect();
+        for bits in &patterns {
+            assert!(bits.to_le_bytes().iter().all(|b| *b == 0 || *b == 0xff));
+        }
+        assert!(patterns.contains(&(-(2f64.powi(1009))).to_bits()));
     }
 
     #[test]
