@@ -278,13 +278,7 @@ pub fn run(cx: &mut Context, options: Options) -> Result<Campaign> {
                 // the command fails at the end.
                 match judge::cached_verdict(cx, &base, &name, edit) {
                     Ok(verdict) => {
-                        match &verdict.killed_by {
-                            Some(by) => eprintln!("    killed by {by} ({:.0} s)", verdict.seconds),
-                            None => eprintln!(
-                                "    SURVIVED {} programs ({:.0} s)",
-                                verdict.programs, verdict.seconds
-                            ),
-                        }
+                        eprintln!("    {}", verdict.summary());
                         Some(verdict)
                     }
                     Err(failure) => {

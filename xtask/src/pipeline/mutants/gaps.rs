@@ -37,45 +37,36 @@ pub fn locate(entry: &Entry, source: &str) -> Result<Edit> {
         })
         .collect();
     let place = |function: &Option<String>| function.as_deref().unwrap_or("file scope").to_owned();
-    if let Some((k, n)) = entry.occurrence {
-        if places.len() != n {
-            bail!(
-                "{} has the line `{}` {} times in {}, not the {n} its entry counts: the entry no longer matches the base",
-                entry.file,
-                entry.original.trim(),
-                places.len(),
-                place(&entry.function)
-            );
-        }
-        let (line, text) = places[k - 1];
-        return Ok(Edit {
-            file: entry.file.clone(),
-            line,
-            original: text.to_owned(),
-            replacement: entry.replacement.clone(),
-        });
-    }
-    match places.as_slice() {
-        [(line, text)] => Ok(Edit {
-            file: entry.file.clone(),
-            line: *line,
-            original: (*text).to_owned(),
-            replacement: entry.replacement.clone(),
-        }),
-        [] => bail!(
+    let (line, text) = match (entry.occurrence, places.as_slice()) {
+        (Some((k, n)), _) if places.len() == n => places[k - 1],
+        (Some((_, n)), _) => bail!(
+            "{} has the line `{}` {} times in {}, not the {n} its entry counts: the entry no longer matches the base",
+            entry.file,
+            entry.original.trim(),
+            places.len(),
+            place(&entry.function)
+        ),
+        (None, [one]) => *one,
+        (None, []) => bail!(
             "{} has no line `{}` in {}: the entry no longer matches the base",
             entry.file,
             entry.original.trim(),
             place(&entry.function)
         ),
-        _ => bail!(
+        (None, _) => bail!(
             "{} has the line `{}` {} times in {}: say which in the entry's `@` line, `(K of N)` after the function",
             entry.file,
             entry.original.trim(),
             places.len(),
             place(&entry.function)
         ),
-    }
+    };
+    Ok(Edit {
+        file: entry.file.clone(),
+        line,
+        original: text.to_owned(),
+        replacement: entry.replacement.clone(),
+    })
 }
 
 /// What a gap's script did: how its JIT run differed from its interpreted
@@ -166,13 +157,7 @@ pub fn rejudge(cx: &mut Context, entries: &[Entry]) -> Result<Vec<Rejudged>> {
             });
         match judged {
             Ok(verdict) => {
-                match &verdict.killed_by {
-                    Some(by) => eprintln!("    killed by {by} ({:.0} s)", verdict.seconds),
-                    None => eprintln!(
-                        "    survived {} programs ({:.0} s)",
-                        verdict.programs, verdict.seconds
-                    ),
-                }
+                eprintln!("    {}", verdict.summary());
                 rejudged.verdict = Some(verdict);
             }
             Err(failure) => {

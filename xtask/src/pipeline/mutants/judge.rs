@@ -46,6 +46,28 @@ pub struct Verdict {
     pub stress_seconds: f64,
 }
 
+impl Verdict {
+    /// One line for progress: what killed it, or how many programs it
+    /// survived, and the time.
+    pub fn summary(&self) -> String {
+        match &self.killed_by {
+            Some(by) => format!("killed by {by} ({:.0} s)", self.seconds),
+            None => format!(
+                "SURVIVED {} programs ({:.0} s)",
+                self.programs, self.seconds
+            ),
+        }
+    }
+
+    /// Whether a stress program killed it (`judge` names those `stress
+    /// ...`; the cases' kills name a case or the cases).
+    pub fn killed_by_stress(&self) -> bool {
+        self.killed_by
+            .as_deref()
+            .is_some_and(|by| by.starts_with("stress "))
+    }
+}
+
 /// The unmutated tree: its build, its suite and what already fails on it.
 pub struct Base {
     pub label: String,

@@ -9,6 +9,7 @@ use anyhow::{Context as _, Result};
 
 use super::campaign::{Campaign, Row};
 use super::gaps::Rejudged;
+use super::judge::Verdict;
 use super::triage::Kind;
 
 /// The whole report: what was generated, dropped and left out, the score
@@ -234,20 +235,15 @@ pub fn write(campaign: &Campaign, target_dir: &Path) -> Result<PathBuf> {
 /// how many today's cases and stress run close.
 pub fn gaps_text(gaps: &[Rejudged]) -> String {
     let mut out = String::new();
-    let killed = |by: &str| {
-        gaps.iter()
-            .filter_map(|g| g.verdict.as_ref()?.killed_by.as_deref())
-            .filter(|k| k.starts_with(by))
-            .count()
-    };
-    let judged = gaps.iter().filter(|g| g.verdict.is_some()).count();
-    let closed = killed("");
+    let verdicts: Vec<&Verdict> = gaps.iter().filter_map(|g| g.verdict.as_ref()).collect();
+    let closed = verdicts.iter().filter(|v| v.killed_by.is_some()).count();
+    let by_stress = verdicts.iter().filter(|v| v.killed_by_stress()).count();
     outln!(
         out,
-        "the triage's gaps judged again by today's cases and default stress run: {closed} of {judged} killed ({} by a case, {} by a stress program), {} still survive",
-        killed("case") + killed("the cases"),
-        killed("stress"),
-        judged - closed
+        "the triage's gaps judged again by today's cases and default stress run: {closed} of {} killed ({} by a case, {by_stress} by a stress program), {} still survive",
+        verdicts.len(),
+        closed - by_stress,
+        verdicts.len() - closed
     );
     for gap in gaps {
         let outcome = match (&gap.verdict, &gap.error) {
@@ -271,7 +267,6 @@ pub fn gaps_text(gaps: &[Rejudged]) -> String {
 mod tests {
     use super::*;
     use crate::pipeline::mutants::campaign::tests::{campaign, row};
-    use crate::pipeline::mutants::judge::Verdict;
     use crate::pipeline::mutants::triage::Entry;
 
     #[test]
