@@ -67,9 +67,12 @@ const SHRINK_FLOOR_PER_BUCKET: Duration = Duration::from_secs(20);
 /// What decides a run's programs and how they are shrunk: the generator's
 /// and the shrinker's own source, with the plan (which programs a run
 /// takes), how its programs are run and journaled, and the per-patch replay.
-const GENERATOR_SOURCES: [&str; 18] = [
+const GENERATOR_SOURCES: [&str; 21] = [
+    include_str!("../program/mod.rs"),
     include_str!("../program/generate.rs"),
     include_str!("../program/calls.rs"),
+    include_str!("../program/lookups.rs"),
+    include_str!("../program/shapes.rs"),
     include_str!("../program/unfused.rs"),
     include_str!("../program/carried.rs"),
     include_str!("../program/indexed.rs"),
@@ -935,6 +938,22 @@ pub fn carried_found(report: &StressReport, carried: &[String]) -> Vec<(String, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_file_of_the_generator_is_in_its_key() {
+        // A family left out of the key would let a changed generator reuse
+        // the cached runs and verdicts of the one before it.
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/pipeline/program");
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let path = file.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            assert!(
+                GENERATOR_SOURCES.contains(&text.as_str()),
+                "{} is not in GENERATOR_SOURCES",
+                path.display()
+            );
+        }
+    }
 
     #[test]
     fn shards_split_a_run_into_disjoint_shares() {
